@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# synguard: out-of-tree build into build/.  `make help` lists the targets.
+
+OUT       ?= build
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+CC        ?= cc
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VERSION   := 0.1.0
+
+# libbpf, libelf and zlib are linked statically so the binary carries its
+# own loader; only libc stays dynamic.
+LIBBPF_A  ?= $(shell for d in /usr/lib/$$(gcc -print-multiarch 2>/dev/null) /usr/lib64 /usr/lib; do \
+		test -f $$d/libbpf.a && echo $$d/libbpf.a && break; done)
+LDLIBS    := $(LIBBPF_A) -Wl,-Bstatic -lelf -lz -Wl,-Bdynamic
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      -I. -Iinclude
+CFLAGS    ?= -g -O2
+CFLAGS    += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
+	     -DSYNGUARD_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUT)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	     -fno-sanitize-recover=undefined
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_SRC   := bpf/synguard.bpf.c
+BPF_HDRS  := $(wildcard bpf/*.bpf.h) include/synguard.h vmlinux.h
+USER_SRC  := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_HDRS := $(wildcard user/*.h) include/synguard.h $(OUT)/synguard.skel.h
+USER_OBJ  := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRC))
+SAN_OBJ   := $(patsubst user/%.c,$(OUT)/san/%.o,$(USER_SRC))
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all deps test unit integration asan demo vmlinux clean help
+
+all: $(OUT)/synguard $(OUT)/test_xdp $(OUT)/sendframes ## build the CLI and the test programs
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@echo "  V=1 shows the commands."
+
+# Each Debian package the build, the tests or the demo need, by the command
+# or file that shows it is there.
+DEPS := clang:clang llvm:llvm-strip libbpf-dev:/usr/include/bpf/libbpf.h \
+	bpftool:bpftool libelf-dev:/usr/include/libelf.h \
+	zlib1g-dev:/usr/include/zlib.h \
+	gcc:gcc make:make iproute2:ip hping3:hping3 tcpdump:tcpdump \
+	nginx-light:nginx curl:curl util-linux:setpriv procps:pgrep
+
+deps: ## install missing Debian packages (apt-get, as root)
+	$(Q)missing=""; for d in $(DEPS); do pkg=$${d%%:*}; what=$${d#*:}; \
+		case $$what in /*) test -e $$what ;; \
+		*) command -v $$what >/dev/null 2>&1 || test -x /usr/sbin/$$what ;; esac \
+		|| missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "deps: missing:$$missing (run as root)" >&2; exit 1; fi; \
+		echo "  DEPS    installing:$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq >/dev/null && \
+		apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+$(OUT) $(OUT)/user $(OUT)/san $(OUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUT)/%.tmp.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.bpf.o: $(OUT)/%.tmp.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+$(OUT)/user/%.o: user/%.c $(USER_HDRS) | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/san/%.o: user/%.c $(USER_HDRS) | $(OUT)/san
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(OUT)/synguard: $(OUT)/user/main.o $(USER_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/synguard-san: $(OUT)/san/main.o $(SAN_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/tests/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(USER_HDRS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
+
+$(OUT)/test_xdp: $(OUT)/tests/test_xdp.o $(OUT)/tests/pktbuild.o $(USER_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/sendframes: $(OUT)/tests/sendframes.o $(OUT)/tests/pktbuild.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
+
+test: deps all ## install deps, build, run every test (unit + netns lab)
+	$(Q)tests/run.sh
+
+unit: all ## the BPF_PROG_TEST_RUN unit tests only
+	$(Q)tests/run.sh unit
+
+integration: all ## the netns lab tests only
+	$(Q)tests/run.sh integration
+
+asan: $(OUT)/synguard-san all ## the userspace tests with ASan/UBSan
+	$(Q)SYNGUARD=$(OUT)/synguard-san tests/run.sh unit cli
+
+demo: deps all ## install deps, build, and show synguard in a netns lab
+	$(Q)tests/demo.sh
+
+vmlinux: ## regenerate vmlinux.h from the running kernel's BTF
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
+
+clean: ## remove build/
+	rm -rf $(OUT)

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Header parsing for XDP and tc: Ethernet, up to two VLAN tags, IPv4 with
+ * options, IPv6 with a bounded extension-header chain, TCP.
+ *
+ * Works on (data, data_end) only, so any program type can use it.  Every
+ * access is bounds-checked against data_end first; every header is
+ * advanced over by its own length field, never by sizeof().
+ */
+#ifndef SYNGUARD_PARSE_BPF_H
+#define SYNGUARD_PARSE_BPF_H
+
+#define ETH_HLEN 14
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define ETH_P_8021Q 0x8100
+#define ETH_P_8021AD 0x88A8
+#define ETH_P_QINQ1 0x9100	/* pre-802.1ad QinQ, still seen in the wild */
+
+#define IPPROTO_HOPOPTS 0
+#define IPPROTO_TCP 6
+#define IPPROTO_ROUTING 43
+#define IPPROTO_FRAGMENT 44
+#define IPPROTO_AH 51
+#define IPPROTO_DSTOPTS 60
+
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1FFF
+#define IP6_OFFSET 0xFFF8
+#define IP6_MF 0x0001
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+#define TCP_URG 0x20
+
+/* What parsing found. */
+enum sg_parse {
+	SG_P_TCP,		/* TCP header parsed: pkt->tcp is valid */
+	SG_P_TCP_FRAGMENT,	/* TCP, but a fragment with no header */
+	SG_P_NON_TCP,		/* IP carrying something else */
+	SG_P_OTHER_L3,		/* not IP at all */
+	SG_P_BAD,		/* malformed or unparseable: pkt->reason */
+};
+
+struct sg_pkt {
+	struct tcphdr *tcp;
+	union {				/* source, then destination */
+		__be32 v4[2];
+		struct in6_addr v6[2];
+	} addr;
+	__u32 l4_len;			/* bytes from the TCP header to the IP end */
+	__u16 l3_proto;			/* ETH_P_IP or ETH_P_IPV6, host order */
+	__u8 vlan_tags;
+	__u8 reason;			/* enum sg_reason when SG_P_BAD */
+};
+
+struct vlan_tag {
+	__be16 tci;
+	__be16 proto;
+};
+
+static __always_inline int parse_bad(struct sg_pkt *pkt, enum sg_reason r)
+{
+	pkt->reason = r;
+	return SG_P_BAD;
+}
+
+static __always_inline bool parse_is_vlan(__u16 proto)
+{
+	return proto == ETH_P_8021Q || proto == ETH_P_8021AD ||
+	       proto == ETH_P_QINQ1;
+}
+
+/*
+ * The TCP header at @off (frame offset), with @l4_len bytes of IP payload
+ * from there.  A header the IP length cuts short is as truncated as one
+ * the frame cuts short: that is the tiny-fragment attack of RFC 1858.
+ */
+static __always_inline int parse_tcp(struct sg_pkt *pkt, void *data,
+				     void *data_end, __u32 off, __u32 l4_len)
+{
+	struct tcphdr *tcp;
+
+	off &= 0xFFFF;		/* tells the verifier it is bounded */
+	tcp = data + off;
+	if ((void *)(tcp + 1) > data_end || l4_len < sizeof(*tcp))
+		return parse_bad(pkt, SG_R_TRUNCATED);
+	if (tcp->doff < 5)
+		return parse_bad(pkt, SG_R_TCP_DOFF_SHORT);
+	if (tcp->doff * 4U > l4_len)
+		return parse_bad(pkt, SG_R_TCP_DOFF_BEYOND);
+	pkt->tcp = tcp;
+	pkt->l4_len = l4_len;
+	return SG_P_TCP;
+}
+
+static __always_inline int parse_ipv4(struct sg_pkt *pkt, void *data,
+				      void *data_end, __u32 off)
+{
+	struct iphdr *ip;
+	__u32 hlen, tot_len, frame_len;
+	__u16 frag;
+
+	off &= 0xFF;
+	ip = data + off;
+	if ((void *)(ip + 1) > data_end)
+		return parse_bad(pkt, SG_R_TRUNCATED);
+	if (ip->ihl < 5)
+		return parse_bad(pkt, SG_R_IPV4_BAD_IHL);
+	hlen = ip->ihl * 4;
+	if ((void *)ip + hlen > data_end)
+		return parse_bad(pkt, SG_R_TRUNCATED);
+	/* The frame may be longer than the packet (Ethernet padding), never shorter. */
+	tot_len = bpf_ntohs(ip->tot_len);
+	frame_len = data_end - (void *)ip;
+	if (tot_len < hlen || tot_len > frame_len)
+		return parse_bad(pkt, SG_R_IP_BAD_LEN);
+
+	pkt->l3_proto = ETH_P_IP;
+	pkt->addr.v4[0] = ip->saddr;
+	pkt->addr.v4[1] = ip->daddr;
+	if (ip->protocol != IPPROTO_TCP)
+		return SG_P_NON_TCP;
+	/* A fragment is MF set or a non-zero offset; DF says nothing. */
+	frag = bpf_ntohs(ip->frag_off);
+	if (frag & IP_OFFSET)
+		return SG_P_TCP_FRAGMENT;
+	return parse_tcp(pkt, data, data_end, off + hlen, tot_len - hlen);
+}
+
+static __always_inline int parse_ipv6(struct sg_pkt *pkt, void *data,
+				      void *data_end, __u32 off)
+{
+	struct ipv6hdr *ip6;
+	__u32 end, hlen;
+	__u8 nexthdr;
+	int i;
+
+	off &= 0xFF;
+	ip6 = data + off;
+	if ((void *)(ip6 + 1) > data_end)
+		return parse_bad(pkt, SG_R_TRUNCATED);
+	end = off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+	if (data + end > data_end)
+		return parse_bad(pkt, SG_R_IP_BAD_LEN);
+
+	pkt->l3_proto = ETH_P_IPV6;
+	pkt->addr.v6[0] = ip6->saddr;
+	pkt->addr.v6[1] = ip6->daddr;
+	nexthdr = ip6->nexthdr;
+	off += sizeof(*ip6);
+
+	for (i = 0; i < SG_MAX_IPV6_EXT; i++) {
+		__u8 *hdr;
+
+		if (nexthdr == IPPROTO_TCP)
+			return parse_tcp(pkt, data, data_end, off, end - off);
+		if (nexthdr != IPPROTO_HOPOPTS && nexthdr != IPPROTO_ROUTING &&
+		    nexthdr != IPPROTO_DSTOPTS && nexthdr != IPPROTO_FRAGMENT &&
+		    nexthdr != IPPROTO_AH)
+			return SG_P_NON_TCP;	/* ESP, ICMPv6, UDP, no-next... */
+
+		off &= 0xFFFF;
+		hdr = data + off;
+		if ((void *)(hdr + 8) > data_end || off + 8 > end)
+			return parse_bad(pkt, SG_R_TRUNCATED);
+		if (nexthdr == IPPROTO_FRAGMENT) {
+			__u16 frag = ((__u16)hdr[2] << 8) | hdr[3];
+
+			if (frag & IP6_OFFSET) {
+				/* Only the first fragment carries upper headers. */
+				if (hdr[0] == IPPROTO_TCP)
+					return SG_P_TCP_FRAGMENT;
+				return SG_P_NON_TCP;
+			}
+			hlen = 8;
+		} else if (nexthdr == IPPROTO_AH) {
+			hlen = (hdr[1] + 2) * 4;	/* RFC 4302: 32-bit words */
+		} else {
+			hlen = (hdr[1] + 1) * 8;	/* RFC 8200: 8-octet units */
+		}
+		if (off + hlen > end)
+			return parse_bad(pkt, SG_R_TRUNCATED);
+		nexthdr = hdr[0];
+		off += hlen;
+	}
+	if (nexthdr == IPPROTO_TCP)
+		return parse_tcp(pkt, data, data_end, off, end - off);
+	return parse_bad(pkt, SG_R_UNPARSED_IPV6_EXT);
+}
+
+/* Ethernet, VLAN tags, then the IP layer. */
+static __always_inline int parse_frame(struct sg_pkt *pkt, void *data,
+				       void *data_end)
+{
+	struct ethhdr *eth = data;
+	__u32 off = ETH_HLEN;
+	__u16 proto;
+	int i;
+
+	if ((void *)(eth + 1) > data_end)
+		return parse_bad(pkt, SG_R_TRUNCATED);
+	proto = bpf_ntohs(eth->h_proto);
+
+	for (i = 0; i < SG_MAX_VLAN_TAGS; i++) {
+		struct vlan_tag *tag = data + off;
+
+		if (!parse_is_vlan(proto))
+			break;
+		if ((void *)(tag + 1) > data_end)
+			return parse_bad(pkt, SG_R_TRUNCATED);
+		proto = bpf_ntohs(tag->proto);
+		off += sizeof(*tag);
+		pkt->vlan_tags++;
+	}
+	if (parse_is_vlan(proto))
+		return parse_bad(pkt, SG_R_UNPARSED_VLAN);
+
+	if (proto == ETH_P_IP)
+		return parse_ipv4(pkt, data, data_end, off);
+	if (proto == ETH_P_IPV6)
+		return parse_ipv6(pkt, data, data_end, off);
+	return SG_P_OTHER_L3;
+}
+
+#endif /* SYNGUARD_PARSE_BPF_H */

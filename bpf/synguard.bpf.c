@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* synguard: the XDP entry point. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "synguard.h"
+#include "parse.bpf.h"
+#include "stats.bpf.h"
+#include "filter.bpf.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_config);
+} sg_config SEC(".maps");
+
+/* Written by userspace only; pinned so `synguard status` can read it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_meta);
+} sg_meta SEC(".maps");
+
+static __always_inline int verdict_pass(void)
+{
+	stats_inc(SG_PASS);
+	return XDP_PASS;
+}
+
+static __always_inline int verdict_drop(const struct sg_config *cfg,
+					enum sg_reason r)
+{
+	stats_reason(r);
+	if (cfg->flags & SG_CFG_DRY_RUN) {
+		stats_inc(SG_WOULD_DROP);
+		return verdict_pass();
+	}
+	stats_inc(SG_DROP);
+	return XDP_DROP;
+}
+
+static __always_inline void count_flag_class(__u8 flags)
+{
+	if (flags & TCP_RST)
+		stats_inc(SG_TCP_RST);
+	else if ((flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+		stats_inc(SG_TCP_SYNACK);
+	else if (flags & TCP_SYN)
+		stats_inc(SG_TCP_SYN);
+	else if (flags & TCP_FIN)
+		stats_inc(SG_TCP_FIN);
+	else
+		stats_inc(SG_TCP_ACK);
+}
+
+SEC("xdp")
+int synguard_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	const struct sg_config *cfg, defaults = {};
+	struct sg_pkt pkt = {};
+	__u32 zero = 0;
+	__u8 flags;
+	int res, r;
+
+	cfg = bpf_map_lookup_elem(&sg_config, &zero);
+	if (!cfg)
+		cfg = &defaults;
+
+	stats_inc(SG_FRAMES);
+	res = parse_frame(&pkt, data, data_end);
+	if (pkt.vlan_tags)
+		stats_inc(SG_VLAN);
+	if (pkt.l3_proto == ETH_P_IP)
+		stats_inc(SG_IPV4);
+	else if (pkt.l3_proto == ETH_P_IPV6)
+		stats_inc(SG_IPV6);
+
+	switch (res) {
+	case SG_P_OTHER_L3:
+		stats_inc(SG_OTHER_L3);
+		return verdict_pass();
+	case SG_P_NON_TCP:
+		stats_inc(SG_NON_TCP);
+		return verdict_pass();
+	case SG_P_TCP_FRAGMENT:
+		/* No header to judge; the first fragment carried it. */
+		stats_inc(SG_TCP_FRAGMENT);
+		if (filter_martian(&pkt))
+			return verdict_drop(cfg, SG_R_MARTIAN_SRC);
+		return verdict_pass();
+	case SG_P_BAD:
+		if ((pkt.reason == SG_R_UNPARSED_VLAN ||
+		     pkt.reason == SG_R_UNPARSED_IPV6_EXT) &&
+		    (cfg->flags & SG_CFG_UNPARSED_PASS)) {
+			stats_reason(pkt.reason);
+			return verdict_pass();
+		}
+		return verdict_drop(cfg, pkt.reason);
+	}
+
+	stats_inc(SG_TCP);
+	flags = ((__u8 *)pkt.tcp)[13];
+	r = filter_tcp(&pkt, flags);
+	if (r >= 0)
+		return verdict_drop(cfg, r);
+	count_flag_class(flags);
+	return verdict_pass();
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,598 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* attach, detach, status, prune, stats: the commands on a live attachment. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "common.h"
+#include "cmd.h"
+#include "pin.h"
+#include "stats.h"
+#include "synguard.skel.h"
+
+static const char *const pinned_maps[] = { "sg_stats", "sg_drops", "sg_config",
+					   "sg_meta" };
+
+/* An attachment opened through its pins. */
+struct sg_pins {
+	int link_fd, stats_fd, drops_fd, config_fd, meta_fd;
+	struct sg_meta meta;
+	struct sg_config cfg;
+	__u32 prog_id;
+	__u32 link_ifindex;	/* 0: the interface is gone, the link defunct */
+};
+
+static void pins_close(struct sg_pins *p)
+{
+	int *fds[] = { &p->link_fd, &p->stats_fd, &p->drops_fd, &p->config_fd,
+		       &p->meta_fd };
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+static int pin_get(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return bpf_obj_get(path);
+}
+
+/* 0, or -errno with the pins closed. */
+static int pins_open(const char *dir, struct sg_pins *p)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info), zero = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->link_fd = pin_get(dir, PIN_LINK);
+	p->stats_fd = pin_get(dir, "sg_stats");
+	p->drops_fd = pin_get(dir, "sg_drops");
+	p->config_fd = pin_get(dir, "sg_config");
+	p->meta_fd = pin_get(dir, "sg_meta");
+	if (p->link_fd < 0 || p->stats_fd < 0 || p->drops_fd < 0 ||
+	    p->config_fd < 0 || p->meta_fd < 0) {
+		int err = -errno;
+
+		pins_close(p);
+		return err;
+	}
+	if (bpf_map_lookup_elem(p->meta_fd, &zero, &p->meta) ||
+	    bpf_map_lookup_elem(p->config_fd, &zero, &p->cfg) ||
+	    bpf_obj_get_info_by_fd(p->link_fd, &info, &len)) {
+		int err = -errno;
+
+		pins_close(p);
+		return err;
+	}
+	p->prog_id = info.prog_id;
+	p->link_ifindex = info.xdp.ifindex;
+	return 0;
+}
+
+/* Resolves IFACE in the current (or --netns) netns; EXIT_* code. */
+static int resolve(const char *ifname, bool mount, struct sg_target *t)
+{
+	int rc = cmd_enter_netns();
+
+	if (rc)
+		return rc;
+	return target_resolve(ifname, mount, t);
+}
+
+static const char attach_usage[] =
+	"usage: synguard attach IFACE [--mode native|generic] [--dry-run]\n"
+	"                        [--unparsed drop|pass] [--force] [-n NETNS]\n"
+	"  Loads synguard and attaches it to IFACE's XDP hook.  The attachment\n"
+	"  is pinned under /sys/fs/bpf/synguard/ and outlives this command.\n"
+	"  --mode       native (driver, the default) or generic (skb) XDP\n"
+	"  --dry-run    count what would be dropped, drop nothing\n"
+	"  --unparsed   what to do with headers it cannot parse (default drop)\n"
+	"  --force      replace an attachment synguard already has on IFACE\n";
+
+static int detach_target(const struct sg_target *t)
+{
+	int fd = pin_get(t->dir, PIN_LINK);
+
+	/* Detach even if some other process holds the link open. */
+	if (fd >= 0) {
+		bpf_link_detach(fd);
+		close(fd);
+	}
+	return pin_remove_all(t);
+}
+
+static int pin_all(struct synguard *skel, int link_fd, const char *dir)
+{
+	char path[PATH_MAX + 32];
+	struct bpf_map *map;
+	size_t i;
+	int err;
+
+	err = pin_mkdirs(dir);
+	if (err)
+		return err;
+	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+		map = bpf_object__find_map_by_name(skel->obj, pinned_maps[i]);
+		snprintf(path, sizeof(path), "%s/%s", dir, pinned_maps[i]);
+		if (!map)
+			return -ENOENT;
+		err = bpf_map__pin(map, path);
+		if (err)
+			return err;
+	}
+	snprintf(path, sizeof(path), "%s/" PIN_LINK, dir);
+	return bpf_obj_pin(link_fd, path) ? -errno : 0;
+}
+
+static int explain_link_error(int err, const struct sg_target *t, int mode)
+{
+	__u32 id = 0;
+
+	if (err == -EBUSY || err == -EEXIST) {
+		bpf_xdp_query_id(t->ifindex, 0, &id);
+		err_msg("%s already has an XDP program (id %u) that synguard did "
+			"not attach; remove it first", t->ifname, id);
+		return EXIT_STATE;
+	}
+	if (mode == SG_MODE_NATIVE && (err == -EOPNOTSUPP || err == -EINVAL)) {
+		err_msg("%s does not support native XDP: use --mode generic",
+			t->ifname);
+		return EXIT_FAIL;
+	}
+	err_msg("cannot attach XDP to %s: %s", t->ifname, strerror(-err));
+	return EXIT_FAIL;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CMD_COMMON_OPTS,
+		{ "mode", required_argument, NULL, 'm' },
+		{ "dry-run", no_argument, NULL, 'd' },
+		{ "unparsed", required_argument, NULL, 'u' },
+		{ "force", no_argument, NULL, 'f' },
+		{}
+	};
+	struct sg_config cfg = {};
+	struct sg_meta meta = {};
+	struct synguard *skel = NULL;
+	struct sg_target t;
+	int mode = SG_MODE_NATIVE, link_fd = -1, err, rc, opt;
+	bool force = false;
+	__u32 zero = 0;
+
+	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "m:du:f", opts,
+				 attach_usage)) != -1) {
+		switch (opt) {
+		case 'm':
+			if (!strcmp(optarg, "native"))
+				mode = SG_MODE_NATIVE;
+			else if (!strcmp(optarg, "generic") || !strcmp(optarg, "skb"))
+				mode = SG_MODE_GENERIC;
+			else {
+				err_msg("--mode takes native or generic, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'd':
+			cfg.flags |= SG_CFG_DRY_RUN;
+			break;
+		case 'u':
+			if (!strcmp(optarg, "pass"))
+				cfg.flags |= SG_CFG_UNPARSED_PASS;
+			else if (strcmp(optarg, "drop")) {
+				err_msg("--unparsed takes drop or pass, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			force = true;
+			break;
+		default:
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		err_msg("attach takes one interface (see synguard attach --help)");
+		return EXIT_USAGE;
+	}
+	rc = require_root();
+	if (rc)
+		return rc;
+	rc = resolve(argv[optind], true, &t);
+	if (rc)
+		return rc;
+	if (!t.ifindex) {
+		err_msg("unknown interface '%s'%s%s", t.ifname,
+			t.netns[0] ? " in netns " : "", t.netns);
+		return EXIT_USAGE;
+	}
+	if (target_attached(&t)) {
+		struct sg_pins p;
+
+		if (!force) {
+			__u32 id = pins_open(t.dir, &p) ? 0 : p.prog_id;
+
+			pins_close(&p);
+			err_msg("synguard is already attached to %s (prog %u); "
+				"--force replaces it", t.ifname, id);
+			return EXIT_STATE;
+		}
+		err = detach_target(&t);
+		if (err) {
+			err_msg("cannot remove the old attachment at %s: %s", t.dir,
+				strerror(-err));
+			return EXIT_FAIL;
+		}
+	}
+
+	cmd_libbpf_logging();
+	skel = synguard__open();
+	if (!skel) {
+		err_msg("cannot open the BPF object: %s", strerror(errno));
+		return EXIT_FAIL;
+	}
+	err = synguard__load(skel);
+	if (err) {
+		err_msg("the kernel refused to load synguard: %s%s",
+			strerror(-err), verbose ? "" : " (-v shows libbpf's log)");
+		rc = EXIT_FAIL;
+		goto cleanup;
+	}
+	meta.attached_at = time(NULL);
+	meta.netns_ino = t.netns_ino;
+	meta.ifindex = t.ifindex;
+	meta.mode = mode;
+	memcpy(meta.ifname, t.ifname, sizeof(meta.ifname));
+	snprintf(meta.netns, sizeof(meta.netns), "%s", t.netns);
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.sg_config), &zero, &cfg, 0) ||
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.sg_meta), &zero, &meta, 0)) {
+		err_msg("cannot write the policy map: %s", strerror(errno));
+		rc = EXIT_FAIL;
+		goto cleanup;
+	}
+
+	LIBBPF_OPTS(bpf_link_create_opts, lopts,
+		    .flags = mode == SG_MODE_NATIVE ? XDP_FLAGS_DRV_MODE
+						    : XDP_FLAGS_SKB_MODE);
+	link_fd = bpf_link_create(bpf_program__fd(skel->progs.synguard_xdp),
+				  t.ifindex, BPF_XDP, &lopts);
+	if (link_fd < 0) {
+		rc = explain_link_error(-errno, &t, mode);
+		goto cleanup;
+	}
+	err = pin_all(skel, link_fd, t.dir);
+	if (err) {
+		err_msg("cannot pin under %s: %s", t.dir, strerror(-err));
+		pin_remove_all(&t);
+		rc = EXIT_FAIL;
+		goto cleanup;
+	}
+	{
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.synguard_xdp),
+				       &info, &len);
+		info_msg("synguard: attached to %s%s%s (%s XDP, prog %u%s)", t.ifname,
+			 t.netns[0] ? " in netns " : "", t.netns,
+			 mode == SG_MODE_NATIVE ? "native" : "generic", info.id,
+			 cfg.flags & SG_CFG_DRY_RUN ? ", dry-run" : "");
+	}
+	rc = EXIT_OK;
+cleanup:
+	if (link_fd >= 0)
+		close(link_fd);	/* the pin keeps it */
+	synguard__destroy(skel);
+	return rc;
+}
+
+static const char detach_usage[] =
+	"usage: synguard detach IFACE [-n NETNS]\n"
+	"  Detaches synguard from IFACE and removes its pins.\n";
+
+int cmd_detach(int argc, char **argv)
+{
+	static const struct option opts[] = { CMD_COMMON_OPTS, {} };
+	struct sg_target t;
+	int rc, opt, err;
+
+	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT, opts,
+				 detach_usage)) != -1)
+		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	if (optind != argc - 1) {
+		err_msg("detach takes one interface (see synguard detach --help)");
+		return EXIT_USAGE;
+	}
+	rc = require_root();
+	if (rc)
+		return rc;
+	rc = resolve(argv[optind], false, &t);
+	if (rc)
+		return rc;
+	if (!target_attached(&t)) {
+		if (!t.ifindex) {
+			err_msg("unknown interface '%s'%s%s", t.ifname,
+				t.netns[0] ? " in netns " : "", t.netns);
+			return EXIT_USAGE;
+		}
+		err_msg("synguard is not attached to %s%s%s", t.ifname,
+			t.netns[0] ? " in netns " : "", t.netns);
+		return EXIT_STATE;
+	}
+	err = detach_target(&t);
+	if (err) {
+		err_msg("cannot remove %s: %s", t.dir, strerror(-err));
+		return EXIT_FAIL;
+	}
+	info_msg("synguard: detached from %s%s%s", t.ifname,
+		 t.netns[0] ? " in netns " : "", t.netns);
+	return EXIT_OK;
+}
+
+struct status_ctx {
+	bool json;
+	bool prune;
+	int count;
+	int pruned;
+};
+
+static int status_one(const char *dir, const char *netns, const char *ifname,
+		      void *arg)
+{
+	struct status_ctx *ctx = arg;
+	const char *state = "active";
+	char since[32] = "-";
+	struct sg_pins p;
+	struct tm tm;
+	time_t when;
+
+	if (pins_open(dir, &p)) {
+		state = "broken";	/* pins missing: half-removed */
+		memset(&p.meta, 0, sizeof(p.meta));
+		p.prog_id = 0;
+	} else if (!p.link_ifindex) {
+		state = "defunct";	/* the interface (or its netns) is gone */
+	} else if (p.cfg.flags & SG_CFG_DRY_RUN) {
+		state = "dry-run";
+	}
+	pins_close(&p);
+
+	if (ctx->prune) {
+		struct sg_target t = {};
+
+		if (!strcmp(state, "active") || !strcmp(state, "dry-run"))
+			return 0;
+		snprintf(t.dir, sizeof(t.dir), "%s", dir);
+		detach_target(&t);
+		info_msg("synguard: pruned %s attachment of %s%s%s", state, ifname,
+			 netns[0] ? " in netns " : "", netns);
+		ctx->pruned++;
+		return 0;
+	}
+	when = p.meta.attached_at;
+	if (when)
+		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%S%z",
+			 localtime_r(&when, &tm));
+	if (ctx->json) {
+		printf("%s{\"interface\":\"%s\",\"netns\":\"%s\",\"mode\":\"%s\","
+		       "\"prog_id\":%u,\"attached_at\":%llu,\"state\":\"%s\"}",
+		       ctx->count ? "," : "", ifname, netns,
+		       p.meta.mode == SG_MODE_GENERIC ? "generic" : "native",
+		       p.prog_id, (unsigned long long)p.meta.attached_at, state);
+	} else {
+		if (!ctx->count)
+			printf("%-16s %-16s %-8s %8s  %-25s %s\n", "INTERFACE", "NETNS",
+			       "MODE", "PROG", "SINCE", "STATE");
+		printf("%-16s %-16s %-8s %8u  %-25s %s\n", ifname, netns[0] ? netns : "-",
+		       p.meta.mode == SG_MODE_GENERIC ? "generic" : "native",
+		       p.prog_id, since, state);
+	}
+	ctx->count++;
+	return 0;
+}
+
+static const char status_usage[] =
+	"usage: synguard status [--json]\n"
+	"  Lists the interfaces synguard is attached to, in every netns.\n";
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CMD_COMMON_OPTS, { "json", no_argument, NULL, 'j' }, {}
+	};
+	struct status_ctx ctx = {};
+	int opt, rc, err;
+
+	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "j", opts,
+				 status_usage)) != -1) {
+		if (opt != 'j')
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		ctx.json = true;
+	}
+	if (optind != argc) {
+		err_msg("status takes no arguments");
+		return EXIT_USAGE;
+	}
+	rc = require_root();
+	if (rc)
+		return rc;
+	if (ctx.json)
+		printf("{\"attachments\":[");
+	err = pin_walk(status_one, &ctx);
+	if (ctx.json)
+		printf("]}\n");
+	else if (!ctx.count)
+		printf("synguard is not attached anywhere\n");
+	if (err) {
+		err_msg("cannot read the pins: %s", strerror(-err));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+static const char prune_usage[] =
+	"usage: synguard prune\n"
+	"  Removes the pins of attachments whose interface or netns is gone.\n";
+
+int cmd_prune(int argc, char **argv)
+{
+	static const struct option opts[] = { CMD_COMMON_OPTS, {} };
+	struct status_ctx ctx = { .prune = true };
+	int opt, rc;
+
+	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT, opts,
+				 prune_usage)) != -1)
+		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	if (optind != argc) {
+		err_msg("prune takes no arguments");
+		return EXIT_USAGE;
+	}
+	rc = require_root();
+	if (rc)
+		return rc;
+	rc = pin_walk(status_one, &ctx);
+	if (rc) {
+		err_msg("cannot read the pins: %s", strerror(-rc));
+		return EXIT_FAIL;
+	}
+	info_msg("synguard: pruned %d attachment%s", ctx.pruned,
+		 ctx.pruned == 1 ? "" : "s");
+	return EXIT_OK;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Sleeps @secs unless a signal comes first; false if one did. */
+static bool nap(double secs)
+{
+	struct timespec ts = { (time_t)secs, (long)((secs - (time_t)secs) * 1e9) };
+
+	return !stop && nanosleep(&ts, NULL) == 0 && !stop;
+}
+
+static const char stats_usage[] =
+	"usage: synguard stats IFACE [--json] [--interval SEC [--count N]] [-n NETNS]\n"
+	"  Prints synguard's counters on IFACE: once, or every SEC seconds with\n"
+	"  per-second rates (N reports, or until interrupted).\n";
+
+int cmd_stats(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CMD_COMMON_OPTS,
+		{ "json", no_argument, NULL, 'j' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'c' },
+		{}
+	};
+	struct sg_counters cur, prev;
+	struct sg_source src = {};
+	double interval = 0, t0, t1;
+	__u64 count = 0, done = 0;
+	struct sg_target t;
+	struct sg_pins p;
+	bool json = false;
+	int opt, rc, err;
+
+	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "ji:c:", opts,
+				 stats_usage)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 'i':
+			if (parse_seconds(optarg, 0.1, 86400, &interval)) {
+				err_msg("--interval takes seconds from 0.1 to 86400, not '%s'",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			if (parse_u64(optarg, 1, 1ULL << 32, &count)) {
+				err_msg("--count takes a number from 1 to 4294967296, not '%s'",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		default:
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		err_msg("stats takes one interface (see synguard stats --help)");
+		return EXIT_USAGE;
+	}
+	if (count && !interval) {
+		err_msg("--count goes with --interval");
+		return EXIT_USAGE;
+	}
+	rc = require_root();
+	if (rc)
+		return rc;
+	rc = resolve(argv[optind], false, &t);
+	if (rc)
+		return rc;
+	if (!target_attached(&t)) {
+		err_msg("synguard is not attached to %s%s%s", t.ifname,
+			t.netns[0] ? " in netns " : "", t.netns);
+		return t.ifindex ? EXIT_STATE : EXIT_USAGE;
+	}
+	err = pins_open(t.dir, &p);
+	if (err) {
+		err_msg("cannot open the pins under %s: %s", t.dir, strerror(-err));
+		return EXIT_FAIL;
+	}
+	src.ifname = t.ifname;
+	src.netns = t.netns;
+	src.meta = &p.meta;
+	src.prog_id = p.prog_id;
+	src.dry_run = p.cfg.flags & SG_CFG_DRY_RUN;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	err = stats_read(p.stats_fd, p.drops_fd, &prev);
+	t0 = now_mono();
+	if (!err && !interval) {
+		if (json)
+			stats_print_json(stdout, &src, &prev, NULL, 0, NULL);
+		else
+			stats_print_text(stdout, &src, &prev, NULL, 0);
+	}
+	while (!err && interval && (!count || done < count) && nap(interval)) {
+		err = stats_read(p.stats_fd, p.drops_fd, &cur);
+		t1 = now_mono();
+		if (err)
+			break;
+		if (json)
+			stats_print_json(stdout, &src, &cur, &prev, t1 - t0, NULL);
+		else
+			stats_print_text(stdout, &src, &cur, &prev, t1 - t0);
+		prev = cur;
+		t0 = t1;
+		done++;
+	}
+	pins_close(&p);
+	if (err) {
+		err_msg("cannot read the counters: %s", strerror(-err));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}

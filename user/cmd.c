@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* What every subcommand shares: common options, --netns, libbpf logging. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <bpf/libbpf.h>
+#include "common.h"
+#include "cmd.h"
+#include "pin.h"
+
+const char *opt_netns;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void cmd_libbpf_logging(void)
+{
+	libbpf_set_print(verbose ? libbpf_print : NULL);
+}
+
+int cmd_enter_netns(void)
+{
+	return opt_netns ? netns_enter(opt_netns) : EXIT_OK;
+}
+
+int cmd_getopt(int argc, char **argv, const char *shortopts,
+	       const struct option *longopts, const char *cmd_usage)
+{
+	int opt;
+
+	for (;;) {
+		opt = getopt_long(argc, argv, shortopts, longopts, NULL);
+		switch (opt) {
+		case 'v':
+			verbose = true;
+			continue;
+		case 'n':
+			opt_netns = optarg;
+			continue;
+		case 'h':
+			fputs(cmd_usage, stdout);
+			return 'h';
+		case '?':
+			if (optopt)
+				err_msg("%s: unknown option '-%c'", argv[0], optopt);
+			else
+				err_msg("%s: unknown option '%s'", argv[0],
+					argv[optind - 1]);
+			return '?';
+		case ':':
+			err_msg("%s: option '%s' needs a value", argv[0],
+				argv[optind - 1]);
+			return '?';
+		default:
+			return opt;
+		}
+	}
+}

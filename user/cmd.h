@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+#ifndef SYNGUARD_CMD_H
+#define SYNGUARD_CMD_H
+
+#include <getopt.h>
+
+/* Each subcommand: argv[0] is its name; returns an EXIT_* code. */
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+
+/*
+ * Options every subcommand takes: -h, -v, -n/--netns.  cmd_getopt() wraps
+ * getopt_long with them added and handled; it returns the subcommand's own
+ * options, -1 at the end, or '?' after printing one line for a bad one.
+ */
+#define CMD_COMMON_OPTS                                                        \
+	{ "help", no_argument, NULL, 'h' },                                    \
+	{ "verbose", no_argument, NULL, 'v' },                                 \
+	{ "netns", required_argument, NULL, 'n' }
+#define CMD_COMMON_SHORT ":hvn:"
+
+extern const char *opt_netns;
+int cmd_getopt(int argc, char **argv, const char *shortopts,
+	       const struct option *longopts, const char *usage);
+/* Enters --netns if one was given; EXIT_* code. */
+int cmd_enter_netns(void);
+/* Sets libbpf's logging to follow -v. */
+void cmd_libbpf_logging(void);
+
+#endif

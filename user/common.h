@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+#ifndef SYNGUARD_COMMON_H
+#define SYNGUARD_COMMON_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+/* Exit codes, documented in the README and in `synguard --help`. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,		/* the kernel, bpffs or a file said no */
+	EXIT_USAGE = 2,		/* bad option, number, name or file format */
+	EXIT_STATE = 3,		/* already attached / nothing attached */
+	EXIT_PERM = 4,		/* not root */
+};
+
+extern bool verbose;
+
+/* One line on stderr, prefixed "synguard: ". */
+void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void info_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Whole-string unsigned parse with range check; 0 or -EINVAL/-ERANGE. */
+int parse_u64(const char *s, __u64 min, __u64 max, __u64 *out);
+/* Seconds, decimals allowed ("0.5"), within [min, max]. */
+int parse_seconds(const char *s, double min, double max, double *out);
+/* Interface names the kernel accepts: 1..15 chars, no '/', ':' or spaces. */
+bool valid_ifname(const char *s);
+
+/* Fails with EXIT_PERM and a message unless running as root. */
+int require_root(void);
+double now_mono(void);
+
+#endif

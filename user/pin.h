@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+#ifndef SYNGUARD_PIN_H
+#define SYNGUARD_PIN_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <linux/types.h>
+
+/*
+ * Where an attachment's pins live:
+ *   <bpffs>/synguard/IFACE/                 interface in the initial netns
+ *   <bpffs>/synguard/netns/NAME/IFACE/      interface in `ip netns` NAME
+ *   <bpffs>/synguard/netns/ino-N/IFACE/     in an unnamed netns
+ * <bpffs> is the /sys/fs/bpf of the nearest ancestor process that has one:
+ * `ip netns exec` gives its command a fresh /sys with no bpffs, so there we
+ * go through /proc/PPID/root, and every invocation, inside a namespace or
+ * not, finds the same pins.
+ */
+#define PIN_LINK "link"
+#define PIN_MAPS_MAX 8
+
+struct sg_target {
+	char ifname[16];
+	__u32 ifindex;		/* 0 when no such interface */
+	char netns[64];		/* "" for the initial netns */
+	__u64 netns_ino;
+	char dir[PATH_MAX];
+};
+
+/* Joins the network namespace `ip netns` calls @name; EXIT_* code. */
+int netns_enter(const char *name);
+/*
+ * The bpffs root; with @mount, mounts one where PID 1 would see it if
+ * there is none.  0, -ENOENT when none is mounted and !@mount, or -errno.
+ */
+int pin_base(char *buf, size_t len, bool mount);
+/* Fills @t for @ifname in the current netns; EXIT_* code, message printed. */
+int target_resolve(const char *ifname, bool mount, struct sg_target *t);
+/* Does @t have a pinned link? */
+bool target_attached(const struct sg_target *t);
+int pin_mkdirs(const char *dir);
+/* Removes every pin in @t->dir, the directory and its empty parents. */
+int pin_remove_all(const struct sg_target *t);
+/* Calls @fn for every attachment directory under the bpffs; 0 or -errno. */
+int pin_walk(int (*fn)(const char *dir, const char *netns,
+		       const char *ifname, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "common.h"
+#include "stats.h"
+
+#define SG_NAME_ENTRY(id, name) name,
+const char *const stats_names[SG_STAT_MAX] = { SG_STAT_LIST(SG_NAME_ENTRY) };
+const char *const reason_names[SG_REASON_MAX] = { SG_REASON_LIST(SG_NAME_ENTRY) };
+
+static int sum_percpu(int fd, __u32 n, __u64 *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+	__u32 k;
+	int c;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (k = 0; k < n; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals)) {
+			int err = -errno;
+
+			free(vals);
+			return err;
+		}
+		out[k] = 0;
+		for (c = 0; c < ncpu; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+int stats_read(int stats_fd, int drops_fd, struct sg_counters *out)
+{
+	int err = sum_percpu(stats_fd, SG_STAT_MAX, out->stat);
+
+	return err ? err : sum_percpu(drops_fd, SG_REASON_MAX, out->reason);
+}
+
+static double rate(__u64 now, __u64 before, double secs)
+{
+	return secs > 0 && now >= before ? (now - before) / secs : 0;
+}
+
+static void print_header_text(FILE *f, const struct sg_source *src)
+{
+	char since[64] = "";
+
+	if (src->file) {
+		fprintf(f, "synguard replay of %s%s\n", src->file,
+			src->dry_run ? " (dry-run)" : "");
+		return;
+	}
+	if (src->meta) {
+		time_t t = src->meta->attached_at;
+		struct tm tm;
+
+		strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S",
+			 localtime_r(&t, &tm));
+	}
+	fprintf(f, "synguard on %s%s%s: %s, prog %u, since %s%s\n", src->ifname,
+		src->netns[0] ? " netns " : "", src->netns,
+		src->meta && src->meta->mode == SG_MODE_GENERIC ? "generic" : "native",
+		src->prog_id, since, src->dry_run ? ", DRY-RUN" : "");
+}
+
+void stats_print_text(FILE *f, const struct sg_source *src,
+		      const struct sg_counters *c,
+		      const struct sg_counters *prev, double secs)
+{
+	int i;
+
+	print_header_text(f, src);
+	fprintf(f, "  %-18s %14s%s\n", "counter", "total", prev ? "        per sec" : "");
+	for (i = 0; i < SG_STAT_MAX; i++) {
+		fprintf(f, "  %-18s %14llu", stats_names[i],
+			(unsigned long long)c->stat[i]);
+		if (prev)
+			fprintf(f, " %14.1f", rate(c->stat[i], prev->stat[i], secs));
+		fputc('\n', f);
+	}
+	fprintf(f, "  drops by reason%s:\n", src->dry_run ? " (would drop)" : "");
+	for (i = 0; i < SG_REASON_MAX; i++) {
+		if (!c->reason[i] && !(prev && prev->reason[i]))
+			continue;
+		fprintf(f, "    %-16s %14llu", reason_names[i],
+			(unsigned long long)c->reason[i]);
+		if (prev)
+			fprintf(f, " %14.1f", rate(c->reason[i], prev->reason[i], secs));
+		fputc('\n', f);
+	}
+	fflush(f);
+}
+
+/* Names come from our own tables, so no JSON escaping is needed for them. */
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void json_counters(FILE *f, const char *key, const char *const *names,
+			  const __u64 *v, int n)
+{
+	int i;
+
+	fprintf(f, "\"%s\":{", key);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s\"%s\":%llu", i ? "," : "", names[i],
+			(unsigned long long)v[i]);
+	fputc('}', f);
+}
+
+static void json_rates(FILE *f, const char *key, const char *const *names,
+		       const __u64 *v, const __u64 *p, int n, double secs)
+{
+	int i;
+
+	fprintf(f, "\"%s\":{", key);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s\"%s\":%.3f", i ? "," : "", names[i],
+			rate(v[i], p[i], secs));
+	fputc('}', f);
+}
+
+void stats_print_json(FILE *f, const struct sg_source *src,
+		      const struct sg_counters *c,
+		      const struct sg_counters *prev, double secs,
+		      const char *extra_json)
+{
+	fprintf(f, "{\"time\":%lld,", (long long)time(NULL));
+	if (src->file) {
+		fputs("\"file\":", f);
+		json_str(f, src->file);
+	} else {
+		fputs("\"interface\":", f);
+		json_str(f, src->ifname);
+		fputs(",\"netns\":", f);
+		json_str(f, src->netns);
+		fprintf(f, ",\"mode\":\"%s\",\"prog_id\":%u,\"attached_at\":%llu",
+			src->meta && src->meta->mode == SG_MODE_GENERIC ? "generic" : "native",
+			src->prog_id,
+			src->meta ? (unsigned long long)src->meta->attached_at : 0ULL);
+	}
+	fprintf(f, ",\"dry_run\":%s,", src->dry_run ? "true" : "false");
+	fprintf(f, "\"verdicts\":{\"pass\":%llu,\"drop\":%llu,\"would_drop\":%llu},",
+		(unsigned long long)c->stat[SG_PASS],
+		(unsigned long long)c->stat[SG_DROP],
+		(unsigned long long)c->stat[SG_WOULD_DROP]);
+	json_counters(f, "drops", reason_names, c->reason, SG_REASON_MAX);
+	fputc(',', f);
+	json_counters(f, "counters", stats_names, c->stat, SG_STAT_MAX);
+	if (prev) {
+		fprintf(f, ",\"interval\":%.3f,\"rates\":{", secs);
+		json_rates(f, "counters", stats_names, c->stat, prev->stat,
+			   SG_STAT_MAX, secs);
+		fputc(',', f);
+		json_rates(f, "drops", reason_names, c->reason, prev->reason,
+			   SG_REASON_MAX, secs);
+		fputc('}', f);
+	}
+	if (extra_json)
+		fprintf(f, ",%s", extra_json);
+	fputs("}\n", f);
+	fflush(f);
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+#ifndef SYNGUARD_USER_STATS_H
+#define SYNGUARD_USER_STATS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "synguard.h"
+
+extern const char *const stats_names[SG_STAT_MAX];
+extern const char *const reason_names[SG_REASON_MAX];
+
+/* One reading of every counter, summed over the CPUs. */
+struct sg_counters {
+	__u64 stat[SG_STAT_MAX];
+	__u64 reason[SG_REASON_MAX];
+};
+
+/* Where a report comes from, for its header. */
+struct sg_source {
+	const char *ifname;	/* NULL for a replay */
+	const char *netns;	/* "" for the initial netns */
+	const char *file;	/* the pcap, for a replay */
+	const struct sg_meta *meta;	/* NULL for a replay */
+	__u32 prog_id;
+	bool dry_run;
+};
+
+int stats_read(int stats_fd, int drops_fd, struct sg_counters *out);
+/* Reports; @prev and @secs are NULL/0 for a one-shot report without rates. */
+void stats_print_text(FILE *f, const struct sg_source *src,
+		      const struct sg_counters *c,
+		      const struct sg_counters *prev, double secs);
+void stats_print_json(FILE *f, const struct sg_source *src,
+		      const struct sg_counters *c,
+		      const struct sg_counters *prev, double secs,
+		      const char *extra_json);
+
+#endif
