@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# make demo: synguard in a netns lab, as a person would use it.
+set -u
+. "$(dirname "$0")/lib.sh"
+[ "$(id -u)" = 0 ] || { echo "demo: needs root (network namespaces, XDP)" >&2; exit 4; }
+
+if [ -t 1 ]; then B=$'\033[1m' N=$'\033[0m'; else B= N=; fi
+say() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+say "Building the lab: client, attacker and server namespaces on a bridge"
+lab_up || { echo "demo: cannot build the lab" >&2; exit 1; }
+lab_nginx || { echo "demo: nginx did not start" >&2; exit 1; }
+echo "server $SRV_IP / $SRV_IP6 (nginx), client $CLI_IP, attacker $ATT_IP"
+
+say "Attaching synguard to the server's interface ($SRV_IF in netns $NS_S)"
+run "$SYNGUARD" --netns "$NS_S" attach $SRV_IF || exit 1
+run "$SYNGUARD" status
+
+say "A real client fetches a page 20 times over IPv4 and 20 times over IPv6"
+echo "IPv4: $(lab_fetch 20)/20 fetched, IPv6: $(lab_fetch 20 "http://[$SRV_IP6]/")/20 fetched"
+
+say "The attacker sends malformed TCP with hping3 (50 of each, bounded)"
+for c in "SYN+FIN:-S -F" "NULL scan:" "XMAS scan:-F -P -U" "FIN scan:-F" \
+	 "data offset 4:-O 4 -S" "land:-a $SRV_IP -s 80 -k -S"; do
+	printf '  %-16s hping3 %s -c 50 -p 80 %s\n' "${c%%:*}" "${c#*:}" "$SRV_IP"
+	lab_hping ${c#*:} -c 50 -p 80 $SRV_IP
+done
+say "...and a burst of 500 SYNs from a spoofed lab address, as fast as it can"
+timeout 10 ip netns exec "$NS_A" hping3 -q -S -p 80 -a 198.18.0.77 -c 500 -i u100 $SRV_IP >/dev/null 2>&1
+echo "Meanwhile the client still gets in: $(lab_fetch 20)/20 fetched"
+
+say "What synguard saw"
+run "$SYNGUARD" --netns "$NS_S" stats $SRV_IF
+say "The same as JSON (one object per report)"
+"$SYNGUARD" --netns "$NS_S" stats $SRV_IF --json | jq -c '{verdicts, drops: (.drops | with_entries(select(.value > 0)))}'
+
+say "Detaching and tearing the lab down"
+run "$SYNGUARD" --netns "$NS_S" detach $SRV_IF
+run "$SYNGUARD" status

@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# The test lab and TAP helpers, sourced by tests/integration/*.sh and the demo.
+#
+#   client   198.18.0.2  2001:2::2 ─┐
+#   attacker 198.18.0.3  2001:2::3 ─┼─ bridge (switch netns) ── server 198.18.0.1  2001:2::1
+#                                   │                            (synguard on srv0, nginx)
+# Every namespace is made here and removed by lab_down, which lab_up traps
+# on EXIT, INT and TERM.  No namespace has a default route: lab traffic
+# cannot leave the lab.  Addresses are from 198.18.0.0/15 and 2001:2::/48.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SYNGUARD=${SYNGUARD:-$TOP/build/synguard}
+case $SYNGUARD in /*) ;; *) SYNGUARD=$TOP/$SYNGUARD ;; esac
+SENDFRAMES=${SENDFRAMES:-$TOP/build/sendframes}
+
+SRV_IP=198.18.0.1 CLI_IP=198.18.0.2 ATT_IP=198.18.0.3
+SRV_IP6=2001:2::1 CLI_IP6=2001:2::2 ATT_IP6=2001:2::3
+SRV_IF=srv0
+
+# --- TAP --------------------------------------------------------------------
+TAP_N=0
+TAP_FAILED=0
+ok()     { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
+not_ok() { TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $*"; }
+skip()   { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1 # SKIP $2"; }
+diag()   { printf '# %s\n' "$@"; }
+
+# check DESC CMD...: ok when CMD succeeds.
+check() {
+	local desc=$1; shift
+	if "$@" >/tmp/sg-check.$$ 2>&1; then ok "$desc"
+	else not_ok "$desc"; sed 's/^/#   /' /tmp/sg-check.$$ | head -20; fi
+	rm -f /tmp/sg-check.$$
+}
+# expect_eq DESC GOT WANT
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; diag "  got '$2', want '$3'"; fi
+}
+# expect_ge DESC GOT MIN
+expect_ge() {
+	if [ "$2" -ge "$3" ] 2>/dev/null; then ok "$1"; else not_ok "$1"; diag "  got '$2', want >= '$3'"; fi
+}
+tap_done() { exit $((TAP_FAILED > 0)); }
+
+# --- the lab ----------------------------------------------------------------
+lab_ns() { echo "sg$LAB_ID$1"; }
+
+lab_up() {
+	LAB_ID=${LAB_ID:-$(printf '%x' $(( ($$ ^ RANDOM) & 0xffff )))}
+	NS_C=$(lab_ns c) NS_A=$(lab_ns a) NS_S=$(lab_ns s) NS_W=$(lab_ns w)
+	LAB_TMP=$(mktemp -d /tmp/sglab.XXXXXX)
+	trap lab_down EXIT
+	trap 'exit 130' INT TERM
+	local ns
+	for ns in $NS_C $NS_A $NS_S $NS_W; do
+		ip netns add "$ns" || return 1
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$NS_W" link add br0 type bridge
+	ip -n "$NS_W" link set br0 up
+	# role:namespace:interface:v4:v6
+	local spec role ns ifn v4 v6
+	for spec in "c:$NS_C:cli0:$CLI_IP:$CLI_IP6" "a:$NS_A:att0:$ATT_IP:$ATT_IP6" \
+		    "s:$NS_S:$SRV_IF:$SRV_IP:$SRV_IP6"; do
+		IFS=: read -r role ns ifn v4 v6 <<<"${spec//::/@@}"
+		v6=${v6//@@/::}
+		ip link add "$ifn" netns "$ns" type veth peer name "sw$role" netns "$NS_W" || return 1
+		ip -n "$NS_W" link set "sw$role" master br0 up
+		ip -n "$ns" addr add "$v4/24" dev "$ifn"
+		ip -n "$ns" addr add "$v6/64" dev "$ifn" nodad
+		ip -n "$ns" link set "$ifn" up
+	done
+	# The bridge must learn every MAC before the first test frame.
+	ip netns exec "$NS_C" ip neigh replace $SRV_IP lladdr "$(lab_mac $NS_S $SRV_IF)" dev cli0
+	ip netns exec "$NS_A" ip neigh replace $SRV_IP lladdr "$(lab_mac $NS_S $SRV_IF)" dev att0
+}
+
+lab_mac() { ip -n "$1" -br link show "$2" | awk '{print $3}'; }
+
+lab_down() {
+	local rc=$?
+	trap - EXIT INT TERM
+	[ -n "${LAB_TMP:-}" ] || return $rc
+	[ -f "$LAB_TMP/nginx.pid" ] && kill "$(cat "$LAB_TMP/nginx.pid")" 2>/dev/null
+	[ -n "${LAB_PIDS:-}" ] && kill $LAB_PIDS 2>/dev/null
+	"$SYNGUARD" --netns "$NS_S" detach $SRV_IF >/dev/null 2>&1
+	local ns
+	for ns in $NS_C $NS_A $NS_S $NS_W; do ip netns del "$ns" 2>/dev/null; done
+	rm -rf "$LAB_TMP"
+	return $rc
+}
+
+# nginx in the server namespace, with its own config, serving a small page.
+lab_nginx() {
+	mkdir -p "$LAB_TMP/www" "$LAB_TMP/nginx"
+	echo "synguard lab" > "$LAB_TMP/www/index.html"
+	cat > "$LAB_TMP/nginx.conf" <<NGINX
+user root;
+worker_processes 1;
+pid $LAB_TMP/nginx.pid;
+error_log $LAB_TMP/nginx-error.log;
+events { worker_connections 4096; }
+http {
+	access_log $LAB_TMP/access.log;
+	client_body_temp_path $LAB_TMP/nginx;
+	proxy_temp_path $LAB_TMP/nginx;
+	fastcgi_temp_path $LAB_TMP/nginx;
+	uwsgi_temp_path $LAB_TMP/nginx;
+	scgi_temp_path $LAB_TMP/nginx;
+	server {
+		listen $SRV_IP:80 backlog=${NGINX_BACKLOG:-511};
+		listen [$SRV_IP6]:80 backlog=${NGINX_BACKLOG:-511};
+		root $LAB_TMP/www;
+	}
+}
+NGINX
+	ip netns exec "$NS_S" nginx -e "$LAB_TMP/nginx-error.log" -c "$LAB_TMP/nginx.conf" || return 1
+	local i
+	for i in $(seq 50); do
+		ip netns exec "$NS_S" ss -Htln "sport = :80" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Runs synguard with the arguments, against the server namespace.
+sg() { "$SYNGUARD" --netns "$NS_S" "$@"; }
+# A counter from `synguard stats --json`: sg_counter drops.syn_fin
+sg_counter() { sg stats $SRV_IF --json | jq -r ".$1"; }
+
+# curl from the client: N fetches of the page, prints how many succeeded.
+lab_fetch() {
+	local n=$1 url=${2:-http://$SRV_IP/} i good=0
+	for i in $(seq "$n"); do
+		ip netns exec "$NS_C" curl -s -o /dev/null --max-time 3 "$url" && good=$((good + 1))
+	done
+	echo $good
+}
+
+# hping3 from the attacker, always bounded by count and time.
+lab_hping() { timeout 20 ip netns exec "$NS_A" hping3 -q -i u2000 "$@" >/dev/null 2>&1; }
