@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "common.h"
@@ -96,6 +97,7 @@ int cmd_replay(int argc, char **argv)
 	bool json = false;
 	int opt, rc, err;
 	__u32 zero = 0;
+	struct stat st;
 	FILE *probe;
 
 	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "jdu:", opts,
@@ -125,8 +127,11 @@ int cmd_replay(int argc, char **argv)
 	}
 	/* Say what is wrong with the file before asking for privileges. */
 	probe = fopen(argv[optind], "rb");
-	if (!probe) {
-		err_msg("cannot open %s: %s", argv[optind], strerror(errno));
+	if (!probe || fstat(fileno(probe), &st) || S_ISDIR(st.st_mode)) {
+		err_msg("cannot read %s: %s", argv[optind],
+			probe ? "it is a directory" : strerror(errno));
+		if (probe)
+			fclose(probe);
 		return EXIT_USAGE;
 	}
 	fclose(probe);
