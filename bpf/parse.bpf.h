@@ -74,6 +74,13 @@ static __always_inline bool parse_is_vlan(__u16 proto)
 	       proto == ETH_P_QINQ1;
 }
 
+static __always_inline bool parse_is_ipv6_ext(__u8 nexthdr)
+{
+	return nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
+	       nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_FRAGMENT ||
+	       nexthdr == IPPROTO_AH;
+}
+
 /*
  * The TCP header at @off (frame offset), with @l4_len bytes of IP payload
  * from there.  A header the IP length cuts short is as truncated as one
@@ -106,8 +113,11 @@ static __always_inline int parse_ipv4(struct sg_pkt *pkt, void *data,
 
 	off &= 0xFF;
 	ip = data + off;
+	pkt->l3_proto = ETH_P_IP;	/* by ethertype, whatever follows */
 	if ((void *)(ip + 1) > data_end)
 		return parse_bad(pkt, SG_R_TRUNCATED);
+	if (ip->version != 4)
+		return parse_bad(pkt, SG_R_IP_BAD_VERSION);
 	if (ip->ihl < 5)
 		return parse_bad(pkt, SG_R_IPV4_BAD_IHL);
 	hlen = ip->ihl * 4;
@@ -119,7 +129,6 @@ static __always_inline int parse_ipv4(struct sg_pkt *pkt, void *data,
 	if (tot_len < hlen || tot_len > frame_len)
 		return parse_bad(pkt, SG_R_IP_BAD_LEN);
 
-	pkt->l3_proto = ETH_P_IP;
 	pkt->addr.v4[0] = ip->saddr;
 	pkt->addr.v4[1] = ip->daddr;
 	if (ip->protocol != IPPROTO_TCP)
@@ -141,13 +150,15 @@ static __always_inline int parse_ipv6(struct sg_pkt *pkt, void *data,
 
 	off &= 0xFF;
 	ip6 = data + off;
+	pkt->l3_proto = ETH_P_IPV6;
 	if ((void *)(ip6 + 1) > data_end)
 		return parse_bad(pkt, SG_R_TRUNCATED);
+	if (ip6->version != 6)
+		return parse_bad(pkt, SG_R_IP_BAD_VERSION);
 	end = off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
 	if (data + end > data_end)
 		return parse_bad(pkt, SG_R_IP_BAD_LEN);
 
-	pkt->l3_proto = ETH_P_IPV6;
 	pkt->addr.v6[0] = ip6->saddr;
 	pkt->addr.v6[1] = ip6->daddr;
 	nexthdr = ip6->nexthdr;
@@ -158,9 +169,7 @@ static __always_inline int parse_ipv6(struct sg_pkt *pkt, void *data,
 
 		if (nexthdr == IPPROTO_TCP)
 			return parse_tcp(pkt, data, data_end, off, end - off);
-		if (nexthdr != IPPROTO_HOPOPTS && nexthdr != IPPROTO_ROUTING &&
-		    nexthdr != IPPROTO_DSTOPTS && nexthdr != IPPROTO_FRAGMENT &&
-		    nexthdr != IPPROTO_AH)
+		if (!parse_is_ipv6_ext(nexthdr))
 			return SG_P_NON_TCP;	/* ESP, ICMPv6, UDP, no-next... */
 
 		off &= 0xFFFF;
@@ -171,8 +180,13 @@ static __always_inline int parse_ipv6(struct sg_pkt *pkt, void *data,
 			__u16 frag = ((__u16)hdr[2] << 8) | hdr[3];
 
 			if (frag & IP6_OFFSET) {
-				/* Only the first fragment carries upper headers. */
-				if (hdr[0] == IPPROTO_TCP)
+				/*
+				 * Only the first fragment carries upper headers.
+				 * Behind further extension headers (destination
+				 * options may follow the fragment header) TCP may
+				 * hide: never call that "not TCP".
+				 */
+				if (hdr[0] == IPPROTO_TCP || parse_is_ipv6_ext(hdr[0]))
 					return SG_P_TCP_FRAGMENT;
 				return SG_P_NON_TCP;
 			}
@@ -189,6 +203,8 @@ static __always_inline int parse_ipv6(struct sg_pkt *pkt, void *data,
 	}
 	if (nexthdr == IPPROTO_TCP)
 		return parse_tcp(pkt, data, data_end, off, end - off);
+	if (!parse_is_ipv6_ext(nexthdr))
+		return SG_P_NON_TCP;	/* the whole chain parsed */
 	return parse_bad(pkt, SG_R_UNPARSED_IPV6_EXT);
 }
 

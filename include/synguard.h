@@ -20,10 +20,10 @@
 	X(IPV4, "ipv4")			/* IPv4 packets */                     \
 	X(IPV6, "ipv6")			/* IPv6 packets */                     \
 	X(OTHER_L3, "other_l3")		/* ARP, LLDP, ... */                   \
-	X(VLAN, "vlan")			/* frames with one or two VLAN tags */ \
+	X(VLAN, "vlan")			/* frames with VLAN tags */            \
 	X(NON_TCP, "non_tcp")		/* IP packets carrying something else */ \
 	X(TCP, "tcp")			/* TCP segments with a header */       \
-	X(TCP_FRAGMENT, "tcp_fragment")	/* non-first fragments of TCP */      \
+	X(TCP_FRAGMENT, "tcp_fragment")	/* later fragments: TCP or unknown */ \
 	X(TCP_SYN, "syn")		/* accepted segments by flag class */  \
 	X(TCP_SYNACK, "synack")                                                \
 	X(TCP_ACK, "ack")                                                      \
@@ -39,6 +39,7 @@
  */
 #define SG_REASON_LIST(X)                                                      \
 	X(TRUNCATED, "truncated")	/* a header ends past the frame */     \
+	X(IP_BAD_VERSION, "ip_bad_version") /* version nibble vs ethertype */  \
 	X(IPV4_BAD_IHL, "ipv4_bad_ihl")	/* IHL < 5 */                          \
 	X(IP_BAD_LEN, "ip_bad_len")	/* IPv4 total / IPv6 payload length */ \
 	X(TCP_DOFF_SHORT, "tcp_doff_short")   /* doff < 5 */                  \
@@ -47,7 +48,7 @@
 	X(SYN_RST, "syn_rst")                                                  \
 	X(FIN_RST, "fin_rst")                                                  \
 	X(NO_FLAGS, "no_flags")		/* NULL scan */                        \
-	X(NO_ACK, "no_ack")		/* not SYN/RST and no ACK: FIN, XMAS */ \
+	X(NO_ACK, "no_ack")		/* no ACK, yet not a bare SYN or RST */ \
 	X(PORT_ZERO, "port_zero")                                              \
 	X(LAND, "land")			/* src addr:port == dst addr:port */   \
 	X(MARTIAN_SRC, "martian_src")                                          \
