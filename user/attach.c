@@ -342,7 +342,31 @@ int cmd_detach(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/*
+ * With --netns, status and prune see only that netns's attachments: enter
+ * it (which checks it exists) and learn the name its pins are under.
+ */
+static int cmd_netns_filter(const char **name)
+{
+	struct sg_target t;
+	int rc;
+
+	*name = NULL;
+	if (!opt_netns)
+		return EXIT_OK;
+	rc = cmd_enter_netns();
+	if (rc)
+		return rc;
+	/* Any valid name resolves the netns; "lo" always exists. */
+	rc = target_resolve("lo", false, &t);
+	if (rc)
+		return rc;
+	*name = strdup(t.netns);
+	return *name ? EXIT_OK : EXIT_FAIL;
+}
+
 struct status_ctx {
+	const char *netns;	/* --netns: only this one */
 	bool json;
 	bool prune;
 	int count;
@@ -359,6 +383,9 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 	struct tm tm;
 	time_t when;
 
+	/* The netns name of the directory; "" for the initial netns. */
+	if (ctx->netns && strcmp(ctx->netns, netns))
+		return 0;
 	if (pins_open(dir, &p)) {
 		state = "broken";	/* pins missing: half-removed */
 		memset(&p.meta, 0, sizeof(p.meta));
@@ -387,9 +414,12 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%S%z",
 			 localtime_r(&when, &tm));
 	if (ctx->json) {
-		printf("%s{\"interface\":\"%s\",\"netns\":\"%s\",\"mode\":\"%s\","
-		       "\"prog_id\":%u,\"attached_at\":%llu,\"state\":\"%s\"}",
-		       ctx->count ? "," : "", ifname, netns,
+		printf("%s{\"interface\":", ctx->count ? "," : "");
+		json_str(stdout, ifname);
+		fputs(",\"netns\":", stdout);
+		json_str(stdout, netns);
+		printf(",\"mode\":\"%s\",\"prog_id\":%u,\"attached_at\":%llu,"
+		       "\"state\":\"%s\"}",
 		       p.meta.mode == SG_MODE_GENERIC ? "generic" : "native",
 		       p.prog_id, (unsigned long long)p.meta.attached_at, state);
 	} else {
@@ -426,7 +456,7 @@ int cmd_status(int argc, char **argv)
 		err_msg("status takes no arguments");
 		return EXIT_USAGE;
 	}
-	rc = require_root();
+	rc = require_root() ?: cmd_netns_filter(&ctx.netns);
 	if (rc)
 		return rc;
 	if (ctx.json)
@@ -435,7 +465,9 @@ int cmd_status(int argc, char **argv)
 	if (ctx.json)
 		printf("]}\n");
 	else if (!ctx.count)
-		printf("synguard is not attached anywhere\n");
+		printf("synguard is not attached anywhere%s\n",
+		       ctx.netns ? " in that netns" : "");
+	free((char *)ctx.netns);
 	if (err) {
 		err_msg("cannot read the pins: %s", strerror(-err));
 		return EXIT_FAIL;
@@ -460,10 +492,11 @@ int cmd_prune(int argc, char **argv)
 		err_msg("prune takes no arguments");
 		return EXIT_USAGE;
 	}
-	rc = require_root();
+	rc = require_root() ?: cmd_netns_filter(&ctx.netns);
 	if (rc)
 		return rc;
 	rc = pin_walk(status_one, &ctx);
+	free((char *)ctx.netns);
 	if (rc) {
 		err_msg("cannot read the pins: %s", strerror(-rc));
 		return EXIT_FAIL;
@@ -551,8 +584,12 @@ int cmd_stats(int argc, char **argv)
 	if (rc)
 		return rc;
 	if (!target_attached(&t)) {
-		err_msg("synguard is not attached to %s%s%s", t.ifname,
-			t.netns[0] ? " in netns " : "", t.netns);
+		if (!t.ifindex)
+			err_msg("unknown interface '%s'%s%s", t.ifname,
+				t.netns[0] ? " in netns " : "", t.netns);
+		else
+			err_msg("synguard is not attached to %s%s%s", t.ifname,
+				t.netns[0] ? " in netns " : "", t.netns);
 		return t.ifindex ? EXIT_STATE : EXIT_USAGE;
 	}
 	err = pins_open(t.dir, &p);

@@ -223,7 +223,7 @@ int target_resolve(const char *ifname, bool mount, struct sg_target *t)
 	netns_name(t->netns_ino, t->netns, sizeof(t->netns));
 
 	err = pin_base(base, sizeof(base), mount);
-	if (err == -ENOENT) {
+	if (err == -ENOENT && !mount) {
 		/* No bpffs: nothing can be attached; callers say so. */
 		base[0] = '\0';
 	} else if (err) {

@@ -101,8 +101,7 @@ void stats_print_text(FILE *f, const struct sg_source *src,
 	fflush(f);
 }
 
-/* Names come from our own tables, so no JSON escaping is needed for them. */
-static void json_str(FILE *f, const char *s)
+void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {

@@ -26,6 +26,8 @@ struct sg_source {
 	bool dry_run;
 };
 
+/* @s as a JSON string, quoted and escaped. */
+void json_str(FILE *f, const char *s);
 int stats_read(int stats_fd, int drops_fd, struct sg_counters *out);
 /* Reports; @prev and @secs are NULL/0 for a one-shot report without rates. */
 void stats_print_text(FILE *f, const struct sg_source *src,

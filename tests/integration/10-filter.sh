@@ -1,0 +1,363 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# synguard's filter in the netns lab, against real peers:
+#   - real TCP (curl to nginx, IPv4 and IPv6) passes through it;
+#   - each malformed class, sent N times (hping3, or sendframes for what
+#     hping3 cannot make), raises its own drop reason by exactly N and no
+#     other, and the client keeps connecting; valid VLAN, QinQ and IPv6
+#     extension-header SYNs pass;
+#   - dry-run counts would-drops and drops nothing;
+#   - `replay` of a capture of what XDP saw gives the live counters;
+#   - --netns and `ip netns exec` find the same attachment;
+#   - detach leaves no program, link or pin; prune removes defunct ones;
+#   - lab_down leaves no namespace behind.
+# Spoofed sources stay inside 198.18.0.0/15; every generator is bounded.
+set -u
+. "$(dirname "$0")/../lib.sh"
+
+lab_up || { not_ok "lab_up"; tap_done; }
+T=$LAB_TMP
+check "nginx starts in the server namespace" lab_nginx
+SRV_MAC=$(lab_mac "$NS_S" $SRV_IF)
+V6=(--src $ATT_IP6 --dst $SRV_IP6)
+
+# --- helpers ------------------------------------------------------------------
+# Every program this test attaches, by id (other tests may load programs
+# of the same name at the same time, so "new since the start" is no test).
+MY_PROGS=""
+# sg_attach ARGS...: `sg attach ARGS`, noting the prog id it reports.
+sg_attach() {
+	local out rc
+	out=$(sg attach "$@" 2>&1)
+	rc=$?
+	[ $rc = 0 ] || diag "synguard attach $*: $out"
+	MY_PROGS+=" $(echo "$out" | sed -n 's/.*prog \([0-9]*\).*/\1/p')"
+	return $rc
+}
+
+snap() { sg stats $SRV_IF --json >"$1" 2>"$1.err"; }
+# jq: a stats or replay JSON as one flat object, "drops.syn_fin": 7, ...
+FLAT='[(.verdicts | to_entries[] | {key: ("verdicts." + .key), value}),
+	 (.drops | to_entries[] | {key: ("drops." + .key), value}),
+	 (.counters | to_entries[] | {key: ("counters." + .key), value})] | from_entries'
+# field FILE KEY: one counter, KEY as in FLAT ("verdicts.pass").
+field() { jq -r "$FLAT | .[\"$2\"]" "$1"; }
+# delta A B REGEX: "key=+n" for every counter matching REGEX that changed.
+delta() {
+	jq -rn --slurpfile a "$1" --slurpfile b "$2" --arg re "$3" \
+		"(\$a[0] | $FLAT) as \$x | \$b[0] | $FLAT | to_entries |
+		 map(select((.key | test(\$re)) and .value != \$x[.key]) |
+		     \"\(.key)=\(.value - \$x[.key])\") | join(\" \")"
+}
+# Waits until the frames counter has risen by at least N over snapshot A and
+# then holds still for 0.2 s: the frames are through the bridge and XDP.
+settle() {
+	local a=$1 n=$2 want cur last=-1 i
+	want=$(( $(field "$a" counters.frames) + n ))
+	for i in $(seq 50); do
+		cur=$(sg_counter counters.frames)
+		[ "$cur" -ge "$want" ] && [ "$cur" = "$last" ] && return 0
+		last=$cur
+		sleep 0.1
+	done
+	return 1
+}
+sendframes() { ip netns exec "$NS_A" "$SENDFRAMES" att0 "$1" "$2" --dmac "$SRV_MAC" "${@:3}" >/dev/null; }
+
+# drop_case DESC REASON N CMD...: CMD sends N frames that XDP must drop for
+# REASON: drops.REASON and verdicts.drop rise by N, nothing else drops; then
+# the client still gets its pages.
+drop_case() {
+	local desc=$1 reason=$2 n=$3
+	shift 3
+	snap "$T/a"
+	"$@"
+	settle "$T/a" "$n" || diag "$desc: counters did not settle"
+	snap "$T/b"
+	expect_eq "$desc x$n: drops.$reason +$n, no other reason" \
+		"$(delta "$T/a" "$T/b" '^(drops\.|verdicts\.(drop|would_drop)$)')" \
+		"verdicts.drop=$n drops.$reason=$n"
+	expect_eq "$desc: the client still connects" "$(lab_fetch 2)" 2
+}
+
+# pass_case DESC N VLAN CMD...: CMD sends N valid SYNs (VLAN of them tagged as
+# XDP should count them) that must pass: syn +N, vlan +VLAN, no drop at all.
+pass_case() {
+	local desc=$1 n=$2 vlan=$3 want
+	shift 3
+	snap "$T/a"
+	"$@"
+	settle "$T/a" "$n" || diag "$desc: counters did not settle"
+	snap "$T/b"
+	want="counters.syn=$n"
+	[ "$vlan" != 0 ] && want="counters.vlan=$vlan $want"
+	expect_eq "$desc x$n: passes as $n SYNs, nothing dropped" \
+		"$(delta "$T/a" "$T/b" '^(drops\.|verdicts\.(drop|would_drop)$|counters\.(syn|vlan)$)')" \
+		"$want"
+}
+
+# --- attach, real traffic -----------------------------------------------------------
+sg_attach $SRV_IF
+rc=$?
+expect_eq "attach $SRV_IF (native) exits 0" "$rc" 0
+[ $rc = 0 ] || tap_done
+snap "$T/s0"
+expect_eq "lab_fetch 20 over IPv4 all succeed" "$(lab_fetch 20)" 20
+expect_eq "lab_fetch 20 over IPv6 all succeed" "$(lab_fetch 20 "http://[$SRV_IP6]/")" 20
+sleep 0.3
+snap "$T/s1"
+expect_eq "real TCP: nothing dropped" \
+	"$(delta "$T/s0" "$T/s1" '^(drops\.|verdicts\.(drop|would_drop)$)')" ""
+d() { jq -rn --slurpfile a "$T/s0" --slurpfile b "$T/s1" \
+	"(\$b[0] | $FLAT | .[\"$1\"]) - (\$a[0] | $FLAT | .[\"$1\"])"; }
+expect_ge "real TCP: verdicts.pass rose (40 connections, >= 5 segments each)" "$(d verdicts.pass)" 200
+expect_ge "real TCP: ipv4 rose" "$(d counters.ipv4)" 100
+expect_ge "real TCP: ipv6 rose" "$(d counters.ipv6)" 100
+expect_ge "real TCP: syn rose by the 40 client SYNs" "$(d counters.syn)" 40
+expect_ge "real TCP: ack rose (handshake ACKs, requests)" "$(d counters.ack)" 80
+expect_ge "real TCP: fin rose (the client's FINs)" "$(d counters.fin)" 40
+expect_eq "real TCP: synack unchanged (the server's SYN-ACK leaves by egress)" \
+	"$(d counters.synack)" 0
+
+# --- malformed classes, one at a time -------------------------------------------------
+H=(lab_hping $SRV_IP)
+drop_case "syn_fin (hping3 -S -F)"		syn_fin 7	"${H[@]}" -p 80 -S -F -c 7
+drop_case "syn_rst (hping3 -S -R)"		syn_rst 5	"${H[@]}" -p 80 -S -R -c 5
+drop_case "fin_rst (hping3 -F -R)"		fin_rst 6	"${H[@]}" -p 80 -F -R -c 6
+drop_case "no_flags (hping3, no flags)"		no_flags 4	"${H[@]}" -p 80 -c 4
+drop_case "no_ack (hping3 -F)"			no_ack 3	"${H[@]}" -p 80 -F -c 3
+drop_case "no_ack (hping3 XMAS -F -P -U)"	no_ack 8	"${H[@]}" -p 80 -F -P -U -c 8
+drop_case "tcp_doff_short (hping3 -O 4 -S)"	tcp_doff_short 9 "${H[@]}" -p 80 -O 4 -S -c 9
+drop_case "tcp_doff_beyond (hping3 -O 15 -S)"	tcp_doff_beyond 10 "${H[@]}" -p 80 -O 15 -S -c 10
+drop_case "port_zero (hping3 -s 0 -k -S)"	port_zero 2	"${H[@]}" -p 80 -s 0 -k -S -c 2
+drop_case "port_zero (hping3 -p 0 -S)"		port_zero 11	"${H[@]}" -p 0 -S -c 11
+drop_case "land (hping3 -a $SRV_IP -s 80 -p 80 -S)" land 12 \
+	lab_hping -a $SRV_IP -s 80 -k -p 80 -S -c 12 $SRV_IP
+
+if [ -x "$SENDFRAMES" ]; then
+	drop_case "ipv4_bad_ihl (sendframes)"	ipv4_bad_ihl 13 sendframes ipv4_bad_ihl 13
+	drop_case "ip_bad_len v4 (sendframes)"	ip_bad_len 14	sendframes ip_bad_len 14
+	drop_case "ip_bad_len v6 (sendframes)"	ip_bad_len 18	sendframes ip_bad_len 18 "${V6[@]}"
+	drop_case "truncated v4 (sendframes)"	truncated 15	sendframes truncated 15
+	drop_case "truncated v6 (sendframes)"	truncated 19	sendframes truncated 19 "${V6[@]}"
+	drop_case "tcp_doff_beyond v6 (sendframes)" tcp_doff_beyond 20 sendframes tcp_doff_beyond 20 "${V6[@]}"
+	drop_case "unparsed_ipv6_ext (sendframes, 9 ext headers)" unparsed_ipv6_ext 22 \
+		sendframes unparsed_ipv6_ext 22
+	drop_case "unparsed_vlan v4 (sendframes, 3 tags)" unparsed_vlan 17 sendframes unparsed_vlan 17
+	drop_case "unparsed_vlan v6 (sendframes, 3 tags)" unparsed_vlan 21 \
+		sendframes unparsed_vlan 21 "${V6[@]}"
+	pass_case "vlan_syn v4 (sendframes, 1 tag)"	3 3 sendframes vlan_syn 3
+	pass_case "vlan_syn v6 (sendframes, 1 tag)"	4 4 sendframes vlan_syn 4 "${V6[@]}"
+	pass_case "qinq_syn v4 (sendframes, 802.1ad + 802.1Q)" 5 5 sendframes qinq_syn 5
+	pass_case "qinq_syn v6 (sendframes, 802.1ad + 802.1Q)" 6 6 sendframes qinq_syn 6 "${V6[@]}"
+	pass_case "ipv6_ext_syn (sendframes, hop-by-hop + dstopts)" 7 0 sendframes ipv6_ext_syn 7
+else
+	skip "sendframes classes" "no $SENDFRAMES (make all)"
+fi
+
+# --- dry-run ----------------------------------------------------------------------------
+sg_attach $SRV_IF --force --dry-run
+rc=$?
+expect_eq "attach --force --dry-run exits 0" "$rc" 0
+expect_eq "status says dry-run" "$("$SYNGUARD" status --json | jq -r --arg ns "$NS_S" \
+	'.attachments[] | select(.netns == $ns and .interface == "srv0") | .state')" dry-run
+expect_eq "stats --json says dry_run" "$(sg_counter dry_run)" true
+snap "$T/a"
+lab_hping $SRV_IP -p 80 -S -F -c 7
+settle "$T/a" 7
+[ -x "$SENDFRAMES" ] && sendframes truncated 5 && settle "$T/a" 12
+snap "$T/b"
+nd=7 want="drops.syn_fin=7"
+[ -x "$SENDFRAMES" ] && nd=12 want="drops.truncated=5 drops.syn_fin=7"
+expect_eq "dry-run: the drop reasons count what would be dropped" \
+	"$(delta "$T/a" "$T/b" '^drops\.')" "$want"
+expect_eq "dry-run: verdicts.would_drop +$nd" "$(delta "$T/a" "$T/b" '^verdicts\.would_drop$')" \
+	"verdicts.would_drop=$nd"
+expect_eq "dry-run: verdicts.drop stays 0" "$(field "$T/b" verdicts.drop)" 0
+expect_eq "dry-run: the client still connects" "$(lab_fetch 3)" 3
+
+# --- replay vs live -------------------------------------------------------------------------
+# sws is the bridge port towards the server: what it sends out is exactly
+# what XDP on srv0 receives.
+ip netns exec "$NS_W" tcpdump -i sws -Q out -U --immediate-mode -w "$T/cap.pcap" \
+	2>"$T/tcpdump.err" &
+TCPDUMP=$!
+LAB_PIDS=$TCPDUMP
+for _ in $(seq 50); do grep -q listening "$T/tcpdump.err" && break; sleep 0.1; done
+grep -q listening "$T/tcpdump.err" || diag "tcpdump did not say it listens"
+sg_attach $SRV_IF --force
+rc=$?
+expect_eq "replay: reattach --force (fresh counters) exits 0" "$rc" 0
+mix_ok=$(( $(lab_fetch 10) + $(lab_fetch 3 "http://[$SRV_IP6]/") ))
+lab_hping $SRV_IP -p 80 -S -F -c 3
+lab_hping $SRV_IP -p 80 -c 4
+lab_hping $SRV_IP -p 80 -F -P -U -c 2
+lab_hping $SRV_IP -p 80 -O 15 -S -c 2
+lab_hping -a $SRV_IP -s 80 -k -p 80 -S -c 2 $SRV_IP
+lab_hping $SRV_IP -p 80 -S -c 3			# valid SYNs: SYN-ACK, then the attacker's RST
+if [ -x "$SENDFRAMES" ]; then
+	sendframes ipv4_bad_ihl 2
+	sendframes ip_bad_len 2 "${V6[@]}"
+	sendframes truncated 3
+	sendframes unparsed_ipv6_ext 2
+	sendframes vlan_syn 2
+	sendframes qinq_syn 2 "${V6[@]}"
+	sendframes ipv6_ext_syn 2
+fi
+mix_ok=$(( mix_ok + $(lab_fetch 3) ))
+expect_eq "replay: the client's 16 fetches in the mix succeed" "$mix_ok" 16
+sleep 1
+snap "$T/live"
+kill -INT $TCPDUMP
+wait $TCPDUMP
+LAB_PIDS=
+"$SYNGUARD" replay "$T/cap.pcap" --json >"$T/replay" 2>"$T/replay.err"
+rc=$?
+expect_eq "replay of the capture exits 0" "$rc" 0
+if [ $rc != 0 ]; then
+	sed 's/^/#   /' "$T/replay.err"
+	echo '{}' >"$T/replay"
+fi
+expect_eq "replay: every record replayed, none skipped" \
+	"$(jq -r '.replay | "\(.records) \(.records - .replayed)"' "$T/replay")" \
+	"$(jq -r '.replay.records' "$T/replay") 0"
+expect_ge "replay: the live drop count is not trivially 0" "$(field "$T/live" verdicts.drop)" 20
+for k in verdicts.pass verdicts.drop; do
+	expect_eq "replay $k == live" "$(field "$T/replay" $k)" "$(field "$T/live" $k)"
+done
+expect_eq "replay: every drops.<reason> == live" \
+	"$(jq -c .drops "$T/replay")" "$(jq -c .drops "$T/live")"
+expect_eq "replay: every other counter == live" \
+	"$(jq -c .counters "$T/replay")" "$(jq -c .counters "$T/live")"
+"$SYNGUARD" replay "$T/cap.pcap" --json --dry-run >"$T/replay-dry" 2>"$T/replay-dry.err"
+expect_eq "replay --dry-run: verdicts.drop 0" "$(field "$T/replay-dry" verdicts.drop)" 0
+expect_eq "replay --dry-run: would_drop == live drop" \
+	"$(field "$T/replay-dry" verdicts.would_drop)" "$(field "$T/live" verdicts.drop)"
+expect_eq "replay --dry-run: pass == live pass + live drop" \
+	"$(field "$T/replay-dry" verdicts.pass)" \
+	"$(( $(field "$T/live" verdicts.pass) + $(field "$T/live" verdicts.drop) ))"
+if command -v editcap >/dev/null; then
+	editcap -F pcapng "$T/cap.pcap" "$T/cap.pcapng"
+	"$SYNGUARD" replay "$T/cap.pcapng" --json >"$T/replay-ng" 2>&1
+	expect_eq "replay of the pcapng conversion == live" \
+		"$(jq -c '[.verdicts.pass, .verdicts.drop, .drops]' "$T/replay-ng")" \
+		"$(jq -c '[.verdicts.pass, .verdicts.drop, .drops]' "$T/live")"
+else
+	skip "replay of the capture as pcapng" "editcap (wireshark-common) not installed"
+fi
+
+# --- --netns and `ip netns exec` ---------------------------------------------------------------
+sg detach $SRV_IF >/dev/null 2>&1
+expect_eq "detach via --netns exits 0" "$?" 0
+attached() {	# the status entry for srv0 in the server netns, as "prog state"
+	"$SYNGUARD" status --json | jq -r --arg ns "$NS_S" \
+		'.attachments[] | select(.netns == $ns and .interface == "srv0") |
+		 "\(.prog_id) \(.state)"'
+}
+ip netns exec "$NS_S" "$SYNGUARD" attach $SRV_IF >"$T/out" 2>&1
+expect_eq "attach via ip netns exec exits 0" "$?" 0
+prog=$(sg_counter prog_id)
+MY_PROGS+=" $prog"
+expect_ge "stats --netns finds it (prog id)" "${prog:-0}" 1
+expect_eq "status lists it with the netns name, its prog id, active" "$(attached)" "$prog active"
+expect_eq "status inside ip netns exec lists it too" \
+	"$(ip netns exec "$NS_S" "$SYNGUARD" status --json | jq -r --arg ns "$NS_S" \
+		'.attachments[] | select(.netns == $ns and .interface == "srv0") | .prog_id')" "$prog"
+expect_eq "stats inside ip netns exec: the same prog" \
+	"$(ip netns exec "$NS_S" "$SYNGUARD" stats $SRV_IF --json | jq -r .prog_id)" "$prog"
+expect_eq "ip link shows the same prog on srv0" \
+	"$(ip -n "$NS_S" link show $SRV_IF | grep -o 'prog/xdp id [0-9]*' | grep -o '[0-9]*$')" "$prog"
+expect_eq "bpftool knows the prog as synguard_xdp" \
+	"$(bpftool prog show id "$prog" --json 2>/dev/null | jq -r .name)" synguard_xdp
+link=$(bpftool link show --json | jq -r --argjson p "${prog:-0}" \
+	'.[] | select(.type == "xdp" and .prog_id == $p) | .id')
+expect_ge "bpftool shows its XDP link" "${link:-0}" 1
+ip netns exec "$NS_S" "$SYNGUARD" detach $SRV_IF >"$T/out" 2>&1
+expect_eq "detach via ip netns exec exits 0" "$?" 0
+expect_eq "status no longer lists it" "$(attached)" ""
+
+# --- detach leaves nothing behind -------------------------------------------------------------
+check "srv0 has no XDP program" bash -c '! ip -n "$1" link show srv0 | grep -q xdp' _ "$NS_S"
+gone() {	# gone CMD...: CMD fails within 2 s
+	local i
+	for i in $(seq 20); do "$@" >/dev/null 2>&1 || return 0; sleep 0.1; done
+	return 1
+}
+check "its XDP link $link is gone" gone bpftool link show id "${link:-0}"
+check "its program $prog is gone" gone bpftool prog show id "${prog:-0}"
+any_loaded() {	# any_loaded ID...: true while one of them is still loaded
+	local id
+	for id in "$@"; do bpftool prog show id "$id" >/dev/null 2>&1 && return 0; done
+	return 1
+}
+# shellcheck disable=SC2086
+check "none of the programs attached so far stays loaded ($(echo $MY_PROGS))" \
+	gone any_loaded $MY_PROGS
+check "no pins for the lab" test ! -e "/sys/fs/bpf/synguard/netns/$NS_S"
+
+# --- prune ------------------------------------------------------------------------------------
+state_of() {	# state_of IFACE: its status state in the server netns
+	"$SYNGUARD" status --json | jq -r --arg ns "$NS_S" --arg i "$1" \
+		'.attachments[] | select(.netns == $ns and .interface == $i) | .state'
+}
+wait_state() {	# wait_state IFACE STATE: within 10 s
+	local i
+	for i in $(seq 100); do [ "$(state_of "$1")" = "$2" ] && return 0; sleep 0.1; done
+	return 1
+}
+MY_PROGS=""
+sg_attach $SRV_IF
+expect_eq "prune: attach srv0" "$(state_of $SRV_IF)" active
+ip -n "$NS_W" link del sws		# srv0, its peer, goes with it
+check "deleting the veth makes the attachment defunct" wait_state $SRV_IF defunct
+"$SYNGUARD" prune >"$T/out" 2>&1
+expect_eq "prune exits 0" "$?" 0
+check "prune says it pruned srv0 in the lab's netns" grep -q "srv0 in netns $NS_S" "$T/out"
+expect_eq "status no longer lists it" "$(state_of $SRV_IF)" ""
+check "its pins are gone" test ! -e "/sys/fs/bpf/synguard/netns/$NS_S/$SRV_IF"
+
+# The same when the whole namespace goes: nothing may keep it alive.
+ip -n "$NS_S" link add sgp0 type veth peer name sgp1
+ip -n "$NS_S" link set sgp0 up
+ip -n "$NS_S" link set sgp1 up
+sg_attach sgp0
+expect_eq "prune: attach sgp0" "$(state_of sgp0)" active
+kill "$(cat "$T/nginx.pid")" 2>/dev/null
+for i in $(seq 50); do ip netns pids "$NS_S" | grep -q . || break; sleep 0.1; done
+ip netns del "$NS_S"
+check "deleting the netns makes the attachment defunct" wait_state sgp0 defunct
+"$SYNGUARD" prune >"$T/out" 2>&1
+expect_eq "prune exits 0" "$?" 0
+expect_eq "status no longer lists it" "$(state_of sgp0)" ""
+check "no pins left for the deleted netns" test ! -e "/sys/fs/bpf/synguard/netns/$NS_S"
+# shellcheck disable=SC2086
+check "the pruned programs are unloaded ($(echo $MY_PROGS))" gone any_loaded $MY_PROGS
+
+# --- lab_down leaves nothing behind ---------------------------------------------------------
+sub=${LAB_ID}q
+(
+	LAB_ID=$sub
+	lab_up >/dev/null 2>&1 || exit 9
+	sg attach $SRV_IF >/dev/null 2>&1 || exit 8
+	echo "$LAB_TMP" >"$T/sub-tmp"
+	exit 3
+)
+rc=$?
+expect_eq "a lab that exits 3 keeps its exit status through lab_down" "$rc" 3
+expect_eq "its namespaces are gone" "$(ip netns list | grep -c "sg$sub")" 0
+check "its pins are gone" test ! -e "/sys/fs/bpf/synguard/netns/sg${sub}s"
+check "its temp dir is gone" test ! -e "$(cat "$T/sub-tmp" 2>/dev/null || echo /nonexistent-x)"
+(
+	LAB_ID=$sub
+	lab_up >/dev/null 2>&1 || exit 9
+	sg attach $SRV_IF >/dev/null 2>&1 || exit 8
+	kill -TERM $BASHPID
+	sleep 5
+	exit 0
+)
+rc=$?
+expect_eq "a lab killed by SIGTERM exits 130" "$rc" 130
+expect_eq "its namespaces are gone" "$(ip netns list | grep -c "sg$sub")" 0
+check "its pins are gone" test ! -e "/sys/fs/bpf/synguard/netns/sg${sub}s"
+
+tap_done
