@@ -7,6 +7,8 @@
 #include "parse.bpf.h"
 #include "stats.bpf.h"
 #include "filter.bpf.h"
+#include "lists.bpf.h"
+#include "ratelimit.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -85,12 +87,17 @@ int synguard_xdp(struct xdp_md *ctx)
 		return verdict_pass();
 	case SG_P_NON_TCP:
 		stats_inc(SG_NON_TCP);
+		/* A denied source is denied whatever it sends. */
+		if (list_denied(&pkt))
+			return verdict_drop(cfg, SG_R_DENY_LIST);
 		return verdict_pass();
 	case SG_P_TCP_FRAGMENT:
 		/* No header to judge; the first fragment carried it. */
 		stats_inc(SG_TCP_FRAGMENT);
 		if (filter_martian(&pkt))
 			return verdict_drop(cfg, SG_R_MARTIAN_SRC);
+		if (list_denied(&pkt))
+			return verdict_drop(cfg, SG_R_DENY_LIST);
 		return verdict_pass();
 	case SG_P_BAD:
 		if ((pkt.reason == SG_R_UNPARSED_VLAN ||
@@ -108,6 +115,21 @@ int synguard_xdp(struct xdp_md *ctx)
 	if (r >= 0)
 		return verdict_drop(cfg, r);
 	count_flag_class(flags);
+
+	if (list_denied(&pkt))
+		return verdict_drop(cfg, SG_R_DENY_LIST);
+	if (list_allowed(&pkt)) {
+		stats_inc(SG_ALLOWED);
+		return verdict_pass();
+	}
+	/* The flood checks: a bare SYN (no ACK) opening a connection. */
+	if ((flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && cfg->src_rate &&
+	    rl_port_in_scope(cfg, pkt.tcp->dest)) {
+		stats_inc(SG_SRC_LIMITED);
+		r = rl_syn(&pkt, cfg);
+		if (r >= 0)
+			return verdict_drop(cfg, r);
+	}
 	return verdict_pass();
 }
 

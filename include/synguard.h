@@ -29,6 +29,8 @@
 	X(TCP_ACK, "ack")                                                      \
 	X(TCP_FIN, "fin")                                                      \
 	X(TCP_RST, "rst")                                                      \
+	X(ALLOWED, "allowed")		/* from allow-listed sources */        \
+	X(SRC_LIMITED, "src_limited")	/* SYNs checked against a bucket */    \
 	X(PASS, "pass")			/* verdicts */                         \
 	X(DROP, "drop")                                                        \
 	X(WOULD_DROP, "would_drop")	/* dry-run: matched a drop rule */
@@ -53,7 +55,10 @@
 	X(LAND, "land")			/* src addr:port == dst addr:port */   \
 	X(MARTIAN_SRC, "martian_src")                                          \
 	X(UNPARSED_VLAN, "unparsed_vlan")	/* more than two tags */       \
-	X(UNPARSED_IPV6_EXT, "unparsed_ipv6_ext") /* chain too long */
+	X(UNPARSED_IPV6_EXT, "unparsed_ipv6_ext") /* chain too long */ \
+	X(DENY_LIST, "deny_list")	/* source in the deny list */          \
+	X(SRC_RATE, "src_rate")		/* SYN over its source's bucket */     \
+	X(SRC_BLOCKED, "src_blocked")	/* SYN while its source is blocked */
 
 #define SG_ENUM_ENTRY(id, name) SG_##id,
 enum sg_stat { SG_STAT_LIST(SG_ENUM_ENTRY) SG_STAT_MAX };
@@ -67,12 +72,52 @@ enum sg_reason { SG_REASON_LIST(SG_REASON_ENTRY) SG_REASON_MAX };
 /* sg_config.flags */
 #define SG_CFG_DRY_RUN (1U << 0)	/* count would-drops, drop nothing */
 #define SG_CFG_UNPARSED_PASS (1U << 1)	/* pass what cannot be parsed */
+#define SG_CFG_PORTS (1U << 2)		/* flood checks only on sg_ports */
 
-/* Live policy: the single entry of the sg_config array map. */
+/*
+ * Live policy: the single entry of the sg_config array map, read by the
+ * program on every frame, so `synguard config set` takes effect at once.
+ */
 struct sg_config {
+	__u64 block_ns;		/* a source over its bucket stays blocked; 0: no block */
 	__u32 flags;
-	__u32 reserved;
+	__u32 src_rate;		/* SYNs per second per source; 0: no limit */
+	__u32 src_burst;	/* SYNs a source may send at once */
+	__u8 prefix4;		/* sources are counted per IPv4 /prefix4 */
+	__u8 prefix6;		/* ...and per IPv6 /prefix6 */
+	__u16 reserved;
 };
+
+/* Ports are a 65536-bit set: sg_ports[port / 64] bit port % 64. */
+#define SG_PORT_WORDS 1024
+
+/* Allow and deny lists: LPM tries, value = hits (atomic). */
+struct sg_lpm4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct sg_lpm6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* A source (address masked to its prefix) and its SYN bucket. */
+struct sg_src_key {
+	__u8 addr[16];		/* IPv4 in the first 4 bytes */
+	__u8 family;		/* 4 or 6 */
+	__u8 prefix;
+	__u16 pad;
+};
+
+struct sg_src_state {
+	__u64 tat;		/* GCRA theoretical arrival time, ns */
+	__u64 blocked_until;	/* ns; 0 when not blocked */
+	__u64 syns;		/* SYNs seen */
+	__u64 dropped;		/* SYNs dropped */
+};
+
+#define SG_DEFAULT_SRC_MAX 65536
 
 /* sg_meta.mode */
 #define SG_MODE_NATIVE 1

@@ -13,93 +13,64 @@
 #include "common.h"
 #include "cmd.h"
 #include "pin.h"
+#include "policy.h"
 #include "stats.h"
 #include "synguard.skel.h"
 
-static const char *const pinned_maps[] = { "sg_stats", "sg_drops", "sg_config",
-					   "sg_meta" };
-
-/* An attachment opened through its pins. */
-struct sg_pins {
-	int link_fd, stats_fd, drops_fd, config_fd, meta_fd;
-	struct sg_meta meta;
-	struct sg_config cfg;
-	__u32 prog_id;
-	__u32 link_ifindex;	/* 0: the interface is gone, the link defunct */
-};
-
-static void pins_close(struct sg_pins *p)
-{
-	int *fds[] = { &p->link_fd, &p->stats_fd, &p->drops_fd, &p->config_fd,
-		       &p->meta_fd };
-	size_t i;
-
-	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
-	}
-}
-
-static int pin_get(const char *dir, const char *name)
-{
-	char path[PATH_MAX + 32];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return bpf_obj_get(path);
-}
-
-/* 0, or -errno with the pins closed. */
-static int pins_open(const char *dir, struct sg_pins *p)
-{
-	struct bpf_link_info info = {};
-	__u32 len = sizeof(info), zero = 0;
-
-	memset(p, 0, sizeof(*p));
-	p->link_fd = pin_get(dir, PIN_LINK);
-	p->stats_fd = pin_get(dir, "sg_stats");
-	p->drops_fd = pin_get(dir, "sg_drops");
-	p->config_fd = pin_get(dir, "sg_config");
-	p->meta_fd = pin_get(dir, "sg_meta");
-	if (p->link_fd < 0 || p->stats_fd < 0 || p->drops_fd < 0 ||
-	    p->config_fd < 0 || p->meta_fd < 0) {
-		int err = -errno;
-
-		pins_close(p);
-		return err;
-	}
-	if (bpf_map_lookup_elem(p->meta_fd, &zero, &p->meta) ||
-	    bpf_map_lookup_elem(p->config_fd, &zero, &p->cfg) ||
-	    bpf_obj_get_info_by_fd(p->link_fd, &info, &len)) {
-		int err = -errno;
-
-		pins_close(p);
-		return err;
-	}
-	p->prog_id = info.prog_id;
-	p->link_ifindex = info.xdp.ifindex;
-	return 0;
-}
-
-/* Resolves IFACE in the current (or --netns) netns; EXIT_* code. */
-static int resolve(const char *ifname, bool mount, struct sg_target *t)
-{
-	int rc = cmd_enter_netns();
-
-	if (rc)
-		return rc;
-	return target_resolve(ifname, mount, t);
-}
-
 static const char attach_usage[] =
-	"usage: synguard attach IFACE [--mode native|generic] [--dry-run]\n"
-	"                        [--unparsed drop|pass] [--force] [-n NETNS]\n"
+	"usage: synguard attach IFACE [--mode native|generic] [--force] [-n NETNS]\n"
+	"                       [--config FILE] [--dry-run] [--KEY VALUE...]\n"
 	"  Loads synguard and attaches it to IFACE's XDP hook.  The attachment\n"
 	"  is pinned under /sys/fs/bpf/synguard/ and outlives this command.\n"
 	"  --mode       native (driver, the default) or generic (skb) XDP\n"
-	"  --dry-run    count what would be dropped, drop nothing\n"
-	"  --unparsed   what to do with headers it cannot parse (default drop)\n"
-	"  --force      replace an attachment synguard already has on IFACE\n";
+	"  --force      replace an attachment synguard already has on IFACE\n"
+	"  --config     a file of KEY=VALUE lines (as `synguard config show` prints)\n"
+	"  --dry-run    the same as --dry-run on\n"
+	"  Policy keys, as --key-with-dashes VALUE; later ones win:\n";
+
+#define POLICY_OPT_BASE 1000
+#define ATTACH_OPTS_MAX 32
+
+/* attach's options: fixed ones, then one per policy key. */
+static void attach_options(struct option *opts, char names[][24])
+{
+	static const struct option fixed[] = {
+		CMD_COMMON_OPTS,
+		{ "mode", required_argument, NULL, 'm' },
+		{ "dry-run", no_argument, NULL, 'd' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "config", required_argument, NULL, 'C' },
+	};
+	const struct policy_key *k;
+	size_t n = sizeof(fixed) / sizeof(fixed[0]), i;
+	char *c;
+
+	memcpy(opts, fixed, sizeof(fixed));
+	for (k = policy_keys, i = 0; k->name && n + 1 < ATTACH_OPTS_MAX; k++, i++, n++) {
+		snprintf(names[i], 24, "%s", k->name);
+		for (c = names[i]; *c; c++)
+			if (*c == '_')
+				*c = '-';
+		opts[n] = (struct option){ names[i], required_argument, NULL,
+					   POLICY_OPT_BASE + (int)i };
+	}
+	memset(&opts[n], 0, sizeof(opts[n]));
+}
+
+static void print_attach_usage(void)
+{
+	const struct policy_key *k;
+	char name[24], *c;
+
+	fputs(attach_usage, stdout);
+	for (k = policy_keys; k->name; k++) {
+		snprintf(name, sizeof(name), "%s", k->name);
+		for (c = name; *c; c++)
+			if (*c == '_')
+				*c = '-';
+		printf("    --%-11s %s\n", name, k->values);
+	}
+}
 
 static int detach_target(const struct sg_target *t)
 {
@@ -123,7 +94,7 @@ static int pin_all(struct synguard *skel, int link_fd, const char *dir)
 	err = pin_mkdirs(dir);
 	if (err)
 		return err;
-	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+	for (i = 0; pinned_maps[i]; i++) {
 		map = bpf_object__find_map_by_name(skel->obj, pinned_maps[i]);
 		snprintf(path, sizeof(path), "%s/%s", dir, pinned_maps[i]);
 		if (!map)
@@ -157,15 +128,10 @@ static int explain_link_error(int err, const struct sg_target *t, int mode)
 
 int cmd_attach(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_COMMON_OPTS,
-		{ "mode", required_argument, NULL, 'm' },
-		{ "dry-run", no_argument, NULL, 'd' },
-		{ "unparsed", required_argument, NULL, 'u' },
-		{ "force", no_argument, NULL, 'f' },
-		{}
-	};
-	struct sg_config cfg = {};
+	struct option opts[ATTACH_OPTS_MAX];
+	char names[ATTACH_OPTS_MAX][24];
+	struct sg_policy pol;
+	char assign[512];
 	struct sg_meta meta = {};
 	struct synguard *skel = NULL;
 	struct sg_target t;
@@ -173,8 +139,17 @@ int cmd_attach(int argc, char **argv)
 	bool force = false;
 	__u32 zero = 0;
 
-	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "m:du:f", opts,
-				 attach_usage)) != -1) {
+	policy_defaults(&pol);
+	attach_options(opts, names);
+	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "m:dfC:", opts,
+				 "")) != -1) {
+		if (opt >= POLICY_OPT_BASE) {
+			snprintf(assign, sizeof(assign), "%s=%s",
+				 policy_keys[opt - POLICY_OPT_BASE].name, optarg);
+			if (policy_set(&pol, assign))
+				return EXIT_USAGE;
+			continue;
+		}
 		switch (opt) {
 		case 'm':
 			if (!strcmp(optarg, "native"))
@@ -187,21 +162,20 @@ int cmd_attach(int argc, char **argv)
 			}
 			break;
 		case 'd':
-			cfg.flags |= SG_CFG_DRY_RUN;
+			policy_set(&pol, "dry_run=on");
 			break;
-		case 'u':
-			if (!strcmp(optarg, "pass"))
-				cfg.flags |= SG_CFG_UNPARSED_PASS;
-			else if (strcmp(optarg, "drop")) {
-				err_msg("--unparsed takes drop or pass, not '%s'", optarg);
+		case 'C':
+			if (policy_load_file(&pol, optarg))
 				return EXIT_USAGE;
-			}
 			break;
 		case 'f':
 			force = true;
 			break;
+		case 'h':
+			print_attach_usage();
+			return EXIT_OK;
 		default:
-			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
@@ -211,7 +185,7 @@ int cmd_attach(int argc, char **argv)
 	rc = require_root();
 	if (rc)
 		return rc;
-	rc = resolve(argv[optind], true, &t);
+	rc = target_open(argv[optind], true, &t);
 	if (rc)
 		return rc;
 	if (!t.ifindex) {
@@ -257,7 +231,8 @@ int cmd_attach(int argc, char **argv)
 	meta.mode = mode;
 	memcpy(meta.ifname, t.ifname, sizeof(meta.ifname));
 	snprintf(meta.netns, sizeof(meta.netns), "%s", t.netns);
-	if (bpf_map_update_elem(bpf_map__fd(skel->maps.sg_config), &zero, &cfg, 0) ||
+	if (policy_write(bpf_map__fd(skel->maps.sg_config),
+			 bpf_map__fd(skel->maps.sg_ports), &pol) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.sg_meta), &zero, &meta, 0)) {
 		err_msg("cannot write the policy map: %s", strerror(errno));
 		rc = EXIT_FAIL;
@@ -289,7 +264,7 @@ int cmd_attach(int argc, char **argv)
 		info_msg("synguard: attached to %s%s%s (%s XDP, prog %u%s)", t.ifname,
 			 t.netns[0] ? " in netns " : "", t.netns,
 			 mode == SG_MODE_NATIVE ? "native" : "generic", info.id,
-			 cfg.flags & SG_CFG_DRY_RUN ? ", dry-run" : "");
+			 pol.cfg.flags & SG_CFG_DRY_RUN ? ", dry-run" : "");
 	}
 	rc = EXIT_OK;
 cleanup:
@@ -319,7 +294,7 @@ int cmd_detach(int argc, char **argv)
 	rc = require_root();
 	if (rc)
 		return rc;
-	rc = resolve(argv[optind], false, &t);
+	rc = target_open(argv[optind], false, &t);
 	if (rc)
 		return rc;
 	if (!target_attached(&t)) {
@@ -580,7 +555,7 @@ int cmd_stats(int argc, char **argv)
 	rc = require_root();
 	if (rc)
 		return rc;
-	rc = resolve(argv[optind], false, &t);
+	rc = target_open(argv[optind], false, &t);
 	if (rc)
 		return rc;
 	if (!target_attached(&t)) {

@@ -11,6 +11,9 @@ int cmd_status(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_allow(int argc, char **argv);
+int cmd_deny(int argc, char **argv);
 
 /*
  * Options every subcommand takes: -h, -v, -n/--netns.  cmd_getopt() wraps

@@ -19,6 +19,8 @@ static const char usage[] =
 	"  stats IFACE [--json] [--interval SEC [--count N]]\n"
 	"  replay FILE.pcap [--json] [--dry-run] [--unparsed drop|pass]\n"
 	"  prune                  remove attachments whose interface is gone\n"
+	"  config IFACE show [--json] | set KEY=VALUE...\n"
+	"  allow|deny IFACE add|del CIDR... | list [--json]\n"
 	"\n"
 	"options:\n"
 	"  -n, --netns NETNS      act in network namespace NETNS, like `ip -n`\n"
@@ -39,6 +41,9 @@ static const struct {
 	{ "stats", cmd_stats },
 	{ "replay", cmd_replay },
 	{ "prune", cmd_prune },
+	{ "config", cmd_config },
+	{ "allow", cmd_allow },
+	{ "deny", cmd_deny },
 };
 
 int main(int argc, char **argv)

@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include "common.h"
 #include "pin.h"
+#include "cmd.h"
+#include <bpf/bpf.h>
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -348,4 +350,71 @@ int pin_walk(int (*fn)(const char *dir, const char *netns, const char *ifname,
 	}
 	free(ents);
 	return err;
+}
+
+const char *const pinned_maps[] = { "sg_stats", "sg_drops", "sg_config", "sg_meta",
+				   "sg_allow4", "sg_deny4", "sg_allow6", "sg_deny6",
+				   "sg_src", "sg_ports", NULL };
+
+void pins_close(struct sg_pins *p)
+{
+	int *fds[] = { &p->link_fd, &p->stats_fd, &p->drops_fd, &p->config_fd,
+		       &p->meta_fd };
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+int pin_get(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return bpf_obj_get(path);
+}
+
+/* 0, or -errno with the pins closed. */
+int pins_open(const char *dir, struct sg_pins *p)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info), zero = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->link_fd = pin_get(dir, PIN_LINK);
+	p->stats_fd = pin_get(dir, "sg_stats");
+	p->drops_fd = pin_get(dir, "sg_drops");
+	p->config_fd = pin_get(dir, "sg_config");
+	p->meta_fd = pin_get(dir, "sg_meta");
+	if (p->link_fd < 0 || p->stats_fd < 0 || p->drops_fd < 0 ||
+	    p->config_fd < 0 || p->meta_fd < 0) {
+		int err = -errno;
+
+		pins_close(p);
+		return err;
+	}
+	if (bpf_map_lookup_elem(p->meta_fd, &zero, &p->meta) ||
+	    bpf_map_lookup_elem(p->config_fd, &zero, &p->cfg) ||
+	    bpf_obj_get_info_by_fd(p->link_fd, &info, &len)) {
+		int err = -errno;
+
+		pins_close(p);
+		return err;
+	}
+	p->prog_id = info.prog_id;
+	p->link_ifindex = info.xdp.ifindex;
+	return 0;
+}
+
+/* Resolves IFACE in the current (or --netns) netns; EXIT_* code. */
+int target_open(const char *ifname, bool mount, struct sg_target *t)
+{
+	int rc = cmd_enter_netns();
+
+	if (rc)
+		return rc;
+	return target_resolve(ifname, mount, t);
 }

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <linux/types.h>
+#include "synguard.h"
 
 /*
  * Where an attachment's pins live:
@@ -17,7 +18,6 @@
  * not, finds the same pins.
  */
 #define PIN_LINK "link"
-#define PIN_MAPS_MAX 8
 
 struct sg_target {
 	char ifname[16];
@@ -44,5 +44,26 @@ int pin_remove_all(const struct sg_target *t);
 /* Calls @fn for every attachment directory under the bpffs; 0 or -errno. */
 int pin_walk(int (*fn)(const char *dir, const char *netns,
 		       const char *ifname, void *arg), void *arg);
+
+
+/* The maps an attachment pins, by name; NULL-terminated. */
+extern const char *const pinned_maps[];
+
+/* An attachment opened through its pins. */
+struct sg_pins {
+	int link_fd, stats_fd, drops_fd, config_fd, meta_fd;
+	struct sg_meta meta;
+	struct sg_config cfg;
+	__u32 prog_id;
+	__u32 link_ifindex;	/* 0: the interface is gone, the link defunct */
+};
+
+/* An fd for the pin @name in @dir, or -1 with errno set. */
+int pin_get(const char *dir, const char *name);
+/* 0, or -errno with the pins closed. */
+int pins_open(const char *dir, struct sg_pins *p);
+void pins_close(struct sg_pins *p);
+/* --netns, then target_resolve(); EXIT_* code, message printed. */
+int target_open(const char *ifname, bool mount, struct sg_target *t);
 
 #endif

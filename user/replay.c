@@ -10,6 +10,7 @@
 #include "common.h"
 #include "cmd.h"
 #include "pcap.h"
+#include "policy.h"
 #include "stats.h"
 #include "synguard.skel.h"
 
@@ -26,6 +27,7 @@ struct replay_tally {
 
 static const char replay_usage[] =
 	"usage: synguard replay FILE.pcap [--json] [--dry-run] [--unparsed drop|pass]\n"
+	"                       [--config FILE]\n"
 	"  Runs every packet of a pcap or pcapng capture through synguard's XDP\n"
 	"  program (BPF_PROG_TEST_RUN; no interface is touched) and reports the\n"
 	"  counters as `synguard stats` does.\n";
@@ -86,36 +88,38 @@ int cmd_replay(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "unparsed", required_argument, NULL, 'u' },
+		{ "config", required_argument, NULL, 'C' },
 		{}
 	};
 	struct replay_tally tally = {};
 	struct synguard *skel = NULL;
 	struct sg_source src = {};
-	struct sg_config cfg = {};
+	struct sg_policy pol;
 	struct sg_counters c;
-	char extra[512];
+	char extra[512], assign[64];
 	bool json = false;
 	int opt, rc, err;
-	__u32 zero = 0;
 	struct stat st;
 	FILE *probe;
 
-	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "jdu:", opts,
+	policy_defaults(&pol);
+	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "jdu:C:", opts,
 				 replay_usage)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = true;
 			break;
 		case 'd':
-			cfg.flags |= SG_CFG_DRY_RUN;
+			policy_set(&pol, "dry_run=on");
 			break;
 		case 'u':
-			if (!strcmp(optarg, "pass"))
-				cfg.flags |= SG_CFG_UNPARSED_PASS;
-			else if (strcmp(optarg, "drop")) {
-				err_msg("--unparsed takes drop or pass, not '%s'", optarg);
+			snprintf(assign, sizeof(assign), "unparsed=%s", optarg);
+			if (policy_set(&pol, assign))
 				return EXIT_USAGE;
-			}
+			break;
+		case 'C':
+			if (policy_load_file(&pol, optarg))
+				return EXIT_USAGE;
 			break;
 		default:
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
@@ -146,7 +150,8 @@ int cmd_replay(int argc, char **argv)
 			verbose ? "" : " (-v shows libbpf's log)");
 		return EXIT_FAIL;
 	}
-	if (bpf_map_update_elem(bpf_map__fd(skel->maps.sg_config), &zero, &cfg, 0)) {
+	if (policy_write(bpf_map__fd(skel->maps.sg_config),
+			 bpf_map__fd(skel->maps.sg_ports), &pol)) {
 		err_msg("cannot write the policy map: %s", strerror(errno));
 		rc = EXIT_FAIL;
 		goto cleanup;
@@ -163,7 +168,7 @@ int cmd_replay(int argc, char **argv)
 		goto cleanup;
 	}
 	src.file = argv[optind];
-	src.dry_run = cfg.flags & SG_CFG_DRY_RUN;
+	src.dry_run = pol.cfg.flags & SG_CFG_DRY_RUN;
 	if (json) {
 		snprintf(extra, sizeof(extra),
 			 "\"replay\":{\"records\":%llu,\"replayed\":%llu,"

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Allow and deny lists: CIDR sets per family, in LPM tries, edited live
+ * by `synguard allow|deny`.  The value counts the hits of each entry.
+ */
+#ifndef SYNGUARD_LISTS_BPF_H
+#define SYNGUARD_LISTS_BPF_H
+
+#define SG_LIST_MAX 16384
+
+#define SG_LPM_MAP(name, keytype)                                              \
+	struct {                                                               \
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);                           \
+		__uint(max_entries, SG_LIST_MAX);                              \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                          \
+		__type(key, keytype);                                          \
+		__type(value, __u64);                                          \
+	} name SEC(".maps")
+
+SG_LPM_MAP(sg_allow4, struct sg_lpm4);
+SG_LPM_MAP(sg_deny4, struct sg_lpm4);
+SG_LPM_MAP(sg_allow6, struct sg_lpm6);
+SG_LPM_MAP(sg_deny6, struct sg_lpm6);
+
+/* Is the packet's source in @v4 / @v6?  Counts the hit on the entry. */
+static __always_inline bool list_match(const struct sg_pkt *pkt, void *v4,
+				       void *v6)
+{
+	__u64 *hits;
+
+	if (pkt->l3_proto == ETH_P_IP) {
+		struct sg_lpm4 k = { .prefixlen = 32 };
+
+		__builtin_memcpy(k.addr, &pkt->addr.v4[0], 4);
+		hits = bpf_map_lookup_elem(v4, &k);
+	} else {
+		struct sg_lpm6 k = { .prefixlen = 128 };
+
+		__builtin_memcpy(k.addr, &pkt->addr.v6[0], 16);
+		hits = bpf_map_lookup_elem(v6, &k);
+	}
+	if (!hits)
+		return false;
+	__sync_fetch_and_add(hits, 1);
+	return true;
+}
+
+static __always_inline bool list_denied(const struct sg_pkt *pkt)
+{
+	return list_match(pkt, &sg_deny4, &sg_deny6);
+}
+
+static __always_inline bool list_allowed(const struct sg_pkt *pkt)
+{
+	return list_match(pkt, &sg_allow4, &sg_allow6);
+}
+
+#endif /* SYNGUARD_LISTS_BPF_H */

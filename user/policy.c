@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The live policy: its keys, their values, files of them, the maps. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "common.h"
+#include "policy.h"
+
+#define NSEC_PER_SEC 1000000000ULL
+
+static int parse_onoff(const char *v, bool *out)
+{
+	if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false") ||
+		 !strcmp(v, "0"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int set_flag(struct sg_policy *p, __u32 flag, bool on)
+{
+	if (on)
+		p->cfg.flags |= flag;
+	else
+		p->cfg.flags &= ~flag;
+	return 0;
+}
+
+static int parse_dry_run(struct sg_policy *p, const char *v)
+{
+	bool on;
+
+	return parse_onoff(v, &on) ?: set_flag(p, SG_CFG_DRY_RUN, on);
+}
+
+static void format_dry_run(const struct sg_policy *p, FILE *f)
+{
+	fputs(p->cfg.flags & SG_CFG_DRY_RUN ? "on" : "off", f);
+}
+
+static int parse_unparsed(struct sg_policy *p, const char *v)
+{
+	if (strcmp(v, "pass") && strcmp(v, "drop"))
+		return -EINVAL;
+	return set_flag(p, SG_CFG_UNPARSED_PASS, !strcmp(v, "pass"));
+}
+
+static void format_unparsed(const struct sg_policy *p, FILE *f)
+{
+	fputs(p->cfg.flags & SG_CFG_UNPARSED_PASS ? "pass" : "drop", f);
+}
+
+static int parse_src_rate(struct sg_policy *p, const char *v)
+{
+	__u64 n;
+
+	if (!strcmp(v, "off")) {
+		p->cfg.src_rate = 0;
+		return 0;
+	}
+	if (parse_u64(v, 1, 0xFFFFFFFFULL, &n))
+		return -EINVAL;
+	p->cfg.src_rate = n;
+	return 0;
+}
+
+static void format_src_rate(const struct sg_policy *p, FILE *f)
+{
+	if (p->cfg.src_rate)
+		fprintf(f, "%u", p->cfg.src_rate);
+	else
+		fputs("off", f);
+}
+
+static int parse_src_burst(struct sg_policy *p, const char *v)
+{
+	__u64 n;
+
+	if (parse_u64(v, 1, 0xFFFFFFFFULL, &n))
+		return -EINVAL;
+	p->cfg.src_burst = n;
+	return 0;
+}
+
+static void format_src_burst(const struct sg_policy *p, FILE *f)
+{
+	fprintf(f, "%u", p->cfg.src_burst);
+}
+
+static int parse_prefix(__u8 *out, const char *v, __u64 max)
+{
+	__u64 n;
+
+	if (parse_u64(v, 0, max, &n))
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
+static int parse_prefix4(struct sg_policy *p, const char *v)
+{
+	return parse_prefix(&p->cfg.prefix4, v, 32);
+}
+
+static int parse_prefix6(struct sg_policy *p, const char *v)
+{
+	return parse_prefix(&p->cfg.prefix6, v, 128);
+}
+
+static void format_prefix4(const struct sg_policy *p, FILE *f)
+{
+	fprintf(f, "%u", p->cfg.prefix4);
+}
+
+static void format_prefix6(const struct sg_policy *p, FILE *f)
+{
+	fprintf(f, "%u", p->cfg.prefix6);
+}
+
+static int parse_block_time(struct sg_policy *p, const char *v)
+{
+	double s;
+
+	if (parse_seconds(v, 0, 86400, &s))
+		return -EINVAL;
+	p->cfg.block_ns = (__u64)(s * NSEC_PER_SEC);
+	return 0;
+}
+
+static void format_block_time(const struct sg_policy *p, FILE *f)
+{
+	fprintf(f, "%g", p->cfg.block_ns / (double)NSEC_PER_SEC);
+}
+
+static int parse_port(const char *s, char **end, __u32 *out)
+{
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, end, 10);
+	if (errno || v < 1 || v > 65535)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* "all", or a comma list of ports and ranges: 80,443,8000-8100 */
+static int parse_ports(struct sg_policy *p, const char *v)
+{
+	__u64 bits[SG_PORT_WORDS] = {};
+	const char *s = v;
+	__u32 lo, hi, port;
+	char *end;
+
+	if (!strcmp(v, "all")) {
+		memset(p->ports, 0, sizeof(p->ports));
+		return set_flag(p, SG_CFG_PORTS, false);
+	}
+	for (;;) {
+		if (parse_port(s, &end, &lo))
+			return -EINVAL;
+		hi = lo;
+		if (*end == '-' && parse_port(end + 1, &end, &hi))
+			return -EINVAL;
+		if (hi < lo)
+			return -EINVAL;
+		for (port = lo; port <= hi; port++)
+			bits[port / 64] |= 1ULL << (port % 64);
+		if (!*end)
+			break;
+		if (*end != ',')
+			return -EINVAL;
+		s = end + 1;
+	}
+	memcpy(p->ports, bits, sizeof(bits));
+	return set_flag(p, SG_CFG_PORTS, true);
+}
+
+static bool port_set(const struct sg_policy *p, __u32 port)
+{
+	return port <= 65535 && (p->ports[port / 64] >> (port % 64)) & 1;
+}
+
+static void format_ports(const struct sg_policy *p, FILE *f)
+{
+	__u32 port, end;
+	bool first = true;
+
+	if (!(p->cfg.flags & SG_CFG_PORTS)) {
+		fputs("all", f);
+		return;
+	}
+	for (port = 1; port <= 65535; port++) {
+		if (!port_set(p, port))
+			continue;
+		for (end = port; end < 65535 && port_set(p, end + 1); end++)
+			;
+		fprintf(f, "%s%u", first ? "" : ",", port);
+		if (end > port)
+			fprintf(f, "-%u", end);
+		first = false;
+		port = end;
+	}
+}
+
+const struct policy_key policy_keys[] = {
+	{ "dry_run", "on|off", parse_dry_run, format_dry_run },
+	{ "unparsed", "drop|pass", parse_unparsed, format_unparsed },
+	{ "src_rate", "SYNs per second per source, 1..4294967295, or off",
+	  parse_src_rate, format_src_rate },
+	{ "src_burst", "SYNs a source may send at once, 1..4294967295",
+	  parse_src_burst, format_src_burst },
+	{ "prefix4", "IPv4 prefix length sources are counted by, 0..32",
+	  parse_prefix4, format_prefix4 },
+	{ "prefix6", "IPv6 prefix length sources are counted by, 0..128",
+	  parse_prefix6, format_prefix6 },
+	{ "block_time", "seconds a source over its rate stays blocked, 0..86400",
+	  parse_block_time, format_block_time },
+	{ "ports", "all, or destination ports and ranges: 80,443,8000-8100",
+	  parse_ports, format_ports },
+	{}
+};
+
+void policy_defaults(struct sg_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->cfg.src_burst = 16;
+	p->cfg.prefix4 = 32;
+	p->cfg.prefix6 = 64;
+}
+
+const struct policy_key *policy_find(const char *name)
+{
+	const struct policy_key *k;
+
+	for (k = policy_keys; k->name; k++)
+		if (!strcmp(k->name, name))
+			return k;
+	return NULL;
+}
+
+int policy_set(struct sg_policy *p, const char *assignment)
+{
+	const char *eq = strchr(assignment, '=');
+	const struct policy_key *k;
+	struct sg_policy next;
+	char name[32];
+
+	if (!eq || eq == assignment || (size_t)(eq - assignment) >= sizeof(name)) {
+		err_msg("'%s' is not KEY=VALUE", assignment);
+		return -EINVAL;
+	}
+	memcpy(name, assignment, eq - assignment);
+	name[eq - assignment] = '\0';
+	k = policy_find(name);
+	if (!k) {
+		err_msg("unknown policy key '%s' (keys: dry_run, unparsed, src_rate, "
+			"src_burst, prefix4, prefix6, block_time, ports)", name);
+		return -EINVAL;
+	}
+	next = *p;
+	if (k->parse(&next, eq + 1)) {
+		err_msg("%s takes %s, not '%s'", k->name, k->values, eq + 1);
+		return -EINVAL;
+	}
+	*p = next;
+	return 0;
+}
+
+int policy_load_file(struct sg_policy *p, const char *path)
+{
+	struct sg_policy next = *p;
+	char line[4096];
+	int lineno = 0;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f) {
+		err_msg("cannot read config %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *s = line, *e;
+
+		lineno++;
+		s[strcspn(s, "#\n")] = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		e = s + strlen(s);
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+			*--e = '\0';
+		if (!*s)
+			continue;
+		if (policy_set(&next, s)) {
+			err_msg("in %s, line %d", path, lineno);
+			fclose(f);
+			return -EINVAL;
+		}
+	}
+	fclose(f);
+	*p = next;
+	return 0;
+}
+
+void policy_print(const struct sg_policy *p, FILE *f)
+{
+	const struct policy_key *k;
+
+	for (k = policy_keys; k->name; k++) {
+		fprintf(f, "%s=", k->name);
+		k->format(p, f);
+		fputc('\n', f);
+	}
+}
+
+void policy_print_json(const struct sg_policy *p, FILE *f)
+{
+	const struct policy_key *k;
+
+	fputc('{', f);
+	for (k = policy_keys; k->name; k++) {
+		fprintf(f, "%s\"%s\":\"", k == policy_keys ? "" : ",", k->name);
+		k->format(p, f);
+		fputc('"', f);
+	}
+	fputs("}\n", f);
+}
+
+int policy_read(int config_fd, int ports_fd, struct sg_policy *p)
+{
+	__u32 k, zero = 0;
+
+	if (bpf_map_lookup_elem(config_fd, &zero, &p->cfg))
+		return -errno;
+	for (k = 0; k < SG_PORT_WORDS; k++)
+		if (bpf_map_lookup_elem(ports_fd, &k, &p->ports[k]))
+			return -errno;
+	return 0;
+}
+
+int policy_write(int config_fd, int ports_fd, const struct sg_policy *p)
+{
+	__u32 k, zero = 0;
+
+	/* The port set first: the config entry is what turns it on. */
+	for (k = 0; k < SG_PORT_WORDS; k++)
+		if (bpf_map_update_elem(ports_fd, &k, &p->ports[k], BPF_ANY))
+			return -errno;
+	if (bpf_map_update_elem(config_fd, &zero, &p->cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int cidr_parse(const char *s, struct sg_cidr *c)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	__u64 prefix;
+	int i, max;
+
+	memset(c, 0, sizeof(*c));
+	if (alen == 0 || alen >= INET6_ADDRSTRLEN)
+		return -EINVAL;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	if (inet_pton(AF_INET, buf, c->addr) == 1) {
+		c->family = 4;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, c->addr) == 1) {
+		c->family = 6;
+		max = 128;
+	} else {
+		return -EINVAL;
+	}
+	prefix = max;
+	if (slash) {
+		if (parse_u64(slash + 1, 0, 255, &prefix))
+			return -EINVAL;
+		if ((int)prefix > max)
+			return -ERANGE;
+	}
+	c->prefix = prefix;
+	for (i = 0; i < 16; i++) {
+		int bits = (int)prefix - i * 8;
+
+		if (bits <= 0)
+			c->addr[i] = 0;
+		else if (bits < 8)
+			c->addr[i] &= (__u8)(0xFF << (8 - bits));
+	}
+	return 0;
+}
+
+void cidr_format(const struct sg_cidr *c, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(c->family == 4 ? AF_INET : AF_INET6, c->addr, a, sizeof(a));
+	snprintf(buf, len, "%s/%u", a, c->prefix);
+}
