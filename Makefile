@@ -41,7 +41,7 @@ SAN_OBJ   := $(patsubst user/%.c,$(OUT)/san/%.o,$(USER_SRC))
 .SECONDARY:
 .PHONY: all deps test unit integration asan demo vmlinux clean help
 
-all: $(OUT)/synguard $(OUT)/test_xdp $(OUT)/sendframes ## build the CLI and the test programs
+all: $(OUT)/synguard $(OUT)/test_xdp $(OUT)/test_policy $(OUT)/sendframes ## build the CLI and the test programs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -105,6 +105,10 @@ $(OUT)/tests/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(USER_HDRS) | $(OUT
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
 
 $(OUT)/test_xdp: $(OUT)/tests/test_xdp.o $(OUT)/tests/pktbuild.o $(USER_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/test_policy: $(OUT)/tests/test_policy.o $(OUT)/tests/pktbuild.o $(USER_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
