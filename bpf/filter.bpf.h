@@ -68,16 +68,15 @@ static __always_inline bool filter_same_addr(const struct sg_pkt *pkt)
 }
 
 /* A TCP segment whose header parsed: is it one a real stack would send? */
-static __always_inline int filter_tcp(const struct sg_pkt *pkt, __u8 flags)
+static __always_inline int filter_tcp(const struct sg_pkt *pkt)
 {
-	const struct tcphdr *tcp = pkt->tcp;
-	int r = filter_flags(flags);
+	int r = filter_flags(pkt->tcp_flags);
 
 	if (r >= 0)
 		return r;
-	if (!tcp->source || !tcp->dest)
+	if (!pkt->sport || !pkt->dport)
 		return SG_R_PORT_ZERO;
-	if (tcp->source == tcp->dest && filter_same_addr(pkt))
+	if (pkt->sport == pkt->dport && filter_same_addr(pkt))
 		return SG_R_LAND;
 	if (filter_martian(pkt))
 		return SG_R_MARTIAN_SRC;

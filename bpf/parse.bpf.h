@@ -45,16 +45,30 @@ enum sg_parse {
 	SG_P_BAD,		/* malformed or unparseable: pkt->reason */
 };
 
+/*
+ * What parsing found, copied out of the packet: no packet pointers, so
+ * the stages after parsing can be global functions the verifier checks
+ * once, not once for every parse path.
+ */
 struct sg_pkt {
-	struct tcphdr *tcp;
 	union {				/* source, then destination */
 		__be32 v4[2];
 		struct in6_addr v6[2];
 	} addr;
 	__u32 l4_len;			/* bytes from the TCP header to the IP end */
+	__u32 wire_len;			/* the packet's length: more than
+					 * data_end - data for a GSO skb */
+	__u32 seq;			/* TCP, host order */
+	__u32 ack;
+	__be16 sport;
+	__be16 dport;
 	__u16 l3_proto;			/* ETH_P_IP or ETH_P_IPV6, host order */
 	__u8 vlan_tags;
 	__u8 reason;			/* enum sg_reason when SG_P_BAD */
+	__u8 tcp_flags;
+	__u8 doff;
+	__u8 result;			/* enum sg_parse */
+	__u8 pad;
 };
 
 struct vlan_tag {
@@ -99,8 +113,13 @@ static __always_inline int parse_tcp(struct sg_pkt *pkt, void *data,
 		return parse_bad(pkt, SG_R_TCP_DOFF_SHORT);
 	if (tcp->doff * 4U > l4_len)
 		return parse_bad(pkt, SG_R_TCP_DOFF_BEYOND);
-	pkt->tcp = tcp;
 	pkt->l4_len = l4_len;
+	pkt->seq = bpf_ntohl(tcp->seq);
+	pkt->ack = bpf_ntohl(tcp->ack_seq);
+	pkt->sport = tcp->source;
+	pkt->dport = tcp->dest;
+	pkt->tcp_flags = ((__u8 *)tcp)[13];
+	pkt->doff = tcp->doff;
 	return SG_P_TCP;
 }
 
@@ -125,7 +144,7 @@ static __always_inline int parse_ipv4(struct sg_pkt *pkt, void *data,
 		return parse_bad(pkt, SG_R_TRUNCATED);
 	/* The frame may be longer than the packet (Ethernet padding), never shorter. */
 	tot_len = bpf_ntohs(ip->tot_len);
-	frame_len = data_end - (void *)ip;
+	frame_len = pkt->wire_len - off;
 	if (tot_len < hlen || tot_len > frame_len)
 		return parse_bad(pkt, SG_R_IP_BAD_LEN);
 
@@ -156,7 +175,7 @@ static __always_inline int parse_ipv6(struct sg_pkt *pkt, void *data,
 	if (ip6->version != 6)
 		return parse_bad(pkt, SG_R_IP_BAD_VERSION);
 	end = off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
-	if (data + end > data_end)
+	if (end > pkt->wire_len)
 		return parse_bad(pkt, SG_R_IP_BAD_LEN);
 
 	pkt->addr.v6[0] = ip6->saddr;
@@ -164,13 +183,9 @@ static __always_inline int parse_ipv6(struct sg_pkt *pkt, void *data,
 	nexthdr = ip6->nexthdr;
 	off += sizeof(*ip6);
 
-	for (i = 0; i < SG_MAX_IPV6_EXT; i++) {
+	/* The loop only walks the chain; TCP is parsed once, after it. */
+	for (i = 0; i < SG_MAX_IPV6_EXT && parse_is_ipv6_ext(nexthdr); i++) {
 		__u8 *hdr;
-
-		if (nexthdr == IPPROTO_TCP)
-			return parse_tcp(pkt, data, data_end, off, end - off);
-		if (!parse_is_ipv6_ext(nexthdr))
-			return SG_P_NON_TCP;	/* ESP, ICMPv6, UDP, no-next... */
 
 		off &= 0xFFFF;
 		hdr = data + off;
@@ -203,12 +218,12 @@ static __always_inline int parse_ipv6(struct sg_pkt *pkt, void *data,
 	}
 	if (nexthdr == IPPROTO_TCP)
 		return parse_tcp(pkt, data, data_end, off, end - off);
-	if (!parse_is_ipv6_ext(nexthdr))
-		return SG_P_NON_TCP;	/* the whole chain parsed */
-	return parse_bad(pkt, SG_R_UNPARSED_IPV6_EXT);
+	if (parse_is_ipv6_ext(nexthdr))
+		return parse_bad(pkt, SG_R_UNPARSED_IPV6_EXT);
+	return SG_P_NON_TCP;	/* ESP, ICMPv6, UDP, no-next... */
 }
 
-/* Ethernet, VLAN tags, then the IP layer. */
+/* Ethernet, VLAN tags, then the IP layer.  The caller sets pkt->wire_len. */
 static __always_inline int parse_frame(struct sg_pkt *pkt, void *data,
 				       void *data_end)
 {

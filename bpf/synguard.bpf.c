@@ -9,6 +9,7 @@
 #include "filter.bpf.h"
 #include "lists.bpf.h"
 #include "ratelimit.bpf.h"
+#include "flow.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -57,80 +58,141 @@ static __always_inline void count_flag_class(__u8 flags)
 		stats_inc(SG_TCP_ACK);
 }
 
-SEC("xdp")
-int synguard_xdp(struct xdp_md *ctx)
+/*
+ * Everything after parsing, as a global function: verified once, whatever
+ * path through the parser led here.  Returns the XDP verdict.
+ */
+__attribute__((noinline)) int sg_decide(struct sg_pkt *pkt)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	const struct sg_config *cfg, defaults = {};
-	struct sg_pkt pkt = {};
+	const struct sg_config *cfg;
+	struct sg_config defaults = {};
 	__u32 zero = 0;
 	__u8 flags;
-	int res, r;
+	int r;
 
+	if (!pkt)
+		return XDP_PASS;
 	cfg = bpf_map_lookup_elem(&sg_config, &zero);
 	if (!cfg)
 		cfg = &defaults;
 
-	stats_inc(SG_FRAMES);
-	res = parse_frame(&pkt, data, data_end);
-	if (pkt.vlan_tags)
+	if (pkt->vlan_tags)
 		stats_inc(SG_VLAN);
-	if (pkt.l3_proto == ETH_P_IP)
+	if (pkt->l3_proto == ETH_P_IP)
 		stats_inc(SG_IPV4);
-	else if (pkt.l3_proto == ETH_P_IPV6)
+	else if (pkt->l3_proto == ETH_P_IPV6)
 		stats_inc(SG_IPV6);
 
-	switch (res) {
+	switch (pkt->result) {
 	case SG_P_OTHER_L3:
 		stats_inc(SG_OTHER_L3);
 		return verdict_pass();
 	case SG_P_NON_TCP:
 		stats_inc(SG_NON_TCP);
 		/* A denied source is denied whatever it sends. */
-		if (list_denied(&pkt))
+		if (list_denied(pkt))
 			return verdict_drop(cfg, SG_R_DENY_LIST);
 		return verdict_pass();
 	case SG_P_TCP_FRAGMENT:
 		/* No header to judge; the first fragment carried it. */
 		stats_inc(SG_TCP_FRAGMENT);
-		if (filter_martian(&pkt))
+		if (filter_martian(pkt))
 			return verdict_drop(cfg, SG_R_MARTIAN_SRC);
-		if (list_denied(&pkt))
+		if (list_denied(pkt))
 			return verdict_drop(cfg, SG_R_DENY_LIST);
 		return verdict_pass();
 	case SG_P_BAD:
-		if ((pkt.reason == SG_R_UNPARSED_VLAN ||
-		     pkt.reason == SG_R_UNPARSED_IPV6_EXT) &&
+		if ((pkt->reason == SG_R_UNPARSED_VLAN ||
+		     pkt->reason == SG_R_UNPARSED_IPV6_EXT) &&
 		    (cfg->flags & SG_CFG_UNPARSED_PASS)) {
-			stats_reason(pkt.reason);
+			stats_reason(pkt->reason);
 			return verdict_pass();
 		}
-		return verdict_drop(cfg, pkt.reason);
+		return verdict_drop(cfg, pkt->reason);
 	}
 
 	stats_inc(SG_TCP);
-	flags = ((__u8 *)pkt.tcp)[13];
-	r = filter_tcp(&pkt, flags);
+	flags = pkt->tcp_flags;
+	r = filter_tcp(pkt);
 	if (r >= 0)
 		return verdict_drop(cfg, r);
 	count_flag_class(flags);
 
-	if (list_denied(&pkt))
+	if (list_denied(pkt))
 		return verdict_drop(cfg, SG_R_DENY_LIST);
-	if (list_allowed(&pkt)) {
+	if (list_allowed(pkt)) {
 		stats_inc(SG_ALLOWED);
+		flow_track(pkt, SG_DIR_IN);
 		return verdict_pass();
 	}
 	/* The flood checks: a bare SYN (no ACK) opening a connection. */
 	if ((flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && cfg->src_rate &&
-	    rl_port_in_scope(cfg, pkt.tcp->dest)) {
+	    rl_port_in_scope(cfg, pkt->dport)) {
 		stats_inc(SG_SRC_LIMITED);
-		r = rl_syn(&pkt, cfg);
+		r = rl_syn(pkt, cfg);
 		if (r >= 0)
 			return verdict_drop(cfg, r);
 	}
+	flow_track(pkt, SG_DIR_IN);
 	return verdict_pass();
+}
+
+SEC("xdp")
+int synguard_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct sg_pkt pkt = {};
+
+	stats_inc(SG_FRAMES);
+	pkt.wire_len = data_end - data;
+	pkt.result = parse_frame(&pkt, data, data_end);
+	return sg_decide(&pkt) == XDP_DROP ? XDP_DROP : XDP_PASS;
+}
+
+#define TC_ACT_UNSPEC (-1)	/* tcx: go on to the next program, then pass */
+
+/*
+ * What the host sends: its SYN-ACKs, FINs and ACKs, which XDP never sees.
+ * It only watches; it never drops, and parse failures are not counted as
+ * drops here (the stack built these packets).
+ */
+/* Parses what the host sends; global, so its two calls verify once. */
+__attribute__((noinline)) int egress_parse(struct __sk_buff *skb,
+					   struct sg_pkt *pkt)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+
+	if (!pkt)
+		return SG_P_BAD;
+	pkt->wire_len = skb->len;
+	return parse_frame(pkt, data, data_end);
+}
+
+SEC("tc")
+int synguard_egress(struct __sk_buff *skb)
+{
+	struct sg_pkt pkt = {};
+	int res;
+
+	stats_inc(SG_EGRESS);
+	res = egress_parse(skb, &pkt);
+	if (res == SG_P_BAD && pkt.reason == SG_R_TRUNCATED) {
+		/*
+		 * Headers of a locally built skb may sit outside its linear
+		 * part.  Pulling may copy a cloned head, so only when needed.
+		 */
+		if (bpf_skb_pull_data(skb, skb->len < 128 ? skb->len : 128))
+			return TC_ACT_UNSPEC;
+		__builtin_memset(&pkt, 0, sizeof(pkt));
+		res = egress_parse(skb, &pkt);
+	}
+	if (res != SG_P_TCP)
+		return TC_ACT_UNSPEC;
+	if (filter_flags(pkt.tcp_flags) < 0)
+		flow_track(&pkt, SG_DIR_OUT);
+	return TC_ACT_UNSPEC;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -31,6 +31,21 @@
 	X(TCP_RST, "rst")                                                      \
 	X(ALLOWED, "allowed")		/* from allow-listed sources */        \
 	X(SRC_LIMITED, "src_limited")	/* SYNs checked against a bucket */    \
+	X(FLOW_SYN, "hs_started")	/* new handshakes (first SYN) */       \
+	X(FLOW_SYN_RETRANS, "syn_retrans")                                     \
+	X(FLOW_SYNACK, "hs_synacked")	/* first SYN-ACK acking the SYN */      \
+	X(FLOW_SYNACK_RETRANS, "synack_retrans")                               \
+	X(FLOW_COMPLETED, "hs_completed") /* ACK == SYN-ACK ISN + 1 */         \
+	X(FLOW_HS_RESET, "hs_reset")	/* RST before the handshake ended */   \
+	X(FLOW_TFO, "tfo_syn")		/* SYNs carrying data */               \
+	X(FLOW_SIMUL_OPEN, "simultaneous_open")                                \
+	X(FLOW_UNEXPECTED_SYNACK, "unexpected_synack") /* no SYN, bad ack */   \
+	X(FLOW_UNEXPECTED_ACK, "unexpected_ack") /* bad handshake ACK */      \
+	X(FLOW_PICKED_UP, "picked_up")	/* running before attach */            \
+	X(FLOW_CLOSED_FIN, "closed_fin") /* graceful closes */                 \
+	X(FLOW_CLOSED_RST, "closed_rst") /* established flows reset */         \
+	X(FLOW_TABLE_FULL, "flow_table_full")                                  \
+	X(EGRESS, "egress")		/* frames the tc egress program saw */ \
 	X(PASS, "pass")			/* verdicts */                         \
 	X(DROP, "drop")                                                        \
 	X(WOULD_DROP, "would_drop")	/* dry-run: matched a drop rule */
@@ -118,6 +133,74 @@ struct sg_src_state {
 };
 
 #define SG_DEFAULT_SRC_MAX 65536
+
+/*
+ * Flow tracking.  Direction comes from the hook: XDP sees what arrives
+ * (remote to local), tc egress what leaves (local to remote), so a flow
+ * is keyed by its local and remote ends and both hooks find one entry.
+ */
+#define SG_DIR_IN 0		/* remote -> local */
+#define SG_DIR_OUT 1		/* local -> remote */
+#define SG_DIR_NONE 2
+
+/* RFC 9293 states, as the local end is in them. */
+#define SG_STATE_LIST(X)                                                       \
+	X(CLOSED, "closed")                                                    \
+	X(SYN_SENT, "syn_sent")		/* local opened, no SYN-ACK yet */     \
+	X(SYN_SEEN, "syn_seen")		/* remote SYN, not answered yet */     \
+	X(SYN_RCVD, "half_open")	/* remote SYN answered by SYN-ACK */   \
+	X(ESTABLISHED, "established")                                          \
+	X(FIN_WAIT_1, "fin_wait_1")                                            \
+	X(FIN_WAIT_2, "fin_wait_2")                                            \
+	X(CLOSING, "closing")                                                  \
+	X(TIME_WAIT, "time_wait")	/* local closed first */               \
+	X(CLOSE_WAIT, "close_wait")                                            \
+	X(LAST_ACK, "last_ack")                                                \
+	X(REMOTE_TIME_WAIT, "time_wait_remote") /* remote closed first */
+
+#define SG_STATE_ENTRY(id, name) SG_TCP_##id,
+enum sg_tcp_state { SG_STATE_LIST(SG_STATE_ENTRY) SG_TCP_STATE_MAX };
+
+struct sg_flow_key {
+	__u8 local[16];		/* IPv4 in the first 4 bytes */
+	__u8 remote[16];
+	__be16 lport;
+	__be16 rport;
+	__u8 family;		/* 4 or 6 */
+	__u8 pad[3];
+};
+
+/* sg_flow.flags */
+#define SG_FLOW_SYNACKED (1U << 0)
+#define SG_FLOW_FIN_IN (1U << 1)	/* remote sent FIN */
+#define SG_FLOW_FIN_OUT (1U << 2)	/* local sent FIN */
+#define SG_FLOW_FIN_IN_ACKED (1U << 3)
+#define SG_FLOW_FIN_OUT_ACKED (1U << 4)
+#define SG_FLOW_PICKED_UP (1U << 5)	/* seen first mid-stream */
+#define SG_FLOW_SIMUL (1U << 6)		/* simultaneous open */
+
+struct sg_flow {
+	__u64 syn_ns;		/* first SYN (bpf_ktime_get_ns) */
+	__u64 synack_ns;	/* first SYN-ACK */
+	__u64 last_ns;		/* last state change: expiry runs from here */
+	__u32 isn[2];		/* by direction: SYN and SYN-ACK sequence numbers */
+	__u32 fin_ack[2];	/* by direction: the ack that acknowledges its FIN */
+	__u8 state;		/* enum sg_tcp_state */
+	__u8 opener;		/* SG_DIR_IN: passive open, SG_DIR_OUT: active */
+	__u8 closer;		/* who sent the first FIN, or SG_DIR_NONE */
+	__u8 flags;		/* SG_FLOW_* */
+	__u32 reserved;
+};
+
+/* Handshake latency histograms: log2 of microseconds. */
+#define SG_HIST_BUCKETS 32
+#define SG_HIST_SYN_SYNACK 0	/* SYN in, SYN-ACK out: how fast the host answers */
+#define SG_HIST_SYNACK_ACK 1	/* SYN-ACK to the ACK: the opener's round trip */
+#define SG_HIST_MAX 2
+
+/* Flow table defaults; `synguard attach --half-open-max/--flows-max` set them. */
+#define SG_DEFAULT_HALF_MAX 65536
+#define SG_DEFAULT_FLOWS_MAX 262144
 
 /* sg_meta.mode */
 #define SG_MODE_NATIVE 1

@@ -24,7 +24,7 @@
 #include "stats.h"
 #include "pktbuild.h"
 
-_Static_assert(SG_STAT_MAX <= 32, "row.seen is a 32-bit mask of enum sg_stat");
+_Static_assert(SG_STAT_MAX <= 64, "row.seen is a 64-bit mask of enum sg_stat");
 _Static_assert(SG_MAX_VLAN_TAGS == 2, "the VLAN rows assume two parsed tags");
 _Static_assert(SG_MAX_IPV6_EXT == 8, "the chain rows assume eight extension headers");
 
@@ -33,12 +33,21 @@ struct row {
 	struct pkt_spec spec;
 	int verdict;		/* XDP_PASS or XDP_DROP, in normal mode */
 	enum sg_reason reason;	/* why, with XDP_DROP only */
-	__u32 seen;		/* stats expected +1, besides FRAMES and the verdict's */
+	__u64 seen;		/* stats expected +1, besides FRAMES and the verdict's */
 	const char *todo;	/* set when the BPF program is wrong: TAP TODO */
 };
 
+/*
+ * Flow events (handshakes, closes, the egress program) depend on what was
+ * sent before, not on one frame: test_flow.c checks them, this table not.
+ */
+static bool flow_stat(int i)
+{
+	return i >= SG_FLOW_SYN && i <= SG_EGRESS;
+}
+
 /* The table reads best as "what differs from a plain SYN". */
-#define S(x) (1U << SG_##x)
+#define S(x) (1ULL << SG_##x)
 #define PASS XDP_PASS, 0
 #define DROP(r) XDP_DROP, SG_R_##r
 #define TCP4 (S(IPV4) | S(TCP))
@@ -329,7 +338,7 @@ static int expect(const struct row *r, __u32 flags, struct sg_counters *want)
 	memset(want, 0, sizeof(*want));
 	want->stat[SG_FRAMES] = 1;
 	for (i = 0; i < SG_STAT_MAX; i++)
-		if (r->seen & (1U << i))
+		if (r->seen & (1ULL << i))
 			want->stat[i] = 1;
 	if (r->verdict == XDP_PASS) {
 		want->stat[SG_PASS] = 1;
@@ -393,7 +402,7 @@ static void diag_counters(const struct sg_counters *want, const struct sg_counte
 	int i;
 
 	for (i = 0; i < SG_STAT_MAX; i++)
-		if (after->stat[i] - before->stat[i] != want->stat[i])
+		if (!flow_stat(i) && after->stat[i] - before->stat[i] != want->stat[i])
 			printf("#   stat %s: expected +%llu, got %+lld\n", stats_names[i],
 			       (unsigned long long)want->stat[i],
 			       (long long)(after->stat[i] - before->stat[i]));
@@ -448,7 +457,7 @@ static void run_row(struct test_ctx *t, const struct mode *m, const struct row *
 
 	ok = opts.retval == (__u32)verdict;
 	for (int i = 0; i < SG_STAT_MAX; i++)
-		ok &= after.stat[i] - before.stat[i] == want.stat[i];
+		ok &= flow_stat(i) || after.stat[i] - before.stat[i] == want.stat[i];
 	for (int i = 0; i < SG_REASON_MAX; i++)
 		ok &= after.reason[i] - before.reason[i] == want.reason[i];
 	report(t, ok, m, r, NULL);

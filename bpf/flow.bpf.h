@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Flow tracking: each connection's 3-way and 4-way progressions, seen
+ * from the local end.  XDP calls it with SG_DIR_IN, the tc egress program
+ * with SG_DIR_OUT.
+ *
+ * Half-open flows live in sg_half, the rest in sg_flows: a SYN flood fills
+ * and evicts sg_half only, never the established flows.  Both are LRU, so
+ * nothing needs a timer; the gauges are derived by userspace from the live
+ * maps with the timeouts applied (see user/flows.c), so they stay exact
+ * whatever the LRU evicts or the clock expires.
+ *
+ * A handshake completes only on the opener's ACK of the SYN-ACK's ISN + 1
+ * (RFC 9293 3.5); a FIN counts as acknowledged only by an ACK at or past
+ * its sequence number + 1.
+ */
+#ifndef SYNGUARD_FLOW_BPF_H
+#define SYNGUARD_FLOW_BPF_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SG_DEFAULT_HALF_MAX);
+	__type(key, struct sg_flow_key);
+	__type(value, struct sg_flow);
+} sg_half SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SG_DEFAULT_FLOWS_MAX);
+	__type(key, struct sg_flow_key);
+	__type(value, struct sg_flow);
+} sg_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SG_HIST_MAX * SG_HIST_BUCKETS);
+	__type(key, __u32);
+	__type(value, __u64);
+} sg_hist SEC(".maps");
+
+/*
+ * Per-direction fields through branches: clang may address FLOW_ISN(f, dir)
+ * with an OR on the pointer, which the verifier refuses.
+ */
+#define FLOW_ISN(f, dir) (*((dir) ? &(f)->isn[1] : &(f)->isn[0]))
+#define FLOW_FIN_ACK(f, dir) (*((dir) ? &(f)->fin_ack[1] : &(f)->fin_ack[0]))
+
+#define FLOW_FIN(dir) ((dir) == SG_DIR_IN ? SG_FLOW_FIN_IN : SG_FLOW_FIN_OUT)
+#define FLOW_FIN_ACKED(dir) \
+	((dir) == SG_DIR_IN ? SG_FLOW_FIN_IN_ACKED : SG_FLOW_FIN_OUT_ACKED)
+
+static __always_inline void flow_key(const struct sg_pkt *pkt, int dir,
+				     struct sg_flow_key *k)
+{
+	int l = dir == SG_DIR_IN;	/* index of the local address */
+
+	if (pkt->l3_proto == ETH_P_IP) {
+		__builtin_memcpy(k->local, &pkt->addr.v4[l], 4);
+		__builtin_memcpy(k->remote, &pkt->addr.v4[!l], 4);
+		k->family = 4;
+	} else {
+		__builtin_memcpy(k->local, &pkt->addr.v6[l], 16);
+		__builtin_memcpy(k->remote, &pkt->addr.v6[!l], 16);
+		k->family = 6;
+	}
+	k->lport = l ? pkt->dport : pkt->sport;
+	k->rport = l ? pkt->sport : pkt->dport;
+}
+
+static __always_inline __u32 flow_log2(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) r += 1;
+	return r;
+}
+
+static __always_inline void flow_hist(__u32 hist, __u64 ns)
+{
+	__u32 b = flow_log2(ns / 1000 + 1), key;
+	__u64 *v;
+
+	if (b >= SG_HIST_BUCKETS)
+		b = SG_HIST_BUCKETS - 1;
+	key = hist * SG_HIST_BUCKETS + b;
+	v = bpf_map_lookup_elem(&sg_hist, &key);
+	if (v)
+		*v += 1;
+}
+
+/* The local end's state, from who closed first and which FINs are acked. */
+static __always_inline __u8 flow_close_state(const struct sg_flow *f)
+{
+	bool fin_in = f->flags & SG_FLOW_FIN_IN, fin_out = f->flags & SG_FLOW_FIN_OUT;
+	bool out_acked = f->flags & SG_FLOW_FIN_OUT_ACKED;
+
+	if (!fin_in && !fin_out)
+		return SG_TCP_ESTABLISHED;
+	if (f->closer == SG_DIR_OUT) {
+		if (!fin_in)
+			return out_acked ? SG_TCP_FIN_WAIT_2 : SG_TCP_FIN_WAIT_1;
+		return out_acked ? SG_TCP_TIME_WAIT : SG_TCP_CLOSING;
+	}
+	if (!fin_out)
+		return SG_TCP_CLOSE_WAIT;
+	/* Local is CLOSED once its FIN is acked; the remote sits in TIME_WAIT. */
+	return out_acked ? SG_TCP_REMOTE_TIME_WAIT : SG_TCP_LAST_ACK;
+}
+
+/* A SYN without ACK from @dir. */
+static __always_inline void flow_syn(const struct sg_flow_key *k, int dir,
+				     __u32 seq, __u32 payload, __u64 now)
+{
+	struct sg_flow *f, nf = {};
+
+	f = bpf_map_lookup_elem(&sg_flows, k);
+	if (f) {
+		/* A new connection may reuse the ports of one in TIME_WAIT. */
+		if (f->state != SG_TCP_TIME_WAIT && f->state != SG_TCP_REMOTE_TIME_WAIT)
+			return;	/* SYN on a live flow: the stack answers it */
+		bpf_map_delete_elem(&sg_flows, k);
+	}
+	f = bpf_map_lookup_elem(&sg_half, k);
+	if (f) {
+		if (f->opener == dir && FLOW_ISN(f, dir) == seq) {
+			stats_inc(SG_FLOW_SYN_RETRANS);
+			return;
+		}
+		if (f->opener != dir && !(f->flags & SG_FLOW_SYNACKED)) {
+			/* Both ends sent a SYN: simultaneous open (RFC 9293 fig. 8). */
+			FLOW_ISN(f, dir) = seq;
+			f->flags |= SG_FLOW_SIMUL;
+			stats_inc(SG_FLOW_SIMUL_OPEN);
+			return;
+		}
+		/* Otherwise a new ISN on the same ports: a new attempt. */
+	}
+	nf.syn_ns = now;
+	nf.last_ns = now;
+	FLOW_ISN(&nf, dir) = seq;
+	nf.opener = dir;
+	nf.closer = SG_DIR_NONE;
+	nf.state = dir == SG_DIR_IN ? SG_TCP_SYN_SEEN : SG_TCP_SYN_SENT;
+	if (bpf_map_update_elem(&sg_half, k, &nf, BPF_ANY))
+		return;
+	stats_inc(SG_FLOW_SYN);
+	if (payload)
+		stats_inc(SG_FLOW_TFO);	/* TCP Fast Open: data on the SYN */
+}
+
+/* A SYN-ACK from @dir, answering the other end's SYN. */
+static __always_inline void flow_synack(const struct sg_flow_key *k, int dir,
+					__u32 seq, __u32 ack, __u64 now)
+{
+	struct sg_flow *f = bpf_map_lookup_elem(&sg_half, k);
+	int other = dir ^ 1;
+
+	if (!f || ack != FLOW_ISN(f, other) + 1 ||
+	    (f->opener != other && !(f->flags & SG_FLOW_SIMUL))) {
+		stats_inc(SG_FLOW_UNEXPECTED_SYNACK);
+		return;
+	}
+	if (f->flags & SG_FLOW_SYNACKED) {
+		if (FLOW_ISN(f, dir) == seq)
+			stats_inc(SG_FLOW_SYNACK_RETRANS);
+		return;
+	}
+	FLOW_ISN(f, dir) = seq;
+	f->synack_ns = now;
+	f->last_ns = now;
+	f->flags |= SG_FLOW_SYNACKED;
+	if (dir == SG_DIR_OUT) {
+		f->state = SG_TCP_SYN_RCVD;
+		flow_hist(SG_HIST_SYN_SYNACK, now - f->syn_ns);
+	}
+	stats_inc(SG_FLOW_SYNACK);
+}
+
+/*
+ * Anything else on a flow not yet established.  Returns the flow in
+ * sg_flows when this segment completed the handshake (so the caller goes
+ * on to its FIN and ACK), else NULL.
+ */
+static __always_inline struct sg_flow *
+flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 ack,
+	       __u64 now)
+{
+	struct sg_flow *f = bpf_map_lookup_elem(&sg_half, k), nf;
+	int other = dir ^ 1;
+
+	if (!f) {
+		struct sg_flow pick = { .last_ns = now, .state = SG_TCP_ESTABLISHED,
+					.opener = SG_DIR_NONE, .closer = SG_DIR_NONE,
+					.flags = SG_FLOW_PICKED_UP };
+
+		/*
+		 * A flow already running when synguard attached.  Only what
+		 * the local stack sends proves a socket: spoofed ACKs arriving
+		 * must not fill the table.
+		 */
+		if (flags & TCP_RST || dir != SG_DIR_OUT)
+			return NULL;
+		if (bpf_map_update_elem(&sg_flows, k, &pick, BPF_NOEXIST)) {
+			stats_inc(SG_FLOW_TABLE_FULL);
+			return NULL;
+		}
+		stats_inc(SG_FLOW_PICKED_UP);
+		return bpf_map_lookup_elem(&sg_flows, k);
+	}
+	if (flags & TCP_RST) {
+		bpf_map_delete_elem(&sg_half, k);
+		stats_inc(SG_FLOW_HS_RESET);
+		return NULL;
+	}
+	if (!(flags & TCP_ACK))
+		return NULL;
+	if (!(f->flags & SG_FLOW_SYNACKED) || ack != FLOW_ISN(f, other) + 1 ||
+	    (f->opener != dir && !(f->flags & SG_FLOW_SIMUL))) {
+		stats_inc(SG_FLOW_UNEXPECTED_ACK);
+		return NULL;
+	}
+	nf = *f;
+	nf.state = SG_TCP_ESTABLISHED;
+	nf.last_ns = now;
+	if (bpf_map_update_elem(&sg_flows, k, &nf, BPF_ANY)) {
+		stats_inc(SG_FLOW_TABLE_FULL);
+		return NULL;
+	}
+	bpf_map_delete_elem(&sg_half, k);
+	flow_hist(SG_HIST_SYNACK_ACK, now - nf.synack_ns);
+	stats_inc(SG_FLOW_COMPLETED);
+	return bpf_map_lookup_elem(&sg_flows, k);
+}
+
+/* What flow tracking needs of a segment, apart from its key. */
+struct flow_seg {
+	__u32 seq;
+	__u32 ack;
+	__u32 payload;
+	__u8 flags;
+	__u8 dir;
+	__u16 pad;
+};
+
+/*
+ * A global function: the verifier checks it once, on its own, instead of
+ * once for every path of its callers that reaches it.
+ */
+__attribute__((noinline)) int flow_update(struct sg_flow_key *key,
+					  struct flow_seg *seg)
+{
+	struct sg_flow_key k;
+	__u32 seq, ack, payload;
+	__u64 now = bpf_ktime_get_ns();
+	int dir, other;
+	struct sg_flow *f;
+	__u8 flags, state;
+
+	if (!key || !seg)
+		return 0;
+	k = *key;
+	seq = seg->seq;
+	ack = seg->ack;
+	payload = seg->payload;
+	flags = seg->flags;
+	dir = seg->dir & 1;
+	other = dir ^ 1;
+	if (flags & TCP_SYN) {
+		if (flags & TCP_ACK)
+			flow_synack(&k, dir, seq, ack, now);
+		else
+			flow_syn(&k, dir, seq, payload, now);
+		return 0;
+	}
+
+	f = bpf_map_lookup_elem(&sg_flows, &k);
+	if (!f) {
+		f = flow_handshake(&k, dir, flags, ack, now);
+		if (!f)
+			return 0;
+	}
+	if (flags & TCP_RST) {
+		if (f->state != SG_TCP_TIME_WAIT && f->state != SG_TCP_REMOTE_TIME_WAIT)
+			stats_inc(SG_FLOW_CLOSED_RST);
+		bpf_map_delete_elem(&sg_flows, &k);
+		return 0;
+	}
+	if ((flags & TCP_FIN) && !(f->flags & FLOW_FIN(dir))) {
+		f->flags |= FLOW_FIN(dir);
+		FLOW_FIN_ACK(f, dir) = seq + payload + 1;
+		if (f->closer == SG_DIR_NONE)
+			f->closer = dir;
+	}
+	/* Serial number arithmetic (RFC 1982): at or past the FIN. */
+	if ((flags & TCP_ACK) && (f->flags & FLOW_FIN(other)) &&
+	    (__s32)(ack - FLOW_FIN_ACK(f, other)) >= 0)
+		f->flags |= FLOW_FIN_ACKED(other);
+
+	state = flow_close_state(f);
+	if (state == f->state)
+		return 0;
+	if (state == SG_TCP_TIME_WAIT || state == SG_TCP_REMOTE_TIME_WAIT)
+		stats_inc(SG_FLOW_CLOSED_FIN);
+	f->state = state;
+	f->last_ns = now;
+	return 0;
+}
+
+static __always_inline void flow_track(const struct sg_pkt *pkt, int dir)
+{
+	struct flow_seg seg = {
+		.seq = pkt->seq,
+		.ack = pkt->ack,
+		.payload = pkt->l4_len - pkt->doff * 4,
+		.flags = pkt->tcp_flags,
+		.dir = dir,
+	};
+	struct sg_flow_key k = {};
+
+	flow_key(pkt, dir, &k);
+	flow_update(&k, &seg);
+}
+
+#endif /* SYNGUARD_FLOW_BPF_H */
