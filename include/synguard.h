@@ -98,6 +98,8 @@ struct sg_config {
 	__u32 flags;
 	__u32 src_rate;		/* SYNs per second per source; 0: no limit */
 	__u32 src_burst;	/* SYNs a source may send at once */
+	__u32 half_open_s;	/* a half-open flow expires after this */
+	__u32 time_wait_s;	/* TIME_WAIT lasts this long (Linux: 60) */
 	__u8 prefix4;		/* sources are counted per IPv4 /prefix4 */
 	__u8 prefix6;		/* ...and per IPv6 /prefix6 */
 	__u16 reserved;

@@ -15,6 +15,7 @@
 #include "pin.h"
 #include "policy.h"
 #include "stats.h"
+#include "flows.h"
 #include "synguard.skel.h"
 
 static const char attach_usage[] =
@@ -26,6 +27,7 @@ static const char attach_usage[] =
 	"  --force      replace an attachment synguard already has on IFACE\n"
 	"  --config     a file of KEY=VALUE lines (as `synguard config show` prints)\n"
 	"  --dry-run    the same as --dry-run on\n"
+	"  --half-open-max N, --flows-max N   flow table sizes (65536, 262144)\n"
 	"  Policy keys, as --key-with-dashes VALUE; later ones win:\n";
 
 #define POLICY_OPT_BASE 1000
@@ -40,6 +42,8 @@ static void attach_options(struct option *opts, char names[][24])
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "config", required_argument, NULL, 'C' },
+		{ "half-open-max", required_argument, NULL, 'H' },
+		{ "flows-max", required_argument, NULL, 'F' },
 	};
 	const struct policy_key *k;
 	size_t n = sizeof(fixed) / sizeof(fixed[0]), i;
@@ -74,17 +78,22 @@ static void print_attach_usage(void)
 
 static int detach_target(const struct sg_target *t)
 {
-	int fd = pin_get(t->dir, PIN_LINK);
+	const char *links[] = { PIN_LINK, PIN_LINK_EGRESS };
+	size_t i;
+	int fd;
 
-	/* Detach even if some other process holds the link open. */
-	if (fd >= 0) {
-		bpf_link_detach(fd);
-		close(fd);
+	/* Detach even if some other process holds a link open. */
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		fd = pin_get(t->dir, links[i]);
+		if (fd >= 0) {
+			bpf_link_detach(fd);
+			close(fd);
+		}
 	}
 	return pin_remove_all(t);
 }
 
-static int pin_all(struct synguard *skel, int link_fd, const char *dir)
+static int pin_all(struct synguard *skel, int link_fd, int egress_fd, const char *dir)
 {
 	char path[PATH_MAX + 32];
 	struct bpf_map *map;
@@ -103,9 +112,16 @@ static int pin_all(struct synguard *skel, int link_fd, const char *dir)
 		if (err)
 			return err;
 	}
+	snprintf(path, sizeof(path), "%s/" PIN_LINK_EGRESS, dir);
+	if (bpf_obj_pin(egress_fd, path))
+		return -errno;
+	/* The XDP link last: its pin is what says "attached". */
 	snprintf(path, sizeof(path), "%s/" PIN_LINK, dir);
 	return bpf_obj_pin(link_fd, path) ? -errno : 0;
 }
+
+/* tcx (Linux 6.6+): a link, no qdisc to add or remove. */
+#define SG_TCX_EGRESS 47
 
 static int explain_link_error(int err, const struct sg_target *t, int mode)
 {
@@ -135,13 +151,14 @@ int cmd_attach(int argc, char **argv)
 	struct sg_meta meta = {};
 	struct synguard *skel = NULL;
 	struct sg_target t;
-	int mode = SG_MODE_NATIVE, link_fd = -1, err, rc, opt;
+	int mode = SG_MODE_NATIVE, link_fd = -1, egress_fd = -1, err, rc, opt;
+	__u64 half_max = SG_DEFAULT_HALF_MAX, flows_max = SG_DEFAULT_FLOWS_MAX;
 	bool force = false;
 	__u32 zero = 0;
 
 	policy_defaults(&pol);
 	attach_options(opts, names);
-	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "m:dfC:", opts,
+	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "m:dfC:H:F:", opts,
 				 "")) != -1) {
 		if (opt >= POLICY_OPT_BASE) {
 			snprintf(assign, sizeof(assign), "%s=%s",
@@ -171,6 +188,14 @@ int cmd_attach(int argc, char **argv)
 		case 'f':
 			force = true;
 			break;
+		case 'H':
+		case 'F':
+			if (parse_u64(optarg, 1, 1U << 26, opt == 'H' ? &half_max : &flows_max)) {
+				err_msg("--%s takes a number from 1 to 67108864, not '%s'",
+					opt == 'H' ? "half-open-max" : "flows-max", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h':
 			print_attach_usage();
 			return EXIT_OK;
@@ -193,6 +218,9 @@ int cmd_attach(int argc, char **argv)
 			t.netns[0] ? " in netns " : "", t.netns);
 		return EXIT_USAGE;
 	}
+	/* Now in the interface's netns: its sysctls give what was not set. */
+	if (!policy_key_set(&pol, "half_open_timeout"))
+		policy_defaults_from_host(&pol);
 	if (target_attached(&t)) {
 		struct sg_pins p;
 
@@ -218,6 +246,8 @@ int cmd_attach(int argc, char **argv)
 		err_msg("cannot open the BPF object: %s", strerror(errno));
 		return EXIT_FAIL;
 	}
+	bpf_map__set_max_entries(skel->maps.sg_half, half_max);
+	bpf_map__set_max_entries(skel->maps.sg_flows, flows_max);
 	err = synguard__load(skel);
 	if (err) {
 		err_msg("the kernel refused to load synguard: %s%s",
@@ -248,7 +278,15 @@ int cmd_attach(int argc, char **argv)
 		rc = explain_link_error(-errno, &t, mode);
 		goto cleanup;
 	}
-	err = pin_all(skel, link_fd, t.dir);
+	egress_fd = bpf_link_create(bpf_program__fd(skel->progs.synguard_egress),
+				    t.ifindex, SG_TCX_EGRESS, NULL);
+	if (egress_fd < 0) {
+		err_msg("cannot attach the tc egress program to %s: %s (needs Linux 6.6+)",
+			t.ifname, strerror(errno));
+		rc = EXIT_FAIL;
+		goto cleanup;
+	}
+	err = pin_all(skel, link_fd, egress_fd, t.dir);
 	if (err) {
 		err_msg("cannot pin under %s: %s", t.dir, strerror(-err));
 		pin_remove_all(&t);
@@ -270,6 +308,8 @@ int cmd_attach(int argc, char **argv)
 cleanup:
 	if (link_fd >= 0)
 		close(link_fd);	/* the pin keeps it */
+	if (egress_fd >= 0)
+		close(egress_fd);
 	synguard__destroy(skel);
 	return rc;
 }
@@ -512,6 +552,7 @@ int cmd_stats(int argc, char **argv)
 		{}
 	};
 	struct sg_counters cur, prev;
+	struct sg_flow_summary flows;
 	struct sg_source src = {};
 	double interval = 0, t0, t1;
 	__u64 count = 0, done = 0;
@@ -577,10 +618,12 @@ int cmd_stats(int argc, char **argv)
 	src.meta = &p.meta;
 	src.prog_id = p.prog_id;
 	src.dry_run = p.cfg.flags & SG_CFG_DRY_RUN;
+	src.flows = &flows;
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	err = stats_read(p.stats_fd, p.drops_fd, &prev);
+	err = stats_read(p.stats_fd, p.drops_fd, &prev) ?:
+	      flows_read(p.half_fd, p.flows_fd, p.hist_fd, &p.cfg, &flows);
 	t0 = now_mono();
 	if (!err && !interval) {
 		if (json)
@@ -589,7 +632,8 @@ int cmd_stats(int argc, char **argv)
 			stats_print_text(stdout, &src, &prev, NULL, 0);
 	}
 	while (!err && interval && (!count || done < count) && nap(interval)) {
-		err = stats_read(p.stats_fd, p.drops_fd, &cur);
+		err = stats_read(p.stats_fd, p.drops_fd, &cur) ?:
+		      flows_read(p.half_fd, p.flows_fd, p.hist_fd, &p.cfg, &flows);
 		t1 = now_mono();
 		if (err)
 			break;

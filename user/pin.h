@@ -18,6 +18,7 @@
  * not, finds the same pins.
  */
 #define PIN_LINK "link"
+#define PIN_LINK_EGRESS "link_egress"
 
 struct sg_target {
 	char ifname[16];
@@ -52,6 +53,7 @@ extern const char *const pinned_maps[];
 /* An attachment opened through its pins. */
 struct sg_pins {
 	int link_fd, stats_fd, drops_fd, config_fd, meta_fd;
+	int half_fd, flows_fd, hist_fd;
 	struct sg_meta meta;
 	struct sg_config cfg;
 	__u32 prog_id;

@@ -137,6 +137,36 @@ static void format_block_time(const struct sg_policy *p, FILE *f)
 	fprintf(f, "%g", p->cfg.block_ns / (double)NSEC_PER_SEC);
 }
 
+static int parse_secs_u32(__u32 *out, const char *v)
+{
+	__u64 n;
+
+	if (parse_u64(v, 1, 86400, &n))
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
+static int parse_half_open(struct sg_policy *p, const char *v)
+{
+	return parse_secs_u32(&p->cfg.half_open_s, v);
+}
+
+static int parse_time_wait(struct sg_policy *p, const char *v)
+{
+	return parse_secs_u32(&p->cfg.time_wait_s, v);
+}
+
+static void format_half_open(const struct sg_policy *p, FILE *f)
+{
+	fprintf(f, "%u", p->cfg.half_open_s);
+}
+
+static void format_time_wait(const struct sg_policy *p, FILE *f)
+{
+	fprintf(f, "%u", p->cfg.time_wait_s);
+}
+
 static int parse_port(const char *s, char **end, __u32 *out)
 {
 	unsigned long v;
@@ -225,6 +255,10 @@ const struct policy_key policy_keys[] = {
 	  parse_block_time, format_block_time },
 	{ "ports", "all, or destination ports and ranges: 80,443,8000-8100",
 	  parse_ports, format_ports },
+	{ "half_open_timeout", "seconds a half-open flow is counted, 1..86400",
+	  parse_half_open, format_half_open },
+	{ "time_wait_timeout", "seconds a TIME_WAIT flow is counted, 1..86400",
+	  parse_time_wait, format_time_wait },
 	{}
 };
 
@@ -234,6 +268,26 @@ void policy_defaults(struct sg_policy *p)
 	p->cfg.src_burst = 16;
 	p->cfg.prefix4 = 32;
 	p->cfg.prefix6 = 64;
+	p->cfg.half_open_s = 63;	/* tcp_synack_retries 5: 1+2+4+8+16+32 s */
+	p->cfg.time_wait_s = 60;	/* TCP_TIMEWAIT_LEN */
+}
+
+void policy_defaults_from_host(struct sg_policy *p)
+{
+	unsigned int retries;
+	FILE *f;
+
+	/*
+	 * Linux drops a request socket after tcp_synack_retries SYN-ACK
+	 * retransmits, the timer doubling from 1 s: 2^(n+1) - 1 seconds.
+	 * Read in the interface's netns (sysctls are per netns).
+	 */
+	f = fopen("/proc/sys/net/ipv4/tcp_synack_retries", "r");
+	if (!f)
+		return;
+	if (fscanf(f, "%u", &retries) == 1 && retries < 16)
+		p->cfg.half_open_s = (1U << (retries + 1)) - 1;
+	fclose(f);
 }
 
 const struct policy_key *policy_find(const char *name)
@@ -261,8 +315,7 @@ int policy_set(struct sg_policy *p, const char *assignment)
 	name[eq - assignment] = '\0';
 	k = policy_find(name);
 	if (!k) {
-		err_msg("unknown policy key '%s' (keys: dry_run, unparsed, src_rate, "
-			"src_burst, prefix4, prefix6, block_time, ports)", name);
+		err_msg("unknown policy key '%s' (see synguard config --help)", name);
 		return -EINVAL;
 	}
 	next = *p;
@@ -270,8 +323,16 @@ int policy_set(struct sg_policy *p, const char *assignment)
 		err_msg("%s takes %s, not '%s'", k->name, k->values, eq + 1);
 		return -EINVAL;
 	}
+	next.set_mask |= 1U << (k - policy_keys);
 	*p = next;
 	return 0;
+}
+
+bool policy_key_set(const struct sg_policy *p, const char *name)
+{
+	const struct policy_key *k = policy_find(name);
+
+	return k && (p->set_mask & (1U << (k - policy_keys)));
 }
 
 int policy_load_file(struct sg_policy *p, const char *path)

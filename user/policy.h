@@ -12,6 +12,7 @@
 struct sg_policy {
 	struct sg_config cfg;
 	__u64 ports[SG_PORT_WORDS];
+	__u32 set_mask;		/* keys set by policy_set(), by table index */
 };
 
 struct policy_key {
@@ -24,7 +25,11 @@ struct policy_key {
 extern const struct policy_key policy_keys[];
 
 void policy_defaults(struct sg_policy *p);
+/* half_open_timeout from this netns's tcp_synack_retries. */
+void policy_defaults_from_host(struct sg_policy *p);
 const struct policy_key *policy_find(const char *name);
+/* Was @name set by policy_set() (an option or a file), not a default? */
+bool policy_key_set(const struct sg_policy *p, const char *name);
 /*
  * Applies "KEY=VALUE" to @p; on a bad key or value prints one line naming
  * it and returns -EINVAL, leaving @p as it was.

@@ -98,6 +98,8 @@ void stats_print_text(FILE *f, const struct sg_source *src,
 			fprintf(f, " %14.1f", rate(c->reason[i], prev->reason[i], secs));
 		fputc('\n', f);
 	}
+	if (src->flows)
+		flows_print_text(f, src->flows, c->stat);
 	fflush(f);
 }
 
@@ -174,6 +176,10 @@ void stats_print_json(FILE *f, const struct sg_source *src,
 		json_rates(f, "drops", reason_names, c->reason, prev->reason,
 			   SG_REASON_MAX, secs);
 		fputc('}', f);
+	}
+	if (src->flows) {
+		fputc(',', f);
+		flows_print_json(f, src->flows, c->stat);
 	}
 	if (extra_json)
 		fprintf(f, ",%s", extra_json);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 #include "synguard.h"
+#include "flows.h"
 
 extern const char *const stats_names[SG_STAT_MAX];
 extern const char *const reason_names[SG_REASON_MAX];
@@ -24,6 +25,7 @@ struct sg_source {
 	const struct sg_meta *meta;	/* NULL for a replay */
 	__u32 prog_id;
 	bool dry_run;
+	const struct sg_flow_summary *flows;	/* NULL: no flow section */
 };
 
 /* @s as a JSON string, quoted and escaped. */

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Flow gauges and handshake latency, from the pinned flow maps. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "flows.h"
+
+#define SG_STATE_NAME(id, name) name,
+const char *const state_names[SG_TCP_STATE_MAX] = { SG_STATE_LIST(SG_STATE_NAME) };
+
+#define BATCH 4096
+#define NSEC 1000000000ULL
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NSEC + ts.tv_nsec;
+}
+
+static bool expired(const struct sg_flow *f, const struct sg_config *cfg, __u64 now)
+{
+	switch (f->state) {
+	case SG_TCP_SYN_RCVD:
+		return now - f->synack_ns >= cfg->half_open_s * NSEC;
+	case SG_TCP_SYN_SEEN:
+		return now - f->syn_ns >= cfg->half_open_s * NSEC;
+	case SG_TCP_SYN_SENT:
+		return now - f->syn_ns >= FLOWS_SYN_SENT_S * NSEC;
+	case SG_TCP_TIME_WAIT:
+	case SG_TCP_REMOTE_TIME_WAIT:
+		return now - f->last_ns >= cfg->time_wait_s * NSEC;
+	}
+	return false;
+}
+
+/* Counts the live entries of one map by state; 0 or -errno. */
+static int count_map(int fd, const struct sg_config *cfg, __u64 *states, __u64 *entries)
+{
+	struct sg_flow_key *keys = calloc(BATCH, sizeof(*keys));
+	struct sg_flow *vals = calloc(BATCH, sizeof(*vals));
+	__u64 now = mono_ns(), i;
+	__u32 batch = 0, count;
+	bool first = true, done = false;
+	int err = 0;
+
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (!done) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		count = BATCH;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys,
+					   vals, &count, &opts);
+		if (err) {
+			err = -errno;
+			if (err != -ENOENT)
+				break;
+			err = 0;	/* the last, partial batch */
+			done = true;
+		}
+		first = false;
+		for (i = 0; i < count; i++) {
+			(*entries)++;
+			if (vals[i].state < SG_TCP_STATE_MAX && !expired(&vals[i], cfg, now))
+				states[vals[i].state]++;
+		}
+	}
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int flows_read(int half_fd, int flows_fd, int hist_fd, const struct sg_config *cfg,
+	       struct sg_flow_summary *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), err, c;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), k;
+	__u64 *vals;
+
+	memset(out, 0, sizeof(*out));
+	err = count_map(half_fd, cfg, out->state, &out->half_entries);
+	if (!err)
+		err = count_map(flows_fd, cfg, out->state, &out->flow_entries);
+	if (err)
+		return err;
+	if (!bpf_obj_get_info_by_fd(half_fd, &info, &len))
+		out->half_max = info.max_entries;
+	len = sizeof(info);
+	if (!bpf_obj_get_info_by_fd(flows_fd, &info, &len))
+		out->flows_max = info.max_entries;
+	if (ncpu <= 0)
+		return -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (k = 0; k < SG_HIST_MAX * SG_HIST_BUCKETS; k++) {
+		if (bpf_map_lookup_elem(hist_fd, &k, vals)) {
+			err = -errno;
+			break;
+		}
+		for (c = 0; c < ncpu; c++)
+			out->hist[k / SG_HIST_BUCKETS][k % SG_HIST_BUCKETS] += vals[c];
+	}
+	free(vals);
+	return err;
+}
+
+__u64 flows_percentile(const __u64 *hist, double pct)
+{
+	__u64 total = 0, seen = 0;
+	int b;
+
+	for (b = 0; b < SG_HIST_BUCKETS; b++)
+		total += hist[b];
+	if (!total)
+		return 0;
+	for (b = 0; b < SG_HIST_BUCKETS; b++) {
+		seen += hist[b];
+		if (seen * 100.0 >= pct * total)
+			break;
+	}
+	/* Bucket b holds log2(us + 1) == b: us < 2^(b+1) - 1. */
+	return (1ULL << (b + 1)) - 1;
+}
+
+static __u64 hist_total(const __u64 *h)
+{
+	__u64 t = 0;
+	int b;
+
+	for (b = 0; b < SG_HIST_BUCKETS; b++)
+		t += h[b];
+	return t;
+}
+
+/* Handshakes that neither completed nor are in progress: reset, expired, evicted. */
+static __u64 failed(const struct sg_flow_summary *s, const __u64 *stat)
+{
+	__u64 live = s->state[SG_TCP_SYN_SENT] + s->state[SG_TCP_SYN_SEEN] +
+		     s->state[SG_TCP_SYN_RCVD];
+	__u64 done = stat[SG_FLOW_COMPLETED] + live;
+
+	return stat[SG_FLOW_SYN] > done ? stat[SG_FLOW_SYN] - done : 0;
+}
+
+static __u64 time_wait(const struct sg_flow_summary *s)
+{
+	return s->state[SG_TCP_TIME_WAIT] + s->state[SG_TCP_REMOTE_TIME_WAIT];
+}
+
+static const char *const hist_names[SG_HIST_MAX] = { "syn_to_synack_us",
+						     "synack_to_ack_us" };
+
+void flows_print_text(FILE *f, const struct sg_flow_summary *s, const __u64 *stat)
+{
+	int i;
+
+	fprintf(f, "  flows now (%llu of %u half-open slots, %llu of %u flow slots used):\n",
+		(unsigned long long)s->half_entries, s->half_max,
+		(unsigned long long)s->flow_entries, s->flows_max);
+	for (i = SG_TCP_SYN_SENT; i < SG_TCP_STATE_MAX; i++)
+		fprintf(f, "    %-18s %12llu\n", state_names[i],
+			(unsigned long long)s->state[i]);
+	fprintf(f, "  handshakes: %llu started, %llu completed, %llu failed "
+		"(%llu reset), %llu SYN and %llu SYN-ACK retransmits\n",
+		(unsigned long long)stat[SG_FLOW_SYN],
+		(unsigned long long)stat[SG_FLOW_COMPLETED],
+		(unsigned long long)failed(s, stat),
+		(unsigned long long)stat[SG_FLOW_HS_RESET],
+		(unsigned long long)stat[SG_FLOW_SYN_RETRANS],
+		(unsigned long long)stat[SG_FLOW_SYNACK_RETRANS]);
+	for (i = 0; i < SG_HIST_MAX; i++)
+		fprintf(f, "  %-18s p50 <%llu  p90 <%llu  p99 <%llu  (%llu samples)\n",
+			hist_names[i], (unsigned long long)flows_percentile(s->hist[i], 50),
+			(unsigned long long)flows_percentile(s->hist[i], 90),
+			(unsigned long long)flows_percentile(s->hist[i], 99),
+			(unsigned long long)hist_total(s->hist[i]));
+}
+
+void flows_print_json(FILE *f, const struct sg_flow_summary *s, const __u64 *stat)
+{
+	int i, b;
+
+	fputs("\"flows\":{", f);
+	for (i = SG_TCP_SYN_SENT; i < SG_TCP_STATE_MAX; i++)
+		fprintf(f, "\"%s\":%llu,", state_names[i], (unsigned long long)s->state[i]);
+	fprintf(f, "\"time_wait_total\":%llu,\"half_open_entries\":%llu,"
+		"\"half_open_max\":%u,\"flow_entries\":%llu,\"flows_max\":%u}",
+		(unsigned long long)time_wait(s), (unsigned long long)s->half_entries,
+		s->half_max, (unsigned long long)s->flow_entries, s->flows_max);
+	fprintf(f, ",\"handshakes\":{\"started\":%llu,\"completed\":%llu,\"failed\":%llu,"
+		"\"reset\":%llu,\"syn_retrans\":%llu,\"synack_retrans\":%llu,"
+		"\"unexpected_synack\":%llu,\"unexpected_ack\":%llu,\"tfo\":%llu,"
+		"\"simultaneous_open\":%llu}",
+		(unsigned long long)stat[SG_FLOW_SYN],
+		(unsigned long long)stat[SG_FLOW_COMPLETED],
+		(unsigned long long)failed(s, stat),
+		(unsigned long long)stat[SG_FLOW_HS_RESET],
+		(unsigned long long)stat[SG_FLOW_SYN_RETRANS],
+		(unsigned long long)stat[SG_FLOW_SYNACK_RETRANS],
+		(unsigned long long)stat[SG_FLOW_UNEXPECTED_SYNACK],
+		(unsigned long long)stat[SG_FLOW_UNEXPECTED_ACK],
+		(unsigned long long)stat[SG_FLOW_TFO],
+		(unsigned long long)stat[SG_FLOW_SIMUL_OPEN]);
+	fprintf(f, ",\"closes\":{\"graceful\":%llu,\"reset\":%llu,\"picked_up\":%llu,"
+		"\"table_full\":%llu}",
+		(unsigned long long)stat[SG_FLOW_CLOSED_FIN],
+		(unsigned long long)stat[SG_FLOW_CLOSED_RST],
+		(unsigned long long)stat[SG_FLOW_PICKED_UP],
+		(unsigned long long)stat[SG_FLOW_TABLE_FULL]);
+	fputs(",\"latency\":{", f);
+	for (i = 0; i < SG_HIST_MAX; i++) {
+		fprintf(f, "%s\"%s\":{\"samples\":%llu,\"p50\":%llu,\"p90\":%llu,\"p99\":%llu,"
+			"\"log2_buckets\":[", i ? "," : "", hist_names[i],
+			(unsigned long long)hist_total(s->hist[i]),
+			(unsigned long long)flows_percentile(s->hist[i], 50),
+			(unsigned long long)flows_percentile(s->hist[i], 90),
+			(unsigned long long)flows_percentile(s->hist[i], 99));
+		for (b = 0; b < SG_HIST_BUCKETS; b++)
+			fprintf(f, "%s%llu", b ? "," : "", (unsigned long long)s->hist[i][b]);
+		fputs("]}", f);
+	}
+	fputc('}', f);
+}
