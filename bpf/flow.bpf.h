@@ -33,7 +33,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SG_HIST_MAX * SG_HIST_BUCKETS);
+	__uint(max_entries, SG_HIST_ENTRIES);
 	__type(key, __u32);
 	__type(value, __u64);
 } sg_hist SEC(".maps");
@@ -91,6 +91,10 @@ static __always_inline void flow_hist(__u32 hist, __u64 ns)
 	v = bpf_map_lookup_elem(&sg_hist, &key);
 	if (v)
 		*v += 1;
+	key = SG_HIST_SUM(hist);
+	v = bpf_map_lookup_elem(&sg_hist, &key);
+	if (v)
+		*v += ns;
 }
 
 /* The local end's state, from who closed first and which FINs are acked. */

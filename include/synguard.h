@@ -199,6 +199,9 @@ struct sg_flow {
 #define SG_HIST_SYN_SYNACK 0	/* SYN in, SYN-ACK out: how fast the host answers */
 #define SG_HIST_SYNACK_ACK 1	/* SYN-ACK to the ACK: the opener's round trip */
 #define SG_HIST_MAX 2
+/* sg_hist: SG_HIST_MAX rows of buckets, then one sum (ns) per histogram. */
+#define SG_HIST_SUM(h) (SG_HIST_MAX * SG_HIST_BUCKETS + (h))
+#define SG_HIST_ENTRIES (SG_HIST_MAX * (SG_HIST_BUCKETS + 1))
 
 /* Flow table defaults; `synguard attach --half-open-max/--flows-max` set them. */
 #define SG_DEFAULT_HALF_MAX 65536

@@ -14,6 +14,7 @@ int cmd_replay(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_allow(int argc, char **argv);
 int cmd_deny(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /*
  * Options every subcommand takes: -h, -v, -n/--netns.  cmd_getopt() wraps

@@ -103,13 +103,19 @@ int flows_read(int half_fd, int flows_fd, int hist_fd, const struct sg_config *c
 	vals = calloc(ncpu, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
-	for (k = 0; k < SG_HIST_MAX * SG_HIST_BUCKETS; k++) {
+	for (k = 0; k < SG_HIST_ENTRIES; k++) {
+		__u64 sum = 0;
+
 		if (bpf_map_lookup_elem(hist_fd, &k, vals)) {
 			err = -errno;
 			break;
 		}
 		for (c = 0; c < ncpu; c++)
-			out->hist[k / SG_HIST_BUCKETS][k % SG_HIST_BUCKETS] += vals[c];
+			sum += vals[c];
+		if (k < SG_HIST_MAX * SG_HIST_BUCKETS)
+			out->hist[k / SG_HIST_BUCKETS][k % SG_HIST_BUCKETS] = sum;
+		else
+			out->hist_sum_ns[k - SG_HIST_MAX * SG_HIST_BUCKETS] = sum;
 	}
 	free(vals);
 	return err;
@@ -143,8 +149,7 @@ static __u64 hist_total(const __u64 *h)
 	return t;
 }
 
-/* Handshakes that neither completed nor are in progress: reset, expired, evicted. */
-static __u64 failed(const struct sg_flow_summary *s, const __u64 *stat)
+__u64 flows_failed(const struct sg_flow_summary *s, const __u64 *stat)
 {
 	__u64 live = s->state[SG_TCP_SYN_SENT] + s->state[SG_TCP_SYN_SEEN] +
 		     s->state[SG_TCP_SYN_RCVD];
@@ -158,7 +163,7 @@ static __u64 time_wait(const struct sg_flow_summary *s)
 	return s->state[SG_TCP_TIME_WAIT] + s->state[SG_TCP_REMOTE_TIME_WAIT];
 }
 
-static const char *const hist_names[SG_HIST_MAX] = { "syn_to_synack_us",
+const char *const hist_names[SG_HIST_MAX] = { "syn_to_synack_us",
 						     "synack_to_ack_us" };
 
 void flows_print_text(FILE *f, const struct sg_flow_summary *s, const __u64 *stat)
@@ -175,7 +180,7 @@ void flows_print_text(FILE *f, const struct sg_flow_summary *s, const __u64 *sta
 		"(%llu reset), %llu SYN and %llu SYN-ACK retransmits\n",
 		(unsigned long long)stat[SG_FLOW_SYN],
 		(unsigned long long)stat[SG_FLOW_COMPLETED],
-		(unsigned long long)failed(s, stat),
+		(unsigned long long)flows_failed(s, stat),
 		(unsigned long long)stat[SG_FLOW_HS_RESET],
 		(unsigned long long)stat[SG_FLOW_SYN_RETRANS],
 		(unsigned long long)stat[SG_FLOW_SYNACK_RETRANS]);
@@ -204,7 +209,7 @@ void flows_print_json(FILE *f, const struct sg_flow_summary *s, const __u64 *sta
 		"\"simultaneous_open\":%llu}",
 		(unsigned long long)stat[SG_FLOW_SYN],
 		(unsigned long long)stat[SG_FLOW_COMPLETED],
-		(unsigned long long)failed(s, stat),
+		(unsigned long long)flows_failed(s, stat),
 		(unsigned long long)stat[SG_FLOW_HS_RESET],
 		(unsigned long long)stat[SG_FLOW_SYN_RETRANS],
 		(unsigned long long)stat[SG_FLOW_SYNACK_RETRANS],

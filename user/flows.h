@@ -10,6 +10,7 @@
 #define FLOWS_SYN_SENT_S 127
 
 extern const char *const state_names[SG_TCP_STATE_MAX];
+extern const char *const hist_names[SG_HIST_MAX];
 
 /*
  * The flow tables as they are now: gauges derived from the live maps with
@@ -20,9 +21,12 @@ struct sg_flow_summary {
 	__u64 half_entries;	/* entries in sg_half, expired included */
 	__u64 flow_entries;	/* entries in sg_flows, expired included */
 	__u64 hist[SG_HIST_MAX][SG_HIST_BUCKETS];
+	__u64 hist_sum_ns[SG_HIST_MAX];
 	__u32 half_max, flows_max;
 };
 
+/* Handshakes neither completed nor in progress: reset, expired, evicted. */
+__u64 flows_failed(const struct sg_flow_summary *s, const __u64 *stat);
 int flows_read(int half_fd, int flows_fd, int hist_fd, const struct sg_config *cfg,
 	       struct sg_flow_summary *out);
 /* Upper bound in microseconds of the bucket holding the @pct percentile. */

@@ -21,6 +21,7 @@ static const char usage[] =
 	"  prune                  remove attachments whose interface is gone\n"
 	"  config IFACE show [--json] | set KEY=VALUE...\n"
 	"  allow|deny IFACE add|del CIDR... | list [--json]\n"
+	"  export IFACE [--listen ADDR:PORT]   Prometheus /metrics\n"
 	"\n"
 	"options:\n"
 	"  -n, --netns NETNS      act in network namespace NETNS, like `ip -n`\n"
@@ -44,6 +45,7 @@ static const struct {
 	{ "config", cmd_config },
 	{ "allow", cmd_allow },
 	{ "deny", cmd_deny },
+	{ "export", cmd_export },
 };
 
 int main(int argc, char **argv)

@@ -423,3 +423,10 @@ int target_open(const char *ifname, bool mount, struct sg_target *t)
 		return rc;
 	return target_resolve(ifname, mount, t);
 }
+
+void pins_refresh_config(struct sg_pins *p)
+{
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(p->config_fd, &zero, &p->cfg);
+}

@@ -65,6 +65,8 @@ int pin_get(const char *dir, const char *name);
 /* 0, or -errno with the pins closed. */
 int pins_open(const char *dir, struct sg_pins *p);
 void pins_close(struct sg_pins *p);
+/* Re-reads the live policy into p->cfg. */
+void pins_refresh_config(struct sg_pins *p);
 /* --netns, then target_resolve(); EXIT_* code, message printed. */
 int target_open(const char *ifname, bool mount, struct sg_target *t);
 
