@@ -26,7 +26,7 @@ static const char attach_usage[] =
 	"  --mode       native (driver, the default) or generic (skb) XDP\n"
 	"  --force      replace an attachment synguard already has on IFACE\n"
 	"  --config     a file of KEY=VALUE lines (as `synguard config show` prints)\n"
-	"  --dry-run    the same as --dry-run on\n"
+	"  --dry-run    count what would be dropped, drop nothing (dry_run=on)\n"
 	"  --half-open-max N, --flows-max N   flow table sizes (65536, 262144)\n"
 	"  Policy keys, as --key-with-dashes VALUE; later ones win:\n";
 
@@ -50,13 +50,16 @@ static void attach_options(struct option *opts, char names[][24])
 	char *c;
 
 	memcpy(opts, fixed, sizeof(fixed));
-	for (k = policy_keys, i = 0; k->name && n + 1 < ATTACH_OPTS_MAX; k++, i++, n++) {
+	for (k = policy_keys, i = 0; k->name && n + 1 < ATTACH_OPTS_MAX; k++, i++) {
+		/* dry_run is the flag --dry-run; `--config` may still set it. */
+		if (!strcmp(k->name, "dry_run"))
+			continue;
 		snprintf(names[i], 24, "%s", k->name);
 		for (c = names[i]; *c; c++)
 			if (*c == '_')
 				*c = '-';
-		opts[n] = (struct option){ names[i], required_argument, NULL,
-					   POLICY_OPT_BASE + (int)i };
+		opts[n++] = (struct option){ names[i], required_argument, NULL,
+					     POLICY_OPT_BASE + (int)i };
 	}
 	memset(&opts[n], 0, sizeof(opts[n]));
 }
@@ -68,6 +71,8 @@ static void print_attach_usage(void)
 
 	fputs(attach_usage, stdout);
 	for (k = policy_keys; k->name; k++) {
+		if (!strcmp(k->name, "dry_run"))
+			continue;
 		snprintf(name, sizeof(name), "%s", k->name);
 		for (c = name; *c; c++)
 			if (*c == '_')

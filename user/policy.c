@@ -128,13 +128,26 @@ static int parse_block_time(struct sg_policy *p, const char *v)
 
 	if (parse_seconds(v, 0, 86400, &s))
 		return -EINVAL;
-	p->cfg.block_ns = (__u64)(s * NSEC_PER_SEC);
+	/* Nanoseconds: a positive value that rounds to 0 would mean "off". */
+	if (s > 0 && s * NSEC_PER_SEC < 1)
+		return -EINVAL;
+	p->cfg.block_ns = (__u64)(s * NSEC_PER_SEC + 0.5);
 	return 0;
 }
 
+/* Exact to the nanosecond, so `config show` reads back as it was set. */
 static void format_block_time(const struct sg_policy *p, FILE *f)
 {
-	fprintf(f, "%g", p->cfg.block_ns / (double)NSEC_PER_SEC);
+	char frac[16];
+	int n;
+
+	fprintf(f, "%llu", (unsigned long long)(p->cfg.block_ns / NSEC_PER_SEC));
+	n = snprintf(frac, sizeof(frac), "%09llu",
+		     (unsigned long long)(p->cfg.block_ns % NSEC_PER_SEC));
+	while (n > 0 && frac[n - 1] == '0')
+		frac[--n] = '\0';
+	if (n)
+		fprintf(f, ".%s", frac);
 }
 
 static int parse_secs_u32(__u32 *out, const char *v)
@@ -302,25 +315,30 @@ const struct policy_key *policy_find(const char *name)
 
 int policy_set(struct sg_policy *p, const char *assignment)
 {
+	return policy_set_at(p, assignment, "");
+}
+
+int policy_set_at(struct sg_policy *p, const char *assignment, const char *where)
+{
 	const char *eq = strchr(assignment, '=');
 	const struct policy_key *k;
 	struct sg_policy next;
 	char name[32];
 
 	if (!eq || eq == assignment || (size_t)(eq - assignment) >= sizeof(name)) {
-		err_msg("'%s' is not KEY=VALUE", assignment);
+		err_msg("%s'%s' is not KEY=VALUE", where, assignment);
 		return -EINVAL;
 	}
 	memcpy(name, assignment, eq - assignment);
 	name[eq - assignment] = '\0';
 	k = policy_find(name);
 	if (!k) {
-		err_msg("unknown policy key '%s' (see synguard config --help)", name);
+		err_msg("%sunknown policy key '%s' (see synguard config --help)", where, name);
 		return -EINVAL;
 	}
 	next = *p;
 	if (k->parse(&next, eq + 1)) {
-		err_msg("%s takes %s, not '%s'", k->name, k->values, eq + 1);
+		err_msg("%s%s takes %s, not '%s'", where, k->name, k->values, eq + 1);
 		return -EINVAL;
 	}
 	next.set_mask |= 1U << (k - policy_keys);
@@ -338,7 +356,7 @@ bool policy_key_set(const struct sg_policy *p, const char *name)
 int policy_load_file(struct sg_policy *p, const char *path)
 {
 	struct sg_policy next = *p;
-	char line[4096];
+	char line[4096], where[256];
 	int lineno = 0;
 	FILE *f;
 
@@ -359,8 +377,8 @@ int policy_load_file(struct sg_policy *p, const char *path)
 			*--e = '\0';
 		if (!*s)
 			continue;
-		if (policy_set(&next, s)) {
-			err_msg("in %s, line %d", path, lineno);
+		snprintf(where, sizeof(where), "%.200s:%d: ", path, lineno);
+		if (policy_set_at(&next, s, where)) {
 			fclose(f);
 			return -EINVAL;
 		}

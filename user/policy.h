@@ -35,6 +35,8 @@ bool policy_key_set(const struct sg_policy *p, const char *name);
  * it and returns -EINVAL, leaving @p as it was.
  */
 int policy_set(struct sg_policy *p, const char *assignment);
+/* The same, with @where ("FILE:LINE: ") before the message. */
+int policy_set_at(struct sg_policy *p, const char *assignment, const char *where);
 /* KEY=VALUE lines, '#' comments and blank lines; 0 or -errno (printed). */
 int policy_load_file(struct sg_policy *p, const char *path);
 /* Every key as KEY=VALUE lines: a file policy_load_file() reads back. */

@@ -26,8 +26,12 @@ static int open_attachment(const char *ifname, struct sg_target *t)
 	if (rc)
 		return rc;
 	if (!target_attached(t)) {
-		err_msg("synguard is not attached to %s%s%s", t->ifname,
-			t->netns[0] ? " in netns " : "", t->netns);
+		if (!t->ifindex)
+			err_msg("unknown interface '%s'%s%s", t->ifname,
+				t->netns[0] ? " in netns " : "", t->netns);
+		else
+			err_msg("synguard is not attached to %s%s%s", t->ifname,
+				t->netns[0] ? " in netns " : "", t->netns);
 		return t->ifindex ? EXIT_STATE : EXIT_USAGE;
 	}
 	return EXIT_OK;
