@@ -132,7 +132,7 @@ check "attach --config (a file from config show)" \
 expect_eq "config show after attach --config is the show it came from" \
 	"$(sg config $SRV_IF show)" "$(cat "$LAB_TMP/policy.conf")"
 expect_eq "the same with --json" "$(sg config $SRV_IF show --json | jq -c .)" \
-	'{"dry_run":"on","unparsed":"pass","src_rate":"123","src_burst":"77","prefix4":"24","prefix6":"48","block_time":"2.5","ports":"80,443,8000-8100"}'
+	'{"dry_run":"on","unparsed":"pass","src_rate":"123","src_burst":"77","prefix4":"24","prefix6":"48","block_time":"2.5","ports":"80,443,8000-8100","half_open_timeout":"63","time_wait_timeout":"60"}'
 
 # `config show` must print what is in effect, or the round trip above
 # silently changes the policy: block_time is kept in nanoseconds.

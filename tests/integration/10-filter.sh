@@ -227,8 +227,11 @@ for k in verdicts.pass verdicts.drop; do
 done
 expect_eq "replay: every drops.<reason> == live" \
 	"$(jq -c .drops "$T/replay")" "$(jq -c .drops "$T/live")"
+# Flow events need the egress side, which replay of one capture lacks
+# until replay --local exists: compare everything the XDP verdicts make.
+no_flow='.counters | with_entries(select(.key | test("^(hs_|syn_retrans|synack_retrans|tfo_syn|simultaneous_open|unexpected_|picked_up|closed_|flow_table_full|egress)") | not))'
 expect_eq "replay: every other counter == live" \
-	"$(jq -c .counters "$T/replay")" "$(jq -c .counters "$T/live")"
+	"$(jq -c "$no_flow" "$T/replay")" "$(jq -c "$no_flow" "$T/live")"
 "$SYNGUARD" replay "$T/cap.pcap" --json --dry-run >"$T/replay-dry" 2>"$T/replay-dry.err"
 expect_eq "replay --dry-run: verdicts.drop 0" "$(field "$T/replay-dry" verdicts.drop)" 0
 expect_eq "replay --dry-run: would_drop == live drop" \

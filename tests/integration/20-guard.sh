@@ -292,7 +292,9 @@ src_burst=7
 prefix4=32
 prefix6=64
 block_time=0
-ports=80,443"
+ports=80,443
+half_open_timeout=63
+time_wait_timeout=60"
 check "detach" sg detach $SRV_IF
 
 printf 'src_rate=5\nbogus=1\n' >"$LAB_TMP/unknown.conf"
