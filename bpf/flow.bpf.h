@@ -181,6 +181,7 @@ static __always_inline void flow_synack(const struct sg_flow_key *k, int dir,
 	if (dir == SG_DIR_OUT) {
 		f->state = SG_TCP_SYN_RCVD;
 		flow_hist(SG_HIST_SYN_SYNACK, now - f->syn_ns);
+		attack_half_open_note(now, true);
 	}
 	stats_inc(SG_FLOW_SYNACK);
 }
@@ -217,6 +218,8 @@ flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 ack,
 		return bpf_map_lookup_elem(&sg_flows, k);
 	}
 	if (flags & TCP_RST) {
+		if (f->state == SG_TCP_SYN_RCVD)
+			attack_half_open_note(f->synack_ns, false);
 		bpf_map_delete_elem(&sg_half, k);
 		stats_inc(SG_FLOW_HS_RESET);
 		return NULL;
@@ -228,7 +231,7 @@ flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 ack,
 		stats_inc(SG_FLOW_UNEXPECTED_ACK);
 		return NULL;
 	}
-	nf = *f;
+	nf = *f;	/* f is gone once deleted below: use the copy */
 	nf.state = SG_TCP_ESTABLISHED;
 	nf.last_ns = now;
 	if (bpf_map_update_elem(&sg_flows, k, &nf, BPF_ANY)) {
@@ -238,6 +241,11 @@ flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 ack,
 	bpf_map_delete_elem(&sg_half, k);
 	flow_hist(SG_HIST_SYNACK_ACK, now - nf.synack_ns);
 	stats_inc(SG_FLOW_COMPLETED);
+	if (nf.opener == SG_DIR_IN) {
+		/* It was SYN_RCVD and left it; and a real peer answered. */
+		attack_half_open_note(nf.synack_ns, false);
+		attack_prove(k, now);
+	}
 	return bpf_map_lookup_elem(&sg_flows, k);
 }
 

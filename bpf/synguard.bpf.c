@@ -9,6 +9,7 @@
 #include "filter.bpf.h"
 #include "lists.bpf.h"
 #include "ratelimit.bpf.h"
+#include "attack.bpf.h"
 #include "flow.bpf.h"
 
 struct {
@@ -126,12 +127,26 @@ __attribute__((noinline)) int sg_decide(struct sg_pkt *pkt)
 		return verdict_pass();
 	}
 	/* The flood checks: a bare SYN (no ACK) opening a connection. */
-	if ((flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && cfg->src_rate &&
+	if ((flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
 	    rl_port_in_scope(cfg, pkt->dport)) {
-		stats_inc(SG_SRC_LIMITED);
-		r = rl_syn(pkt, cfg);
-		if (r >= 0)
-			return verdict_drop(cfg, r);
+		__u64 now = rl_now();
+		bool attack = (cfg->attack_syn_rate || cfg->attack_half_open) &&
+			      attack_syn(cfg, now);
+
+		if (cfg->src_rate) {
+			stats_inc(SG_SRC_LIMITED);
+			r = rl_syn(pkt, cfg);
+			if (r >= 0)
+				return verdict_drop(cfg, r);
+		}
+		if (attack) {
+			if (attack_proven(pkt, cfg, now))
+				stats_inc(SG_ATTACK_PROVEN);
+			else if (attack_admit(cfg, now))
+				stats_inc(SG_ATTACK_ADMITTED);
+			else
+				return verdict_drop(cfg, SG_R_ATTACK_UNPROVEN);
+		}
 	}
 	flow_track(pkt, SG_DIR_IN);
 	return verdict_pass();

@@ -46,6 +46,10 @@
 	X(FLOW_CLOSED_RST, "closed_rst") /* established flows reset */         \
 	X(FLOW_TABLE_FULL, "flow_table_full")                                  \
 	X(EGRESS, "egress")		/* frames the tc egress program saw */ \
+	X(ATTACK_PROVEN, "attack_proven") /* attack mode: SYN of a proven source */ \
+	X(ATTACK_ADMITTED, "attack_admitted") /* ...unproven, within its rate */ \
+	X(ATTACK_ENTERED, "attack_entered")                                    \
+	X(ATTACK_LEFT, "attack_left")                                          \
 	X(PASS, "pass")			/* verdicts */                         \
 	X(DROP, "drop")                                                        \
 	X(WOULD_DROP, "would_drop")	/* dry-run: matched a drop rule */
@@ -73,7 +77,8 @@
 	X(UNPARSED_IPV6_EXT, "unparsed_ipv6_ext") /* chain too long */ \
 	X(DENY_LIST, "deny_list")	/* source in the deny list */          \
 	X(SRC_RATE, "src_rate")		/* SYN over its source's bucket */     \
-	X(SRC_BLOCKED, "src_blocked")	/* SYN while its source is blocked */
+	X(SRC_BLOCKED, "src_blocked")	/* SYN while its source is blocked */ \
+	X(ATTACK_UNPROVEN, "attack_unproven") /* attack mode: unproven SYN */
 
 #define SG_ENUM_ENTRY(id, name) SG_##id,
 enum sg_stat { SG_STAT_LIST(SG_ENUM_ENTRY) SG_STAT_MAX };
@@ -98,6 +103,13 @@ struct sg_config {
 	__u32 flags;
 	__u32 src_rate;		/* SYNs per second per source; 0: no limit */
 	__u32 src_burst;	/* SYNs a source may send at once */
+	__u64 proven_ns;	/* a source stays proven this long after a handshake */
+	__u32 attack_syn_rate;	/* SYNs/s on the interface that start attack mode; 0: off */
+	__u32 attack_half_open;	/* half-open flows that start attack mode; 0: off */
+	__u32 attack_hold_s;	/* below the leave thresholds this long to leave */
+	__u32 attack_leave_pct;	/* leave thresholds, % of the enter thresholds */
+	__u32 unproven_rate;	/* attack mode: unproven SYNs/s admitted; 0: none */
+	__u32 unproven_burst;
 	__u32 half_open_s;	/* a half-open flow expires after this */
 	__u32 time_wait_s;	/* TIME_WAIT lasts this long (Linux: 60) */
 	__u8 prefix4;		/* sources are counted per IPv4 /prefix4 */
@@ -192,6 +204,38 @@ struct sg_flow {
 	__u8 closer;		/* who sent the first FIN, or SG_DIR_NONE */
 	__u8 flags;		/* SG_FLOW_* */
 	__u32 reserved;
+};
+
+/*
+ * Attack mode: the single entry of sg_attack, written by the program.  The
+ * interface-wide SYN rate is measured in one-second windows; at each new
+ * window the program re-evaluates the thresholds (with hysteresis).
+ */
+#define SG_ATTACK_LOG 16
+struct sg_attack {
+	__u64 window_ns;	/* start of the current one-second window */
+	__u64 window_syns;	/* SYNs in it so far */
+	__u64 last_rate;	/* SYNs in the last complete window */
+	__u64 half_open_est;	/* half-open estimate at the last window */
+	__u64 calm_since_ns;	/* below the leave thresholds since; 0: not */
+	__u64 admit_tat;	/* GCRA of unproven admissions */
+	__u64 log_ns[SG_ATTACK_LOG];	/* transitions: ktime | 1 when entering */
+	__u32 log_next;		/* next slot of log_ns */
+	__u32 active;
+};
+
+/*
+ * Half-open estimate without iterating a map on the hot path: per second,
+ * how many flows became SYN_RCVD and how many of those (by the second they
+ * were created in) completed or were reset.  The sum over the last
+ * half_open_timeout seconds (at most SG_HO_SLOTS) is the estimate; old
+ * seconds fall out of it, so it cannot drift.
+ */
+#define SG_HO_SLOTS 64
+struct sg_ho_slot {
+	__u64 second;		/* ktime seconds this slot holds */
+	__u64 created;
+	__u64 resolved;
 };
 
 /* Handshake latency histograms: log2 of microseconds. */

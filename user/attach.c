@@ -534,6 +534,13 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+static int attack_read(int fd, struct sg_attack *a)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(fd, &zero, a) ? -errno : 0;
+}
+
 /* Sleeps @secs unless a signal comes first; false if one did. */
 static bool nap(double secs)
 {
@@ -558,6 +565,7 @@ int cmd_stats(int argc, char **argv)
 	};
 	struct sg_counters cur, prev;
 	struct sg_flow_summary flows;
+	struct sg_attack attack = {};
 	struct sg_source src = {};
 	double interval = 0, t0, t1;
 	__u64 count = 0, done = 0;
@@ -624,11 +632,13 @@ int cmd_stats(int argc, char **argv)
 	src.prog_id = p.prog_id;
 	src.dry_run = p.cfg.flags & SG_CFG_DRY_RUN;
 	src.flows = &flows;
+	src.attack = &attack;
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	err = stats_read(p.stats_fd, p.drops_fd, &prev) ?:
-	      flows_read(p.half_fd, p.flows_fd, p.hist_fd, &p.cfg, &flows);
+	      flows_read(p.half_fd, p.flows_fd, p.hist_fd, &p.cfg, &flows) ?:
+	      attack_read(p.attack_fd, &attack);
 	t0 = now_mono();
 	if (!err && !interval) {
 		if (json)
@@ -638,7 +648,8 @@ int cmd_stats(int argc, char **argv)
 	}
 	while (!err && interval && (!count || done < count) && nap(interval)) {
 		err = stats_read(p.stats_fd, p.drops_fd, &cur) ?:
-		      flows_read(p.half_fd, p.flows_fd, p.hist_fd, &p.cfg, &flows);
+		      flows_read(p.half_fd, p.flows_fd, p.hist_fd, &p.cfg, &flows) ?:
+		      attack_read(p.attack_fd, &attack);
 		t1 = now_mono();
 		if (err)
 			break;

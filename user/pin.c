@@ -355,12 +355,13 @@ int pin_walk(int (*fn)(const char *dir, const char *netns, const char *ifname,
 const char *const pinned_maps[] = { "sg_stats", "sg_drops", "sg_config", "sg_meta",
 				   "sg_allow4", "sg_deny4", "sg_allow6", "sg_deny6",
 				   "sg_src", "sg_ports", "sg_half", "sg_flows", "sg_hist",
-				   NULL };
+				   "sg_attack", "sg_ho", "sg_proven", NULL };
 
 void pins_close(struct sg_pins *p)
 {
 	int *fds[] = { &p->link_fd, &p->stats_fd, &p->drops_fd, &p->config_fd,
-		       &p->meta_fd, &p->half_fd, &p->flows_fd, &p->hist_fd };
+		       &p->meta_fd, &p->half_fd, &p->flows_fd, &p->hist_fd,
+		       &p->attack_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -393,7 +394,8 @@ int pins_open(const char *dir, struct sg_pins *p)
 	p->half_fd = pin_get(dir, "sg_half");
 	p->flows_fd = pin_get(dir, "sg_flows");
 	p->hist_fd = pin_get(dir, "sg_hist");
-	if (p->link_fd < 0 || p->stats_fd < 0 || p->drops_fd < 0 ||
+	p->attack_fd = pin_get(dir, "sg_attack");
+	if (p->attack_fd < 0 || p->link_fd < 0 || p->stats_fd < 0 || p->drops_fd < 0 ||
 	    p->config_fd < 0 || p->meta_fd < 0 || p->half_fd < 0 ||
 	    p->flows_fd < 0 || p->hist_fd < 0) {
 		int err = -errno;

@@ -180,6 +180,125 @@ static void format_time_wait(const struct sg_policy *p, FILE *f)
 	fprintf(f, "%u", p->cfg.time_wait_s);
 }
 
+/* A u32 that may also be "off" (0), within [min, max]. */
+static int parse_u32_off(__u32 *out, const char *v, __u64 min, __u64 max)
+{
+	__u64 n;
+
+	if (!strcmp(v, "off")) {
+		*out = 0;
+		return 0;
+	}
+	if (parse_u64(v, min, max, &n))
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
+static void format_u32_off(__u32 v, FILE *f)
+{
+	if (v)
+		fprintf(f, "%u", v);
+	else
+		fputs("off", f);
+}
+
+static int parse_attack_syn_rate(struct sg_policy *p, const char *v)
+{
+	return parse_u32_off(&p->cfg.attack_syn_rate, v, 1, 0xFFFFFFFFULL);
+}
+
+static void format_attack_syn_rate(const struct sg_policy *p, FILE *f)
+{
+	format_u32_off(p->cfg.attack_syn_rate, f);
+}
+
+static int parse_attack_half_open(struct sg_policy *p, const char *v)
+{
+	return parse_u32_off(&p->cfg.attack_half_open, v, 1, 0xFFFFFFFFULL);
+}
+
+static void format_attack_half_open(const struct sg_policy *p, FILE *f)
+{
+	format_u32_off(p->cfg.attack_half_open, f);
+}
+
+static int parse_attack_hold(struct sg_policy *p, const char *v)
+{
+	__u64 n;
+
+	if (parse_u64(v, 1, 3600, &n))
+		return -EINVAL;
+	p->cfg.attack_hold_s = n;
+	return 0;
+}
+
+static void format_attack_hold(const struct sg_policy *p, FILE *f)
+{
+	fprintf(f, "%u", p->cfg.attack_hold_s);
+}
+
+static int parse_attack_leave(struct sg_policy *p, const char *v)
+{
+	__u64 n;
+
+	if (parse_u64(v, 1, 100, &n))
+		return -EINVAL;
+	p->cfg.attack_leave_pct = n;
+	return 0;
+}
+
+static void format_attack_leave(const struct sg_policy *p, FILE *f)
+{
+	fprintf(f, "%u", p->cfg.attack_leave_pct);
+}
+
+static int parse_unproven_rate(struct sg_policy *p, const char *v)
+{
+	/* 0 is meaningful here: admit no unproven SYN at all. */
+	__u64 n;
+
+	if (parse_u64(v, 0, 0xFFFFFFFFULL, &n))
+		return -EINVAL;
+	p->cfg.unproven_rate = n;
+	return 0;
+}
+
+static void format_unproven_rate(const struct sg_policy *p, FILE *f)
+{
+	fprintf(f, "%u", p->cfg.unproven_rate);
+}
+
+static int parse_unproven_burst(struct sg_policy *p, const char *v)
+{
+	__u64 n;
+
+	if (parse_u64(v, 1, 0xFFFFFFFFULL, &n))
+		return -EINVAL;
+	p->cfg.unproven_burst = n;
+	return 0;
+}
+
+static void format_unproven_burst(const struct sg_policy *p, FILE *f)
+{
+	fprintf(f, "%u", p->cfg.unproven_burst);
+}
+
+static int parse_proven_time(struct sg_policy *p, const char *v)
+{
+	__u64 n;
+
+	if (parse_u64(v, 1, 30 * 86400, &n))
+		return -EINVAL;
+	p->cfg.proven_ns = n * NSEC_PER_SEC;
+	return 0;
+}
+
+static void format_proven_time(const struct sg_policy *p, FILE *f)
+{
+	fprintf(f, "%llu", (unsigned long long)(p->cfg.proven_ns / NSEC_PER_SEC));
+}
+
 static int parse_port(const char *s, char **end, __u32 *out)
 {
 	unsigned long v;
@@ -268,6 +387,20 @@ const struct policy_key policy_keys[] = {
 	  parse_block_time, format_block_time },
 	{ "ports", "all, or destination ports and ranges: 80,443,8000-8100",
 	  parse_ports, format_ports },
+	{ "attack_syn_rate", "interface SYNs/s that start attack mode, 1..4294967295, or off",
+	  parse_attack_syn_rate, format_attack_syn_rate },
+	{ "attack_half_open", "half-open flows that start attack mode, 1..4294967295, or off",
+	  parse_attack_half_open, format_attack_half_open },
+	{ "attack_hold", "seconds below the leave thresholds before leaving, 1..3600",
+	  parse_attack_hold, format_attack_hold },
+	{ "attack_leave_pct", "leave thresholds in % of the enter thresholds, 1..100",
+	  parse_attack_leave, format_attack_leave },
+	{ "unproven_rate", "attack mode: SYNs/s admitted from unproven sources, 0..4294967295",
+	  parse_unproven_rate, format_unproven_rate },
+	{ "unproven_burst", "attack mode: unproven SYNs admitted at once, 1..4294967295",
+	  parse_unproven_burst, format_unproven_burst },
+	{ "proven_time", "seconds a source stays proven after a handshake, 1..2592000",
+	  parse_proven_time, format_proven_time },
 	{ "half_open_timeout", "seconds a half-open flow is counted, 1..86400",
 	  parse_half_open, format_half_open },
 	{ "time_wait_timeout", "seconds a TIME_WAIT flow is counted, 1..86400",
@@ -281,6 +414,11 @@ void policy_defaults(struct sg_policy *p)
 	p->cfg.src_burst = 16;
 	p->cfg.prefix4 = 32;
 	p->cfg.prefix6 = 64;
+	p->cfg.attack_hold_s = 5;
+	p->cfg.attack_leave_pct = 50;
+	p->cfg.unproven_rate = 10;
+	p->cfg.unproven_burst = 10;
+	p->cfg.proven_ns = 3600 * NSEC_PER_SEC;
 	p->cfg.half_open_s = 63;	/* tcp_synack_retries 5: 1+2+4+8+16+32 s */
 	p->cfg.time_wait_s = 60;	/* TCP_TIMEWAIT_LEN */
 }

@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 #include "common.h"
 #include "stats.h"
+#include "attack.h"
 
 #define SG_NAME_ENTRY(id, name) name,
 const char *const stats_names[SG_STAT_MAX] = { SG_STAT_LIST(SG_NAME_ENTRY) };
@@ -100,6 +101,8 @@ void stats_print_text(FILE *f, const struct sg_source *src,
 	}
 	if (src->flows)
 		flows_print_text(f, src->flows, c->stat);
+	if (src->attack)
+		attack_print_text(f, src->attack, c->stat);
 	fflush(f);
 }
 
@@ -180,6 +183,10 @@ void stats_print_json(FILE *f, const struct sg_source *src,
 	if (src->flows) {
 		fputc(',', f);
 		flows_print_json(f, src->flows, c->stat);
+	}
+	if (src->attack) {
+		fputc(',', f);
+		attack_print_json(f, src->attack, c->stat);
 	}
 	if (extra_json)
 		fprintf(f, ",%s", extra_json);

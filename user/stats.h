@@ -26,6 +26,7 @@ struct sg_source {
 	__u32 prog_id;
 	bool dry_run;
 	const struct sg_flow_summary *flows;	/* NULL: no flow section */
+	const struct sg_attack *attack;	/* NULL: no attack section */
 };
 
 /* @s as a JSON string, quoted and escaped. */

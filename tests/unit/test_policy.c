@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -58,6 +59,8 @@ static void setup(struct ctx *c, const char *const *assign)
 	clear_map(fd(s->maps.sg_deny4), sizeof(struct sg_lpm4));
 	clear_map(fd(s->maps.sg_allow6), sizeof(struct sg_lpm6));
 	clear_map(fd(s->maps.sg_deny6), sizeof(struct sg_lpm6));
+	clear_map(fd(s->maps.sg_half), sizeof(struct sg_flow_key));
+	clear_map(fd(s->maps.sg_flows), sizeof(struct sg_flow_key));
 	stats_read(fd(s->maps.sg_stats), fd(s->maps.sg_drops), &c->before);
 }
 
@@ -236,6 +239,83 @@ static void dry_run(struct ctx *c)
 	expect(c, "dry-run: drop 0", d_stat(c, SG_DROP), 0);
 }
 
+/* Through the egress program: what the host sends. */
+static int send_out(struct ctx *c, const struct pkt_spec *spec)
+{
+	__u8 frame[PKT_MAX_FRAME];
+	int len = pkt_build(spec, frame, sizeof(frame));
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len);
+
+	if (len < 0)
+		return len;
+	return bpf_prog_test_run_opts(bpf_program__fd(c->skel->progs.synguard_egress), &o)
+		? -errno : 0;
+}
+
+/* A real handshake from @addr to the server: it becomes proven. */
+static void handshake(struct ctx *c, const char *addr, __u16 sport)
+{
+	send_n(c, &SYN_FROM(addr, .sport = sport, .seq = 1000), 1);
+	send_out(c, &(struct pkt_spec){ .family = 4, .src = "198.18.0.1", .dst = addr,
+					.sport = 80, .dport = sport, .seq = 5000,
+					.ack_seq = 1001, .tcp_flags = PKT_SYN | PKT_ACK });
+	send_n(c, &SYN_FROM(addr, .sport = sport, .seq = 1001, .ack_seq = 5001,
+			    .tcp_flags = PKT_ACK), 1);
+}
+
+static void wait_window(void)
+{
+	usleep(1100 * 1000);	/* attack mode is judged per one-second window */
+}
+
+static void attack_mode(struct ctx *c)
+{
+	char addr[32];
+	int i, passed;
+
+	setup(c, CFG("attack_syn_rate=10", "unproven_rate=0", "attack_hold=1"));
+	handshake(c, "198.18.30.1", 41000);
+	expect(c, "attack: a completed handshake proves its source",
+	       d_stat(c, SG_FLOW_COMPLETED), 1);
+	for (i = 0, passed = 0; i < 20; i++) {
+		snprintf(addr, sizeof(addr), "198.18.31.%d", i + 1);
+		passed += send_n(c, &SYN_FROM(addr), 1);
+	}
+	expect(c, "attack: below the threshold's first window, 20 SYNs pass", passed, 20);
+	wait_window();
+	expect(c, "attack: the next window enters attack mode; an unproven SYN is dropped",
+	       send_n(c, &SYN_FROM("198.18.32.1"), 1), 0);
+	expect(c, "attack: counted as attack_unproven", d_reason(c, SG_R_ATTACK_UNPROVEN), 1);
+	expect(c, "attack: entering is counted", d_stat(c, SG_ATTACK_ENTERED), 1);
+	expect(c, "attack: the proven source's SYN passes",
+	       send_n(c, &SYN_FROM("198.18.30.1", .sport = 41001), 1), 1);
+	expect(c, "attack: counted as attack_proven", d_stat(c, SG_ATTACK_PROVEN), 1);
+	expect(c, "attack: ACKs of unproven sources are not judged",
+	       send_n(c, &SYN_FROM("198.18.32.1", .tcp_flags = PKT_ACK), 3), 3);
+
+	setup(c, CFG("attack_syn_rate=10", "unproven_rate=1", "unproven_burst=3",
+		     "attack_hold=1"));
+	expect(c, "attack: still on after a live policy change",
+	       send_n(c, &SYN_FROM("198.18.33.1"), 10), 3);
+	expect(c, "attack: unproven_burst 3 admitted", d_stat(c, SG_ATTACK_ADMITTED), 3);
+
+	usleep(2200 * 1000);	/* no SYN for two windows: calm, hold 1 s */
+	expect(c, "attack: after the flood and the hold, it leaves; the SYN passes",
+	       send_n(c, &SYN_FROM("198.18.34.1"), 1), 1);
+	expect(c, "attack: leaving is counted", d_stat(c, SG_ATTACK_LEFT), 1);
+
+	setup(c, CFG("attack_syn_rate=5", "unproven_rate=0", "dry_run=on"));
+	for (i = 0; i < 10; i++) {
+		snprintf(addr, sizeof(addr), "198.18.35.%d", i + 1);
+		send_n(c, &SYN_FROM(addr), 1);
+	}
+	wait_window();
+	expect(c, "attack dry-run: the unproven SYN passes",
+	       send_n(c, &SYN_FROM("198.18.36.1"), 1), 1);
+	expect(c, "attack dry-run: counted as a would-drop",
+	       d_reason(c, SG_R_ATTACK_UNPROVEN), 1);
+}
+
 static void off(struct ctx *c)
 {
 	setup(c, CFG("src_rate=off"));
@@ -260,6 +340,7 @@ int main(void)
 	lists(&c);
 	dry_run(&c);
 	off(&c);
+	attack_mode(&c);
 	synguard__destroy(c.skel);
 	printf("1..%d\n%d passed, %d failed\n", c.n, c.n - c.failed, c.failed);
 	return c.failed ? 1 : 0;
