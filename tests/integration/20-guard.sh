@@ -293,6 +293,13 @@ prefix4=32
 prefix6=64
 block_time=0
 ports=80,443
+attack_syn_rate=off
+attack_half_open=off
+attack_hold=5
+attack_leave_pct=50
+unproven_rate=10
+unproven_burst=10
+proven_time=3600
 half_open_timeout=63
 time_wait_timeout=60"
 check "detach" sg detach $SRV_IF
