@@ -41,7 +41,7 @@ SAN_OBJ   := $(patsubst user/%.c,$(OUT)/san/%.o,$(USER_SRC))
 .SECONDARY:
 .PHONY: all deps test unit integration asan demo vmlinux clean help
 
-all: $(OUT)/synguard $(OUT)/test_xdp $(OUT)/test_policy $(OUT)/sendframes ## build the CLI and the test programs
+all: $(OUT)/synguard $(OUT)/test_xdp $(OUT)/test_policy $(OUT)/test_flow $(OUT)/sendframes ## build the CLI and the test programs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -54,7 +54,7 @@ DEPS := clang:clang llvm:llvm-strip libbpf-dev:/usr/include/bpf/libbpf.h \
 	bpftool:bpftool libelf-dev:/usr/include/libelf.h \
 	zlib1g-dev:/usr/include/zlib.h \
 	gcc:gcc make:make iproute2:ip hping3:hping3 tcpdump:tcpdump \
-	nginx-light:nginx curl:curl util-linux:setpriv procps:pgrep jq:jq ethtool:ethtool
+	nginx-light:nginx curl:curl util-linux:setpriv procps:pgrep jq:jq ethtool:ethtool wrk:wrk
 
 deps: ## install missing Debian packages (apt-get, as root)
 	$(Q)missing=""; for d in $(DEPS); do pkg=$${d%%:*}; what=$${d#*:}; \
@@ -109,6 +109,10 @@ $(OUT)/test_xdp: $(OUT)/tests/test_xdp.o $(OUT)/tests/pktbuild.o $(USER_OBJ)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUT)/test_policy: $(OUT)/tests/test_policy.o $(OUT)/tests/pktbuild.o $(USER_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/test_flow: $(OUT)/tests/test_flow.o $(OUT)/tests/pktbuild.o $(USER_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

@@ -45,9 +45,9 @@ struct {
 #define FLOW_ISN(f, dir) (*((dir) ? &(f)->isn[1] : &(f)->isn[0]))
 #define FLOW_FIN_ACK(f, dir) (*((dir) ? &(f)->fin_ack[1] : &(f)->fin_ack[0]))
 
-#define FLOW_FIN(dir) ((dir) == SG_DIR_IN ? SG_FLOW_FIN_IN : SG_FLOW_FIN_OUT)
+#define FLOW_FIN(dir) ((dir) == SG_DIR_IN ? SG_FF_FIN_IN : SG_FF_FIN_OUT)
 #define FLOW_FIN_ACKED(dir) \
-	((dir) == SG_DIR_IN ? SG_FLOW_FIN_IN_ACKED : SG_FLOW_FIN_OUT_ACKED)
+	((dir) == SG_DIR_IN ? SG_FF_FIN_IN_ACKED : SG_FF_FIN_OUT_ACKED)
 
 static __always_inline void flow_key(const struct sg_pkt *pkt, int dir,
 				     struct sg_flow_key *k)
@@ -100,8 +100,8 @@ static __always_inline void flow_hist(__u32 hist, __u64 ns)
 /* The local end's state, from who closed first and which FINs are acked. */
 static __always_inline __u8 flow_close_state(const struct sg_flow *f)
 {
-	bool fin_in = f->flags & SG_FLOW_FIN_IN, fin_out = f->flags & SG_FLOW_FIN_OUT;
-	bool out_acked = f->flags & SG_FLOW_FIN_OUT_ACKED;
+	bool fin_in = f->flags & SG_FF_FIN_IN, fin_out = f->flags & SG_FF_FIN_OUT;
+	bool out_acked = f->flags & SG_FF_FIN_OUT_ACKED;
 
 	if (!fin_in && !fin_out)
 		return SG_TCP_ESTABLISHED;
@@ -114,6 +114,42 @@ static __always_inline __u8 flow_close_state(const struct sg_flow *f)
 		return SG_TCP_CLOSE_WAIT;
 	/* Local is CLOSED once its FIN is acked; the remote sits in TIME_WAIT. */
 	return out_acked ? SG_TCP_REMOTE_TIME_WAIT : SG_TCP_LAST_ACK;
+}
+
+#define FLOW_SYNACKED(dir) ((dir) == SG_DIR_IN ? SG_FF_SYNACK_IN : SG_FF_SYNACK_OUT)
+
+/* Does @ack acknowledge the opener's SYN: ISN + 1, or past its data (TFO)? */
+static __always_inline bool flow_acks_syn(const struct sg_flow *f, int opener,
+					  __u32 ack)
+{
+	__u32 isn = FLOW_ISN(f, opener);
+
+	/* RFC 7413 3: a server that takes the SYN's data acknowledges it. */
+	return ack == isn + 1 || (f->syn_len && ack == isn + 1 + f->syn_len);
+}
+
+/* Moves a half-open flow to sg_flows, ESTABLISHED; NULL if it cannot. */
+static __always_inline struct sg_flow *
+flow_complete(const struct sg_flow_key *k, const struct sg_flow *f, __u64 now)
+{
+	struct sg_flow nf = *f;	/* f is gone once deleted below: use the copy */
+
+	nf.state = SG_TCP_ESTABLISHED;
+	nf.last_ns = now;
+	if (bpf_map_update_elem(&sg_flows, k, &nf, BPF_ANY)) {
+		stats_inc(SG_FLOW_TABLE_FULL);
+		return NULL;
+	}
+	bpf_map_delete_elem(&sg_half, k);
+	if (nf.synack_ns)
+		flow_hist(SG_HIST_SYNACK_ACK, now - nf.synack_ns);
+	stats_inc(SG_FLOW_COMPLETED);
+	if (nf.flags & SG_FF_SYNACK_OUT) {
+		/* It was SYN_RCVD and left it; and the peer answered: real. */
+		attack_half_open_note(nf.synack_ns, false);
+		attack_prove(k, now);
+	}
+	return bpf_map_lookup_elem(&sg_flows, k);
 }
 
 /* A SYN without ACK from @dir. */
@@ -131,22 +167,27 @@ static __always_inline void flow_syn(const struct sg_flow_key *k, int dir,
 	}
 	f = bpf_map_lookup_elem(&sg_half, k);
 	if (f) {
-		if (f->opener == dir && FLOW_ISN(f, dir) == seq) {
+		if (FLOW_ISN(f, dir) == seq &&
+		    (f->opener == dir || (f->flags & SG_FF_SIMUL))) {
 			stats_inc(SG_FLOW_SYN_RETRANS);
 			return;
 		}
-		if (f->opener != dir && !(f->flags & SG_FLOW_SYNACKED)) {
+		if (f->opener != dir && !(f->flags & SG_FF_SIMUL) &&
+		    !(f->flags & (SG_FF_SYNACK_IN | SG_FF_SYNACK_OUT))) {
 			/* Both ends sent a SYN: simultaneous open (RFC 9293 fig. 8). */
 			FLOW_ISN(f, dir) = seq;
-			f->flags |= SG_FLOW_SIMUL;
+			f->flags |= SG_FF_SIMUL;
 			stats_inc(SG_FLOW_SIMUL_OPEN);
 			return;
 		}
 		/* Otherwise a new ISN on the same ports: a new attempt. */
+		if (f->flags & SG_FF_SYNACK_OUT)
+			attack_half_open_note(f->synack_ns, false);
 	}
 	nf.syn_ns = now;
 	nf.last_ns = now;
 	FLOW_ISN(&nf, dir) = seq;
+	nf.syn_len = payload > 0xFFFF ? 0xFFFF : payload;
 	nf.opener = dir;
 	nf.closer = SG_DIR_NONE;
 	nf.state = dir == SG_DIR_IN ? SG_TCP_SYN_SEEN : SG_TCP_SYN_SENT;
@@ -164,26 +205,33 @@ static __always_inline void flow_synack(const struct sg_flow_key *k, int dir,
 	struct sg_flow *f = bpf_map_lookup_elem(&sg_half, k);
 	int other = dir ^ 1;
 
-	if (!f || ack != FLOW_ISN(f, other) + 1 ||
-	    (f->opener != other && !(f->flags & SG_FLOW_SIMUL))) {
+	if (!f || (f->opener != other && !(f->flags & SG_FF_SIMUL)) ||
+	    !flow_acks_syn(f, other, ack)) {
 		stats_inc(SG_FLOW_UNEXPECTED_SYNACK);
 		return;
 	}
-	if (f->flags & SG_FLOW_SYNACKED) {
+	if (f->flags & FLOW_SYNACKED(dir)) {
 		if (FLOW_ISN(f, dir) == seq)
 			stats_inc(SG_FLOW_SYNACK_RETRANS);
 		return;
 	}
 	FLOW_ISN(f, dir) = seq;
+	f->resp_nxt = seq + 1;
 	f->synack_ns = now;
 	f->last_ns = now;
-	f->flags |= SG_FLOW_SYNACKED;
+	f->flags |= FLOW_SYNACKED(dir);
+	stats_inc(SG_FLOW_SYNACK);
+	if (f->flags & SG_FF_SIMUL) {
+		/* Each end's SYN-ACK answers the other's SYN: both established. */
+		if ((f->flags & SG_FF_SYNACK_IN) && (f->flags & SG_FF_SYNACK_OUT))
+			flow_complete(k, f, now);
+		return;
+	}
 	if (dir == SG_DIR_OUT) {
 		f->state = SG_TCP_SYN_RCVD;
 		flow_hist(SG_HIST_SYN_SYNACK, now - f->syn_ns);
 		attack_half_open_note(now, true);
 	}
-	stats_inc(SG_FLOW_SYNACK);
 }
 
 /*
@@ -192,16 +240,17 @@ static __always_inline void flow_synack(const struct sg_flow_key *k, int dir,
  * on to its FIN and ACK), else NULL.
  */
 static __always_inline struct sg_flow *
-flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 ack,
-	       __u64 now)
+flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 seq,
+	       __u32 ack, __u32 payload, __u64 now)
 {
-	struct sg_flow *f = bpf_map_lookup_elem(&sg_half, k), nf;
+	struct sg_flow *f = bpf_map_lookup_elem(&sg_half, k);
 	int other = dir ^ 1;
+	__u32 first;
 
 	if (!f) {
 		struct sg_flow pick = { .last_ns = now, .state = SG_TCP_ESTABLISHED,
 					.opener = SG_DIR_NONE, .closer = SG_DIR_NONE,
-					.flags = SG_FLOW_PICKED_UP };
+					.flags = SG_FF_PICKED_UP };
 
 		/*
 		 * A flow already running when synguard attached.  Only what
@@ -217,8 +266,17 @@ flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 ack,
 		stats_inc(SG_FLOW_PICKED_UP);
 		return bpf_map_lookup_elem(&sg_flows, k);
 	}
+	if (f->flags & SG_FF_SIMUL)
+		return NULL;	/* completes on the second SYN-ACK */
 	if (flags & TCP_RST) {
-		if (f->state == SG_TCP_SYN_RCVD)
+		/*
+		 * RFC 9293 3.10.7.3: a RST answering a SYN counts only if it
+		 * acknowledges that SYN; otherwise it is ignored.
+		 */
+		if (dir != f->opener &&
+		    (!(flags & TCP_ACK) || !flow_acks_syn(f, f->opener, ack)))
+			return NULL;
+		if (f->flags & SG_FF_SYNACK_OUT)
 			attack_half_open_note(f->synack_ns, false);
 		bpf_map_delete_elem(&sg_half, k);
 		stats_inc(SG_FLOW_HS_RESET);
@@ -226,27 +284,23 @@ flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 ack,
 	}
 	if (!(flags & TCP_ACK))
 		return NULL;
-	if (!(f->flags & SG_FLOW_SYNACKED) || ack != FLOW_ISN(f, other) + 1 ||
-	    (f->opener != dir && !(f->flags & SG_FLOW_SIMUL))) {
+	if (dir != f->opener) {
+		/*
+		 * The responder sending before the opener's ACK: a TFO server's
+		 * data.  Its SND.NXT bounds what the opener's ACK may cover.
+		 */
+		if ((f->flags & FLOW_SYNACKED(dir)) && (__s32)(seq + payload - f->resp_nxt) > 0)
+			f->resp_nxt = seq + payload;
+		return NULL;
+	}
+	/* RFC 9293 3.10.7.4: SND.UNA < SEG.ACK =< SND.NXT of the responder. */
+	first = FLOW_ISN(f, other) + 1;
+	if (!(f->flags & FLOW_SYNACKED(other)) || (__s32)(ack - first) < 0 ||
+	    (__s32)(f->resp_nxt - ack) < 0) {
 		stats_inc(SG_FLOW_UNEXPECTED_ACK);
 		return NULL;
 	}
-	nf = *f;	/* f is gone once deleted below: use the copy */
-	nf.state = SG_TCP_ESTABLISHED;
-	nf.last_ns = now;
-	if (bpf_map_update_elem(&sg_flows, k, &nf, BPF_ANY)) {
-		stats_inc(SG_FLOW_TABLE_FULL);
-		return NULL;
-	}
-	bpf_map_delete_elem(&sg_half, k);
-	flow_hist(SG_HIST_SYNACK_ACK, now - nf.synack_ns);
-	stats_inc(SG_FLOW_COMPLETED);
-	if (nf.opener == SG_DIR_IN) {
-		/* It was SYN_RCVD and left it; and a real peer answered. */
-		attack_half_open_note(nf.synack_ns, false);
-		attack_prove(k, now);
-	}
-	return bpf_map_lookup_elem(&sg_flows, k);
+	return flow_complete(k, f, now);
 }
 
 /* What flow tracking needs of a segment, apart from its key. */
@@ -292,7 +346,7 @@ __attribute__((noinline)) int flow_update(struct sg_flow_key *key,
 
 	f = bpf_map_lookup_elem(&sg_flows, &k);
 	if (!f) {
-		f = flow_handshake(&k, dir, flags, ack, now);
+		f = flow_handshake(&k, dir, flags, seq, ack, payload, now);
 		if (!f)
 			return 0;
 	}

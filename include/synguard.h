@@ -184,14 +184,15 @@ struct sg_flow_key {
 	__u8 pad[3];
 };
 
-/* sg_flow.flags */
-#define SG_FLOW_SYNACKED (1U << 0)
-#define SG_FLOW_FIN_IN (1U << 1)	/* remote sent FIN */
-#define SG_FLOW_FIN_OUT (1U << 2)	/* local sent FIN */
-#define SG_FLOW_FIN_IN_ACKED (1U << 3)
-#define SG_FLOW_FIN_OUT_ACKED (1U << 4)
-#define SG_FLOW_PICKED_UP (1U << 5)	/* seen first mid-stream */
-#define SG_FLOW_SIMUL (1U << 6)		/* simultaneous open */
+/* sg_flow.flags (SG_FF_: never SG_FLOW_, the counters' prefix) */
+#define SG_FF_SYNACK_IN (1U << 0)	/* remote sent its SYN-ACK */
+#define SG_FF_SYNACK_OUT (1U << 1)	/* local sent its SYN-ACK */
+#define SG_FF_FIN_IN (1U << 2)		/* remote sent FIN */
+#define SG_FF_FIN_OUT (1U << 3)		/* local sent FIN */
+#define SG_FF_FIN_IN_ACKED (1U << 4)
+#define SG_FF_FIN_OUT_ACKED (1U << 5)
+#define SG_FF_PICKED_UP (1U << 6)	/* seen first mid-stream */
+#define SG_FF_SIMUL (1U << 7)		/* simultaneous open */
 
 struct sg_flow {
 	__u64 syn_ns;		/* first SYN (bpf_ktime_get_ns) */
@@ -199,11 +200,13 @@ struct sg_flow {
 	__u64 last_ns;		/* last state change: expiry runs from here */
 	__u32 isn[2];		/* by direction: SYN and SYN-ACK sequence numbers */
 	__u32 fin_ack[2];	/* by direction: the ack that acknowledges its FIN */
+	__u32 resp_nxt;		/* handshake: the responder's SND.NXT (TFO data) */
+	__u16 syn_len;		/* data on the opener's SYN (TCP Fast Open) */
 	__u8 state;		/* enum sg_tcp_state */
 	__u8 opener;		/* SG_DIR_IN: passive open, SG_DIR_OUT: active */
 	__u8 closer;		/* who sent the first FIN, or SG_DIR_NONE */
-	__u8 flags;		/* SG_FLOW_* */
-	__u32 reserved;
+	__u8 flags;		/* SG_FF_* */
+	__u16 reserved;
 };
 
 /*

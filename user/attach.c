@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -366,14 +367,21 @@ int cmd_detach(int argc, char **argv)
  * With --netns, status and prune see only that netns's attachments: enter
  * it (which checks it exists) and learn the name its pins are under.
  */
-static int cmd_netns_filter(const char **name)
+static int cmd_netns_filter(const char **name, bool may_be_gone)
 {
+	char path[PATH_MAX];
 	struct sg_target t;
 	int rc;
 
 	*name = NULL;
 	if (!opt_netns)
 		return EXIT_OK;
+	/* prune: a deleted netns's attachments are what it is for. */
+	snprintf(path, sizeof(path), "/run/netns/%s", opt_netns);
+	if (may_be_gone && !strchr(opt_netns, '/') && access(path, F_OK)) {
+		*name = strdup(opt_netns);
+		return *name ? EXIT_OK : EXIT_FAIL;
+	}
 	rc = cmd_enter_netns();
 	if (rc)
 		return rc;
@@ -407,7 +415,19 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 	if (ctx->netns && strcmp(ctx->netns, netns))
 		return 0;
 	if (pins_open(dir, &p)) {
-		state = "broken";	/* pins missing: half-removed */
+		struct stat st;
+		char link[PATH_MAX + 16];
+
+		/*
+		 * Pins missing: an attach still pinning (the XDP link is pinned
+		 * last) or one half removed.  Prune only what has stayed so for
+		 * a minute, so it never races another attach.
+		 */
+		snprintf(link, sizeof(link), "%s/" PIN_LINK, dir);
+		if (ctx->prune && (!stat(link, &st) || stat(dir, &st) ||
+				   time(NULL) - st.st_mtime < 60))
+			return 0;
+		state = "broken";
 		memset(&p.meta, 0, sizeof(p.meta));
 		p.prog_id = 0;
 	} else if (!p.link_ifindex) {
@@ -476,7 +496,7 @@ int cmd_status(int argc, char **argv)
 		err_msg("status takes no arguments");
 		return EXIT_USAGE;
 	}
-	rc = require_root() ?: cmd_netns_filter(&ctx.netns);
+	rc = require_root() ?: cmd_netns_filter(&ctx.netns, false);
 	if (rc)
 		return rc;
 	if (ctx.json)
@@ -497,7 +517,8 @@ int cmd_status(int argc, char **argv)
 
 static const char prune_usage[] =
 	"usage: synguard prune\n"
-	"  Removes the pins of attachments whose interface or netns is gone.\n";
+	"  Removes the pins of attachments whose interface or netns is gone; with\n"
+	"  --netns NAME only those of NAME, which may already be deleted.\n";
 
 int cmd_prune(int argc, char **argv)
 {
@@ -512,7 +533,7 @@ int cmd_prune(int argc, char **argv)
 		err_msg("prune takes no arguments");
 		return EXIT_USAGE;
 	}
-	rc = require_root() ?: cmd_netns_filter(&ctx.netns);
+	rc = require_root() ?: cmd_netns_filter(&ctx.netns, true);
 	if (rc)
 		return rc;
 	rc = pin_walk(status_one, &ctx);

@@ -18,7 +18,7 @@ static const char usage[] =
 	"  status [--json]\n"
 	"  stats IFACE [--json] [--interval SEC [--count N]]\n"
 	"  replay FILE.pcap [--json] [--dry-run] [--unparsed drop|pass]\n"
-	"  prune                  remove attachments whose interface is gone\n"
+	"  prune                  remove attachments whose interface or netns is gone\n"
 	"  config IFACE show [--json] | set KEY=VALUE...\n"
 	"  allow|deny IFACE add|del CIDR... | list [--json]\n"
 	"  export IFACE [--listen ADDR:PORT]   Prometheus /metrics\n"

@@ -313,7 +313,7 @@ sg_attach $SRV_IF
 expect_eq "prune: attach srv0" "$(state_of $SRV_IF)" active
 ip -n "$NS_W" link del sws		# srv0, its peer, goes with it
 check "deleting the veth makes the attachment defunct" wait_state $SRV_IF defunct
-"$SYNGUARD" prune >"$T/out" 2>&1
+"$SYNGUARD" prune --netns "$NS_S" >"$T/out" 2>&1
 expect_eq "prune exits 0" "$?" 0
 check "prune says it pruned srv0 in the lab's netns" grep -q "srv0 in netns $NS_S" "$T/out"
 expect_eq "status no longer lists it" "$(state_of $SRV_IF)" ""
@@ -329,7 +329,7 @@ kill "$(cat "$T/nginx.pid")" 2>/dev/null
 for i in $(seq 50); do ip netns pids "$NS_S" | grep -q . || break; sleep 0.1; done
 ip netns del "$NS_S"
 check "deleting the netns makes the attachment defunct" wait_state sgp0 defunct
-"$SYNGUARD" prune >"$T/out" 2>&1
+"$SYNGUARD" prune --netns "$NS_S" >"$T/out" 2>&1
 expect_eq "prune exits 0" "$?" 0
 expect_eq "status no longer lists it" "$(state_of sgp0)" ""
 check "no pins left for the deleted netns" test ! -e "/sys/fs/bpf/synguard/netns/$NS_S"

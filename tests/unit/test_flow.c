@@ -1,0 +1,865 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Flow tracking through BPF_PROG_TEST_RUN on both programs: a simulated
+ * host whose arriving segments go through synguard_xdp (SG_DIR_IN) and
+ * whose sent segments go through synguard_egress (SG_DIR_OUT).  Each
+ * scenario plays one TCP conversation and asserts the flow's map and
+ * state (RFC 9293, as the local end is in it) and the FLOW_* counters.
+ *
+ * Where synguard and the RFC disagree the test asserts the RFC: the 3-way
+ * handshake and its simultaneous-open variant (RFC 9293 3.5, figures 6
+ * and 8), the close (3.6, figures 12 and 13), TCP Fast Open (RFC 7413 3).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "pktbuild.h"
+#include "flows.h"
+#include "stats.h"
+#include "synguard.skel.h"
+
+struct ctx {
+	struct synguard *skel;
+	int n, failed;
+	struct sg_counters before;
+	__u64 hist_before[SG_HIST_MAX];
+};
+
+/* One connection, seen from the simulated host (the local end). */
+struct conn {
+	const char *local, *remote;
+	__u16 lport, rport;
+};
+
+#define V4_CONN(rport) (struct conn){ "198.18.0.1", "198.18.0.2", 80, rport }
+#define V6_CONN(rport) (struct conn){ "2001:2::1", "2001:2::2", 80, rport }
+
+/* Client (remote) and server (local) ISNs of a passive open. */
+#define C_ISN 1000U
+#define S_ISN 5000U
+
+#define F_SYN PKT_SYN
+#define F_SYNACK (PKT_SYN | PKT_ACK)
+#define F_ACK PKT_ACK
+#define F_FIN (PKT_FIN | PKT_ACK)
+#define F_RST PKT_RST
+
+static int fd(struct bpf_map *m)
+{
+	return bpf_map__fd(m);
+}
+
+static int family(const struct conn *k)
+{
+	return strchr(k->local, ':') ? 6 : 4;
+}
+
+static void clear_map(int map_fd, size_t key_size)
+{
+	__u8 key[64], next[64];
+
+	while (!bpf_map_get_next_key(map_fd, NULL, next)) {
+		memcpy(key, next, key_size);
+		if (bpf_map_delete_elem(map_fd, key))
+			break;
+	}
+}
+
+static void hist_read(struct ctx *c, __u64 *total)
+{
+	int ncpu = libbpf_num_possible_cpus(), i, h, b;
+	__u64 *vals = calloc(ncpu, sizeof(*vals));
+	__u32 key;
+
+	for (h = 0; h < SG_HIST_MAX; h++) {
+		total[h] = 0;
+		for (b = 0; b < SG_HIST_BUCKETS; b++) {
+			key = h * SG_HIST_BUCKETS + b;
+			if (!vals || bpf_map_lookup_elem(fd(c->skel->maps.sg_hist), &key, vals))
+				continue;
+			for (i = 0; i < ncpu; i++)
+				total[h] += vals[i];
+		}
+	}
+	free(vals);
+}
+
+/* Empty flow tables, and counters read for the deltas of one scenario. */
+static void setup(struct ctx *c)
+{
+	clear_map(fd(c->skel->maps.sg_half), sizeof(struct sg_flow_key));
+	clear_map(fd(c->skel->maps.sg_flows), sizeof(struct sg_flow_key));
+	stats_read(fd(c->skel->maps.sg_stats), fd(c->skel->maps.sg_drops), &c->before);
+	hist_read(c, c->hist_before);
+}
+
+/*
+ * One segment: SG_DIR_IN arrives from the remote end through XDP,
+ * SG_DIR_OUT leaves the host through the tc egress program.  Returns the
+ * program's return value, or -errno.
+ */
+static int seg(struct ctx *c, const struct conn *k, int dir, __u8 flags, __u32 seq,
+	       __u32 ack, unsigned int payload)
+{
+	struct pkt_spec s = {
+		.family = family(k), .tcp_flags = flags, .seq = seq,
+		.ack_seq = (flags & PKT_ACK) ? ack : 0, .payload_len = payload,
+	};
+	__u8 frame[PKT_MAX_FRAME];
+	struct bpf_program *prog;
+	int len;
+
+	if (dir == SG_DIR_IN) {
+		s.src = k->remote, s.dst = k->local;
+		s.sport = k->rport, s.dport = k->lport;
+		prog = c->skel->progs.synguard_xdp;
+	} else {
+		s.src = k->local, s.dst = k->remote;
+		s.sport = k->lport, s.dport = k->rport;
+		prog = c->skel->progs.synguard_egress;
+	}
+	len = pkt_build(&s, frame, sizeof(frame));
+	if (len < 0)
+		return len;
+	{
+		/* The egress program needs no ctx: the kernel builds the skb. */
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len);
+
+		if (bpf_prog_test_run_opts(bpf_program__fd(prog), &o))
+			return -errno;
+		return o.retval;
+	}
+}
+
+#define IN(c, k, ...) seg(c, k, SG_DIR_IN, __VA_ARGS__)
+#define OUT(c, k, ...) seg(c, k, SG_DIR_OUT, __VA_ARGS__)
+
+/* The key as flow_key() builds it: local end first, ports in network order. */
+static void flow_key(const struct conn *k, struct sg_flow_key *key)
+{
+	int af = family(k) == 6 ? AF_INET6 : AF_INET;
+
+	memset(key, 0, sizeof(*key));
+	inet_pton(af, k->local, key->local);
+	inet_pton(af, k->remote, key->remote);
+	key->lport = htons(k->lport);
+	key->rport = htons(k->rport);
+	key->family = family(k);
+}
+
+/* Where the flow is: "half:STATE", "flows:STATE", "none", or "both". */
+static const char *where(struct ctx *c, const struct conn *k, struct sg_flow *out)
+{
+	static char buf[64];
+	struct sg_flow_key key;
+	struct sg_flow h, f;
+	bool in_half, in_flows;
+
+	flow_key(k, &key);
+	in_half = !bpf_map_lookup_elem(fd(c->skel->maps.sg_half), &key, &h);
+	in_flows = !bpf_map_lookup_elem(fd(c->skel->maps.sg_flows), &key, &f);
+	if (in_half && in_flows)
+		return "both";
+	if (!in_half && !in_flows)
+		return "none";
+	if (out)
+		*out = in_half ? h : f;
+	if (in_half)
+		snprintf(buf, sizeof(buf), "half:%s",
+			 h.state < SG_TCP_STATE_MAX ? state_names[h.state] : "?");
+	else
+		snprintf(buf, sizeof(buf), "flows:%s",
+			 f.state < SG_TCP_STATE_MAX ? state_names[f.state] : "?");
+	return buf;
+}
+
+static void expect(struct ctx *c, const char *desc, long long got, long long want)
+{
+	c->n++;
+	if (got == want) {
+		printf("ok %d - %s\n", c->n, desc);
+		return;
+	}
+	c->failed++;
+	printf("not ok %d - %s\n#   got %lld, want %lld\n", c->n, desc, got, want);
+}
+
+static void expect_at(struct ctx *c, const char *desc, const struct conn *k,
+		      const char *want)
+{
+	const char *got = where(c, k, NULL);
+
+	c->n++;
+	if (!strcmp(got, want)) {
+		printf("ok %d - %s: %s\n", c->n, desc, want);
+		return;
+	}
+	c->failed++;
+	printf("not ok %d - %s: %s\n#   got %s, want %s\n", c->n, desc, want, got, want);
+}
+
+/*
+ * The picked_up counter by its name: include/synguard.h also defines the
+ * flow flag STAT_PICKED_UP (1U << 5) after the enum, and the macro
+ * shadows the enum constant of the same name wherever both are visible.
+ */
+static enum sg_stat stat_index(const char *name)
+{
+	int i;
+
+	for (i = 0; i < SG_STAT_MAX; i++)
+		if (!strcmp(stats_names[i], name))
+			return i;
+	fprintf(stderr, "no counter %s\n", name);
+	exit(1);
+}
+
+#define STAT_PICKED_UP stat_index("picked_up")
+
+/* Counter deltas since setup(). */
+static long long d_stat(struct ctx *c, enum sg_stat s)
+{
+	struct sg_counters now;
+
+	stats_read(fd(c->skel->maps.sg_stats), fd(c->skel->maps.sg_drops), &now);
+	return now.stat[s] - c->before.stat[s];
+}
+
+static long long d_hist(struct ctx *c, int h)
+{
+	__u64 now[SG_HIST_MAX];
+
+	hist_read(c, now);
+	return now[h] - c->hist_before[h];
+}
+
+/* The FLOW_* counters a scenario does not expect to move. */
+static void expect_quiet(struct ctx *c, const char *what, const enum sg_stat *list, int n)
+{
+	char desc[128];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(desc, sizeof(desc), "%s: no %s", what, stats_names[list[i]]);
+		expect(c, desc, d_stat(c, list[i]), 0);
+	}
+}
+
+#define QUIET(c, what, ...) do {                                               \
+	const enum sg_stat l_[] = { __VA_ARGS__ };                             \
+	expect_quiet(c, what, l_, sizeof(l_) / sizeof(l_[0]));                 \
+} while (0)
+
+/* SYN in, SYN-ACK out, ACK in: the passive open of RFC 9293 figure 6. */
+static void handshake_in(struct ctx *c, const struct conn *k)
+{
+	IN(c, k, F_SYN, C_ISN, 0, 0);
+	OUT(c, k, F_SYNACK, S_ISN, C_ISN + 1, 0);
+	IN(c, k, F_ACK, C_ISN + 1, S_ISN + 1, 0);
+}
+
+static void passive_open(struct ctx *c, const struct conn *k, const char *fam)
+{
+	char d[128];
+
+	setup(c);
+#define D(s) (snprintf(d, sizeof(d), "passive open %s: %s", fam, s), d)
+	expect(c, D("the SYN passes"), IN(c, k, F_SYN, C_ISN, 0, 0), XDP_PASS);
+	expect_at(c, D("SYN in"), k, "half:syn_seen");
+	expect(c, D("SYN in: hs_started +1"), d_stat(c, SG_FLOW_SYN), 1);
+	OUT(c, k, F_SYNACK, S_ISN, C_ISN + 1, 0);
+	expect_at(c, D("SYN-ACK out (ack ISN+1)"), k, "half:half_open");
+	expect(c, D("SYN-ACK out: hs_synacked +1"), d_stat(c, SG_FLOW_SYNACK), 1);
+	expect(c, D("SYN-ACK out: a syn_to_synack sample"), d_hist(c, SG_HIST_SYN_SYNACK), 1);
+	expect(c, D("the ACK passes"), IN(c, k, F_ACK, C_ISN + 1, S_ISN + 1, 0), XDP_PASS);
+	expect_at(c, D("ACK in (ack SYN-ACK ISN+1)"), k, "flows:established");
+	expect(c, D("ACK in: hs_completed +1"), d_stat(c, SG_FLOW_COMPLETED), 1);
+	expect(c, D("ACK in: a synack_to_ack sample"), d_hist(c, SG_HIST_SYNACK_ACK), 1);
+	expect(c, D("the egress program saw 1 frame"), d_stat(c, SG_EGRESS), 1);
+	{
+		struct sg_flow f = {};
+
+		where(c, k, &f);
+		expect(c, D("opener is the remote end"), f.opener, SG_DIR_IN);
+		expect(c, D("isn[in] is the client's ISN"), f.isn[SG_DIR_IN], C_ISN);
+		expect(c, D("isn[out] is the server's ISN"), f.isn[SG_DIR_OUT], S_ISN);
+	}
+	QUIET(c, D("clean"), SG_FLOW_SYN_RETRANS, SG_FLOW_SYNACK_RETRANS,
+	      SG_FLOW_UNEXPECTED_SYNACK, SG_FLOW_UNEXPECTED_ACK, STAT_PICKED_UP,
+	      SG_FLOW_TFO, SG_FLOW_SIMUL_OPEN, SG_FLOW_TABLE_FULL);
+#undef D
+}
+
+static void wrong_ack(struct ctx *c)
+{
+	struct conn k = V4_CONN(40010);
+
+	setup(c);
+	IN(c, &k, F_SYN, C_ISN, 0, 0);
+	OUT(c, &k, F_SYNACK, S_ISN, C_ISN + 1, 0);
+	IN(c, &k, F_ACK, C_ISN + 1, S_ISN + 2, 0);
+	expect(c, "wrong ACK (SYN-ACK ISN+2): unexpected_ack +1",
+	       d_stat(c, SG_FLOW_UNEXPECTED_ACK), 1);
+	expect(c, "wrong ACK: not completed", d_stat(c, SG_FLOW_COMPLETED), 0);
+	expect_at(c, "wrong ACK: still half-open", &k, "half:half_open");
+	IN(c, &k, F_ACK, C_ISN + 1, S_ISN, 0);
+	expect(c, "ACK of the SYN-ACK ISN itself (one short): unexpected_ack +1",
+	       d_stat(c, SG_FLOW_UNEXPECTED_ACK), 2);
+	expect_at(c, "one short: still half-open", &k, "half:half_open");
+	IN(c, &k, F_ACK, C_ISN + 1, S_ISN + 1, 0);
+	expect_at(c, "then the right ACK completes", &k, "flows:established");
+	expect(c, "then hs_completed +1", d_stat(c, SG_FLOW_COMPLETED), 1);
+
+	/* An ACK out of a passive open is not the opener's ACK. */
+	k = V4_CONN(40011);
+	setup(c);
+	IN(c, &k, F_SYN, C_ISN, 0, 0);
+	OUT(c, &k, F_SYNACK, S_ISN, C_ISN + 1, 0);
+	OUT(c, &k, F_ACK, S_ISN + 1, C_ISN + 1, 0);
+	expect(c, "ACK from the answering end does not complete", d_stat(c, SG_FLOW_COMPLETED), 0);
+	expect_at(c, "ACK from the answering end: still half-open", &k, "half:half_open");
+
+	/* An ACK before any SYN-ACK completes nothing. */
+	k = V4_CONN(40012);
+	setup(c);
+	IN(c, &k, F_SYN, C_ISN, 0, 0);
+	IN(c, &k, F_ACK, C_ISN + 1, S_ISN + 1, 0);
+	expect(c, "ACK before the SYN-ACK: unexpected_ack +1", d_stat(c, SG_FLOW_UNEXPECTED_ACK), 1);
+	expect_at(c, "ACK before the SYN-ACK: still syn_seen", &k, "half:syn_seen");
+}
+
+static void retransmits(struct ctx *c)
+{
+	struct conn k = V4_CONN(40020);
+
+	setup(c);
+	IN(c, &k, F_SYN, C_ISN, 0, 0);
+	IN(c, &k, F_SYN, C_ISN, 0, 0);
+	expect(c, "SYN retransmitted (same ISN): syn_retrans +1", d_stat(c, SG_FLOW_SYN_RETRANS), 1);
+	expect(c, "SYN retransmitted: one handshake started", d_stat(c, SG_FLOW_SYN), 1);
+	expect_at(c, "SYN retransmitted", &k, "half:syn_seen");
+	OUT(c, &k, F_SYNACK, S_ISN, C_ISN + 1, 0);
+	OUT(c, &k, F_SYNACK, S_ISN, C_ISN + 1, 0);
+	expect(c, "SYN-ACK retransmitted: synack_retrans +1", d_stat(c, SG_FLOW_SYNACK_RETRANS), 1);
+	expect(c, "SYN-ACK retransmitted: hs_synacked +1 only", d_stat(c, SG_FLOW_SYNACK), 1);
+	expect(c, "SYN-ACK retransmitted: one syn_to_synack sample",
+	       d_hist(c, SG_HIST_SYN_SYNACK), 1);
+	IN(c, &k, F_SYN, C_ISN, 0, 0);
+	expect(c, "SYN retransmitted after the SYN-ACK: syn_retrans +1",
+	       d_stat(c, SG_FLOW_SYN_RETRANS), 2);
+	expect_at(c, "SYN retransmitted after the SYN-ACK: still half-open", &k, "half:half_open");
+	IN(c, &k, F_ACK, C_ISN + 1, S_ISN + 1, 0);
+	expect_at(c, "retransmits: the ACK completes", &k, "flows:established");
+	expect(c, "retransmits: hs_completed +1", d_stat(c, SG_FLOW_COMPLETED), 1);
+	expect(c, "retransmits: still one handshake started", d_stat(c, SG_FLOW_SYN), 1);
+	IN(c, &k, F_SYN, C_ISN, 0, 0);
+	expect(c, "SYN on an established flow starts nothing", d_stat(c, SG_FLOW_SYN), 1);
+	expect_at(c, "SYN on an established flow", &k, "flows:established");
+}
+
+static void unexpected_synack(struct ctx *c)
+{
+	struct conn k = V4_CONN(40030);
+
+	setup(c);
+	OUT(c, &k, F_SYNACK, S_ISN, C_ISN + 1, 0);
+	expect(c, "SYN-ACK out with no SYN: unexpected_synack +1",
+	       d_stat(c, SG_FLOW_UNEXPECTED_SYNACK), 1);
+	expect_at(c, "SYN-ACK out with no SYN: no entry", &k, "none");
+	IN(c, &k, F_SYNACK, S_ISN, C_ISN + 1, 0);
+	expect(c, "SYN-ACK in with no SYN (backscatter): unexpected_synack +1",
+	       d_stat(c, SG_FLOW_UNEXPECTED_SYNACK), 2);
+	expect_at(c, "backscatter: no entry", &k, "none");
+
+	k = V4_CONN(40031);
+	setup(c);
+	IN(c, &k, F_SYN, C_ISN, 0, 0);
+	OUT(c, &k, F_SYNACK, S_ISN, C_ISN + 2, 0);
+	expect(c, "SYN-ACK with the wrong ack (ISN+2): unexpected_synack +1",
+	       d_stat(c, SG_FLOW_UNEXPECTED_SYNACK), 1);
+	expect(c, "SYN-ACK with the wrong ack: not synacked", d_stat(c, SG_FLOW_SYNACK), 0);
+	expect_at(c, "SYN-ACK with the wrong ack: still syn_seen", &k, "half:syn_seen");
+	IN(c, &k, F_SYNACK, S_ISN, C_ISN + 1, 0);
+	expect(c, "SYN-ACK from the opener's own side: unexpected_synack +1",
+	       d_stat(c, SG_FLOW_UNEXPECTED_SYNACK), 2);
+	expect_at(c, "SYN-ACK from the opener's side: still syn_seen", &k, "half:syn_seen");
+}
+
+static void active_open(struct ctx *c)
+{
+	struct conn k = { "198.18.0.1", "198.18.0.2", 40040, 443 };
+	struct sg_flow f = {};
+
+	setup(c);
+	OUT(c, &k, F_SYN, C_ISN, 0, 0);
+	expect_at(c, "active open: SYN out", &k, "half:syn_sent");
+	expect(c, "active open: hs_started +1", d_stat(c, SG_FLOW_SYN), 1);
+	expect(c, "active open: the SYN-ACK passes", IN(c, &k, F_SYNACK, S_ISN, C_ISN + 1, 0),
+	       XDP_PASS);
+	expect(c, "active open: SYN-ACK in: hs_synacked +1", d_stat(c, SG_FLOW_SYNACK), 1);
+	expect(c, "active open: SYN-ACK in: no syn_to_synack sample (that is the host's)",
+	       d_hist(c, SG_HIST_SYN_SYNACK), 0);
+	OUT(c, &k, F_ACK, C_ISN + 1, S_ISN + 1, 0);
+	expect_at(c, "active open: ACK out", &k, "flows:established");
+	expect(c, "active open: hs_completed +1", d_stat(c, SG_FLOW_COMPLETED), 1);
+	expect(c, "active open: a synack_to_ack sample", d_hist(c, SG_HIST_SYNACK_ACK), 1);
+	where(c, &k, &f);
+	expect(c, "active open: opener is the local end", f.opener, SG_DIR_OUT);
+	QUIET(c, "active open", SG_FLOW_UNEXPECTED_SYNACK, SG_FLOW_UNEXPECTED_ACK,
+	      STAT_PICKED_UP, SG_FLOW_SIMUL_OPEN);
+
+	/* The connection refused: RST|ACK answering the SYN. */
+	k.lport = 40041;
+	setup(c);
+	OUT(c, &k, F_SYN, C_ISN, 0, 0);
+	IN(c, &k, PKT_RST | PKT_ACK, 0, C_ISN + 1, 0);
+	expect(c, "active open refused (RST|ACK in): hs_reset +1", d_stat(c, SG_FLOW_HS_RESET), 1);
+	expect_at(c, "active open refused", &k, "none");
+
+	/* RFC 9293 3.10.7.3: in SYN-SENT a RST counts only if it acks the SYN. */
+	k.lport = 40042;
+	setup(c);
+	OUT(c, &k, F_SYN, C_ISN, 0, 0);
+	IN(c, &k, PKT_RST | PKT_ACK, 0, C_ISN + 2, 0);
+	expect(c, "SYN-SENT: RST|ACK in with the wrong ack is ignored: no hs_reset",
+	       d_stat(c, SG_FLOW_HS_RESET), 0);
+	expect_at(c, "SYN-SENT: RST|ACK in with the wrong ack", &k, "half:syn_sent");
+}
+
+static void fast_open(struct ctx *c)
+{
+	struct conn k = V4_CONN(40050);
+
+	/* RFC 7413 3: a server that does not accept the data acks the SYN only. */
+	setup(c);
+	IN(c, &k, F_SYN, C_ISN, 0, 100);
+	expect(c, "TFO SYN with 100 bytes: tfo_syn +1", d_stat(c, SG_FLOW_TFO), 1);
+	expect(c, "TFO SYN: hs_started +1", d_stat(c, SG_FLOW_SYN), 1);
+	expect_at(c, "TFO SYN", &k, "half:syn_seen");
+	OUT(c, &k, F_SYNACK, S_ISN, C_ISN + 1, 0);
+	expect_at(c, "TFO data declined: SYN-ACK acks ISN+1", &k, "half:half_open");
+	IN(c, &k, F_ACK, C_ISN + 1, S_ISN + 1, 100);	/* the client resends the data */
+	expect_at(c, "TFO data declined: ACK completes", &k, "flows:established");
+	expect(c, "TFO data declined: hs_completed +1", d_stat(c, SG_FLOW_COMPLETED), 1);
+
+	/*
+	 * RFC 7413 3: a server that accepts the data acknowledges it in
+	 * the SYN-ACK: ack = ISN + 1 + data length.  That SYN-ACK answers
+	 * the SYN as much as ack = ISN + 1 does.
+	 */
+	k = V4_CONN(40051);
+	setup(c);
+	IN(c, &k, F_SYN, C_ISN, 0, 100);
+	OUT(c, &k, F_SYNACK, S_ISN, C_ISN + 1 + 100, 0);
+	expect(c, "TFO data accepted (SYN-ACK ack = ISN+1+100): not unexpected_synack",
+	       d_stat(c, SG_FLOW_UNEXPECTED_SYNACK), 0);
+	expect(c, "TFO data accepted: hs_synacked +1", d_stat(c, SG_FLOW_SYNACK), 1);
+	expect_at(c, "TFO data accepted: SYN-ACK out", &k, "half:half_open");
+	IN(c, &k, F_ACK, C_ISN + 101, S_ISN + 1, 0);
+	expect_at(c, "TFO data accepted: ACK completes", &k, "flows:established");
+	expect(c, "TFO data accepted: hs_completed +1", d_stat(c, SG_FLOW_COMPLETED), 1);
+	expect(c, "TFO data accepted: tfo_syn +1", d_stat(c, SG_FLOW_TFO), 1);
+
+	/*
+	 * RFC 7413 3: with the data accepted the server may answer it
+	 * before the handshake ends, so the client's ACK covers that too.
+	 * RFC 9293 3.10.7.4: in SYN-RECEIVED any SND.UNA < SEG.ACK =< SND.NXT
+	 * is acceptable and enters ESTABLISHED.
+	 */
+	k = V4_CONN(40052);
+	setup(c);
+	IN(c, &k, F_SYN, C_ISN, 0, 100);
+	OUT(c, &k, F_SYNACK, S_ISN, C_ISN + 1 + 100, 0);
+	OUT(c, &k, F_ACK | PKT_PSH, S_ISN + 1, C_ISN + 1 + 100, 200);
+	IN(c, &k, F_ACK, C_ISN + 101, S_ISN + 1 + 200, 0);
+	expect_at(c, "TFO response before the ACK: the ACK covering it completes", &k,
+		  "flows:established");
+	expect(c, "TFO response before the ACK: no unexpected_ack",
+	       d_stat(c, SG_FLOW_UNEXPECTED_ACK), 0);
+}
+
+/* RFC 9293 figure 8: both ends send a SYN, each answers with a SYN-ACK. */
+static void simultaneous_open(struct ctx *c)
+{
+	struct conn k = { "198.18.0.1", "198.18.0.2", 40060, 40060 };
+	const __u32 a = 100, b = 300;	/* local and remote ISNs */
+
+	setup(c);
+	OUT(c, &k, F_SYN, a, 0, 0);
+	IN(c, &k, F_SYN, b, 0, 0);
+	expect(c, "simultaneous open: simultaneous_open +1", d_stat(c, SG_FLOW_SIMUL_OPEN), 1);
+	expect(c, "simultaneous open: one handshake started", d_stat(c, SG_FLOW_SYN), 1);
+	OUT(c, &k, F_SYNACK, a, b + 1, 0);
+	IN(c, &k, F_SYNACK, b, a + 1, 0);
+	expect(c, "simultaneous open: the remote's SYN-ACK is no retransmit",
+	       d_stat(c, SG_FLOW_SYNACK_RETRANS), 0);
+	expect(c, "simultaneous open: no unexpected_synack", d_stat(c, SG_FLOW_UNEXPECTED_SYNACK), 0);
+	OUT(c, &k, F_ACK, a + 1, b + 1, 0);
+	IN(c, &k, F_ACK, b + 1, a + 1, 0);
+	expect_at(c, "simultaneous open with ACKs: ends", &k, "flows:established");
+	expect(c, "simultaneous open with ACKs: hs_completed +1", d_stat(c, SG_FLOW_COMPLETED), 1);
+	expect(c, "simultaneous open with ACKs: simultaneous_open still 1",
+	       d_stat(c, SG_FLOW_SIMUL_OPEN), 1);
+	expect(c, "simultaneous open with ACKs: no unexpected_ack", d_stat(c, SG_FLOW_UNEXPECTED_ACK), 0);
+
+	/* Figure 8 line 6: the remote's SYN-ACK is the last segment needed. */
+	k.lport = k.rport = 40061;
+	setup(c);
+	OUT(c, &k, F_SYN, a, 0, 0);
+	IN(c, &k, F_SYN, b, 0, 0);
+	OUT(c, &k, F_SYNACK, a, b + 1, 0);
+	IN(c, &k, F_SYNACK, b, a + 1, 0);
+	expect_at(c, "simultaneous open, both SYN-ACKs, no ACK (RFC 9293 fig. 8)", &k,
+		  "flows:established");
+	expect(c, "simultaneous open, fig. 8: hs_completed +1", d_stat(c, SG_FLOW_COMPLETED), 1);
+
+	/* The remote's SYN retransmitted after the local SYN-ACK. */
+	k.lport = k.rport = 40062;
+	setup(c);
+	OUT(c, &k, F_SYN, a, 0, 0);
+	IN(c, &k, F_SYN, b, 0, 0);
+	OUT(c, &k, F_SYNACK, a, b + 1, 0);
+	IN(c, &k, F_SYN, b, 0, 0);
+	expect(c, "simultaneous open, remote SYN retransmitted: syn_retrans +1",
+	       d_stat(c, SG_FLOW_SYN_RETRANS), 1);
+	expect(c, "simultaneous open, remote SYN retransmitted: no new handshake",
+	       d_stat(c, SG_FLOW_SYN), 1);
+	expect(c, "simultaneous open, remote SYN retransmitted: simultaneous_open still 1",
+	       d_stat(c, SG_FLOW_SIMUL_OPEN), 1);
+	IN(c, &k, F_SYNACK, b, a + 1, 0);
+	OUT(c, &k, F_ACK, a + 1, b + 1, 0);
+	IN(c, &k, F_ACK, b + 1, a + 1, 0);
+	expect_at(c, "simultaneous open, remote SYN retransmitted: still completes", &k,
+		  "flows:established");
+}
+
+static void resets(struct ctx *c)
+{
+	struct conn k = V4_CONN(40070);
+
+	setup(c);
+	IN(c, &k, F_SYN, C_ISN, 0, 0);
+	OUT(c, &k, F_SYNACK, S_ISN, C_ISN + 1, 0);
+	IN(c, &k, F_RST, C_ISN + 1, 0, 0);
+	expect(c, "RST in during the handshake: hs_reset +1", d_stat(c, SG_FLOW_HS_RESET), 1);
+	expect_at(c, "RST in during the handshake: entry gone", &k, "none");
+	expect(c, "RST in during the handshake: not closed_rst", d_stat(c, SG_FLOW_CLOSED_RST), 0);
+
+	k = V4_CONN(40071);
+	setup(c);
+	IN(c, &k, F_SYN, C_ISN, 0, 0);
+	OUT(c, &k, PKT_RST | PKT_ACK, 0, C_ISN + 1, 0);	/* port closed */
+	expect(c, "RST out answering a SYN: hs_reset +1", d_stat(c, SG_FLOW_HS_RESET), 1);
+	expect_at(c, "RST out answering a SYN: entry gone", &k, "none");
+
+	k = V4_CONN(40072);
+	setup(c);
+	handshake_in(c, &k);
+	IN(c, &k, F_RST, C_ISN + 1, 0, 0);
+	expect(c, "RST on an established flow: closed_rst +1", d_stat(c, SG_FLOW_CLOSED_RST), 1);
+	expect(c, "RST on an established flow: not hs_reset", d_stat(c, SG_FLOW_HS_RESET), 0);
+	expect_at(c, "RST on an established flow: entry gone", &k, "none");
+
+	k = V4_CONN(40073);
+	setup(c);
+	handshake_in(c, &k);
+	OUT(c, &k, PKT_RST | PKT_ACK, S_ISN + 1, C_ISN + 1, 0);
+	expect(c, "RST out on an established flow: closed_rst +1", d_stat(c, SG_FLOW_CLOSED_RST), 1);
+	expect_at(c, "RST out on an established flow: entry gone", &k, "none");
+}
+
+/* RFC 9293 figure 12, the local end closing first. */
+static void local_close(struct ctx *c, const struct conn *k, const char *fam)
+{
+	char d[128];
+
+#define D(s) (snprintf(d, sizeof(d), "local close %s: %s", fam, s), d)
+	setup(c);
+	handshake_in(c, k);
+	OUT(c, k, F_FIN, S_ISN + 1, C_ISN + 1, 0);
+	expect_at(c, D("FIN out"), k, "flows:fin_wait_1");
+	IN(c, k, F_ACK, C_ISN + 1, S_ISN + 1, 0);
+	expect_at(c, D("ACK in not covering the FIN"), k, "flows:fin_wait_1");
+	IN(c, k, F_ACK, C_ISN + 1, S_ISN + 2, 0);
+	expect_at(c, D("ACK in of the FIN (FIN seq + 1)"), k, "flows:fin_wait_2");
+	IN(c, k, F_ACK, C_ISN + 1, S_ISN + 2, 10);
+	expect_at(c, D("data in (half-closed)"), k, "flows:fin_wait_2");
+	expect(c, D("not closed before the remote FIN"), d_stat(c, SG_FLOW_CLOSED_FIN), 0);
+	IN(c, k, F_FIN, C_ISN + 11, S_ISN + 2, 0);
+	expect_at(c, D("FIN in"), k, "flows:time_wait");
+	expect(c, D("closed_fin +1"), d_stat(c, SG_FLOW_CLOSED_FIN), 1);
+	OUT(c, k, F_ACK, S_ISN + 2, C_ISN + 12, 0);
+	IN(c, k, F_FIN, C_ISN + 11, S_ISN + 2, 0);	/* retransmitted FIN */
+	expect_at(c, D("last ACK out, FIN retransmitted"), k, "flows:time_wait");
+	expect(c, D("closed_fin still 1"), d_stat(c, SG_FLOW_CLOSED_FIN), 1);
+	expect(c, D("no closed_rst"), d_stat(c, SG_FLOW_CLOSED_RST), 0);
+#undef D
+
+	/* FIN_WAIT_1 straight to TIME_WAIT: the remote's FIN acks ours. */
+	setup(c);
+	handshake_in(c, k);
+	OUT(c, k, F_FIN, S_ISN + 1, C_ISN + 1, 0);
+	IN(c, k, F_FIN, C_ISN + 1, S_ISN + 2, 0);
+	snprintf(d, sizeof(d), "local close %s: FIN|ACK in acking our FIN", fam);
+	expect_at(c, d, k, "flows:time_wait");
+	expect(c, "FIN|ACK acking our FIN: closed_fin +1", d_stat(c, SG_FLOW_CLOSED_FIN), 1);
+}
+
+/* The remote end closing first: the local end passes through CLOSE_WAIT. */
+static void remote_close(struct ctx *c, const struct conn *k, const char *fam)
+{
+	char d[128];
+
+#define D(s) (snprintf(d, sizeof(d), "remote close %s: %s", fam, s), d)
+	setup(c);
+	handshake_in(c, k);
+	IN(c, k, F_FIN, C_ISN + 1, S_ISN + 1, 0);
+	expect_at(c, D("FIN in"), k, "flows:close_wait");
+	OUT(c, k, F_ACK, S_ISN + 1, C_ISN + 2, 0);
+	expect_at(c, D("ACK out of it"), k, "flows:close_wait");
+	OUT(c, k, F_FIN, S_ISN + 1, C_ISN + 2, 0);
+	expect_at(c, D("FIN out"), k, "flows:last_ack");
+	IN(c, k, F_ACK, C_ISN + 2, S_ISN + 1, 0);
+	expect_at(c, D("ACK in not covering our FIN"), k, "flows:last_ack");
+	expect(c, D("not closed yet"), d_stat(c, SG_FLOW_CLOSED_FIN), 0);
+	IN(c, k, F_ACK, C_ISN + 2, S_ISN + 2, 0);
+	expect_at(c, D("ACK in of our FIN: the remote in TIME_WAIT"), k, "flows:time_wait_remote");
+	expect(c, D("closed_fin +1"), d_stat(c, SG_FLOW_CLOSED_FIN), 1);
+#undef D
+}
+
+/* RFC 9293 figure 13: the FINs cross. */
+static void simultaneous_close(struct ctx *c)
+{
+	struct conn k = V4_CONN(40090);
+
+	setup(c);
+	handshake_in(c, &k);
+	OUT(c, &k, F_FIN, S_ISN + 1, C_ISN + 1, 0);
+	IN(c, &k, F_FIN, C_ISN + 1, S_ISN + 1, 0);
+	expect_at(c, "simultaneous close: FIN out, FIN in before its ACK", &k, "flows:closing");
+	expect(c, "simultaneous close: not closed yet", d_stat(c, SG_FLOW_CLOSED_FIN), 0);
+	OUT(c, &k, F_ACK, S_ISN + 2, C_ISN + 2, 0);
+	expect_at(c, "simultaneous close: our ACK of their FIN", &k, "flows:closing");
+	IN(c, &k, F_ACK, C_ISN + 2, S_ISN + 2, 0);
+	expect_at(c, "simultaneous close: their ACK of our FIN", &k, "flows:time_wait");
+	expect(c, "simultaneous close: closed_fin +1", d_stat(c, SG_FLOW_CLOSED_FIN), 1);
+}
+
+static void fin_with_data(struct ctx *c)
+{
+	struct conn k = V4_CONN(40100);
+
+	setup(c);
+	handshake_in(c, &k);
+	OUT(c, &k, F_FIN, S_ISN + 1, C_ISN + 1, 500);	/* FIN at S_ISN + 501 */
+	expect_at(c, "FIN with 500 bytes out", &k, "flows:fin_wait_1");
+	IN(c, &k, F_ACK, C_ISN + 1, S_ISN + 1 + 500, 0);
+	expect_at(c, "ACK of the data but not the FIN", &k, "flows:fin_wait_1");
+	IN(c, &k, F_ACK, C_ISN + 1, S_ISN + 1 + 500 + 1, 0);
+	expect_at(c, "ACK of seq + payload + 1", &k, "flows:fin_wait_2");
+
+	k = V4_CONN(40101);
+	setup(c);
+	handshake_in(c, &k);
+	IN(c, &k, F_FIN, C_ISN + 1, S_ISN + 1, 300);
+	OUT(c, &k, F_FIN, S_ISN + 1, C_ISN + 1 + 300 + 1, 0);
+	expect_at(c, "FIN with 300 bytes in, then ours", &k, "flows:last_ack");
+	IN(c, &k, F_ACK, C_ISN + 302, S_ISN + 1, 0);
+	expect_at(c, "ACK not covering our FIN", &k, "flows:last_ack");
+	IN(c, &k, F_ACK, C_ISN + 302, S_ISN + 2, 0);
+	expect_at(c, "ACK of our FIN", &k, "flows:time_wait_remote");
+}
+
+static void wraparound(struct ctx *c)
+{
+	struct conn k = V4_CONN(40110);
+
+	setup(c);
+	IN(c, &k, F_SYN, 0xFFFFFFFF, 0, 0);
+	OUT(c, &k, F_SYNACK, S_ISN, 0, 0);
+	expect_at(c, "client ISN 0xFFFFFFFF: SYN-ACK with ack 0", &k, "half:half_open");
+	expect(c, "client ISN 0xFFFFFFFF: no unexpected_synack",
+	       d_stat(c, SG_FLOW_UNEXPECTED_SYNACK), 0);
+
+	k = V4_CONN(40111);
+	setup(c);
+	IN(c, &k, F_SYN, C_ISN, 0, 0);
+	OUT(c, &k, F_SYNACK, 0xFFFFFFFF, C_ISN + 1, 0);
+	IN(c, &k, F_ACK, C_ISN + 1, 0, 0);
+	expect_at(c, "server ISN 0xFFFFFFFF: ACK 0 completes", &k, "flows:established");
+	expect(c, "server ISN 0xFFFFFFFF: hs_completed +1", d_stat(c, SG_FLOW_COMPLETED), 1);
+	/* Our FIN at sequence 0 (the SYN took 0xFFFFFFFF), data across the wrap. */
+	OUT(c, &k, F_FIN, 0, C_ISN + 1, 0);
+	IN(c, &k, F_ACK, C_ISN + 1, 0, 0);
+	expect_at(c, "FIN at seq 0: ACK 0 does not cover it", &k, "flows:fin_wait_1");
+	IN(c, &k, F_ACK, C_ISN + 1, 1, 0);
+	expect_at(c, "FIN at seq 0: ACK 1 covers it", &k, "flows:fin_wait_2");
+
+	k = V4_CONN(40112);
+	setup(c);
+	IN(c, &k, F_SYN, C_ISN, 0, 0);
+	OUT(c, &k, F_SYNACK, 0xFFFFFFF0, C_ISN + 1, 0);
+	IN(c, &k, F_ACK, C_ISN + 1, 0xFFFFFFF1, 0);
+	OUT(c, &k, F_FIN, 0xFFFFFFF1, C_ISN + 1, 0x20);	/* FIN at 0x11 after the wrap */
+	IN(c, &k, F_ACK, C_ISN + 1, 0x11, 0);
+	expect_at(c, "FIN after data across the wrap: ACK of the data only", &k,
+		  "flows:fin_wait_1");
+	IN(c, &k, F_ACK, C_ISN + 1, 0x12, 0);
+	expect_at(c, "FIN after data across the wrap: ACK 0x12 covers it", &k, "flows:fin_wait_2");
+}
+
+static void port_reuse(struct ctx *c)
+{
+	struct conn k = V4_CONN(40120);
+
+	setup(c);
+	handshake_in(c, &k);
+	OUT(c, &k, F_FIN, S_ISN + 1, C_ISN + 1, 0);
+	IN(c, &k, F_FIN, C_ISN + 1, S_ISN + 2, 0);
+	expect_at(c, "port reuse: first connection", &k, "flows:time_wait");
+	IN(c, &k, F_SYN, C_ISN + 100000, 0, 0);
+	expect_at(c, "port reuse: SYN on a TIME_WAIT flow", &k, "half:syn_seen");
+	expect(c, "port reuse: a second handshake started", d_stat(c, SG_FLOW_SYN), 2);
+	expect(c, "port reuse: not a retransmit", d_stat(c, SG_FLOW_SYN_RETRANS), 0);
+	OUT(c, &k, F_SYNACK, S_ISN + 7, C_ISN + 100001, 0);
+	IN(c, &k, F_ACK, C_ISN + 100001, S_ISN + 8, 0);
+	expect_at(c, "port reuse: second handshake completes", &k, "flows:established");
+	expect(c, "port reuse: hs_completed 2", d_stat(c, SG_FLOW_COMPLETED), 2);
+
+	k = V4_CONN(40121);
+	setup(c);
+	handshake_in(c, &k);
+	IN(c, &k, F_FIN, C_ISN + 1, S_ISN + 1, 0);
+	OUT(c, &k, F_FIN, S_ISN + 1, C_ISN + 2, 0);
+	IN(c, &k, F_ACK, C_ISN + 2, S_ISN + 2, 0);
+	expect_at(c, "port reuse: first connection", &k, "flows:time_wait_remote");
+	IN(c, &k, F_SYN, C_ISN + 100000, 0, 0);
+	expect_at(c, "port reuse: SYN on a time_wait_remote flow", &k, "half:syn_seen");
+	expect(c, "port reuse (remote TIME_WAIT): a second handshake", d_stat(c, SG_FLOW_SYN), 2);
+}
+
+static void pickup(struct ctx *c)
+{
+	struct conn k = V4_CONN(40130);
+
+	setup(c);
+	OUT(c, &k, F_ACK, S_ISN, C_ISN, 0);
+	expect_at(c, "ACK out for an unknown flow: picked up", &k, "flows:established");
+	expect(c, "ACK out for an unknown flow: picked_up +1", d_stat(c, STAT_PICKED_UP), 1);
+	expect(c, "picked up: no handshake counted", d_stat(c, SG_FLOW_COMPLETED), 0);
+	expect(c, "picked up: would_drop untouched", d_stat(c, SG_WOULD_DROP), 0);
+	OUT(c, &k, F_FIN, S_ISN, C_ISN, 0);
+	expect_at(c, "picked up: FIN out", &k, "flows:fin_wait_1");
+	IN(c, &k, F_FIN, C_ISN, S_ISN + 1, 0);
+	expect_at(c, "picked up: FIN|ACK in", &k, "flows:time_wait");
+
+	setup(c);
+	k = V4_CONN(40131);
+	IN(c, &k, F_ACK, C_ISN, S_ISN, 0);
+	expect_at(c, "ACK in for an unknown flow creates nothing", &k, "none");
+	IN(c, &k, F_FIN, C_ISN, S_ISN, 0);
+	expect_at(c, "FIN in for an unknown flow creates nothing", &k, "none");
+	IN(c, &k, F_RST, C_ISN, 0, 0);
+	OUT(c, &k, PKT_RST | PKT_ACK, S_ISN, C_ISN, 0);
+	expect_at(c, "RST either way for an unknown flow creates nothing", &k, "none");
+	expect(c, "spoofed: picked_up 0", d_stat(c, STAT_PICKED_UP), 0);
+	expect(c, "spoofed: no closed_rst", d_stat(c, SG_FLOW_CLOSED_RST), 0);
+}
+
+/*
+ * A SYN flood bigger than the half-open table: sg_half evicts, the
+ * established flow in sg_flows stays.
+ */
+static void flood(struct ctx *outer)
+{
+	struct ctx c = { .n = outer->n };
+	struct conn est = V4_CONN(40140), k;
+	struct sg_flow_key key, next;
+	char remote[32];
+	int i, err, passed = 0;
+	long long half = 0, started;
+
+	c.skel = synguard__open();
+	err = c.skel ? bpf_map__set_max_entries(c.skel->maps.sg_half, 1024) : -errno;
+	if (!err)
+		err = synguard__load(c.skel);
+	if (err) {
+		expect(&c, "flood: load with sg_half max_entries 1024", err, 0);
+		goto out;
+	}
+	setup(&c);
+	handshake_in(&c, &est);
+	expect_at(&c, "flood: the established flow before", &est, "flows:established");
+	started = d_stat(&c, SG_FLOW_SYN);
+	for (i = 0; i < 2000; i++) {
+		snprintf(remote, sizeof(remote), "198.19.%d.%d", i / 250, i % 250 + 1);
+		k = (struct conn){ "198.18.0.1", remote, 80, 1024 + i };
+		passed += IN(&c, &k, F_SYN, 7000 + i, 0, 0) == XDP_PASS;
+	}
+	expect(&c, "flood: 2000 distinct SYNs pass (no rate limit)", passed, 2000);
+	expect(&c, "flood: 2000 handshakes started", d_stat(&c, SG_FLOW_SYN) - started, 2000);
+	expect_at(&c, "flood: the established flow after", &est, "flows:established");
+	expect(&c, "flood: no flow_table_full", d_stat(&c, SG_FLOW_TABLE_FULL), 0);
+	for (err = bpf_map_get_next_key(fd(c.skel->maps.sg_half), NULL, &next); !err;
+	     err = bpf_map_get_next_key(fd(c.skel->maps.sg_half), &key, &next)) {
+		key = next;
+		half++;
+	}
+	c.n++;
+	if (half <= 1024 && half > 0) {
+		printf("ok %d - flood: sg_half holds %lld <= 1024 entries\n", c.n, half);
+	} else {
+		c.failed++;
+		printf("not ok %d - flood: sg_half holds %lld entries, want 1..1024\n", c.n, half);
+	}
+	k = V4_CONN(40141);
+	handshake_in(&c, &k);
+	expect_at(&c, "flood: a new handshake after the flood", &k, "flows:established");
+out:
+	synguard__destroy(c.skel);
+	outer->n = c.n;
+	outer->failed += c.failed;
+}
+
+int main(void)
+{
+	struct conn v4 = V4_CONN(40000), v6 = V6_CONN(40001);
+	struct ctx c = {};
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	c.skel = synguard__open_and_load();
+	if (!c.skel) {
+		printf("not ok 1 - load synguard: %s\n0 passed, 1 failed\n", strerror(errno));
+		return 1;
+	}
+	passive_open(&c, &v4, "IPv4");
+	passive_open(&c, &v6, "IPv6");
+	wrong_ack(&c);
+	retransmits(&c);
+	unexpected_synack(&c);
+	active_open(&c);
+	fast_open(&c);
+	simultaneous_open(&c);
+	resets(&c);
+	v4.rport = 40080, v6.rport = 40081;
+	local_close(&c, &v4, "IPv4");
+	local_close(&c, &v6, "IPv6");
+	v4.rport = 40082, v6.rport = 40083;
+	remote_close(&c, &v4, "IPv4");
+	remote_close(&c, &v6, "IPv6");
+	simultaneous_close(&c);
+	fin_with_data(&c);
+	wraparound(&c);
+	port_reuse(&c);
+	pickup(&c);
+	synguard__destroy(c.skel);
+	flood(&c);
+	printf("1..%d\n%d passed, %d failed\n", c.n, c.n - c.failed, c.failed);
+	return c.failed ? 1 : 0;
+}
