@@ -151,3 +151,50 @@ lab_fetch() {
 
 # hping3 from the attacker, always bounded by count and time.
 lab_hping() { timeout 20 ip netns exec "$NS_A" hping3 -q -i u2000 "$@" >/dev/null 2>&1; }
+
+# lab_synflood NS FIRST NSRC PER PPS DST [DPORT]: a many-source SYN flood
+# from namespace NS.  NSRC consecutive IPv4 sources from FIRST each send PER
+# SYNs back to back (a new source port and sequence number each), about PPS
+# SYNs a second in all, to DST:DPORT (80).  hping3 cannot vary its source
+# without --rand-source, and a hping3 process per source costs ~20 ms of
+# kernel time (its capture ring), so this is a raw IP socket in perl-base's
+# Perl.  Sources and destination must lie in 198.18.0.0/15: the generator
+# refuses anything else.  Prints "SENT NSRC" when done; callers bound it
+# with timeout as well.
+lab_synflood() {
+	ip netns exec "$1" perl -e '
+use strict; use warnings; use Socket;
+my ($first, $nsrc, $per, $pps, $dst, $dport) = @ARGV;
+sub addr { my $a = inet_aton($_[0]) or die "synflood: bad address $_[0]\n"; unpack "N", $a }
+my ($lo, $hi) = (addr("198.18.0.0"), addr("198.19.255.255"));
+my ($s0, $d) = (addr($first), addr($dst));
+die "synflood: sources and destination must be in 198.18.0.0/15\n"
+	unless $nsrc >= 1 && $s0 >= $lo && $s0 + $nsrc - 1 <= $hi && $d >= $lo && $d <= $hi;
+sub csum {
+	my $s = 0;
+	$s += $_ for unpack "n*", $_[0];
+	$s = ($s & 0xffff) + ($s >> 16) while $s >> 16;
+	return ~$s & 0xffff;
+}
+# IPPROTO_RAW: this socket writes the IP header; the kernel fills in its
+# checksum, length and id, and routes it (no route leaves the lab).
+socket(my $sk, PF_INET, SOCK_RAW, 255) or die "synflood: raw socket: $!\n";
+my $to = sockaddr_in(0, pack "N", $d);
+my ($sent, $sport, $pause) = (0, 1024, $per / $pps);
+for my $i (0 .. $nsrc - 1) {
+	my $src = pack "N", $s0 + $i;
+	for (1 .. $per) {
+		$sport = $sport >= 65535 ? 1024 : $sport + 1;
+		my $tcp = pack "nnNNCCnnn", $sport, $dport, int(rand(4294967296)), 0,
+			5 << 4, 0x02, 64240, 0, 0;
+		substr($tcp, 16, 2) = pack "n",
+			csum($src . pack("NCCn", $d, 0, 6, 20) . $tcp);
+		my $ip = pack("CCnnnCCn", 0x45, 0, 40, 0, 0x4000, 64, 6, 0) . $src . pack("N", $d);
+		send($sk, $ip . $tcp, 0, $to) or die "synflood: send: $!\n";
+		$sent++;
+	}
+	select(undef, undef, undef, $pause);
+}
+print "$sent $nsrc\n";
+' "$2" "$3" "$4" "$5" "$6" "${7:-80}"
+}
