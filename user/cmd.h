@@ -10,6 +10,7 @@ int cmd_detach(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_allow(int argc, char **argv);

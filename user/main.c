@@ -17,6 +17,7 @@ static const char usage[] =
 	"  detach IFACE\n"
 	"  status [--json]\n"
 	"  stats IFACE [--json] [--interval SEC [--count N]]\n"
+	"  top IFACE [--interval SEC] [--count N]   live view (q quits)\n"
 	"  replay FILE.pcap [--json] [--dry-run] [--unparsed drop|pass]\n"
 	"  prune                  remove attachments whose interface or netns is gone\n"
 	"  config IFACE show [--json] | set KEY=VALUE...\n"
@@ -40,6 +41,7 @@ static const struct {
 	{ "detach", cmd_detach },
 	{ "status", cmd_status },
 	{ "stats", cmd_stats },
+	{ "top", cmd_top },
 	{ "replay", cmd_replay },
 	{ "prune", cmd_prune },
 	{ "config", cmd_config },
