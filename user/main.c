@@ -18,7 +18,7 @@ static const char usage[] =
 	"  status [--json]\n"
 	"  stats IFACE [--json] [--interval SEC [--count N]]\n"
 	"  top IFACE [--interval SEC] [--count N]   live view (q quits)\n"
-	"  replay FILE.pcap [--json] [--dry-run] [--unparsed drop|pass]\n"
+	"  replay FILE.pcap [--local CIDR,...] [--json] [--dry-run] [--unparsed drop|pass]\n"
 	"  prune                  remove attachments whose interface or netns is gone\n"
 	"  config IFACE show [--json] | set KEY=VALUE...\n"
 	"  allow|deny IFACE add|del CIDR... | list [--json]\n"

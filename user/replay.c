@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* replay: a capture through the real XDP program with BPF_PROG_TEST_RUN. */
+/*
+ * replay: a capture through the real programs with BPF_PROG_TEST_RUN: what
+ * arrived through synguard_xdp, and with --local, what the local end sent
+ * through synguard_egress, in capture order.
+ */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include "common.h"
 #include "cmd.h"
+#include "flows.h"
 #include "pcap.h"
 #include "policy.h"
 #include "stats.h"
@@ -21,24 +27,124 @@
 #define REPLAY_MIN_FRAME 14
 #define REPLAY_MAX_FRAME 3520
 
+#define REPLAY_MAX_LOCAL 64
+
 struct replay_tally {
 	__u64 records, replayed, skipped_snaplen, skipped_linktype, skipped_size;
+	__u64 egress;		/* of replayed: through the egress program */
+};
+
+/* The local end's addresses: what they send goes through egress. */
+struct replay_local {
+	struct sg_cidr cidr[REPLAY_MAX_LOCAL];
+	int n;
+};
+
+struct replay_progs {
+	int xdp_fd, egress_fd;
+	const struct replay_local *local;
 };
 
 static const char replay_usage[] =
-	"usage: synguard replay FILE.pcap [--json] [--dry-run] [--unparsed drop|pass]\n"
-	"                       [--config FILE]\n"
+	"usage: synguard replay FILE.pcap [--local CIDR[,CIDR...]] [--json] [--dry-run]\n"
+	"                       [--unparsed drop|pass] [--config FILE]\n"
 	"  Runs every packet of a pcap or pcapng capture through synguard's XDP\n"
 	"  program (BPF_PROG_TEST_RUN; no interface is touched) and reports the\n"
-	"  counters as `synguard stats` does.\n";
+	"  counters and flows as `synguard stats` does.\n"
+	"  --local  the host's addresses (repeatable): packets from them go through\n"
+	"           the tc egress program instead, so a capture of both directions\n"
+	"           gives handshakes, closes and flow states as the host had them\n";
 
-static int replay_file(int prog_fd, const char *path, struct replay_tally *t)
+/* Adds each CIDR of the comma list @arg; EXIT_* code, message printed. */
+static int replay_local_add(struct replay_local *l, const char *arg)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *p = arg, *comma;
+	size_t len;
+	int err;
+
+	do {
+		comma = strchr(p, ',');
+		len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len >= sizeof(buf))
+			len = sizeof(buf) - 1;	/* too long for a CIDR: refused below */
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		if (l->n == REPLAY_MAX_LOCAL) {
+			err_msg("--local takes at most %d CIDRs", REPLAY_MAX_LOCAL);
+			return EXIT_USAGE;
+		}
+		err = cidr_parse(buf, &l->cidr[l->n]);
+		if (err) {
+			err_msg(err == -ERANGE ? "--local: '%s': prefix longer than the "
+						 "address family allows"
+					       : "--local: '%s' is not an IPv4 or IPv6 CIDR",
+				buf);
+			return EXIT_USAGE;
+		}
+		l->n++;
+		p = comma ? comma + 1 : NULL;
+	} while (p);
+	return EXIT_OK;
+}
+
+static bool replay_cidr_has(const struct sg_cidr *c, int family, const __u8 *addr)
+{
+	int full = c->prefix / 8, rest = c->prefix % 8;
+
+	if (c->family != family || memcmp(c->addr, addr, full))
+		return false;
+	return !rest || !((c->addr[full] ^ addr[full]) & (__u8)(0xFF << (8 - rest)));
+}
+
+/*
+ * Did the local end send @frame?  Its IPv4 or IPv6 source, or for ARP the
+ * sender's address, behind up to two VLAN tags, is in one of the CIDRs.
+ * What has no such address (LLDP, a frame too short) counts as arriving.
+ */
+static bool replay_from_local(const __u8 *frame, int len, const struct replay_local *l)
+{
+	int off = 12, tags, family = 0, i;
+	const __u8 *src = NULL;
+	__u16 proto;
+
+	for (tags = 0;; tags++) {
+		if (off + 2 > len)
+			return false;
+		proto = frame[off] << 8 | frame[off + 1];
+		off += 2;
+		if (proto != 0x8100 && proto != 0x88a8 && proto != 0x9100)
+			break;
+		if (tags == SG_MAX_VLAN_TAGS)
+			return false;	/* XDP's to judge: unparsed_vlan */
+		off += 2;	/* the tag's TCI; the next ethertype follows */
+	}
+	if (proto == 0x0800 && off + 20 <= len && frame[off] >> 4 == 4) {
+		family = 4;
+		src = frame + off + 12;
+	} else if (proto == 0x86DD && off + 40 <= len && frame[off] >> 4 == 6) {
+		family = 6;
+		src = frame + off + 8;
+	} else if (proto == 0x0806 && off + 28 <= len &&
+		   frame[off + 2] == 0x08 && frame[off + 3] == 0x00 && frame[off + 5] == 4) {
+		family = 4;	/* ARP for IPv4: the sender's address at 14 */
+		src = frame + off + 14;
+	}
+	for (i = 0; src && i < l->n; i++)
+		if (replay_cidr_has(&l->cidr[i], family, src))
+			return true;
+	return false;
+}
+
+static int replay_file(const struct replay_progs *progs, const char *path,
+		       struct replay_tally *t)
 {
 	static __u8 frame[REPLAY_MAX_FRAME];
 	struct pcap_reader r;
 	struct pcap_pkt pkt;
 	char err[256];
-	int rc, len;
+	int rc, len, prog_fd;
+	bool out;
 
 	if (pcap_open(&r, path, err, sizeof(err))) {
 		err_msg("%s", err);
@@ -62,16 +168,20 @@ static int replay_file(int prog_fd, const char *path, struct replay_tally *t)
 			t->skipped_size++;
 			continue;
 		}
+		out = progs->local->n && replay_from_local(frame, len, progs->local);
+		prog_fd = out ? progs->egress_fd : progs->xdp_fd;
 		opts.data_in = frame;
 		opts.data_size_in = len;
 		if (bpf_prog_test_run_opts(prog_fd, &opts)) {
 			rc = -errno;
-			snprintf(err, sizeof(err), "BPF_PROG_TEST_RUN failed on record %llu: %s",
+			snprintf(err, sizeof(err), "BPF_PROG_TEST_RUN of %s failed on "
+				 "record %llu: %s", out ? "synguard_egress" : "synguard_xdp",
 				 (unsigned long long)t->records, strerror(-rc));
 			rc = -1;
 			break;
 		}
 		t->replayed++;
+		t->egress += out;
 	}
 	pcap_close(&r);
 	if (rc < 0) {
@@ -89,21 +199,30 @@ int cmd_replay(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "unparsed", required_argument, NULL, 'u' },
 		{ "config", required_argument, NULL, 'C' },
+		{ "local", required_argument, NULL, 'l' },
 		{}
 	};
+	static struct replay_local local;
+	struct replay_progs progs = { .local = &local };
+	struct sg_flow_summary flows;
+	char cidr[INET6_ADDRSTRLEN + 8];
 	struct replay_tally tally = {};
+	char *extra = NULL;
+	size_t extra_len;
+	FILE *ef;
+	int i;
 	struct synguard *skel = NULL;
 	struct sg_source src = {};
 	struct sg_policy pol;
 	struct sg_counters c;
-	char extra[512], assign[64];
+	char assign[64];
 	bool json = false;
 	int opt, rc, err;
 	struct stat st;
 	FILE *probe;
 
 	policy_defaults(&pol);
-	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "jdu:C:", opts,
+	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "jdu:C:l:", opts,
 				 replay_usage)) != -1) {
 		switch (opt) {
 		case 'j':
@@ -119,6 +238,10 @@ int cmd_replay(int argc, char **argv)
 			break;
 		case 'C':
 			if (policy_load_file(&pol, optarg))
+				return EXIT_USAGE;
+			break;
+		case 'l':
+			if (replay_local_add(&local, optarg))
 				return EXIT_USAGE;
 			break;
 		default:
@@ -156,12 +279,19 @@ int cmd_replay(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto cleanup;
 	}
-	rc = replay_file(bpf_program__fd(skel->progs.synguard_xdp), argv[optind],
-			 &tally);
+	progs.xdp_fd = bpf_program__fd(skel->progs.synguard_xdp);
+	progs.egress_fd = bpf_program__fd(skel->progs.synguard_egress);
+	rc = replay_file(&progs, argv[optind], &tally);
 	if (rc)
 		goto cleanup;
+	/*
+	 * The flow tables as the capture left them, stamped with the time of
+	 * the replay: the timeouts run from now.
+	 */
 	err = stats_read(bpf_map__fd(skel->maps.sg_stats),
-			 bpf_map__fd(skel->maps.sg_drops), &c);
+			 bpf_map__fd(skel->maps.sg_drops), &c) ?:
+	      flows_read(bpf_map__fd(skel->maps.sg_half), bpf_map__fd(skel->maps.sg_flows),
+			 bpf_map__fd(skel->maps.sg_hist), &pol.cfg, &flows);
 	if (err) {
 		err_msg("cannot read the counters: %s", strerror(-err));
 		rc = EXIT_FAIL;
@@ -169,16 +299,31 @@ int cmd_replay(int argc, char **argv)
 	}
 	src.file = argv[optind];
 	src.dry_run = pol.cfg.flags & SG_CFG_DRY_RUN;
+	src.flows = &flows;
 	if (json) {
-		snprintf(extra, sizeof(extra),
-			 "\"replay\":{\"records\":%llu,\"replayed\":%llu,"
-			 "\"skipped_snaplen\":%llu,\"skipped_linktype\":%llu,"
-			 "\"skipped_size\":%llu}",
-			 (unsigned long long)tally.records,
-			 (unsigned long long)tally.replayed,
-			 (unsigned long long)tally.skipped_snaplen,
-			 (unsigned long long)tally.skipped_linktype,
-			 (unsigned long long)tally.skipped_size);
+		ef = open_memstream(&extra, &extra_len);
+		if (!ef) {
+			rc = EXIT_FAIL;
+			goto cleanup;
+		}
+		fprintf(ef, "\"replay\":{\"records\":%llu,\"replayed\":%llu,"
+			"\"replayed_egress\":%llu,\"skipped_snaplen\":%llu,"
+			"\"skipped_linktype\":%llu,\"skipped_size\":%llu,\"local\":[",
+			(unsigned long long)tally.records,
+			(unsigned long long)tally.replayed,
+			(unsigned long long)tally.egress,
+			(unsigned long long)tally.skipped_snaplen,
+			(unsigned long long)tally.skipped_linktype,
+			(unsigned long long)tally.skipped_size);
+		for (i = 0; i < local.n; i++) {
+			cidr_format(&local.cidr[i], cidr, sizeof(cidr));
+			fprintf(ef, "%s\"%s\"", i ? "," : "", cidr);
+		}
+		fputs("]}", ef);
+		if (fclose(ef)) {
+			rc = EXIT_FAIL;
+			goto cleanup;
+		}
 		stats_print_json(stdout, &src, &c, NULL, 0, extra);
 	} else {
 		stats_print_text(stdout, &src, &c, NULL, 0);
@@ -189,9 +334,21 @@ int cmd_replay(int argc, char **argv)
 		       (unsigned long long)tally.skipped_snaplen,
 		       (unsigned long long)tally.skipped_linktype,
 		       (unsigned long long)tally.skipped_size);
+		if (local.n) {
+			printf("  local:");
+			for (i = 0; i < local.n; i++) {
+				cidr_format(&local.cidr[i], cidr, sizeof(cidr));
+				printf(" %s", cidr);
+			}
+			printf(" (%llu of the replayed through the egress program)\n",
+			       (unsigned long long)tally.egress);
+		} else {
+			printf("  no --local: every packet went through XDP as arriving\n");
+		}
 	}
 	rc = EXIT_OK;
 cleanup:
+	free(extra);
 	synguard__destroy(skel);
 	return rc;
 }
