@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# `top` and `replay --local` on bad input: each case exits with its
+# documented code (2 usage or bad input, 3 not attached, 4 not root), says
+# what is wrong in one line on stderr and prints nothing on stdout.  top
+# never touches the terminal before its input is good: these run with no
+# terminal at all, and one on a tmux terminal leaves it as it was.
+# A lab gives the commands a real interface, srv0, left unattached; the
+# only traffic is one fetch for a capture to replay.
+set -u
+. "$(dirname "$0")/../lib.sh"
+
+lab_up || { not_ok "lab_up"; tap_done; }
+T=$LAB_TMP
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+NOSUCH=sgx$LAB_ID
+
+# bad DESC RC PATTERN CMD...
+bad() {
+	local desc=$1 want=$2 pat=$3 rc why=""
+	shift 3
+	"$@" >"$T/out" 2>"$T/err" </dev/null
+	rc=$?
+	[ "$rc" = "$want" ] || why+="exit $rc, want $want; "
+	[ "$(wc -l <"$T/err")" = 1 ] || why+="$(wc -l <"$T/err") lines on stderr, want 1; "
+	grep -Eiq -- "$pat" "$T/err" || why+="stderr does not match /$pat/; "
+	[ -s "$T/out" ] && why+="stdout not empty; "
+	if [ -z "$why" ]; then ok "$desc"; return 0; fi
+	not_ok "$desc"
+	diag "  $why" "  command: $*"
+	sed 's/^/#   stderr: /' "$T/err" | head -5
+	sed 's/^/#   stdout: /' "$T/out" | head -3
+	return 1
+}
+
+# --- top ------------------------------------------------------------------------
+"$SYNGUARD" --help >"$T/out" 2>&1
+check "--help lists top" grep -q '^  top IFACE' "$T/out"
+"${NOBODY[@]}" "$SYNGUARD" top --help >"$T/out" 2>"$T/err"
+expect_eq "top --help exits 0, even as nobody" "$?" 0
+check "top --help: its usage on stdout" grep -q '^usage: synguard top IFACE' "$T/out"
+bad "top with no interface"		2 "one interface" sg top
+bad "top with an extra argument"	2 "one interface" sg top $SRV_IF extra
+bad "top: unknown option"		2 "unknown option.*--bogus" sg top $SRV_IF --bogus
+bad "top --interval without a value"	2 "interval.*value|value.*interval" sg top $SRV_IF --interval
+for v in 0 -1 abc "" 0.01 1e999 nan 86401; do
+	bad "top --interval '$v'"	2 "interval" sg top $SRV_IF --interval "$v"
+done
+for v in 0 -1 abc 1.5 4294967297; do
+	bad "top --count '$v'"		2 "count" sg top $SRV_IF --count "$v"
+done
+bad "top: unknown interface"		2 "unknown interface.*$NOSUCH" "$SYNGUARD" top "$NOSUCH"
+bad "top: unknown interface in a netns"	2 "unknown interface.*$NOSUCH" sg top "$NOSUCH"
+bad "top: invalid interface name"	2 "invalid interface name" sg top srv0/x
+bad "top: unknown netns"		2 "nope.*not found|not found.*nope" \
+	"$SYNGUARD" --netns nope top $SRV_IF
+bad "top as nobody"			4 "root" "${NOBODY[@]}" "$SYNGUARD" --netns "$NS_S" top $SRV_IF
+bad "top with nothing attached"		3 "not attached" sg top $SRV_IF
+
+if command -v tmux >/dev/null; then
+	TM=(tmux -L "sgtopcli$LAB_ID" -f /dev/null)
+	"${TM[@]}" new-session -d -x 100 -y 30 \
+		"bash -c '\"$SYNGUARD\" --netns $NS_S top $SRV_IF 2>$T/tty.err; echo \$? >$T/tty.rc; stty -a >$T/tty.stty'"
+	LAB_PIDS="${LAB_PIDS:-} $("${TM[@]}" display -p '#{pid}' 2>/dev/null)"
+	for _ in $(seq 40); do [ -s "$T/tty.stty" ] && break; sleep 0.05; done
+	expect_eq "top on a terminal, nothing attached: exit 3" "$(cat "$T/tty.rc" 2>/dev/null)" 3
+	check "...one line on stderr" test "$(wc -l <"$T/tty.err")" = 1
+	check "...and the terminal keeps echo and icanon" \
+		bash -c 'grep -Eq "(^| )icanon( |;|$)" "$1" && grep -Eq "(^| )echo( |;|$)" "$1"' _ "$T/tty.stty"
+	"${TM[@]}" kill-server 2>/dev/null
+else
+	skip "top on a terminal with nothing attached" "tmux is not installed"
+fi
+
+# --- replay --local -------------------------------------------------------------------
+lab_nginx || diag "nginx did not start: the capture has less in it"
+ip netns exec "$NS_S" tcpdump -i $SRV_IF -U --immediate-mode -w "$T/real.pcap" 2>"$T/tcpdump.err" &
+TCPDUMP=$!
+LAB_PIDS="${LAB_PIDS:-} $TCPDUMP"
+for _ in $(seq 50); do grep -q listening "$T/tcpdump.err" && break; sleep 0.1; done
+lab_fetch 1 >/dev/null
+sleep 0.3
+kill -INT $TCPDUMP
+wait $TCPDUMP
+LAB_PIDS=
+"$SYNGUARD" replay "$T/real.pcap" --local $SRV_IP >"$T/out" 2>"$T/err"
+expect_eq "replay --local of a real capture exits 0" "$?" 0
+for v in bogus 198.18.0.1/33 2001:2::1/129 198.18.0.300 "" , "198.18.0.1," ",2001:2::1" \
+	"198.18.0.1,,2001:2::1" 198.18.0.1/ /24 "198.18.0.1/24 "; do
+	bad "replay --local '$v'"	2 "--local" "$SYNGUARD" replay "$T/real.pcap" --local "$v"
+done
+bad "replay --local: a prefix too long says so" 2 "prefix longer" \
+	"$SYNGUARD" replay "$T/real.pcap" --local 198.18.0.0/40
+bad "replay --local with a bad second CIDR" 2 "'nope'" \
+	"$SYNGUARD" replay "$T/real.pcap" --local 198.18.0.1 --local nope
+bad "replay --local without a value"	2 "local.*value|value.*local" "$SYNGUARD" replay "$T/real.pcap" --local
+many=$(for i in $(seq 65); do printf '198.18.1.%d,' $i; done)
+bad "replay --local with 65 CIDRs"	2 "at most 64" "$SYNGUARD" replay "$T/real.pcap" --local "${many%,}"
+bad "replay --local before asking for root" 2 "--local" \
+	"${NOBODY[@]}" "$SYNGUARD" replay "$T/real.pcap" --local bogus
+
+tap_done
