@@ -42,6 +42,7 @@ struct top_srcs {
 struct top_reading {
 	struct sg_counters c;
 	struct sg_flow_summary flows;
+	struct sg_attack attack;
 	struct top_srcs srcs;
 	double at;		/* now_mono() */
 };
@@ -186,6 +187,11 @@ static int top_read(const struct sg_pins *p, int src_fd, struct top_reading *r)
 	err = stats_read(p->stats_fd, p->drops_fd, &r->c);
 	if (!err)
 		err = flows_read(p->half_fd, p->flows_fd, p->hist_fd, &p->cfg, &r->flows);
+	if (!err) {
+		__u32 zero = 0;
+
+		err = bpf_map_lookup_elem(p->attack_fd, &zero, &r->attack) ? -errno : 0;
+	}
 	if (!err && src_fd >= 0)
 		err = top_srcs_read(src_fd, &r->srcs);
 	r->at = now_mono();
@@ -270,6 +276,28 @@ static const int top_states[] = {
 	SG_TCP_REMOTE_TIME_WAIT, SG_TCP_CLOSE_WAIT, SG_TCP_LAST_ACK,
 };
 
+static void top_attack(FILE *f, const struct top_view *v)
+{
+	const struct sg_attack *a = &v->cur->attack;
+	const __u64 *stat = v->cur->c.stat;
+	double secs = v->prev ? v->cur->at - v->prev->at : 0;
+
+	if (!v->cfg->attack_syn_rate && !v->cfg->attack_half_open) {
+		fputs("attack mode: off (no thresholds set)\n", f);
+		return;
+	}
+	fprintf(f, "attack mode: %s  (last window %llu SYN/s, half-open est. %llu; "
+		"entered %llu, left %llu)", a->active ? "ON" : "waiting",
+		(unsigned long long)a->last_rate, (unsigned long long)a->half_open_est,
+		(unsigned long long)stat[SG_ATTACK_ENTERED],
+		(unsigned long long)stat[SG_ATTACK_LEFT]);
+	if (secs > 0)
+		fprintf(f, "  proven %.1f/s, admitted %.1f/s",
+			(stat[SG_ATTACK_PROVEN] - v->prev->c.stat[SG_ATTACK_PROVEN]) / secs,
+			(stat[SG_ATTACK_ADMITTED] - v->prev->c.stat[SG_ATTACK_ADMITTED]) / secs);
+	fputc('\n', f);
+}
+
 static void top_gauges(FILE *f, const struct top_view *v)
 {
 	const struct sg_flow_summary *fl = &v->cur->flows;
@@ -294,6 +322,7 @@ static void top_gauges(FILE *f, const struct top_view *v)
 		(unsigned long long)stat[SG_FLOW_COMPLETED],
 		(unsigned long long)flows_failed(fl, stat),
 		(unsigned long long)stat[SG_FLOW_HS_RESET]);
+	top_attack(f, v);
 }
 
 /* Microseconds, short: 63us, 1.0ms, 2.1s. */
