@@ -602,18 +602,9 @@ int cmd_stats(int argc, char **argv)
 			json = true;
 			break;
 		case 'i':
-			if (parse_seconds(optarg, 0.1, 86400, &interval)) {
-				err_msg("--interval takes seconds from 0.1 to 86400, not '%s'",
-					optarg);
-				return EXIT_USAGE;
-			}
-			break;
 		case 'c':
-			if (parse_u64(optarg, 1, 1ULL << 32, &count)) {
-				err_msg("--count takes a number from 1 to 4294967296, not '%s'",
-					optarg);
+			if (cmd_interval_opt(opt, optarg, &interval, &count))
 				return EXIT_USAGE;
-			}
 			break;
 		default:
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
@@ -627,31 +618,10 @@ int cmd_stats(int argc, char **argv)
 		err_msg("--count goes with --interval");
 		return EXIT_USAGE;
 	}
-	rc = require_root();
+	rc = attachment_open(argv[optind], &t, &p);
 	if (rc)
 		return rc;
-	rc = target_open(argv[optind], false, &t);
-	if (rc)
-		return rc;
-	if (!target_attached(&t)) {
-		if (!t.ifindex)
-			err_msg("unknown interface '%s'%s%s", t.ifname,
-				t.netns[0] ? " in netns " : "", t.netns);
-		else
-			err_msg("synguard is not attached to %s%s%s", t.ifname,
-				t.netns[0] ? " in netns " : "", t.netns);
-		return t.ifindex ? EXIT_STATE : EXIT_USAGE;
-	}
-	err = pins_open(t.dir, &p);
-	if (err) {
-		err_msg("cannot open the pins under %s: %s", t.dir, strerror(-err));
-		return EXIT_FAIL;
-	}
-	src.ifname = t.ifname;
-	src.netns = t.netns;
-	src.meta = &p.meta;
-	src.prog_id = p.prog_id;
-	src.dry_run = p.cfg.flags & SG_CFG_DRY_RUN;
+	stats_source(&src, &t, &p);
 	src.flows = &flows;
 	src.attack = &attack;
 

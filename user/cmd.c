@@ -61,3 +61,22 @@ int cmd_getopt(int argc, char **argv, const char *shortopts,
 		}
 	}
 }
+
+int cmd_interval_opt(int opt, const char *arg, double *interval, __u64 *count)
+{
+	if (opt == 'i') {
+		if (parse_seconds(arg, 0.1, 86400, interval)) {
+			err_msg("--interval takes seconds from 0.1 to 86400, not '%s'", arg);
+			return EXIT_USAGE;
+		}
+		return EXIT_OK;
+	}
+	if (opt == 'c') {
+		if (parse_u64(arg, 1, 1ULL << 32, count)) {
+			err_msg("--count takes a number from 1 to 4294967296, not '%s'", arg);
+			return EXIT_USAGE;
+		}
+		return EXIT_OK;
+	}
+	return -1;
+}

@@ -3,6 +3,7 @@
 #define SYNGUARD_CMD_H
 
 #include <getopt.h>
+#include <linux/types.h>
 
 /* Each subcommand: argv[0] is its name; returns an EXIT_* code. */
 int cmd_attach(int argc, char **argv);
@@ -33,6 +34,11 @@ int cmd_getopt(int argc, char **argv, const char *shortopts,
 	       const struct option *longopts, const char *usage);
 /* Enters --netns if one was given; EXIT_* code. */
 int cmd_enter_netns(void);
+/*
+ * --interval SEC (-i) and --count N (-c), for stats and top: EXIT_OK when
+ * @opt was one of them, EXIT_USAGE on a bad value (said), -1 otherwise.
+ */
+int cmd_interval_opt(int opt, const char *arg, double *interval, __u64 *count);
 /* Sets libbpf's logging to follow -v. */
 void cmd_libbpf_logging(void);
 

@@ -233,14 +233,9 @@ int cmd_export(int argc, char **argv)
 		err_msg("export takes one interface (see synguard export --help)");
 		return EXIT_USAGE;
 	}
-	rc = require_root() ?: target_open(argv[optind], false, &t);
+	rc = attachment_open(argv[optind], &t, NULL);
 	if (rc)
 		return rc;
-	if (!target_attached(&t)) {
-		err_msg(t.ifindex ? "synguard is not attached to %s" : "unknown interface '%s'",
-			t.ifname);
-		return t.ifindex ? EXIT_STATE : EXIT_USAGE;
-	}
 	lfd = listen_on(listen_spec);
 	if (lfd == -1) {
 		err_msg("--listen takes ADDR:PORT or [V6ADDR]:PORT, not '%s'", listen_spec);
@@ -254,11 +249,7 @@ int cmd_export(int argc, char **argv)
 		close(lfd);
 		return EXIT_FAIL;
 	}
-	src.ifname = t.ifname;
-	src.netns = t.netns;
-	src.meta = &p.meta;
-	src.prog_id = p.prog_id;
-	src.dry_run = p.cfg.flags & SG_CFG_DRY_RUN;
+	stats_source(&src, &t, &p);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);

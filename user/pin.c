@@ -432,3 +432,28 @@ void pins_refresh_config(struct sg_pins *p)
 
 	bpf_map_lookup_elem(p->config_fd, &zero, &p->cfg);
 }
+
+int attachment_open(const char *ifname, struct sg_target *t, struct sg_pins *p)
+{
+	int rc = require_root() ?: target_open(ifname, false, t), err;
+
+	if (rc)
+		return rc;
+	if (!target_attached(t)) {
+		if (!t->ifindex)
+			err_msg("unknown interface '%s'%s%s", t->ifname,
+				t->netns[0] ? " in netns " : "", t->netns);
+		else
+			err_msg("synguard is not attached to %s%s%s", t->ifname,
+				t->netns[0] ? " in netns " : "", t->netns);
+		return t->ifindex ? EXIT_STATE : EXIT_USAGE;
+	}
+	if (!p)
+		return EXIT_OK;
+	err = pins_open(t->dir, p);
+	if (err) {
+		err_msg("cannot open the pins under %s: %s", t->dir, strerror(-err));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}

@@ -67,6 +67,12 @@ int pins_open(const char *dir, struct sg_pins *p);
 void pins_close(struct sg_pins *p);
 /* Re-reads the live policy into p->cfg. */
 void pins_refresh_config(struct sg_pins *p);
+/*
+ * What every command on an attachment starts with: root, --netns, IFACE
+ * attached (else "unknown interface" or "not attached"), then its pins
+ * into @p unless NULL.  EXIT_* code, message printed.
+ */
+int attachment_open(const char *ifname, struct sg_target *t, struct sg_pins *p);
 /* --netns, then target_resolve(); EXIT_* code, message printed. */
 int target_open(const char *ifname, bool mount, struct sg_target *t);
 

@@ -16,27 +16,6 @@ struct policy_maps {
 	int config_fd, ports_fd;
 };
 
-static int open_attachment(const char *ifname, struct sg_target *t)
-{
-	int rc = require_root();
-
-	if (rc)
-		return rc;
-	rc = target_open(ifname, false, t);
-	if (rc)
-		return rc;
-	if (!target_attached(t)) {
-		if (!t->ifindex)
-			err_msg("unknown interface '%s'%s%s", t->ifname,
-				t->netns[0] ? " in netns " : "", t->netns);
-		else
-			err_msg("synguard is not attached to %s%s%s", t->ifname,
-				t->netns[0] ? " in netns " : "", t->netns);
-		return t->ifindex ? EXIT_STATE : EXIT_USAGE;
-	}
-	return EXIT_OK;
-}
-
 static const char config_usage[] =
 	"usage: synguard config IFACE show [--json]\n"
 	"       synguard config IFACE set KEY=VALUE...\n"
@@ -84,7 +63,7 @@ int cmd_config(int argc, char **argv)
 		err_msg("config show takes no KEY=VALUE");
 		return EXIT_USAGE;
 	}
-	rc = open_attachment(argv[optind], &t);
+	rc = attachment_open(argv[optind], &t, NULL);
 	if (rc)
 		return rc;
 	m.config_fd = pin_get(t.dir, "sg_config");
@@ -236,7 +215,7 @@ static int cmd_list(int argc, char **argv, const char *which)
 			return EXIT_USAGE;
 		}
 	}
-	rc = open_attachment(argv[optind], &t);
+	rc = attachment_open(argv[optind], &t, NULL);
 	if (rc)
 		goto out;
 	snprintf(map4, sizeof(map4), "sg_%s4", which);

@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 #include "common.h"
 #include "stats.h"
+#include "pin.h"
 #include "attack.h"
 
 #define SG_NAME_ENTRY(id, name) name,
@@ -192,4 +193,15 @@ void stats_print_json(FILE *f, const struct sg_source *src,
 		fprintf(f, ",%s", extra_json);
 	fputs("}\n", f);
 	fflush(f);
+}
+
+void stats_source(struct sg_source *src, const struct sg_target *t,
+		  const struct sg_pins *p)
+{
+	memset(src, 0, sizeof(*src));
+	src->ifname = t->ifname;
+	src->netns = t->netns;
+	src->meta = &p->meta;
+	src->prog_id = p->prog_id;
+	src->dry_run = p->cfg.flags & SG_CFG_DRY_RUN;
 }

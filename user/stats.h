@@ -31,6 +31,11 @@ struct sg_source {
 
 /* @s as a JSON string, quoted and escaped. */
 void json_str(FILE *f, const char *s);
+struct sg_target;
+struct sg_pins;
+/* A report header for the attachment @t opened as @p. */
+void stats_source(struct sg_source *src, const struct sg_target *t,
+		  const struct sg_pins *p);
 int stats_read(int stats_fd, int drops_fd, struct sg_counters *out);
 /* Reports; @prev and @secs are NULL/0 for a one-shot report without rates. */
 void stats_print_text(FILE *f, const struct sg_source *src,

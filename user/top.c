@@ -676,18 +676,9 @@ int cmd_top(int argc, char **argv)
 				 top_usage)) != -1) {
 		switch (opt) {
 		case 'i':
-			if (parse_seconds(optarg, 0.1, 86400, &interval)) {
-				err_msg("--interval takes seconds from 0.1 to 86400, not '%s'",
-					optarg);
-				return EXIT_USAGE;
-			}
-			break;
 		case 'c':
-			if (parse_u64(optarg, 1, 1ULL << 32, &count)) {
-				err_msg("--count takes a number from 1 to 4294967296, not '%s'",
-					optarg);
+			if (cmd_interval_opt(opt, optarg, &interval, &count))
 				return EXIT_USAGE;
-			}
 			break;
 		default:
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
@@ -697,33 +688,15 @@ int cmd_top(int argc, char **argv)
 		err_msg("top takes one interface (see synguard top --help)");
 		return EXIT_USAGE;
 	}
-	rc = require_root() ?: target_open(argv[optind], false, &t);
+	rc = attachment_open(argv[optind], &t, &p);
 	if (rc)
 		return rc;
-	if (!target_attached(&t)) {
-		if (!t.ifindex)
-			err_msg("unknown interface '%s'%s%s", t.ifname,
-				t.netns[0] ? " in netns " : "", t.netns);
-		else
-			err_msg("synguard is not attached to %s%s%s", t.ifname,
-				t.netns[0] ? " in netns " : "", t.netns);
-		return t.ifindex ? EXIT_STATE : EXIT_USAGE;
-	}
-	err = pins_open(t.dir, &p);
-	if (err) {
-		err_msg("cannot open the pins under %s: %s", t.dir, strerror(-err));
-		return EXIT_FAIL;
-	}
 	src_fd = pin_get(t.dir, "sg_src");
 	tty = isatty(STDOUT_FILENO);
-	src.ifname = t.ifname;
-	src.netns = t.netns;
-	src.meta = &p.meta;
-	src.prog_id = p.prog_id;
+	stats_source(&src, &t, &p);
 	view.src = &src;
 	view.cfg = &p.cfg;
 	view.src_map = src_fd >= 0;
-	src.dry_run = p.cfg.flags & SG_CFG_DRY_RUN;
 	view.live = tty;
 
 	top_signals(tty, &blocked, &orig);
