@@ -49,13 +49,16 @@ help: ## list the targets
 	@echo "  V=1 shows the commands."
 
 # Each Debian package the build, the tests or the demo need, by the command
-# or file that shows it is there.
+# or file that shows it is there.  nginx and prometheus are only run by the
+# tests, in their own namespaces: a policy-rc.d keeps their packages from
+# starting services on the host while installing, and systemd's units for
+# them are disabled.
 DEPS := clang:clang llvm:llvm-strip libbpf-dev:/usr/include/bpf/libbpf.h \
 	bpftool:bpftool libelf-dev:/usr/include/libelf.h \
 	zlib1g-dev:/usr/include/zlib.h \
 	gcc:gcc make:make iproute2:ip hping3:hping3 tcpdump:tcpdump \
 	nginx-light:nginx curl:curl util-linux:setpriv procps:pgrep jq:jq ethtool:ethtool \
-	wrk:wrk tmux:tmux
+	wrk:wrk tmux:tmux prometheus:promtool
 
 deps: ## install missing Debian packages (apt-get, as root)
 	$(Q)missing=""; for d in $(DEPS); do pkg=$${d%%:*}; what=$${d#*:}; \
@@ -66,8 +69,15 @@ deps: ## install missing Debian packages (apt-get, as root)
 		if [ "$$(id -u)" != 0 ]; then echo "deps: missing:$$missing (run as root)" >&2; exit 1; fi; \
 		echo "  DEPS    installing:$$missing"; \
 		export DEBIAN_FRONTEND=noninteractive; \
+		guard=""; if [ ! -e /usr/sbin/policy-rc.d ]; then guard=1; \
+			printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; \
+			chmod 755 /usr/sbin/policy-rc.d; fi; \
 		apt-get update -qq >/dev/null && \
-		apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+		apt-get install -y -qq --no-install-recommends $$missing >/dev/null; rc=$$?; \
+		[ -z "$$guard" ] || rm -f /usr/sbin/policy-rc.d; \
+		[ $$rc = 0 ] || exit 1; \
+		if [ -d /run/systemd/system ]; then \
+			systemctl disable --now nginx prometheus >/dev/null 2>&1 || true; fi; \
 	fi
 
 $(OUT) $(OUT)/user $(OUT)/san $(OUT)/tests:

@@ -2,7 +2,6 @@
 /* export: the counters and gauges as Prometheus metrics over HTTP. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -106,13 +105,16 @@ void export_write(FILE *f, const struct sg_source *src, const struct sg_counters
 		const char *phase = h == SG_HIST_SYN_SYNACK ? "syn_to_synack" : "synack_to_ack";
 		__u64 cum = 0;
 
-		for (b = 0; b < SG_HIST_BUCKETS; b++) {
+		/* Bucket b: log2(us + 1) == b, so us < 2^(b+1) - 1; the last one
+		 * also holds everything longer (BPF clamps b), so it is +Inf's.
+		 * %.15g: every bound exact, never printed below its true value. */
+		for (b = 0; b < SG_HIST_BUCKETS - 1; b++) {
 			cum += fl->hist[h][b];
-			/* Bucket b: log2(us + 1) == b, so us < 2^(b+1) - 1. */
 			fprintf(f, "synguard_handshake_latency_seconds_bucket{phase=\"%s\","
-				"le=\"%g\"} %llu\n", phase, ((1ULL << (b + 1)) - 1) / 1e6,
+				"le=\"%.15g\"} %llu\n", phase, ((1ULL << (b + 1)) - 1) / 1e6,
 				(unsigned long long)cum);
 		}
+		cum += fl->hist[h][SG_HIST_BUCKETS - 1];
 		fprintf(f, "synguard_handshake_latency_seconds_bucket{phase=\"%s\",le=\"+Inf\"} %llu\n"
 			"synguard_handshake_latency_seconds_sum{phase=\"%s\"} %.9f\n"
 			"synguard_handshake_latency_seconds_count{phase=\"%s\"} %llu\n",
@@ -121,47 +123,62 @@ void export_write(FILE *f, const struct sg_source *src, const struct sg_counters
 	}
 }
 
-/* "ADDR:PORT" or "[V6ADDR]:PORT" into a bound, listening socket; -1 on error. */
-static int listen_on(const char *spec)
+/* "ADDR:PORT" or "[V6ADDR]:PORT" into an address; -1 if it is neither.
+ * Checked before the command touches a netns or the kernel.  inet_pton, as
+ * for the allow and deny lists: dotted quads only ("1.2.3" is no address),
+ * and no names or scope ids, which would resolve in the wrong netns.  An
+ * IPv6 address takes brackets: "::1:80" could be ::1 port 80 or ::1:80. */
+static int listen_parse(const char *spec, struct sockaddr_storage *sa, socklen_t *len)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV };
-	char host[INET6_ADDRSTRLEN + 2];
-	struct addrinfo *ai = NULL;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
 	const char *colon = strrchr(spec, ':');
+	char host[INET6_ADDRSTRLEN];
+	bool bracket = false;
 	size_t hl;
 	__u64 port;
-	int fd, one = 1, rc;
 
 	if (!colon || parse_u64(colon + 1, 1, 65535, &port))
-		goto bad;
+		return -1;
 	hl = colon - spec;
 	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
 		spec++;
 		hl -= 2;
+		bracket = true;
 	}
 	if (hl == 0 || hl >= sizeof(host))
-		goto bad;
+		return -1;
 	memcpy(host, spec, hl);
 	host[hl] = '\0';
-	rc = getaddrinfo(host, colon + 1, &hints, &ai);
-	if (rc)
-		goto bad;
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(sa, 0, sizeof(*sa));
+	if (bracket && inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		*len = sizeof(*s6);
+	} else if (!bracket && inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*len = sizeof(*s4);
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+/* A listening socket on the address, in the netns the command is in. */
+static int listen_on(const struct sockaddr_storage *sa, socklen_t len, const char *spec)
+{
+	int fd, one = 1;
+
+	fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 16)) {
-		err_msg("cannot listen on %s: %s", colon + 1 - hl - 1, strerror(errno));
+	    bind(fd, (const struct sockaddr *)sa, len) || listen(fd, 16)) {
+		err_msg("cannot listen on %s: %s", spec, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		freeaddrinfo(ai);
-		return -2;
+		return -1;
 	}
-	freeaddrinfo(ai);
 	return fd;
-bad:
-	if (ai)
-		freeaddrinfo(ai);
-	return -1;
 }
 
 static void serve(int cfd, const struct sg_pins *p, struct sg_source *src)
@@ -176,6 +193,9 @@ static void serve(int cfd, const struct sg_pins *p, struct sg_source *src)
 	FILE *f;
 
 	setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* The loop looks for the blank line before reading: start empty, or
+	 * it finds the last request's, left on the stack, and reads nothing. */
+	req[0] = '\0';
 	while (got < sizeof(req) - 1 && !strstr(req, "\r\n\r\n")) {
 		n = read(cfd, req + got, sizeof(req) - 1 - got);
 		if (n <= 0)
@@ -219,7 +239,9 @@ int cmd_export(int argc, char **argv)
 	};
 	const char *listen_spec = DEFAULT_LISTEN;
 	struct sg_source src = {};
+	struct sockaddr_storage sa;
 	struct sg_target t;
+	socklen_t salen;
 	struct sg_pins p;
 	int opt, rc, lfd, err;
 
@@ -233,14 +255,14 @@ int cmd_export(int argc, char **argv)
 		err_msg("export takes one interface (see synguard export --help)");
 		return EXIT_USAGE;
 	}
-	rc = attachment_open(argv[optind], &t, NULL);
-	if (rc)
-		return rc;
-	lfd = listen_on(listen_spec);
-	if (lfd == -1) {
+	if (listen_parse(listen_spec, &sa, &salen)) {
 		err_msg("--listen takes ADDR:PORT or [V6ADDR]:PORT, not '%s'", listen_spec);
 		return EXIT_USAGE;
 	}
+	rc = attachment_open(argv[optind], &t, NULL);
+	if (rc)
+		return rc;
+	lfd = listen_on(&sa, salen, listen_spec);
 	if (lfd < 0)
 		return EXIT_FAIL;
 	err = pins_open(t.dir, &p);
@@ -254,6 +276,9 @@ int cmd_export(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	info_msg("synguard: serving /metrics for %s on %s", t.ifname, listen_spec);
+	/* Whoever started it may wait for this line: through a pipe, stdout
+	 * would hold it until exit. */
+	fflush(stdout);
 	while (!stop) {
 		struct pollfd pfd = { .fd = lfd, .events = POLLIN };
 		int cfd;
