@@ -76,8 +76,9 @@ deps: ## install missing Debian packages (apt-get, as root)
 		apt-get install -y -qq --no-install-recommends $$missing >/dev/null; rc=$$?; \
 		[ -z "$$guard" ] || rm -f /usr/sbin/policy-rc.d; \
 		[ $$rc = 0 ] || exit 1; \
-		if [ -d /run/systemd/system ]; then \
-			systemctl disable --now nginx prometheus >/dev/null 2>&1 || true; fi; \
+		if [ -d /run/systemd/system ]; then for u in nginx prometheus; do \
+			case " $$missing " in *" $$u "*|*" $$u-light "*) \
+			systemctl disable --now $$u >/dev/null 2>&1 || true ;; esac; done; fi; \
 	fi
 
 $(OUT) $(OUT)/user $(OUT)/san $(OUT)/tests:
