@@ -14,7 +14,7 @@ LIBBPF_A  ?= $(shell for d in /usr/lib/$$(gcc -print-multiarch 2>/dev/null) /usr
 		test -f $$d/libbpf.a && echo $$d/libbpf.a && break; done)
 LDLIBS    := $(LIBBPF_A) -Wl,-Bstatic -lelf -lz -Wl,-Bdynamic
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -I. -Iinclude
 CFLAGS    ?= -g -O2
 CFLAGS    += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \

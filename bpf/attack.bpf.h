@@ -174,23 +174,30 @@ static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 now)
 	return a->active;
 }
 
-/* Attack mode: may this unproven SYN in?  A global GCRA bucket. */
+/*
+ * Attack mode: may this unproven SYN in?  A global GCRA bucket.  Every CPU
+ * hits the one entry during a flood, so its timestamp moves by
+ * compare-and-swap: a lost race retries instead of admitting twice.
+ */
 static __always_inline bool attack_admit(const struct sg_config *cfg, __u64 now)
 {
-	__u32 zero = 0;
+	__u32 zero = 0, i;
 	struct sg_attack *a = bpf_map_lookup_elem(&sg_attack, &zero);
-	__u64 t, tol;
+	__u64 t, tol, old, tat;
 
 	if (!a || !cfg->unproven_rate)
 		return false;
 	t = NSEC_PER_SEC / cfg->unproven_rate;
 	tol = (__u64)(cfg->unproven_burst ? cfg->unproven_burst - 1 : 0) * t;
-	if (a->admit_tat < now)
-		a->admit_tat = now;
-	if (a->admit_tat - now > tol)
-		return false;
-	a->admit_tat += t;
-	return true;
+	for (i = 0; i < 4; i++) {
+		old = a->admit_tat;
+		tat = old < now ? now : old;
+		if (tat - now > tol)
+			return false;
+		if (__sync_val_compare_and_swap(&a->admit_tat, old, tat + t) == old)
+			return true;
+	}
+	return false;	/* lost to other CPUs four times: the bucket is busy */
 }
 
 #endif /* SYNGUARD_ATTACK_BPF_H */
