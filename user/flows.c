@@ -39,12 +39,17 @@ static bool expired(const struct sg_flow *f, const struct sg_config *cfg, __u64 
 	return false;
 }
 
-/* Counts the live entries of one map by state; 0 or -errno. */
+/*
+ * Counts the live entries of one map by state, and removes the expired
+ * ones it found (after the walk: deleting under a batch cursor would move
+ * it).  The program never runs on a flow that has gone quiet, so this is
+ * where expired flows leave the tables.  0 or -errno.
+ */
 static int count_map(int fd, const struct sg_config *cfg, __u64 *states, __u64 *entries)
 {
-	struct sg_flow_key *keys = calloc(BATCH, sizeof(*keys));
+	struct sg_flow_key *keys = calloc(BATCH, sizeof(*keys)), *dead = NULL;
 	struct sg_flow *vals = calloc(BATCH, sizeof(*vals));
-	__u64 now = mono_ns(), i;
+	__u64 now = mono_ns(), i, ndead = 0, cap = 0;
 	__u32 batch = 0, count;
 	bool first = true, done = false;
 	int err = 0;
@@ -69,11 +74,28 @@ static int count_map(int fd, const struct sg_config *cfg, __u64 *states, __u64 *
 		first = false;
 		for (i = 0; i < count; i++) {
 			(*entries)++;
-			if (vals[i].state < SG_TCP_STATE_MAX && !expired(&vals[i], cfg, now))
+			if (vals[i].state >= SG_TCP_STATE_MAX)
+				continue;
+			if (!expired(&vals[i], cfg, now)) {
 				states[vals[i].state]++;
+				continue;
+			}
+			if (ndead == cap) {
+				__u64 want = cap ? cap * 2 : BATCH;
+				struct sg_flow_key *more = realloc(dead, want * sizeof(*dead));
+
+				if (!more)
+					continue;	/* counted right; removed next time */
+				dead = more;
+				cap = want;
+			}
+			dead[ndead++] = keys[i];
 		}
 	}
+	for (i = 0; i < ndead; i++)
+		bpf_map_delete_elem(fd, &dead[i]);
 out:
+	free(dead);
 	free(keys);
 	free(vals);
 	return err;

@@ -154,6 +154,10 @@ t_sg=$(wait_zero 5 flow flows.time_wait_total)
 diag "time_wait_total drained after ${t_sg}s"
 check "time_wait and time_wait_remote drain to 0 within ~3 s" \
 	test "${t_sg% *}" != timeout -a "${t_sg% *}" -le 3
+# The reading that found them expired removed them: the table is empty now
+# (every connection of this section is closed), not just the gauges.
+expect_eq "expired flows are removed from the table, not only uncounted" \
+	"$(flow flows.flow_entries)" 0
 check "config set time_wait_timeout=60" sg config $SRV_IF set time_wait_timeout=60
 
 # --- handshakes.completed against the server's accepted connections -----------------
