@@ -15,7 +15,8 @@ lab_nginx || { echo "demo: nginx did not start" >&2; exit 1; }
 echo "server $SRV_IP / $SRV_IP6 (nginx), client $CLI_IP, attacker $ATT_IP"
 
 say "Attaching synguard to the server's interface ($SRV_IF in netns $NS_S)"
-run "$SYNGUARD" --netns "$NS_S" attach $SRV_IF || exit 1
+echo "(XDP on ingress, tcx on egress; each source may send 50 SYNs at once, then 100/s)"
+run "$SYNGUARD" --netns "$NS_S" attach $SRV_IF --src-rate 100 --src-burst 50 || exit 1
 run "$SYNGUARD" status
 
 say "A real client fetches a page 20 times over IPv4 and 20 times over IPv6"
@@ -31,10 +32,19 @@ say "...and a burst of 500 SYNs from a spoofed lab address, as fast as it can"
 timeout 10 ip netns exec "$NS_A" hping3 -q -S -p 80 -a 198.18.0.77 -c 500 -i u100 $SRV_IP >/dev/null 2>&1
 echo "Meanwhile the client still gets in: $(lab_fetch 20)/20 fetched"
 
+say "Policy changes live, without reattaching"
+run "$SYNGUARD" --netns "$NS_S" config $SRV_IF set block_time=30 ports=80,443
+run "$SYNGUARD" --netns "$NS_S" deny $SRV_IF add 198.18.0.66/32
+run "$SYNGUARD" --netns "$NS_S" deny $SRV_IF list
+
 say "What synguard saw"
 run "$SYNGUARD" --netns "$NS_S" stats $SRV_IF
 say "The same as JSON (one object per report)"
-"$SYNGUARD" --netns "$NS_S" stats $SRV_IF --json | jq -c '{verdicts, drops: (.drops | with_entries(select(.value > 0)))}'
+"$SYNGUARD" --netns "$NS_S" stats $SRV_IF --json | jq -c '{verdicts,
+	drops: (.drops | with_entries(select(.value > 0))),
+	flows: {half_open: .flows.half_open, syn_seen: .flows.syn_seen,
+		time_wait_remote: .flows.time_wait_remote},
+	handshakes: {started: .handshakes.started, completed: .handshakes.completed}}'
 
 say "Detaching and tearing the lab down"
 run "$SYNGUARD" --netns "$NS_S" detach $SRV_IF
