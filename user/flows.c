@@ -39,6 +39,78 @@ static bool expired(const struct sg_flow *f, const struct sg_config *cfg, __u64 
 	return false;
 }
 
+int map_walk(int fd, size_t key_size, size_t value_size,
+	     int (*fn)(const void *keys, const void *vals, __u32 n, void *arg),
+	     void *arg)
+{
+	void *keys = calloc(BATCH, key_size), *vals = calloc(BATCH, value_size);
+	bool first = true, done = false;
+	__u32 batch = 0, count;
+	int err = 0;
+
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (!done && !err) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		count = BATCH;
+		if (bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals,
+					 &count, &opts)) {
+			err = -errno;
+			if (err != -ENOENT)
+				break;
+			err = 0;	/* the last, partial batch */
+			done = true;
+		}
+		first = false;
+		if (count)
+			err = fn(keys, vals, count, arg);
+	}
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+/* What count_map() gathers as map_walk() hands it batches. */
+struct count_ctx {
+	const struct sg_config *cfg;
+	__u64 now, *states, *entries;
+	struct sg_flow_key *dead;	/* expired: removed after the walk */
+	__u64 ndead, cap;
+};
+
+static int count_batch(const void *keys, const void *vals, __u32 n, void *arg)
+{
+	const struct sg_flow_key *k = keys;
+	const struct sg_flow *v = vals;
+	struct count_ctx *c = arg;
+	__u32 i;
+
+	for (i = 0; i < n; i++) {
+		(*c->entries)++;
+		if (v[i].state >= SG_TCP_STATE_MAX)
+			continue;
+		if (!expired(&v[i], c->cfg, c->now)) {
+			c->states[v[i].state]++;
+			continue;
+		}
+		if (c->ndead == c->cap) {
+			__u64 want = c->cap ? c->cap * 2 : BATCH;
+			struct sg_flow_key *more = realloc(c->dead, want * sizeof(*more));
+
+			if (!more)
+				continue;	/* counted right; removed next time */
+			c->dead = more;
+			c->cap = want;
+		}
+		c->dead[c->ndead++] = k[i];
+	}
+	return 0;
+}
+
 /*
  * Counts the live entries of one map by state, and removes the expired
  * ones it found (after the walk: deleting under a batch cursor would move
@@ -47,57 +119,15 @@ static bool expired(const struct sg_flow *f, const struct sg_config *cfg, __u64 
  */
 static int count_map(int fd, const struct sg_config *cfg, __u64 *states, __u64 *entries)
 {
-	struct sg_flow_key *keys = calloc(BATCH, sizeof(*keys)), *dead = NULL;
-	struct sg_flow *vals = calloc(BATCH, sizeof(*vals));
-	__u64 now = mono_ns(), i, ndead = 0, cap = 0;
-	__u32 batch = 0, count;
-	bool first = true, done = false;
-	int err = 0;
+	struct count_ctx c = { .cfg = cfg, .now = mono_ns(), .states = states,
+			       .entries = entries };
+	int err = map_walk(fd, sizeof(struct sg_flow_key), sizeof(struct sg_flow),
+			   count_batch, &c);
+	__u64 i;
 
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	while (!done) {
-		LIBBPF_OPTS(bpf_map_batch_opts, opts);
-
-		count = BATCH;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys,
-					   vals, &count, &opts);
-		if (err) {
-			err = -errno;
-			if (err != -ENOENT)
-				break;
-			err = 0;	/* the last, partial batch */
-			done = true;
-		}
-		first = false;
-		for (i = 0; i < count; i++) {
-			(*entries)++;
-			if (vals[i].state >= SG_TCP_STATE_MAX)
-				continue;
-			if (!expired(&vals[i], cfg, now)) {
-				states[vals[i].state]++;
-				continue;
-			}
-			if (ndead == cap) {
-				__u64 want = cap ? cap * 2 : BATCH;
-				struct sg_flow_key *more = realloc(dead, want * sizeof(*dead));
-
-				if (!more)
-					continue;	/* counted right; removed next time */
-				dead = more;
-				cap = want;
-			}
-			dead[ndead++] = keys[i];
-		}
-	}
-	for (i = 0; i < ndead; i++)
-		bpf_map_delete_elem(fd, &dead[i]);
-out:
-	free(dead);
-	free(keys);
-	free(vals);
+	for (i = 0; i < c.ndead; i++)
+		bpf_map_delete_elem(fd, &c.dead[i]);
+	free(c.dead);
 	return err;
 }
 

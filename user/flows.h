@@ -2,6 +2,7 @@
 #ifndef SYNGUARD_FLOWS_H
 #define SYNGUARD_FLOWS_H
 
+#include <stddef.h>
 #include <stdio.h>
 #include <linux/types.h>
 #include "synguard.h"
@@ -27,6 +28,13 @@ struct sg_flow_summary {
 
 /* Handshakes neither completed nor in progress: reset, expired, evicted. */
 __u64 flows_failed(const struct sg_flow_summary *s, const __u64 *stat);
+/*
+ * Every entry of a hash map, by batch lookups: @fn gets each batch of
+ * keys and values; its non-zero return ends the walk.  0 or -errno.
+ */
+int map_walk(int fd, size_t key_size, size_t value_size,
+	     int (*fn)(const void *keys, const void *vals, __u32 n, void *arg),
+	     void *arg);
 int flows_read(int half_fd, int flows_fd, int hist_fd, const struct sg_config *cfg,
 	       struct sg_flow_summary *out);
 /* Upper bound in microseconds of the bucket holding the @pct percentile. */

@@ -19,7 +19,6 @@
 #include "term.h"
 
 #define TOP_SOURCES 10		/* rows of the sources table */
-#define TOP_SRC_BATCH 1024
 #define TOP_PLAIN_WIDTH 100	/* the width of a plain report */
 #define TOP_HIST_WIDTH 58	/* one histogram's column */
 #define TOP_HIST_LINES (SG_HIST_BUCKETS + 1)
@@ -83,59 +82,38 @@ static void top_srcs_free(struct top_srcs *s)
 	s->n = 0;
 }
 
-/* Every entry of sg_src; 0 or -errno. */
+static int top_srcs_batch(const void *keys, const void *vals, __u32 n, void *arg)
+{
+	const struct sg_src_key *k = keys;
+	const struct sg_src_state *v = vals;
+	struct top_srcs *out = arg;
+	struct top_src *grown;
+	__u32 i;
+
+	grown = realloc(out->v, (out->n + n) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	out->v = grown;
+	for (i = 0; i < n; i++) {
+		struct top_src *s = &out->v[out->n++];
+
+		memset(s, 0, sizeof(*s));
+		s->key = k[i];
+		s->st = v[i];
+	}
+	return 0;
+}
+
+/* Every entry of sg_src, sorted by key; 0 or -errno. */
 static int top_srcs_read(int fd, struct top_srcs *out)
 {
-	struct sg_src_key *keys = calloc(TOP_SRC_BATCH, sizeof(*keys));
-	struct sg_src_state *vals = calloc(TOP_SRC_BATCH, sizeof(*vals));
-	bool first = true, done = false;
-	__u32 batch = 0, count, i;
-	size_t cap = 0;
-	int err = 0;
+	int err;
 
 	top_srcs_free(out);
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	while (!done) {
-		LIBBPF_OPTS(bpf_map_batch_opts, opts);
-
-		count = TOP_SRC_BATCH;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys,
-					   vals, &count, &opts);
-		if (err) {
-			err = -errno;
-			if (err != -ENOENT)
-				break;
-			err = 0;	/* the last, partial batch */
-			done = true;
-		}
-		first = false;
-		if (out->n + count > cap) {
-			struct top_src *v;
-
-			cap = (out->n + count) * 2;
-			v = realloc(out->v, cap * sizeof(*v));
-			if (!v) {
-				err = -ENOMEM;
-				break;
-			}
-			out->v = v;
-		}
-		for (i = 0; i < count; i++) {
-			struct top_src *s = &out->v[out->n++];
-
-			memset(s, 0, sizeof(*s));
-			s->key = keys[i];
-			s->st = vals[i];
-		}
-	}
+	err = map_walk(fd, sizeof(struct sg_src_key), sizeof(struct sg_src_state),
+		       top_srcs_batch, out);
 	if (!err && out->n)
 		qsort(out->v, out->n, sizeof(*out->v), top_key_cmp);
-out:
-	free(keys);
-	free(vals);
 	return err;
 }
 
