@@ -39,7 +39,7 @@ SAN_OBJ   := $(patsubst user/%.c,$(OUT)/san/%.o,$(USER_SRC))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test unit integration asan demo vmlinux clean help
+.PHONY: all deps test unit integration asan demo bench vmlinux clean help
 
 all: $(OUT)/synguard $(OUT)/test_xdp $(OUT)/test_policy $(OUT)/test_flow $(OUT)/sendframes ## build the CLI and the test programs
 
@@ -81,7 +81,7 @@ deps: ## install missing Debian packages (apt-get, as root)
 			systemctl disable --now $$u >/dev/null 2>&1 || true ;; esac; done; fi; \
 	fi
 
-$(OUT) $(OUT)/user $(OUT)/san $(OUT)/tests:
+$(OUT) $(OUT)/user $(OUT)/san $(OUT)/tests $(OUT)/bench:
 	$(Q)mkdir -p $@
 
 $(OUT)/%.tmp.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)
@@ -132,6 +132,23 @@ $(OUT)/sendframes: $(OUT)/tests/sendframes.o $(OUT)/tests/pktbuild.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
+# Benchmarks (tests/bench): not tests, and not part of `make test`.  The
+# trivial XDP programs are their baseline; bpf/trivial.bpf.c goes through
+# the same tmp.o -> bpf.o -> skel.h rules as synguard.
+BENCH_HDRS := $(wildcard tests/bench/*.h) $(OUT)/trivial.skel.h
+
+$(OUT)/bench/%.o: tests/bench/%.c $(BENCH_HDRS) $(wildcard tests/unit/*.h) $(USER_HDRS) | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Itests/bench -c $< -o $@
+
+$(OUT)/bench_paths: $(OUT)/bench/bench_paths.o $(OUT)/bench/bench_util.o $(OUT)/tests/pktbuild.o $(USER_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/bench_scale: $(OUT)/bench/bench_scale.o $(OUT)/bench/bench_util.o $(OUT)/tests/pktbuild.o $(USER_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 test: deps all ## install deps, build, run every test (unit + netns lab)
 	$(Q)tests/run.sh
 
@@ -146,6 +163,9 @@ asan: $(OUT)/synguard-san all ## the userspace tests with ASan/UBSan
 
 demo: deps all ## install deps, build, and show synguard in a netns lab
 	$(Q)tests/demo.sh
+
+bench: all $(OUT)/bench_paths $(OUT)/bench_scale ## build and run the benchmarks (root; a netns lab for the stats timing), print the tables
+	$(Q)tests/bench/run.sh
 
 vmlinux: ## regenerate vmlinux.h from the running kernel's BTF
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
