@@ -18,24 +18,6 @@ lab_up || { not_ok "lab_up"; tap_done; }
 T=$LAB_TMP
 NOSUCH=sgx$LAB_ID		# an interface name neither the host nor the lab has
 
-# stop_pids: TERM what we started (LAB_PIDS, which lab_down also kills),
-# and wait for it, bounded.
-stop_pids() {
-	local pid i
-	for pid in ${LAB_PIDS:-}; do
-		kill -TERM "$pid" 2>/dev/null || continue
-		for i in $(seq 50); do
-			grep -Eq '^State:[[:space:]]+[^Z]' "/proc/$pid/status" 2>/dev/null || break
-			sleep 0.1
-		done
-		[ "$i" = 50 ] && { pkill -KILL -P "$pid"; kill -KILL "$pid"; } 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	LAB_PIDS=
-}
-export_down() { local rc=$?; stop_pids; return $rc; }
-trap 'export_down; lab_down' EXIT
-
 # bad DESC RC PATTERN ARGS...: `synguard ARGS` exits RC with exactly one
 # line on stderr matching PATTERN (extended regex, any case) and nothing on
 # stdout.  Bounded: a bad case that serves instead would hang the suite.
@@ -118,7 +100,7 @@ check "an exporter on [::1]:$PORT answers too" until_ok 50 answers "[::1]:$PORT"
 bad "the same [::1]:PORT again: exit 1, the message names it whole" 1 \
 	"cannot listen on \[::1\]:$PORT: address already in use" \
 	--netns "$NS_S" export $SRV_IF --listen "[::1]:$PORT"
-stop_pids
+lab_stop_pids
 start_export "127.0.0.1:$PORT"
 until_ok 50 answers "127.0.0.1:$PORT"
 

@@ -22,27 +22,6 @@ PROM_URL=http://127.0.0.1:$PROM_PORT
 lab_up || { not_ok "lab_up"; tap_done; }
 T=$LAB_TMP
 
-# --- our processes ------------------------------------------------------------
-# Each is started under `timeout`, so it cannot outlive a test killed
-# outright, and is put in LAB_PIDS, which lab_down kills.  lab_down does not
-# wait, and Prometheus writes into $T/tsdb as it stops: stop_pids waits
-# (bounded) before lab_down removes the directory and the namespaces.
-stop_pids() {
-	local pid i
-	for pid in ${LAB_PIDS:-}; do
-		kill -TERM "$pid" 2>/dev/null || continue
-		for i in $(seq 75); do
-			grep -Eq '^State:[[:space:]]+[^Z]' "/proc/$pid/status" 2>/dev/null || break
-			sleep 0.2
-		done
-		[ "$i" = 75 ] && { pkill -KILL -P "$pid"; kill -KILL "$pid"; } 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	LAB_PIDS=
-}
-export_down() { local rc=$?; stop_pids; return $rc; }
-trap 'export_down; lab_down' EXIT
-
 # until_ok TRIES CMD...: CMD every 0.2 s until it succeeds, at most TRIES times.
 until_ok() {
 	local n=$1 i
@@ -218,7 +197,7 @@ p50=$(promq 'histogram_quantile(0.5, synguard_handshake_latency_seconds_bucket{p
 diag "histogram_quantile(0.5, synack_to_ack) = ${p50:-none} s"
 check "a quantile of the histogram is a number" bash -c '[[ $1 =~ ^[0-9.e+-]+$ ]]' _ "$p50"
 
-stop_pids
+lab_stop_pids
 check "the exporter and Prometheus stopped: :$EXP_PORT is free" no_listener $EXP_PORT "$NS_S"
 check "... and :$PROM_PORT is free" no_listener $PROM_PORT "$NS_S"
 tap_done
