@@ -240,6 +240,18 @@ expect_eq "replay --dry-run: would_drop == live drop" \
 expect_eq "replay --dry-run: pass == live pass + live drop" \
 	"$(field "$T/replay-dry" verdicts.pass)" \
 	"$(( $(field "$T/live" verdicts.pass) + $(field "$T/live" verdicts.drop) ))"
+# replay --config applies the file's policy: dry-run from a file gives the
+# same verdicts as --dry-run; a bad file is refused before anything runs.
+printf '# as config show prints it\ndry_run=on\n' >"$T/dry.conf"
+"$SYNGUARD" replay "$T/cap.pcap" --json --config "$T/dry.conf" >"$T/replay-conf" 2>&1
+expect_eq "replay --config (dry_run=on) == replay --dry-run" \
+	"$(jq -c '[.verdicts, .drops, .dry_run]' "$T/replay-conf")" \
+	"$(jq -c '[.verdicts, .drops, .dry_run]' "$T/replay-dry")"
+printf 'dry_run=maybe\n' >"$T/bad.conf"
+"$SYNGUARD" replay "$T/cap.pcap" --json --config "$T/bad.conf" >"$T/out" 2>"$T/err"
+expect_eq "replay --config with a bad value: exit 2, one line naming FILE:LINE, no report" \
+	"$?:$(wc -l <"$T/err"):$(grep -c "bad.conf:1: dry_run" "$T/err"):$(wc -c <"$T/out")" "2:1:1:0"
+
 # The same capture as pcapng, in both byte orders (tests/tools/pcap2ng.pl;
 # where wireshark is installed, capinfos confirms the file is pcapng).
 for order in little big; do
