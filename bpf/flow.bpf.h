@@ -392,4 +392,31 @@ static __always_inline void flow_track(const struct sg_pkt *pkt, int dir)
 	flow_update(&k, &seg);
 }
 
+/*
+ * A handshake XDP completed with a SYN cookie: its SYN was answered without
+ * state (that is the point), so the flow starts here, established, with the
+ * ISNs the ACK tells: its seq - 1 and the cookie, ack - 1.
+ */
+static __always_inline void flow_cookie_completed(const struct sg_pkt *pkt, __u64 now)
+{
+	struct sg_flow_key k = {};
+	struct sg_flow nf = {};
+
+	flow_key(pkt, SG_DIR_IN, &k);
+	nf.last_ns = now;
+	nf.isn[SG_DIR_IN] = pkt->seq - 1;
+	nf.isn[SG_DIR_OUT] = pkt->ack - 1;
+	nf.resp_nxt = pkt->ack;
+	nf.state = SG_TCP_ESTABLISHED;
+	nf.opener = SG_DIR_IN;
+	nf.closer = SG_DIR_NONE;
+	nf.flags = SG_FF_SYNACK_OUT;
+	if (bpf_map_update_elem(&sg_flows, &k, &nf, BPF_ANY)) {
+		stats_inc(SG_FLOW_TABLE_FULL);
+		return;
+	}
+	stats_inc(SG_FLOW_COMPLETED);
+	attack_prove(&k, now);
+}
+
 #endif /* SYNGUARD_FLOW_BPF_H */

@@ -11,6 +11,7 @@
 #include "ratelimit.bpf.h"
 #include "attack.bpf.h"
 #include "flow.bpf.h"
+#include "cookie.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -43,6 +44,18 @@ static __always_inline int verdict_drop(const struct sg_config *cfg,
 	}
 	stats_inc(SG_DROP);
 	return XDP_DROP;
+}
+
+/* sg_decide's answers besides XDP_PASS and XDP_DROP: the caller has the ctx. */
+#define SG_V_COOKIE_SYN 100	/* answer with a cookie SYN-ACK */
+#define SG_V_COOKIE_ACK 101	/* may complete a cookie handshake: check it */
+
+/* Were cookies sent recently enough that an ACK may carry one? */
+static __always_inline bool cookie_armed(void)
+{
+	__u64 last = sg_cookie_last_ns;
+
+	return last && bpf_ktime_get_coarse_ns() - last < SG_COOKIE_LIFE_NS;
 }
 
 static __always_inline void count_flag_class(__u8 flags)
@@ -139,16 +152,212 @@ __attribute__((noinline)) int sg_decide(struct sg_pkt *pkt)
 			if (r >= 0)
 				return verdict_drop(cfg, r);
 		}
+		/* Dry-run answers nothing: the SYN goes on to the stack. */
+		bool cookie = cfg->cookie_mode != SG_COOKIE_NEVER &&
+			      !(cfg->flags & SG_CFG_DRY_RUN);
+
 		if (attack) {
 			if (attack_proven(pkt, cfg, now))
 				stats_inc(SG_ATTACK_PROVEN);
+			else if (cookie)
+				return SG_V_COOKIE_SYN;	/* whoever ACKs it is real */
 			else if (attack_admit(cfg, now))
 				stats_inc(SG_ATTACK_ADMITTED);
 			else
 				return verdict_drop(cfg, SG_R_ATTACK_UNPROVEN);
+		} else if (cookie && cfg->cookie_mode == SG_COOKIE_ALWAYS) {
+			return SG_V_COOKIE_SYN;
 		}
+	} else if ((flags & (TCP_SYN | TCP_RST | TCP_ACK)) == TCP_ACK &&
+		   cookie_armed() && rl_port_in_scope(cfg, pkt->dport)) {
+		/* Tracked by sg_cookie_ack once it knows what this ACK is. */
+		return SG_V_COOKIE_ACK;
 	}
 	flow_track(pkt, SG_DIR_IN);
+	return verdict_pass();
+}
+
+/*
+ * Answers the SYN in the frame with a SYN cookie SYN-ACK, in place:
+ * XDP_TX, or XDP_PASS if it cannot (counted as cookie_fallback; the stack
+ * and its own cookies take the SYN).  IPv4 options and IPv6 extension
+ * headers are not copied; VLAN tags stay where they are.
+ */
+__attribute__((noinline)) int sg_cookie_syn(struct xdp_md *ctx, struct sg_pkt *pkt)
+{
+	const struct sg_config *cfg;
+	struct cookie_optwalk w = {};
+	struct cookie_tcp t = {};
+	__u8 *th = w.th, mac[12], tmp[6];
+	__u32 zero = 0, tcp_len, l3, ip_len, out_len, new_len, cookie, mss;
+	__u64 sum, now;
+	bool ecn;
+	__s64 v;
+
+	if (!pkt)
+		return XDP_PASS;
+	cfg = bpf_map_lookup_elem(&sg_config, &zero);
+	if (!cfg)
+		goto fallback;
+	l3 = pkt->l3_off & 0xff;
+	tcp_len = (pkt->doff & 0xf) * 4;
+	if (tcp_len < 20 || bpf_xdp_load_bytes(ctx, pkt->l4_off, th, tcp_len) ||
+	    bpf_xdp_load_bytes(ctx, 0, mac, sizeof(mac)))
+		goto fallback;
+	if (pkt->l3_proto == ETH_P_IP) {
+		struct iphdr ip = { .saddr = pkt->addr.v4[0], .daddr = pkt->addr.v4[1] };
+
+		v = bpf_tcp_raw_gen_syncookie_ipv4(&ip, (struct tcphdr *)th, tcp_len);
+		ip_len = sizeof(struct iphdr);
+		mss = cfg->cookie_mss4;
+	} else {
+		struct ipv6hdr ip6 = { .saddr = pkt->addr.v6[0], .daddr = pkt->addr.v6[1] };
+
+		v = bpf_tcp_raw_gen_syncookie_ipv6(&ip6, (struct tcphdr *)th, tcp_len);
+		ip_len = sizeof(struct ipv6hdr);
+		mss = cfg->cookie_mss6;
+	}
+	if (v < 0)
+		goto fallback;
+	cookie = (__u32)v;
+	w.len = tcp_len;
+	cookie_parse_opts(&w);
+	/* ECN needs the timestamp to be remembered in, as in the kernel. */
+	ecn = w.o.ts && (th[13] & (TCP_ECE | TCP_CWR)) == (TCP_ECE | TCP_CWR);
+	out_len = cookie_build_tcp(&t, th, cookie, pkt->seq, &w.o, mss,
+				   cfg->cookie_wscale, ecn);
+	if (out_len > sizeof(t))
+		goto fallback;
+
+	/* The TCP checksum over the pseudo-header of the swapped addresses. */
+	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)&t, out_len, 0);
+	if (pkt->l3_proto == ETH_P_IP) {
+		sum += pkt->addr.v4[0];
+		sum += pkt->addr.v4[1];
+	} else {
+		int i;
+
+		for (i = 0; i < 4; i++) {
+			sum += pkt->addr.v6[0].in6_u.u6_addr32[i];
+			sum += pkt->addr.v6[1].in6_u.u6_addr32[i];
+		}
+	}
+	sum += bpf_htonl(out_len);
+	sum += bpf_htonl(IPPROTO_TCP);
+	t.check = cookie_fold(sum);
+
+	new_len = l3 + ip_len + out_len;
+	if (bpf_xdp_adjust_tail(ctx, (int)new_len - (int)pkt->wire_len))
+		goto fallback;
+	__builtin_memcpy(tmp, mac, 6);
+	__builtin_memcpy(mac, mac + 6, 6);
+	__builtin_memcpy(mac + 6, tmp, 6);
+	if (bpf_xdp_store_bytes(ctx, 0, mac, sizeof(mac)))
+		return XDP_DROP;	/* the frame is half rewritten */
+	if (pkt->l3_proto == ETH_P_IP) {
+		struct iphdr ip = {
+			.ihl = 5, .version = 4,
+			.tot_len = bpf_htons(sizeof(struct iphdr) + out_len),
+			.frag_off = bpf_htons(0x4000),	/* DF */
+			.ttl = SG_COOKIE_TTL, .protocol = IPPROTO_TCP,
+			.saddr = pkt->addr.v4[1], .daddr = pkt->addr.v4[0],
+		};
+
+		ip.check = cookie_fold((__u32)bpf_csum_diff(NULL, 0, (__be32 *)&ip,
+							    sizeof(ip), 0));
+		if (bpf_xdp_store_bytes(ctx, l3, &ip, sizeof(ip)))
+			return XDP_DROP;
+	} else {
+		struct ipv6hdr ip6 = {
+			.payload_len = bpf_htons(out_len),
+			.nexthdr = IPPROTO_TCP, .hop_limit = SG_COOKIE_TTL,
+			.saddr = pkt->addr.v6[1], .daddr = pkt->addr.v6[0],
+		};
+
+		*(__be32 *)&ip6 = bpf_htonl(0x60000000);
+		if (bpf_xdp_store_bytes(ctx, l3, &ip6, sizeof(ip6)))
+			return XDP_DROP;
+	}
+	if (bpf_xdp_store_bytes(ctx, l3 + ip_len, &t, out_len))
+		return XDP_DROP;
+
+	stats_inc(SG_COOKIE_SENT);
+	now = bpf_ktime_get_coarse_ns();
+	if (now - sg_cookie_last_ns > 1000000000ULL)
+		sg_cookie_last_ns = now;
+	return XDP_TX;
+fallback:
+	stats_inc(SG_COOKIE_FALLBACK);
+	flow_track(pkt, SG_DIR_IN);
+	return verdict_pass();
+}
+
+/*
+ * An ACK while cookies are out.  With a socket behind it (established,
+ * TIME_WAIT, a request of the stack's own) it is ordinary traffic; if only
+ * a listener (or nothing) is there, it must carry a valid cookie: then it
+ * goes up marked for synproxy, else it is dropped.
+ */
+__attribute__((noinline)) int sg_cookie_ack(struct xdp_md *ctx, struct sg_pkt *pkt)
+{
+	const struct sg_config *cfg;
+	struct sg_config defaults = {};
+	struct bpf_sock_tuple tup = {};
+	struct tcphdr th;
+	struct bpf_sock *sk;
+	__u32 zero = 0, state;
+	int err;
+
+	if (!pkt)
+		return XDP_PASS;
+	cfg = bpf_map_lookup_elem(&sg_config, &zero);
+	if (!cfg)
+		cfg = &defaults;
+	if (pkt->l3_proto == ETH_P_IP) {
+		tup.ipv4.saddr = pkt->addr.v4[0];
+		tup.ipv4.daddr = pkt->addr.v4[1];
+		tup.ipv4.sport = pkt->sport;
+		tup.ipv4.dport = pkt->dport;
+		sk = bpf_skc_lookup_tcp(ctx, &tup, sizeof(tup.ipv4), BPF_F_CURRENT_NETNS, 0);
+	} else {
+		__builtin_memcpy(tup.ipv6.saddr, &pkt->addr.v6[0], 16);
+		__builtin_memcpy(tup.ipv6.daddr, &pkt->addr.v6[1], 16);
+		tup.ipv6.sport = pkt->sport;
+		tup.ipv6.dport = pkt->dport;
+		sk = bpf_skc_lookup_tcp(ctx, &tup, sizeof(tup.ipv6), BPF_F_CURRENT_NETNS, 0);
+	}
+	if (sk) {
+		state = sk->state;
+		bpf_sk_release(sk);
+		if (state != BPF_TCP_LISTEN) {
+			flow_track(pkt, SG_DIR_IN);
+			return verdict_pass();
+		}
+	}
+	if (bpf_xdp_load_bytes(ctx, pkt->l4_off, &th, sizeof(th)))
+		return verdict_drop(cfg, SG_R_COOKIE_INVALID);
+	if (pkt->l3_proto == ETH_P_IP) {
+		struct iphdr ip = { .saddr = pkt->addr.v4[0], .daddr = pkt->addr.v4[1] };
+
+		err = bpf_tcp_raw_check_syncookie_ipv4(&ip, &th);
+	} else {
+		struct ipv6hdr ip6 = { .saddr = pkt->addr.v6[0], .daddr = pkt->addr.v6[1] };
+
+		err = bpf_tcp_raw_check_syncookie_ipv6(&ip6, &th);
+	}
+	if (err)
+		return verdict_drop(cfg, SG_R_COOKIE_INVALID);
+
+	stats_inc(SG_COOKIE_VALID);
+	flow_cookie_completed(pkt, bpf_ktime_get_ns());
+	/* The mark for synproxy; without metadata support the ACK goes up bare. */
+	if (!bpf_xdp_adjust_meta(ctx, -(int)sizeof(__u32))) {
+		void *data = (void *)(long)ctx->data;
+		__u32 *meta = (void *)(long)ctx->data_meta;
+
+		if ((void *)(meta + 1) <= data)
+			*meta = SG_COOKIE_META;
+	}
 	return verdict_pass();
 }
 
@@ -158,11 +367,17 @@ int synguard_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct sg_pkt pkt = {};
+	int v;
 
 	stats_inc(SG_FRAMES);
 	pkt.wire_len = data_end - data;
 	pkt.result = parse_frame(&pkt, data, data_end);
-	return sg_decide(&pkt) == XDP_DROP ? XDP_DROP : XDP_PASS;
+	v = sg_decide(&pkt);
+	if (v == SG_V_COOKIE_SYN)
+		return sg_cookie_syn(ctx, &pkt) == XDP_TX ? XDP_TX : XDP_PASS;
+	if (v == SG_V_COOKIE_ACK)
+		v = sg_cookie_ack(ctx, &pkt);
+	return v == XDP_DROP ? XDP_DROP : XDP_PASS;
 }
 
 #define TC_ACT_UNSPEC (-1)	/* tcx: go on to the next program, then pass */
@@ -207,6 +422,22 @@ int synguard_egress(struct __sk_buff *skb)
 		return TC_ACT_UNSPEC;
 	if (filter_flags(pkt.tcp_flags) < 0)
 		flow_track(&pkt, SG_DIR_OUT);
+	return TC_ACT_UNSPEC;
+}
+
+/*
+ * Ingress, after XDP: a cookie ACK that XDP validated carries SG_COOKIE_META
+ * in its metadata; the mark is what the attachment's nftables synproxy rule
+ * matches, so no other packet ever reaches synproxy.
+ */
+SEC("tc")
+int synguard_ingress(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	__u32 *meta = (void *)(long)skb->data_meta;
+
+	if ((void *)(meta + 1) <= data && *meta == SG_COOKIE_META)
+		skb->mark = SG_COOKIE_MARK;
 	return TC_ACT_UNSPEC;
 }
 
