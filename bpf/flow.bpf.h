@@ -401,8 +401,19 @@ static __always_inline void flow_cookie_completed(const struct sg_pkt *pkt, __u6
 {
 	struct sg_flow_key k = {};
 	struct sg_flow nf = {};
+	struct sg_flow *f;
 
 	flow_key(pkt, SG_DIR_IN, &k);
+	/*
+	 * The cookie names the handshake (it hashes the client's ISN): the
+	 * same cookie ACK again (retransmitted, or a probe before synproxy
+	 * has the server's socket) is traffic of the flow, not a new one.
+	 */
+	f = bpf_map_lookup_elem(&sg_flows, &k);
+	if (f && f->opener == SG_DIR_IN && f->isn[SG_DIR_OUT] == pkt->ack - 1) {
+		flow_track(pkt, SG_DIR_IN);
+		return;
+	}
 	nf.last_ns = now;
 	nf.isn[SG_DIR_IN] = pkt->seq - 1;
 	nf.isn[SG_DIR_OUT] = pkt->ack - 1;
