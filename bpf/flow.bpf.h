@@ -401,8 +401,35 @@ static __always_inline void flow_cookie_completed(const struct sg_pkt *pkt, __u6
 {
 	struct sg_flow_key k = {};
 	struct sg_flow nf = {};
+	struct sg_flow *f;
 
 	flow_key(pkt, SG_DIR_IN, &k);
+	/*
+	 * The cookie names the handshake (it hashes the client's ISN): the
+	 * same cookie ACK again (retransmitted, or a probe before synproxy
+	 * has the server's socket) is traffic of the flow, not a new one.
+	 */
+	f = bpf_map_lookup_elem(&sg_flows, &k);
+	if (f && f->opener == SG_DIR_IN && f->isn[SG_DIR_OUT] == pkt->ack - 1) {
+		flow_track(pkt, SG_DIR_IN);
+		return;
+	}
+	/*
+	 * The stack may have answered this SYN itself (cookie mode off then,
+	 * a proven source, a fallback) with a SYN cookie of its own: the same
+	 * function and secret, so the ACK validates here.  Its half-open
+	 * entry ends now, as flow_complete() ends one.
+	 */
+	f = bpf_map_lookup_elem(&sg_half, &k);
+	if (f) {
+		nf.syn_ns = f->syn_ns;
+		nf.synack_ns = f->synack_ns;
+		if (f->flags & SG_FF_SYNACK_OUT)
+			attack_half_open_note(f->synack_ns, false);
+		bpf_map_delete_elem(&sg_half, &k);
+		if (nf.synack_ns)
+			flow_hist(SG_HIST_SYNACK_ACK, now - nf.synack_ns);
+	}
 	nf.last_ns = now;
 	nf.isn[SG_DIR_IN] = pkt->seq - 1;
 	nf.isn[SG_DIR_OUT] = pkt->ack - 1;

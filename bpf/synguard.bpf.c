@@ -373,8 +373,11 @@ int synguard_xdp(struct xdp_md *ctx)
 	pkt.wire_len = data_end - data;
 	pkt.result = parse_frame(&pkt, data, data_end);
 	v = sg_decide(&pkt);
-	if (v == SG_V_COOKIE_SYN)
-		return sg_cookie_syn(ctx, &pkt) == XDP_TX ? XDP_TX : XDP_PASS;
+	if (v == SG_V_COOKIE_SYN) {
+		/* XDP_DROP: the frame was resized and half rewritten. */
+		v = sg_cookie_syn(ctx, &pkt);
+		return v == XDP_TX || v == XDP_DROP ? v : XDP_PASS;
+	}
 	if (v == SG_V_COOKIE_ACK)
 		v = sg_cookie_ack(ctx, &pkt);
 	return v == XDP_DROP ? XDP_DROP : XDP_PASS;
