@@ -188,7 +188,7 @@ asan: $(OUT)/synguard-san all ## the userspace tests with ASan/UBSan
 demo: deps all ## install deps, build, and show synguard in a netns lab
 	$(Q)tests/demo.sh
 
-bench: all $(OUT)/bench_paths $(OUT)/bench_scale ## build and run the benchmarks (root; a netns lab for the stats timing), print the tables
+bench: all $(OUT)/bench_paths $(OUT)/bench_scale ## build and run the benchmarks (root; netns labs for the floods and the stats timing), print the tables
 	$(Q)tests/bench/run.sh
 
 vmlinux: ## regenerate vmlinux.h from the running kernel's BTF
