@@ -41,7 +41,8 @@ SAN_OBJ   := $(patsubst user/%.c,$(OUT)/san/%.o,$(USER_SRC))
 .SECONDARY:
 .PHONY: all deps test unit integration asan demo bench vmlinux clean help
 
-all: $(OUT)/synguard $(OUT)/test_xdp $(OUT)/test_policy $(OUT)/test_flow $(OUT)/sendframes ## build the CLI and the test programs
+all: $(OUT)/synguard $(OUT)/test_xdp $(OUT)/test_policy $(OUT)/test_flow $(OUT)/sendframes \
+	$(OUT)/sg-flood $(OUT)/trivial.bpf.o ## build the CLI and the test programs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -58,7 +59,7 @@ DEPS := clang:clang llvm:llvm-strip libbpf-dev:/usr/include/bpf/libbpf.h \
 	zlib1g-dev:/usr/include/zlib.h \
 	gcc:gcc make:make iproute2:ip hping3:hping3 tcpdump:tcpdump \
 	nginx-light:nginx curl:curl util-linux:setpriv procps:pgrep jq:jq ethtool:ethtool \
-	wrk:wrk tmux:tmux prometheus:promtool
+	wrk:wrk tmux:tmux prometheus:promtool nftables:nft
 
 deps: ## install missing Debian packages (apt-get, as root)
 	$(Q)missing=""; for d in $(DEPS); do pkg=$${d%%:*}; what=$${d#*:}; \
@@ -81,7 +82,7 @@ deps: ## install missing Debian packages (apt-get, as root)
 			systemctl disable --now $$u >/dev/null 2>&1 || true ;; esac; done; fi; \
 	fi
 
-$(OUT) $(OUT)/user $(OUT)/san $(OUT)/tests $(OUT)/bench:
+$(OUT) $(OUT)/user $(OUT)/san $(OUT)/tests $(OUT)/bench $(OUT)/tools:
 	$(Q)mkdir -p $@
 
 $(OUT)/%.tmp.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)
@@ -132,6 +133,29 @@ $(OUT)/sendframes: $(OUT)/tests/sendframes.o $(OUT)/tests/pktbuild.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
+# sg-flood (tests/tools): the lab's high-rate frame generator, an XDP program
+# run by BPF_PROG_TEST_RUN live frames; its BPF object takes the same
+# tmp.o -> bpf.o -> skel.h steps, from tests/tools.
+$(OUT)/tools/%.tmp.o: tests/tools/%.bpf.c vmlinux.h | $(OUT)/tools
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/tools/%.bpf.o: $(OUT)/tools/%.tmp.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(OUT)/tools/%.skel.h: $(OUT)/tools/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+$(OUT)/tools/sg-flood.o: tests/tools/sg-flood.c tests/unit/pktbuild.h $(OUT)/tools/sg_flood.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -I$(OUT)/tools -c $< -o $@
+
+$(OUT)/sg-flood: $(OUT)/tools/sg-flood.o $(OUT)/tests/pktbuild.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lpthread -o $@
+
 # Benchmarks (tests/bench): not tests, and not part of `make test`.  The
 # trivial XDP programs are their baseline; bpf/trivial.bpf.c goes through
 # the same tmp.o -> bpf.o -> skel.h rules as synguard.
@@ -164,7 +188,7 @@ asan: $(OUT)/synguard-san all ## the userspace tests with ASan/UBSan
 demo: deps all ## install deps, build, and show synguard in a netns lab
 	$(Q)tests/demo.sh
 
-bench: all $(OUT)/bench_paths $(OUT)/bench_scale ## build and run the benchmarks (root; a netns lab for the stats timing), print the tables
+bench: all $(OUT)/bench_paths $(OUT)/bench_scale ## build and run the benchmarks (root; netns labs for the floods and the stats timing), print the tables
 	$(Q)tests/bench/run.sh
 
 vmlinux: ## regenerate vmlinux.h from the running kernel's BTF

@@ -12,6 +12,8 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SYNGUARD=${SYNGUARD:-$TOP/build/synguard}
 case $SYNGUARD in /*) ;; *) SYNGUARD=$TOP/$SYNGUARD ;; esac
 SENDFRAMES=${SENDFRAMES:-$TOP/build/sendframes}
+SG_FLOOD=${SG_FLOOD:-$TOP/build/sg-flood}
+TRIVIAL_OBJ=${TRIVIAL_OBJ:-$TOP/build/trivial.bpf.o}
 
 SRV_IP=198.18.0.1 CLI_IP=198.18.0.2 ATT_IP=198.18.0.3
 SRV_IP6=2001:2::1 CLI_IP6=2001:2::2 ATT_IP6=2001:2::3
@@ -117,6 +119,67 @@ lab_down() {
 	for ns in $NS_C $NS_A $NS_S $NS_W; do ip netns del "$ns" 2>/dev/null; done
 	rm -rf "$LAB_TMP"
 	return $rc
+}
+
+# lab_pair_up: a smaller lab for throughput, attacker and server joined by
+# one veth pair (att0 -- srv0, the usual addresses), no switch in between.
+# The same names as lab_up's, so lab_down (trapped here too) removes it.
+lab_pair_up() {
+	LAB_ID=${LAB_ID:-$(printf '%x' $(( ($$ ^ RANDOM) & 0xffff )))}
+	NS_A=$(lab_ns a) NS_S=$(lab_ns s) NS_C= NS_W=
+	LAB_TMP=$(mktemp -d /tmp/sglab.XXXXXX)
+	trap lab_down EXIT
+	trap 'exit 130' INT TERM
+	local ns
+	for ns in $NS_A $NS_S; do
+		ip netns add "$ns" || return 1
+		ip -n "$ns" link set lo up
+	done
+	ip link add att0 netns "$NS_A" type veth peer name $SRV_IF netns "$NS_S" || return 1
+	ip -n "$NS_A" addr add $ATT_IP/24 dev att0
+	ip -n "$NS_A" addr add $ATT_IP6/64 dev att0 nodad
+	ip -n "$NS_S" addr add $SRV_IP/24 dev $SRV_IF
+	ip -n "$NS_S" addr add $SRV_IP6/64 dev $SRV_IF nodad
+	ip -n "$NS_A" link set att0 up
+	ip -n "$NS_S" link set $SRV_IF up
+}
+
+# --- XDP_TX floods (sg-flood) -------------------------------------------------
+# Frames sent with XDP_TX into a veth are dropped without a word unless its
+# peer runs an XDP program or has GRO on (DESIGN.md).  bpf/trivial.bpf.c
+# has two programs in one SEC("xdp"): name the one wanted.
+# lab_xdp NS IFACE pass|drop: the trivial XDP_PASS/XDP_DROP program on IFACE.
+lab_xdp() { ip -n "$1" link set dev "$2" xdpdrv object "$TRIVIAL_OBJ" program "trivial_$3"; }
+lab_xdp_pass() { lab_xdp "$1" "$2" pass; }
+# lab_xdp_off NS IFACE: whatever XDP program IFACE has, removed.
+lab_xdp_off() { ip -n "$1" link set dev "$2" xdp off; }
+# lab_veth_rx NS IFACE: the frames a veth took in, XDP frames included
+# (ethtool -S: rx_queue_*_xdp_packets counts frames sent into it by XDP_TX,
+# /sys's rx_packets the rest; with an XDP program, xdp_packets counts all).
+lab_veth_rx() {
+	ip netns exec "$1" sh -c "ethtool -S $2; echo rx_packets: \$(cat /sys/class/net/$2/statistics/rx_packets)" |
+		awk -F': *' '/rx_queue_[0-9]+_xdp_packets/ { x += $2 } /^rx_packets/ { r = $2 }
+			END { print (x > r ? x : r) + 0 }'
+}
+
+# lab_sink NS PREFIX: the namespace's packets to PREFIX leave through a veth
+# whose peer is down, and vanish there.  A server under a spoofed flood then
+# sends its SYN-ACKs as a real one would (route, neighbour, transmit), and
+# no namespace spends time receiving them.
+lab_sink() {
+	ip -n "$1" link add sink0 type veth peer name sink1 || return 1
+	ip -n "$1" link set sink0 up
+	ip -n "$1" neigh replace 198.18.255.254 lladdr 02:00:00:00:00:fe dev sink0 nud permanent
+	ip -n "$1" route replace "$2" via 198.18.255.254 dev sink0 onlink
+}
+
+# lab_flood NS IFACE DST_MAC DST SRC_PREFIX COUNT SECONDS [sg-flood options]:
+# sg-flood from NS, bounded by count, its own --duration and timeout.
+lab_flood() {
+	local ns=$1 dev=$2 mac=$3 dst=$4 src=$5 count=$6 secs=$7
+	shift 7
+	timeout -s INT -k 5 $((${secs%.*} + 10)) ip netns exec "$ns" "$SG_FLOOD" --dev "$dev" \
+		--dst-mac "$mac" --dst "$dst" --src "$src" --count "$count" --duration "$secs" "$@"
 }
 
 # nginx in the server namespace, with its own config, serving a small page.

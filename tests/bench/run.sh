@@ -24,6 +24,10 @@ echo
 rc=0
 "$OUT/bench_paths" || rc=1
 
+# Parts 3 and 4: netns labs flooded by sg-flood (build/sg-flood, make all).
+"$TOP/tests/bench/bench_drop.sh" || rc=1
+"$TOP/tests/bench/bench_flood.sh" || rc=1
+
 echo "## Part 5: scale (bench_scale)"
 echo
 for max in 1000000 1050000; do
