@@ -322,7 +322,7 @@ __attribute__((noinline)) int flow_update(struct sg_flow_key *key,
 {
 	struct sg_flow_key k;
 	__u32 seq, ack, payload;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = 0;		/* read when a write needs it: it is not cheap */
 	int dir, other;
 	struct sg_flow *f;
 	__u8 flags, state;
@@ -337,6 +337,7 @@ __attribute__((noinline)) int flow_update(struct sg_flow_key *key,
 	dir = seg->dir & 1;
 	other = dir ^ 1;
 	if (flags & TCP_SYN) {
+		now = bpf_ktime_get_ns();
 		if (flags & TCP_ACK)
 			flow_synack(&k, dir, seq, ack, now);
 		else
@@ -346,6 +347,7 @@ __attribute__((noinline)) int flow_update(struct sg_flow_key *key,
 
 	f = bpf_map_lookup_elem(&sg_flows, &k);
 	if (!f) {
+		now = bpf_ktime_get_ns();
 		f = flow_handshake(&k, dir, flags, seq, ack, payload, now);
 		if (!f)
 			return 0;
@@ -373,7 +375,7 @@ __attribute__((noinline)) int flow_update(struct sg_flow_key *key,
 	if (state == SG_TCP_TIME_WAIT || state == SG_TCP_REMOTE_TIME_WAIT)
 		stats_inc(SG_FLOW_CLOSED_FIN);
 	f->state = state;
-	f->last_ns = now;
+	f->last_ns = now ?: bpf_ktime_get_ns();
 	return 0;
 }
 
