@@ -60,10 +60,13 @@ static __always_inline void count_flag_class(__u8 flags)
 }
 
 /*
- * Everything after parsing, as a global function: verified once, whatever
- * path through the parser led here.  Returns the XDP verdict.
+ * Everything after parsing.  Returns the XDP verdict.  Inlined: a call
+ * costs about 8 ns here (SRSO safe-RET return thunks), a quarter of a
+ * trivial program, and the verifier walks fewer states inlined (67k
+ * processed insns against 76k as a global function), as parsing leaves
+ * little state behind but struct sg_pkt.
  */
-__attribute__((noinline)) int sg_decide(struct sg_pkt *pkt)
+static __always_inline int sg_decide(struct sg_pkt *pkt)
 {
 	const struct sg_config *cfg;
 	struct sg_config defaults = {};
