@@ -314,11 +314,13 @@ struct flow_seg {
 };
 
 /*
- * A global function: the verifier checks it once, on its own, instead of
- * once for every path of its callers that reaches it.
+ * Inlined: as a global function the verifier checked it once, but every
+ * tracked segment paid a call (about 8 ns here, SRSO safe-RET) and the
+ * copies of key and segment through the stack.  Inlined into both
+ * programs the verifier processes 88k insns for XDP, 56k for egress.
  */
-__attribute__((noinline)) int flow_update(struct sg_flow_key *key,
-					  struct flow_seg *seg)
+static __always_inline int flow_update(struct sg_flow_key *key,
+				       struct flow_seg *seg)
 {
 	struct sg_flow_key k;
 	__u32 seq, ack, payload;
