@@ -314,15 +314,17 @@ struct flow_seg {
 };
 
 /*
- * A global function: the verifier checks it once, on its own, instead of
- * once for every path of its callers that reaches it.
+ * Inlined: as a global function the verifier checked it once, but every
+ * tracked segment paid a call (about 8 ns here, SRSO safe-RET) and the
+ * copies of key and segment through the stack.  Inlined into both
+ * programs the verifier processes 88k insns for XDP, 56k for egress.
  */
-__attribute__((noinline)) int flow_update(struct sg_flow_key *key,
-					  struct flow_seg *seg)
+static __always_inline int flow_update(struct sg_flow_key *key,
+				       struct flow_seg *seg)
 {
 	struct sg_flow_key k;
 	__u32 seq, ack, payload;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = 0;		/* read when a write needs it: it is not cheap */
 	int dir, other;
 	struct sg_flow *f;
 	__u8 flags, state;
@@ -337,6 +339,7 @@ __attribute__((noinline)) int flow_update(struct sg_flow_key *key,
 	dir = seg->dir & 1;
 	other = dir ^ 1;
 	if (flags & TCP_SYN) {
+		now = bpf_ktime_get_ns();
 		if (flags & TCP_ACK)
 			flow_synack(&k, dir, seq, ack, now);
 		else
@@ -346,6 +349,7 @@ __attribute__((noinline)) int flow_update(struct sg_flow_key *key,
 
 	f = bpf_map_lookup_elem(&sg_flows, &k);
 	if (!f) {
+		now = bpf_ktime_get_ns();
 		f = flow_handshake(&k, dir, flags, seq, ack, payload, now);
 		if (!f)
 			return 0;
@@ -373,7 +377,7 @@ __attribute__((noinline)) int flow_update(struct sg_flow_key *key,
 	if (state == SG_TCP_TIME_WAIT || state == SG_TCP_REMOTE_TIME_WAIT)
 		stats_inc(SG_FLOW_CLOSED_FIN);
 	f->state = state;
-	f->last_ns = now;
+	f->last_ns = now ?: bpf_ktime_get_ns();
 	return 0;
 }
 

@@ -14,7 +14,7 @@
 #ifndef SYNGUARD_H
 #define SYNGUARD_H
 
-/* What was seen: one per-CPU __u64 each, in the sg_stats map. */
+/* What was seen: one per-CPU __u64 each, in sg_stats (struct sg_stat_vals). */
 #define SG_STAT_LIST(X)                                                        \
 	X(FRAMES, "frames")		/* every frame the program ran on */   \
 	X(IPV4, "ipv4")			/* IPv4 packets */                     \
@@ -56,7 +56,7 @@
 
 /*
  * Why a frame was (or, in dry-run, would have been) dropped: one per-CPU
- * __u64 each, in the sg_drops map.  Counted in dry-run too.
+ * __u64 each, in sg_drops (struct sg_reason_vals).  Counted in dry-run too.
  */
 #define SG_REASON_LIST(X)                                                      \
 	X(TRUNCATED, "truncated")	/* a header ends past the frame */     \
@@ -84,6 +84,22 @@
 enum sg_stat { SG_STAT_LIST(SG_ENUM_ENTRY) SG_STAT_MAX };
 #define SG_REASON_ENTRY(id, name) SG_R_##id,
 enum sg_reason { SG_REASON_LIST(SG_REASON_ENTRY) SG_REASON_MAX };
+
+/*
+ * The values of sg_stats and sg_drops: per-CPU arrays of one entry each,
+ * all the counters of a CPU in it, indexed by the enums above, so a frame
+ * costs one map lookup however many counters it moves.  Appending a
+ * counter grows the value; userspace reads what a pinned map has.  (They
+ * were arrays of one __u64 per counter; userspace still reads that layout
+ * from the pins of an attachment made before.)
+ */
+struct sg_stat_vals {
+	__u64 n[SG_STAT_MAX];
+};
+
+struct sg_reason_vals {
+	__u64 n[SG_REASON_MAX];
+};
 
 /* Parsing limits: deeper than this is "unparsed", never "not TCP". */
 #define SG_MAX_VLAN_TAGS 2
@@ -129,6 +145,23 @@ struct sg_lpm4 {
 struct sg_lpm6 {
 	__u32 prefixlen;
 	__u8 addr[16];
+};
+
+/*
+ * sg_lists, the single entry of a mmapable array: how many entries each
+ * trie may hold, so the program skips the lookup of an empty one (two
+ * lookups cost about 17 ns a TCP segment here).  Userspace counts up
+ * before it adds an entry and down after it deleted one, atomically, so a
+ * count is never below its trie's size: a count too high costs a lookup,
+ * never a missed entry.
+ */
+#define SG_LIST_ALLOW4 0
+#define SG_LIST_ALLOW6 1
+#define SG_LIST_DENY4 2
+#define SG_LIST_DENY6 3
+#define SG_LIST_TRIES 4
+struct sg_list_sizes {
+	__u32 n[SG_LIST_TRIES];
 };
 
 /* A source (address masked to its prefix) and its SYN bucket. */

@@ -355,7 +355,7 @@ int pin_walk(int (*fn)(const char *dir, const char *netns, const char *ifname,
 const char *const pinned_maps[] = { "sg_stats", "sg_drops", "sg_config", "sg_meta",
 				   "sg_allow4", "sg_deny4", "sg_allow6", "sg_deny6",
 				   "sg_src", "sg_ports", "sg_half", "sg_flows", "sg_hist",
-				   "sg_attack", "sg_ho", "sg_proven", NULL };
+				   "sg_attack", "sg_ho", "sg_proven", "sg_lists", NULL };
 
 void pins_close(struct sg_pins *p)
 {
