@@ -5,7 +5,9 @@
  * with SG_DIR_OUT.
  *
  * Half-open flows live in sg_half, the rest in sg_flows: a SYN flood fills
- * and evicts sg_half only, never the established flows.  Both are LRU, so
+ * and evicts sg_half only, never the established flows.  An sg_half entry
+ * (struct sg_flow) carries what the handshake needs; on completion the flow
+ * moves to sg_flows as the much smaller struct sg_conn, what the close needs.  Both are LRU, so
  * nothing needs a timer; the gauges are derived by userspace from the live
  * maps with the timeouts applied (see user/flows.c), so they stay exact
  * whatever the LRU evicts or the clock expires.
@@ -28,7 +30,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SG_DEFAULT_FLOWS_MAX);
 	__type(key, struct sg_flow_key);
-	__type(value, struct sg_flow);
+	__type(value, struct sg_conn);
 } sg_flows SEC(".maps");
 
 struct {
@@ -98,7 +100,7 @@ static __always_inline void flow_hist(__u32 hist, __u64 ns)
 }
 
 /* The local end's state, from who closed first and which FINs are acked. */
-static __always_inline __u8 flow_close_state(const struct sg_flow *f)
+static __always_inline __u8 flow_close_state(const struct sg_conn *f)
 {
 	bool fin_in = f->flags & SG_FF_FIN_IN, fin_out = f->flags & SG_FF_FIN_OUT;
 	bool out_acked = f->flags & SG_FF_FIN_OUT_ACKED;
@@ -128,28 +130,47 @@ static __always_inline bool flow_acks_syn(const struct sg_flow *f, int opener,
 	return ack == isn + 1 || (f->syn_len && ack == isn + 1 + f->syn_len);
 }
 
-/* Moves a half-open flow to sg_flows, ESTABLISHED; NULL if it cannot. */
-static __always_inline struct sg_flow *
-flow_complete(const struct sg_flow_key *k, const struct sg_flow *f, __u64 now)
+/*
+ * Inserts @k into sg_flows as ESTABLISHED, @update being BPF_ANY or
+ * BPF_NOEXIST: a completed handshake, a flow picked up mid-stream (or an
+ * ACK that proves a SYN cookie).  The entry, or NULL, counted as
+ * flow_table_full, when it cannot be stored.
+ */
+static __always_inline struct sg_conn *
+flow_insert_established(const struct sg_flow_key *k, __u8 opener, __u8 flags,
+			__u64 now, __u64 update)
 {
-	struct sg_flow nf = *f;	/* f is gone once deleted below: use the copy */
+	struct sg_conn c = { .last = now >> SG_TICK_SHIFT, .state = SG_TCP_ESTABLISHED,
+			     .opener = opener, .closer = SG_DIR_NONE, .flags = flags };
 
-	nf.state = SG_TCP_ESTABLISHED;
-	nf.last_ns = now;
-	if (bpf_map_update_elem(&sg_flows, k, &nf, BPF_ANY)) {
+	if (bpf_map_update_elem(&sg_flows, k, &c, update)) {
 		stats_inc(SG_FLOW_TABLE_FULL);
 		return NULL;
 	}
+	return bpf_map_lookup_elem(&sg_flows, k);
+}
+
+/* Moves a half-open flow to sg_flows, ESTABLISHED; NULL if it cannot. */
+static __always_inline struct sg_conn *
+flow_complete(const struct sg_flow_key *k, const struct sg_flow *f, __u64 now)
+{
+	__u64 synack_ns = f->synack_ns;	/* f is gone once deleted below */
+	__u8 flags = f->flags;
+	struct sg_conn *c;
+
+	c = flow_insert_established(k, f->opener, flags, now, BPF_ANY);
+	if (!c)
+		return NULL;
 	bpf_map_delete_elem(&sg_half, k);
-	if (nf.synack_ns)
-		flow_hist(SG_HIST_SYNACK_ACK, now - nf.synack_ns);
+	if (synack_ns)
+		flow_hist(SG_HIST_SYNACK_ACK, now - synack_ns);
 	stats_inc(SG_FLOW_COMPLETED);
-	if (nf.flags & SG_FF_SYNACK_OUT) {
+	if (flags & SG_FF_SYNACK_OUT) {
 		/* It was SYN_RCVD and left it; and the peer answered: real. */
-		attack_half_open_note(nf.synack_ns, false);
+		attack_half_open_note(synack_ns, false);
 		attack_prove(k, now);
 	}
-	return bpf_map_lookup_elem(&sg_flows, k);
+	return c;
 }
 
 /* A SYN without ACK from @dir. */
@@ -157,11 +178,12 @@ static __always_inline void flow_syn(const struct sg_flow_key *k, int dir,
 				     __u32 seq, __u32 payload, __u64 now)
 {
 	struct sg_flow *f, nf = {};
+	struct sg_conn *c;
 
-	f = bpf_map_lookup_elem(&sg_flows, k);
-	if (f) {
+	c = bpf_map_lookup_elem(&sg_flows, k);
+	if (c) {
 		/* A new connection may reuse the ports of one in TIME_WAIT. */
-		if (f->state != SG_TCP_TIME_WAIT && f->state != SG_TCP_REMOTE_TIME_WAIT)
+		if (c->state != SG_TCP_TIME_WAIT && c->state != SG_TCP_REMOTE_TIME_WAIT)
 			return;	/* SYN on a live flow: the stack answers it */
 		bpf_map_delete_elem(&sg_flows, k);
 	}
@@ -239,7 +261,7 @@ static __always_inline void flow_synack(const struct sg_flow_key *k, int dir,
  * sg_flows when this segment completed the handshake (so the caller goes
  * on to its FIN and ACK), else NULL.
  */
-static __always_inline struct sg_flow *
+static __always_inline struct sg_conn *
 flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 seq,
 	       __u32 ack, __u32 payload, __u64 now)
 {
@@ -248,9 +270,7 @@ flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 seq,
 	__u32 first;
 
 	if (!f) {
-		struct sg_flow pick = { .last_ns = now, .state = SG_TCP_ESTABLISHED,
-					.opener = SG_DIR_NONE, .closer = SG_DIR_NONE,
-					.flags = SG_FF_PICKED_UP };
+		struct sg_conn *c;
 
 		/*
 		 * A flow already running when synguard attached.  Only what
@@ -259,12 +279,11 @@ flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 seq,
 		 */
 		if (flags & TCP_RST || dir != SG_DIR_OUT)
 			return NULL;
-		if (bpf_map_update_elem(&sg_flows, k, &pick, BPF_NOEXIST)) {
-			stats_inc(SG_FLOW_TABLE_FULL);
-			return NULL;
-		}
-		stats_inc(SG_FLOW_PICKED_UP);
-		return bpf_map_lookup_elem(&sg_flows, k);
+		c = flow_insert_established(k, SG_DIR_NONE, SG_FF_PICKED_UP, now,
+					    BPF_NOEXIST);
+		if (c)
+			stats_inc(SG_FLOW_PICKED_UP);
+		return c;
 	}
 	if (f->flags & SG_FF_SIMUL)
 		return NULL;	/* completes on the second SYN-ACK */
@@ -324,7 +343,7 @@ __attribute__((noinline)) int flow_update(struct sg_flow_key *key,
 	__u32 seq, ack, payload;
 	__u64 now = bpf_ktime_get_ns();
 	int dir, other;
-	struct sg_flow *f;
+	struct sg_conn *f;
 	__u8 flags, state;
 
 	if (!key || !seg)
@@ -373,7 +392,7 @@ __attribute__((noinline)) int flow_update(struct sg_flow_key *key,
 	if (state == SG_TCP_TIME_WAIT || state == SG_TCP_REMOTE_TIME_WAIT)
 		stats_inc(SG_FLOW_CLOSED_FIN);
 	f->state = state;
-	f->last_ns = now;
+	f->last = now >> SG_TICK_SHIFT;
 	return 0;
 }
 

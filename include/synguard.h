@@ -194,6 +194,7 @@ struct sg_flow_key {
 #define SG_FF_PICKED_UP (1U << 6)	/* seen first mid-stream */
 #define SG_FF_SIMUL (1U << 7)		/* simultaneous open */
 
+/* A flow during its handshake: the value of sg_half. */
 struct sg_flow {
 	__u64 syn_ns;		/* first SYN (bpf_ktime_get_ns) */
 	__u64 synack_ns;	/* first SYN-ACK */
@@ -207,6 +208,25 @@ struct sg_flow {
 	__u8 closer;		/* who sent the first FIN, or SG_DIR_NONE */
 	__u8 flags;		/* SG_FF_* */
 	__u16 reserved;
+};
+
+/*
+ * A flow from its handshake's completion on: the value of sg_flows, only
+ * what the close needs.  sg_flows is the table that grows to a million
+ * entries, and the kernel charges each one 48 bytes of its own plus key
+ * and value (each rounded up to 8) plus 16 bytes a hash bucket: 16 bytes
+ * here keep an entry at 104 bytes, 120.8 a flow at 1,000,000 (56 did 160.8).
+ * Times are 32-bit ticks of bpf_ktime_get_ns() >> SG_TICK_SHIFT (1.05 ms,
+ * wrapping after 52 days): compare them by unsigned difference.
+ */
+#define SG_TICK_SHIFT 20
+struct sg_conn {
+	__u32 fin_ack[2];	/* by direction: the ack that acknowledges its FIN */
+	__u32 last;		/* tick of the last state change: expiry runs from it */
+	__u8 state;		/* enum sg_tcp_state */
+	__u8 opener;		/* SG_DIR_IN, SG_DIR_OUT, SG_DIR_NONE (picked up) */
+	__u8 closer;		/* who sent the first FIN, or SG_DIR_NONE */
+	__u8 flags;		/* SG_FF_* */
 };
 
 /*

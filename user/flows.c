@@ -6,6 +6,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "common.h"
 #include "flows.h"
 
 #define SG_STATE_NAME(id, name) name,
@@ -23,20 +24,33 @@ static __u64 mono_ns(void)
 	return ts.tv_sec * NSEC + ts.tv_nsec;
 }
 
-static bool expired(const struct sg_flow *f, const struct sg_config *cfg, __u64 now)
+/* An entry of sg_half (@half) or of sg_flows: its state, if it counts now. */
+static int live_state(const void *v, bool half, const struct sg_config *cfg, __u64 now)
 {
-	switch (f->state) {
+	const struct sg_flow *f = v;
+	const struct sg_conn *c = v;
+	bool gone = false;
+	int state;
+
+	state = half ? f->state : c->state;
+	switch (state) {
 	case SG_TCP_SYN_RCVD:
-		return now - f->synack_ns >= cfg->half_open_s * NSEC;
+		gone = now - f->synack_ns >= cfg->half_open_s * NSEC;
+		break;
 	case SG_TCP_SYN_SEEN:
-		return now - f->syn_ns >= cfg->half_open_s * NSEC;
+		gone = now - f->syn_ns >= cfg->half_open_s * NSEC;
+		break;
 	case SG_TCP_SYN_SENT:
-		return now - f->syn_ns >= FLOWS_SYN_SENT_S * NSEC;
+		gone = now - f->syn_ns >= FLOWS_SYN_SENT_S * NSEC;
+		break;
 	case SG_TCP_TIME_WAIT:
 	case SG_TCP_REMOTE_TIME_WAIT:
-		return now - f->last_ns >= cfg->time_wait_s * NSEC;
+		/* Ticks wrap: their unsigned difference is the age. */
+		gone = ((__u64)(__u32)((now >> SG_TICK_SHIFT) - c->last) << SG_TICK_SHIFT) >=
+		       cfg->time_wait_s * NSEC;
+		break;
 	}
-	return false;
+	return gone ? -1 : state;
 }
 
 int map_walk(int fd, size_t key_size, size_t value_size,
@@ -78,6 +92,8 @@ out:
 struct count_ctx {
 	const struct sg_config *cfg;
 	__u64 now, *states, *entries;
+	size_t value_size;
+	bool half;			/* sg_half (struct sg_flow), else sg_flows */
 	struct sg_flow_key *dead;	/* expired: removed after the walk */
 	__u64 ndead, cap;
 };
@@ -85,16 +101,18 @@ struct count_ctx {
 static int count_batch(const void *keys, const void *vals, __u32 n, void *arg)
 {
 	const struct sg_flow_key *k = keys;
-	const struct sg_flow *v = vals;
 	struct count_ctx *c = arg;
 	__u32 i;
 
 	for (i = 0; i < n; i++) {
+		int state = live_state((const char *)vals + i * c->value_size, c->half,
+				       c->cfg, c->now);
+
 		(*c->entries)++;
-		if (v[i].state >= SG_TCP_STATE_MAX)
+		if (state >= SG_TCP_STATE_MAX)
 			continue;
-		if (!expired(&v[i], c->cfg, c->now)) {
-			c->states[v[i].state]++;
+		if (state >= 0) {
+			c->states[state]++;
 			continue;
 		}
 		if (c->ndead == c->cap) {
@@ -117,12 +135,13 @@ static int count_batch(const void *keys, const void *vals, __u32 n, void *arg)
  * it).  The program never runs on a flow that has gone quiet, so this is
  * where expired flows leave the tables.  0 or -errno.
  */
-static int count_map(int fd, const struct sg_config *cfg, __u64 *states, __u64 *entries)
+static int count_map(int fd, bool half, const struct sg_config *cfg, __u64 *states,
+		     __u64 *entries)
 {
 	struct count_ctx c = { .cfg = cfg, .now = mono_ns(), .states = states,
-			       .entries = entries };
-	int err = map_walk(fd, sizeof(struct sg_flow_key), sizeof(struct sg_flow),
-			   count_batch, &c);
+			       .entries = entries, .half = half,
+			       .value_size = half ? sizeof(struct sg_flow) : sizeof(struct sg_conn) };
+	int err = map_walk(fd, sizeof(struct sg_flow_key), c.value_size, count_batch, &c);
 	__u64 i;
 
 	for (i = 0; i < c.ndead; i++)
@@ -131,25 +150,46 @@ static int count_map(int fd, const struct sg_config *cfg, __u64 *states, __u64 *
 	return err;
 }
 
+/*
+ * Are the entries of the flow table @fd what this synguard reads?  An
+ * attachment made by an older one outlives it with its own layout (pinned
+ * maps), and a batch lookup would write its larger values past our buffers.
+ */
+static int flows_layout(int fd, size_t value_size, __u32 *max_entries)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.key_size != sizeof(struct sg_flow_key) || info.value_size != value_size) {
+		err_msg("flow table %s has %u/%u-byte entries, this synguard reads %zu/%zu: "
+			"attached by another version? attach --force replaces it",
+			info.name, info.key_size, info.value_size,
+			sizeof(struct sg_flow_key), value_size);
+		return -EPROTO;
+	}
+	*max_entries = info.max_entries;
+	return 0;
+}
+
 int flows_read(int half_fd, int flows_fd, int hist_fd, const struct sg_config *cfg,
 	       struct sg_flow_summary *out)
 {
 	int ncpu = libbpf_num_possible_cpus(), err, c;
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), k;
+	__u32 k;
 	__u64 *vals;
 
 	memset(out, 0, sizeof(*out));
-	err = count_map(half_fd, cfg, out->state, &out->half_entries);
-	if (!err)
-		err = count_map(flows_fd, cfg, out->state, &out->flow_entries);
+	err = flows_layout(half_fd, sizeof(struct sg_flow), &out->half_max) ?:
+	      flows_layout(flows_fd, sizeof(struct sg_conn), &out->flows_max);
 	if (err)
 		return err;
-	if (!bpf_obj_get_info_by_fd(half_fd, &info, &len))
-		out->half_max = info.max_entries;
-	len = sizeof(info);
-	if (!bpf_obj_get_info_by_fd(flows_fd, &info, &len))
-		out->flows_max = info.max_entries;
+	err = count_map(half_fd, true, cfg, out->state, &out->half_entries);
+	if (!err)
+		err = count_map(flows_fd, false, cfg, out->state, &out->flow_entries);
+	if (err)
+		return err;
 	if (ncpu <= 0)
 		return -EINVAL;
 	vals = calloc(ncpu, sizeof(*vals));
