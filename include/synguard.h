@@ -230,6 +230,23 @@ struct sg_conn {
 };
 
 /*
+ * The flow gauges, counted in the kernel by the syscall program of
+ * bpf/flow_walk.bpf.c: its context, which BPF_PROG_TEST_RUN copies in and
+ * back out.  Timeouts in; the live entries of sg_half and sg_flows by
+ * state out, the expired ones removed.
+ */
+struct sg_walk {
+	__u64 half_open_ns;	/* in: SYN_SEEN and SYN_RCVD expire after this */
+	__u64 syn_sent_ns;	/* in: SYN_SENT */
+	__u64 time_wait_ns;	/* in: TIME_WAIT, either end's */
+	__u64 now_ns;		/* out: bpf_ktime_get_ns() the ages ran to */
+	__u64 state[SG_TCP_STATE_MAX];	/* out: live entries by state */
+	__u64 half_entries;	/* out: entries of sg_half, expired included */
+	__u64 flow_entries;	/* out: entries of sg_flows, expired included */
+	__u64 removed;		/* out: expired entries removed */
+};
+
+/*
  * Attack mode: the single entry of sg_attack, written by the program.  The
  * interface-wide SYN rate is measured in one-second windows; at each new
  * window the program re-evaluates the thresholds (with hysteresis).

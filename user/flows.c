@@ -3,55 +3,17 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "common.h"
 #include "flows.h"
+#include "flow_walk.skel.h"
 
 #define SG_STATE_NAME(id, name) name,
 const char *const state_names[SG_TCP_STATE_MAX] = { SG_STATE_LIST(SG_STATE_NAME) };
 
 #define BATCH 4096
 #define NSEC 1000000000ULL
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC + ts.tv_nsec;
-}
-
-/* An entry of sg_half (@half) or of sg_flows: its state, if it counts now. */
-static int live_state(const void *v, bool half, const struct sg_config *cfg, __u64 now)
-{
-	const struct sg_flow *f = v;
-	const struct sg_conn *c = v;
-	bool gone = false;
-	int state;
-
-	state = half ? f->state : c->state;
-	switch (state) {
-	case SG_TCP_SYN_RCVD:
-		gone = now - f->synack_ns >= cfg->half_open_s * NSEC;
-		break;
-	case SG_TCP_SYN_SEEN:
-		gone = now - f->syn_ns >= cfg->half_open_s * NSEC;
-		break;
-	case SG_TCP_SYN_SENT:
-		gone = now - f->syn_ns >= FLOWS_SYN_SENT_S * NSEC;
-		break;
-	case SG_TCP_TIME_WAIT:
-	case SG_TCP_REMOTE_TIME_WAIT:
-		/* Ticks wrap: their unsigned difference is the age. */
-		gone = ((__u64)(__u32)((now >> SG_TICK_SHIFT) - c->last) << SG_TICK_SHIFT) >=
-		       cfg->time_wait_s * NSEC;
-		break;
-	}
-	return gone ? -1 : state;
-}
 
 int map_walk(int fd, size_t key_size, size_t value_size,
 	     int (*fn)(const void *keys, const void *vals, __u32 n, void *arg),
@@ -88,72 +50,43 @@ out:
 	return err;
 }
 
-/* What count_map() gathers as map_walk() hands it batches. */
-struct count_ctx {
-	const struct sg_config *cfg;
-	__u64 now, *states, *entries;
-	size_t value_size;
-	bool half;			/* sg_half (struct sg_flow), else sg_flows */
-	struct sg_flow_key *dead;	/* expired: removed after the walk */
-	__u64 ndead, cap;
-};
-
-static int count_batch(const void *keys, const void *vals, __u32 n, void *arg)
-{
-	const struct sg_flow_key *k = keys;
-	struct count_ctx *c = arg;
-	__u32 i;
-
-	for (i = 0; i < n; i++) {
-		int state = live_state((const char *)vals + i * c->value_size, c->half,
-				       c->cfg, c->now);
-
-		(*c->entries)++;
-		if (state >= SG_TCP_STATE_MAX)
-			continue;
-		if (state >= 0) {
-			c->states[state]++;
-			continue;
-		}
-		if (c->ndead == c->cap) {
-			__u64 want = c->cap ? c->cap * 2 : BATCH;
-			struct sg_flow_key *more = realloc(c->dead, want * sizeof(*more));
-
-			if (!more)
-				continue;	/* counted right; removed next time */
-			c->dead = more;
-			c->cap = want;
-		}
-		c->dead[c->ndead++] = k[i];
-	}
-	return 0;
-}
-
 /*
- * Counts the live entries of one map by state, and removes the expired
- * ones it found (after the walk: deleting under a batch cursor would move
- * it).  The program never runs on a flow that has gone quiet, so this is
- * where expired flows leave the tables.  0 or -errno.
+ * Runs bpf/flow_walk.bpf.c on the two flow tables: it counts their live
+ * entries by state in the kernel and removes the expired ones.  Loading
+ * it (the maps reused, nothing created) takes well under a millisecond.
+ * 0 or -errno.
  */
-static int count_map(int fd, bool half, const struct sg_config *cfg, __u64 *states,
-		     __u64 *entries)
+static int walk_flows(int half_fd, int flows_fd, const struct sg_config *cfg,
+		      struct sg_flow_summary *out)
 {
-	struct count_ctx c = { .cfg = cfg, .now = mono_ns(), .states = states,
-			       .entries = entries, .half = half,
-			       .value_size = half ? sizeof(struct sg_flow) : sizeof(struct sg_conn) };
-	int err = map_walk(fd, sizeof(struct sg_flow_key), c.value_size, count_batch, &c);
-	__u64 i;
+	struct sg_walk w = { .half_open_ns = cfg->half_open_s * NSEC,
+			     .syn_sent_ns = FLOWS_SYN_SENT_S * NSEC,
+			     .time_wait_ns = cfg->time_wait_s * NSEC };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &w, .ctx_size_in = sizeof(w));
+	struct flow_walk *skel = flow_walk__open();
+	int err, i;
 
-	for (i = 0; i < c.ndead; i++)
-		bpf_map_delete_elem(fd, &c.dead[i]);
-	free(c.dead);
-	return err;
+	if (!skel)
+		return -errno;
+	err = bpf_map__reuse_fd(skel->maps.sg_half, half_fd) ?:
+	      bpf_map__reuse_fd(skel->maps.sg_flows, flows_fd) ?:
+	      flow_walk__load(skel);
+	if (!err && bpf_prog_test_run_opts(bpf_program__fd(skel->progs.sg_walk), &o))
+		err = -errno;
+	flow_walk__destroy(skel);
+	if (err)
+		return err;
+	for (i = 0; i < SG_TCP_STATE_MAX; i++)
+		out->state[i] = w.state[i];
+	out->half_entries = w.half_entries;
+	out->flow_entries = w.flow_entries;
+	return 0;
 }
 
 /*
  * Are the entries of the flow table @fd what this synguard reads?  An
  * attachment made by an older one outlives it with its own layout (pinned
- * maps), and a batch lookup would write its larger values past our buffers.
+ * maps): the walk would read its fields at the wrong offsets.
  */
 static int flows_layout(int fd, size_t value_size, __u32 *max_entries)
 {
@@ -183,11 +116,8 @@ int flows_read(int half_fd, int flows_fd, int hist_fd, const struct sg_config *c
 	memset(out, 0, sizeof(*out));
 	err = flows_layout(half_fd, sizeof(struct sg_flow), &out->half_max) ?:
 	      flows_layout(flows_fd, sizeof(struct sg_conn), &out->flows_max);
-	if (err)
-		return err;
-	err = count_map(half_fd, true, cfg, out->state, &out->half_entries);
 	if (!err)
-		err = count_map(flows_fd, false, cfg, out->state, &out->flow_entries);
+		err = walk_flows(half_fd, flows_fd, cfg, out);
 	if (err)
 		return err;
 	if (ncpu <= 0)

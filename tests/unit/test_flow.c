@@ -841,6 +841,65 @@ out:
 	outer->failed += c.failed;
 }
 
+/*
+ * The gauges as `synguard stats` reads them (flows_read: the walk of
+ * bpf/flow_walk.bpf.c): live entries by state with the timeouts applied,
+ * and the expired ones removed by the reading that found them.
+ */
+static void gauges(struct ctx *c)
+{
+	struct conn est = V4_CONN(40200), tw = V6_CONN(40201), twr = V4_CONN(40202),
+		    half = V4_CONN(40203), sent = { "198.18.0.1", "198.18.0.2", 40204, 443 };
+	struct sg_config cfg = { .half_open_s = 63, .time_wait_s = 60 };
+	struct sg_flow_summary s;
+	int err;
+
+	setup(c);
+	handshake_in(c, &est);
+	handshake_in(c, &tw);
+	OUT(c, &tw, F_FIN, S_ISN + 1, C_ISN + 1, 0);
+	IN(c, &tw, F_FIN, C_ISN + 1, S_ISN + 2, 0);
+	handshake_in(c, &twr);
+	IN(c, &twr, F_FIN, C_ISN + 1, S_ISN + 1, 0);
+	OUT(c, &twr, F_FIN, S_ISN + 1, C_ISN + 2, 0);
+	IN(c, &twr, F_ACK, C_ISN + 2, S_ISN + 2, 0);
+	IN(c, &half, F_SYN, C_ISN, 0, 0);
+	OUT(c, &half, F_SYNACK, S_ISN, C_ISN + 1, 0);
+	OUT(c, &sent, F_SYN, C_ISN, 0, 0);
+	err = flows_read(fd(c->skel->maps.sg_half), fd(c->skel->maps.sg_flows),
+			 fd(c->skel->maps.sg_hist), &cfg, &s);
+	expect(c, "gauges: flows_read", err, 0);
+	expect(c, "gauges: established", s.state[SG_TCP_ESTABLISHED], 1);
+	expect(c, "gauges: time_wait (IPv6)", s.state[SG_TCP_TIME_WAIT], 1);
+	expect(c, "gauges: time_wait_remote", s.state[SG_TCP_REMOTE_TIME_WAIT], 1);
+	expect(c, "gauges: half_open", s.state[SG_TCP_SYN_RCVD], 1);
+	expect(c, "gauges: syn_sent", s.state[SG_TCP_SYN_SENT], 1);
+	expect(c, "gauges: flow_entries", s.flow_entries, 3);
+	expect(c, "gauges: half_open_entries", s.half_entries, 2);
+	expect(c, "gauges: flows_max is the table's size", s.flows_max, SG_DEFAULT_FLOWS_MAX);
+
+	/* Timeouts of 0: everything that can expire has. */
+	cfg.half_open_s = 0;
+	cfg.time_wait_s = 0;
+	flows_read(fd(c->skel->maps.sg_half), fd(c->skel->maps.sg_flows),
+		   fd(c->skel->maps.sg_hist), &cfg, &s);
+	expect(c, "gauges, all expired: time_wait", s.state[SG_TCP_TIME_WAIT], 0);
+	expect(c, "gauges, all expired: time_wait_remote", s.state[SG_TCP_REMOTE_TIME_WAIT], 0);
+	expect(c, "gauges, all expired: half_open", s.state[SG_TCP_SYN_RCVD], 0);
+	expect(c, "gauges, all expired: syn_sent still counts (its own 127 s)",
+	       s.state[SG_TCP_SYN_SENT], 1);
+	expect(c, "gauges, all expired: established never expires",
+	       s.state[SG_TCP_ESTABLISHED], 1);
+	expect(c, "gauges, all expired: entries still there when found", s.flow_entries, 3);
+	expect_at(c, "gauges: the reading removed the expired TIME_WAIT", &tw, "none");
+	expect_at(c, "gauges: ...and the expired half-open flow", &half, "none");
+	expect_at(c, "gauges: ...not the established one", &est, "flows:established");
+	flows_read(fd(c->skel->maps.sg_half), fd(c->skel->maps.sg_flows),
+		   fd(c->skel->maps.sg_hist), &cfg, &s);
+	expect(c, "gauges, next reading: flow_entries", s.flow_entries, 1);
+	expect(c, "gauges, next reading: half_open_entries", s.half_entries, 1);
+}
+
 int main(void)
 {
 	struct conn v4 = V4_CONN(40000), v6 = V6_CONN(40001);
@@ -872,6 +931,7 @@ int main(void)
 	wraparound(&c);
 	port_reuse(&c);
 	pickup(&c);
+	gauges(&c);
 	synguard__destroy(c.skel);
 	flood(&c);
 	printf("1..%d\n%d passed, %d failed\n", c.n, c.n - c.failed, c.failed);
