@@ -9,8 +9,9 @@
  * (struct sg_flow) carries what the handshake needs; on completion the flow
  * moves to sg_flows as the much smaller struct sg_conn, what the close needs.  Both are LRU, so
  * nothing needs a timer; the gauges are derived by userspace from the live
- * maps with the timeouts applied (see user/flows.c), so they stay exact
- * whatever the LRU evicts or the clock expires.
+ * maps with the timeouts applied (bpf/flow_walk.bpf.c), so they stay exact
+ * whatever the LRU evicts or the clock expires; sg_flows' gauges are also
+ * kept as they change (sg_gauge), checked against the map's own count.
  *
  * A handshake completes only on the opener's ACK of the SYN-ACK's ISN + 1
  * (RFC 9293 3.5); a FIN counts as acknowledged only by an ACK at or past
@@ -32,6 +33,21 @@ struct {
 	__type(key, struct sg_flow_key);
 	__type(value, struct sg_conn);
 } sg_flows SEC(".maps");
+
+/* sg_flows' entries by state: see struct sg_gauge. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_gauge);
+} sg_gauge SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_gauge_base);
+} sg_gauge_base SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -100,14 +116,14 @@ static __always_inline void flow_hist(__u32 hist, __u64 ns)
 }
 
 /* The local end's state, from who closed first and which FINs are acked. */
-static __always_inline __u8 flow_close_state(const struct sg_conn *f)
+static __always_inline __u8 flow_close_state(__u8 flags, __u8 closer)
 {
-	bool fin_in = f->flags & SG_FF_FIN_IN, fin_out = f->flags & SG_FF_FIN_OUT;
-	bool out_acked = f->flags & SG_FF_FIN_OUT_ACKED;
+	bool fin_in = flags & SG_FF_FIN_IN, fin_out = flags & SG_FF_FIN_OUT;
+	bool out_acked = flags & SG_FF_FIN_OUT_ACKED;
 
 	if (!fin_in && !fin_out)
 		return SG_TCP_ESTABLISHED;
-	if (f->closer == SG_DIR_OUT) {
+	if (closer == SG_DIR_OUT) {
 		if (!fin_in)
 			return out_acked ? SG_TCP_FIN_WAIT_2 : SG_TCP_FIN_WAIT_1;
 		return out_acked ? SG_TCP_TIME_WAIT : SG_TCP_CLOSING;
@@ -130,6 +146,78 @@ static __always_inline bool flow_acks_syn(const struct sg_flow *f, int opener,
 	return ack == isn + 1 || (f->syn_len && ack == isn + 1 + f->syn_len);
 }
 
+/* The last four bytes of struct sg_conn, as one word to compare-and-swap. */
+union flow_word {
+	__u32 w;
+	struct {
+		__u8 state, opener, closer, flags;
+	};
+};
+
+#define FLOW_WORD(c) ((__u32 *)&(c)->state)
+#define FLOW_CAS_TRIES 4
+
+/*
+ * An entry of sg_flows moved from state @from to @to (SG_CONN_DEAD: none,
+ * for an insert or a removal).  Atomic adds: the walk of flow_walk.bpf.c
+ * runs preemptible and may share a CPU's slot with the programs.
+ */
+static __always_inline void flow_gauge(__u8 from, __u8 to)
+{
+	__u32 zero = 0;
+	struct sg_gauge *g = bpf_map_lookup_elem(&sg_gauge, &zero);
+
+	__u32 f = from, t = to;
+
+	if (!g)
+		return;
+	/* One register for the bound check and the index (the verifier's). */
+	asm volatile("" : "+r"(f), "+r"(t));
+	if (f < SG_TCP_STATE_MAX)
+		__sync_fetch_and_add(&g->state[f], -1);
+	if (t < SG_TCP_STATE_MAX)
+		__sync_fetch_and_add(&g->state[t], 1);
+	__sync_fetch_and_add(&g->changes, 1);
+}
+
+/* A flow enters TIME_WAIT at @now: the oldest one the readers know of? */
+static __always_inline void flow_tw_note(__u64 now)
+{
+	__u32 zero = 0;
+	struct sg_gauge_base *b = bpf_map_lookup_elem(&sg_gauge_base, &zero);
+
+	if (b && !b->tw_oldest_ns)
+		__sync_val_compare_and_swap(&b->tw_oldest_ns, 0, now | 1);
+}
+
+/*
+ * Removes @c, the entry of @k in sg_flows: claims it first (state to
+ * SG_CONN_DEAD), so that of two CPUs removing it, or one removing and one
+ * moving it, one only counts it.  The state it had, or SG_CONN_DEAD when
+ * another got it first.
+ */
+static __always_inline __u8 flow_remove(const struct sg_flow_key *k, struct sg_conn *c)
+{
+	union flow_word o, n;
+	int i;
+
+	for (i = 0; i < FLOW_CAS_TRIES; i++) {
+		o.w = *(volatile __u32 *)FLOW_WORD(c);
+		if (o.state == SG_CONN_DEAD)
+			return SG_CONN_DEAD;
+		n = o;
+		n.state = SG_CONN_DEAD;
+		if (__sync_val_compare_and_swap(FLOW_WORD(c), o.w, n.w) == o.w) {
+			flow_gauge(o.state, SG_CONN_DEAD);
+			bpf_map_delete_elem(&sg_flows, k);
+			return o.state;
+		}
+	}
+	/* Contended past reason: removed uncounted, the readers' check sees it. */
+	bpf_map_delete_elem(&sg_flows, k);
+	return SG_CONN_DEAD;
+}
+
 /*
  * Inserts @k into sg_flows as ESTABLISHED, @update being BPF_ANY or
  * BPF_NOEXIST: a completed handshake, a flow picked up mid-stream (or an
@@ -147,6 +235,8 @@ flow_insert_established(const struct sg_flow_key *k, __u8 opener, __u8 flags,
 		stats_inc(SG_FLOW_TABLE_FULL);
 		return NULL;
 	}
+	/* An entry BPF_ANY replaced goes uncounted: the readers' check sees it. */
+	flow_gauge(SG_CONN_DEAD, SG_TCP_ESTABLISHED);
 	return bpf_map_lookup_elem(&sg_flows, k);
 }
 
@@ -185,7 +275,7 @@ static __always_inline void flow_syn(const struct sg_flow_key *k, int dir,
 		/* A new connection may reuse the ports of one in TIME_WAIT. */
 		if (c->state != SG_TCP_TIME_WAIT && c->state != SG_TCP_REMOTE_TIME_WAIT)
 			return;	/* SYN on a live flow: the stack answers it */
-		bpf_map_delete_elem(&sg_flows, k);
+		flow_remove(k, c);
 	}
 	f = bpf_map_lookup_elem(&sg_half, k);
 	if (f) {
@@ -333,6 +423,58 @@ struct flow_seg {
 };
 
 /*
+ * One try at the close's transition of @f for @seg: flags, closer and
+ * state change by one compare-and-swap of their word, and the CPU whose
+ * swap moved the state counts it.  0 done (or nothing to do), -1 the word
+ * changed under us (another CPU on this flow): try again.  A global
+ * function, so the verifier checks its branches once, not once a try.
+ */
+__attribute__((noinline)) int flow_close_step(struct sg_conn *f, struct flow_seg *seg,
+					      __u64 now)
+{
+	union flow_word o, n;
+	int dir, other;
+	__u8 flags;
+
+	if (!f || !seg)
+		return 0;
+	flags = seg->flags;
+	dir = seg->dir & 1;
+	other = dir ^ 1;
+	o.w = *(volatile __u32 *)FLOW_WORD(f);
+	if (o.state >= SG_TCP_STATE_MAX)
+		return 0;	/* being removed */
+	n = o;
+	if ((flags & TCP_FIN) && !(n.flags & FLOW_FIN(dir))) {
+		n.flags |= FLOW_FIN(dir);
+		FLOW_FIN_ACK(f, dir) = seg->seq + seg->payload + 1;
+		if (n.closer == SG_DIR_NONE)
+			n.closer = dir;
+	}
+	/* Serial number arithmetic (RFC 1982): at or past the FIN. */
+	if ((flags & TCP_ACK) && (n.flags & FLOW_FIN(other)) &&
+	    (__s32)(seg->ack - FLOW_FIN_ACK(f, other)) >= 0)
+		n.flags |= FLOW_FIN_ACKED(other);
+	n.state = flow_close_state(n.flags, n.closer);
+	if (n.w == o.w)
+		return 0;
+	if (n.state != o.state) {
+		/* Before the state shows: a reader must not age it from the old time. */
+		f->last = now >> SG_TICK_SHIFT;
+		if (n.state == SG_TCP_TIME_WAIT || n.state == SG_TCP_REMOTE_TIME_WAIT)
+			flow_tw_note(now);
+	}
+	if (__sync_val_compare_and_swap(FLOW_WORD(f), o.w, n.w) != o.w)
+		return -1;
+	if (n.state == o.state)
+		return 0;
+	flow_gauge(o.state, n.state);
+	if (n.state == SG_TCP_TIME_WAIT || n.state == SG_TCP_REMOTE_TIME_WAIT)
+		stats_inc(SG_FLOW_CLOSED_FIN);
+	return 0;
+}
+
+/*
  * A global function: the verifier checks it once, on its own, instead of
  * once for every path of its callers that reaches it.
  */
@@ -342,9 +484,9 @@ __attribute__((noinline)) int flow_update(struct sg_flow_key *key,
 	struct sg_flow_key k;
 	__u32 seq, ack, payload;
 	__u64 now = bpf_ktime_get_ns();
-	int dir, other;
 	struct sg_conn *f;
-	__u8 flags, state;
+	int dir, i;
+	__u8 flags;
 
 	if (!key || !seg)
 		return 0;
@@ -354,7 +496,6 @@ __attribute__((noinline)) int flow_update(struct sg_flow_key *key,
 	payload = seg->payload;
 	flags = seg->flags;
 	dir = seg->dir & 1;
-	other = dir ^ 1;
 	if (flags & TCP_SYN) {
 		if (flags & TCP_ACK)
 			flow_synack(&k, dir, seq, ack, now);
@@ -370,29 +511,17 @@ __attribute__((noinline)) int flow_update(struct sg_flow_key *key,
 			return 0;
 	}
 	if (flags & TCP_RST) {
-		if (f->state != SG_TCP_TIME_WAIT && f->state != SG_TCP_REMOTE_TIME_WAIT)
-			stats_inc(SG_FLOW_CLOSED_RST);
-		bpf_map_delete_elem(&sg_flows, &k);
-		return 0;
-	}
-	if ((flags & TCP_FIN) && !(f->flags & FLOW_FIN(dir))) {
-		f->flags |= FLOW_FIN(dir);
-		FLOW_FIN_ACK(f, dir) = seq + payload + 1;
-		if (f->closer == SG_DIR_NONE)
-			f->closer = dir;
-	}
-	/* Serial number arithmetic (RFC 1982): at or past the FIN. */
-	if ((flags & TCP_ACK) && (f->flags & FLOW_FIN(other)) &&
-	    (__s32)(ack - FLOW_FIN_ACK(f, other)) >= 0)
-		f->flags |= FLOW_FIN_ACKED(other);
+		__u8 was = flow_remove(&k, f);
 
-	state = flow_close_state(f);
-	if (state == f->state)
+		if (was < SG_TCP_STATE_MAX && was != SG_TCP_TIME_WAIT &&
+		    was != SG_TCP_REMOTE_TIME_WAIT)
+			stats_inc(SG_FLOW_CLOSED_RST);
 		return 0;
-	if (state == SG_TCP_TIME_WAIT || state == SG_TCP_REMOTE_TIME_WAIT)
-		stats_inc(SG_FLOW_CLOSED_FIN);
-	f->state = state;
-	f->last = now >> SG_TICK_SHIFT;
+	}
+	/* Another CPU on this flow between our read and swap: read again. */
+	for (i = 0; i < FLOW_CAS_TRIES; i++)
+		if (flow_close_step(f, seg, now) >= 0)
+			break;
 	return 0;
 }
 

@@ -50,28 +50,52 @@ out:
 	return err;
 }
 
+struct flow_walk *flows_walker(const struct sg_flow_maps *m)
+{
+	struct flow_walk *skel = flow_walk__open();
+	int err;
+
+	if (!skel)
+		return NULL;
+	err = bpf_map__reuse_fd(skel->maps.sg_half, m->half_fd) ?:
+	      bpf_map__reuse_fd(skel->maps.sg_flows, m->flows_fd) ?:
+	      bpf_map__reuse_fd(skel->maps.sg_gauge, m->gauge_fd) ?:
+	      bpf_map__reuse_fd(skel->maps.sg_gauge_base, m->gauge_base_fd) ?:
+	      flow_walk__load(skel);
+	if (err) {
+		flow_walk__destroy(skel);
+		errno = -err;
+		return NULL;
+	}
+	return skel;
+}
+
 /*
- * Runs bpf/flow_walk.bpf.c on the two flow tables: it counts their live
- * entries by state in the kernel and removes the expired ones.  Loading
- * it (the maps reused, nothing created) takes well under a millisecond.
- * 0 or -errno.
+ * Runs bpf/flow_walk.bpf.c on the flow tables: it counts their live
+ * entries by state in the kernel (sg_flows' from its gauges where they
+ * hold) and removes the expired ones.  Loading it (the maps reused,
+ * nothing created) takes well under a millisecond.  0 or -errno.
  */
-static int walk_flows(int half_fd, int flows_fd, const struct sg_config *cfg,
-		      struct sg_flow_summary *out)
+static int walk_flows(const struct sg_flow_maps *m, const struct sg_config *cfg,
+		      __u32 walk, struct sg_flow_summary *out)
 {
 	struct sg_walk w = { .half_open_ns = cfg->half_open_s * NSEC,
 			     .syn_sent_ns = FLOWS_SYN_SENT_S * NSEC,
-			     .time_wait_ns = cfg->time_wait_s * NSEC };
+			     .time_wait_ns = cfg->time_wait_s * NSEC,
+			     .ncpu = libbpf_num_possible_cpus(), .flags = walk };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &w, .ctx_size_in = sizeof(w));
-	struct flow_walk *skel = flow_walk__open();
-	int err, i;
+	struct flow_walk *skel = NULL;
+	int err = 0, i, prog = m->walk_fd;
 
-	if (!skel)
-		return -errno;
-	err = bpf_map__reuse_fd(skel->maps.sg_half, half_fd) ?:
-	      bpf_map__reuse_fd(skel->maps.sg_flows, flows_fd) ?:
-	      flow_walk__load(skel);
-	if (!err && bpf_prog_test_run_opts(bpf_program__fd(skel->progs.sg_walk), &o))
+	if ((int)w.ncpu <= 0)
+		return -EINVAL;
+	if (prog < 0) {
+		skel = flows_walker(m);
+		if (!skel)
+			return -errno;
+		prog = bpf_program__fd(skel->progs.sg_walk);
+	}
+	if (bpf_prog_test_run_opts(prog, &o))
 		err = -errno;
 	flow_walk__destroy(skel);
 	if (err)
@@ -80,6 +104,7 @@ static int walk_flows(int half_fd, int flows_fd, const struct sg_config *cfg,
 		out->state[i] = w.state[i];
 	out->half_entries = w.half_entries;
 	out->flow_entries = w.flow_entries;
+	out->walk = w.flags;
 	return 0;
 }
 
@@ -106,7 +131,7 @@ static int flows_layout(int fd, size_t value_size, __u32 *max_entries)
 	return 0;
 }
 
-int flows_read(int half_fd, int flows_fd, int hist_fd, const struct sg_config *cfg,
+int flows_read(const struct sg_flow_maps *m, const struct sg_config *cfg, __u32 walk,
 	       struct sg_flow_summary *out)
 {
 	int ncpu = libbpf_num_possible_cpus(), err, c;
@@ -114,10 +139,10 @@ int flows_read(int half_fd, int flows_fd, int hist_fd, const struct sg_config *c
 	__u64 *vals;
 
 	memset(out, 0, sizeof(*out));
-	err = flows_layout(half_fd, sizeof(struct sg_flow), &out->half_max) ?:
-	      flows_layout(flows_fd, sizeof(struct sg_conn), &out->flows_max);
+	err = flows_layout(m->half_fd, sizeof(struct sg_flow), &out->half_max) ?:
+	      flows_layout(m->flows_fd, sizeof(struct sg_conn), &out->flows_max);
 	if (!err)
-		err = walk_flows(half_fd, flows_fd, cfg, out);
+		err = walk_flows(m, cfg, walk, out);
 	if (err)
 		return err;
 	if (ncpu <= 0)
@@ -128,7 +153,7 @@ int flows_read(int half_fd, int flows_fd, int hist_fd, const struct sg_config *c
 	for (k = 0; k < SG_HIST_ENTRIES; k++) {
 		__u64 sum = 0;
 
-		if (bpf_map_lookup_elem(hist_fd, &k, vals)) {
+		if (bpf_map_lookup_elem(m->hist_fd, &k, vals)) {
 			err = -errno;
 			break;
 		}
