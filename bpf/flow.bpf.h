@@ -158,9 +158,24 @@ union flow_word {
 #define FLOW_CAS_TRIES 4
 
 /*
- * An entry of sg_flows moved from state @from to @to (SG_CONN_DEAD: none,
- * for an insert or a removal).  Atomic adds: the walk of flow_walk.bpf.c
- * runs preemptible and may share a CPU's slot with the programs.
+ * A change of sg_flows that the gauges count begins: call before it
+ * touches the map, and flow_gauge() once it is done or failed.  Atomic
+ * adds: the walk of flow_walk.bpf.c runs preemptible and may share a
+ * CPU's slot with the programs.
+ */
+static __always_inline void flow_gauge_begin(void)
+{
+	__u32 zero = 0;
+	struct sg_gauge *g = bpf_map_lookup_elem(&sg_gauge, &zero);
+
+	if (g)
+		__sync_fetch_and_add(&g->begun, 1);
+}
+
+/*
+ * ...and ends: an entry of sg_flows moved from state @from to @to
+ * (SG_CONN_DEAD: none, for an insert or a removal; both for a change that
+ * failed).
  */
 static __always_inline void flow_gauge(__u8 from, __u8 to)
 {
@@ -177,7 +192,7 @@ static __always_inline void flow_gauge(__u8 from, __u8 to)
 		__sync_fetch_and_add(&g->state[f], -1);
 	if (t < SG_TCP_STATE_MAX)
 		__sync_fetch_and_add(&g->state[t], 1);
-	__sync_fetch_and_add(&g->changes, 1);
+	__sync_fetch_and_add(&g->done, 1);
 }
 
 /* A flow enters TIME_WAIT at @now: the oldest one the readers know of? */
@@ -207,11 +222,13 @@ static __always_inline __u8 flow_remove(const struct sg_flow_key *k, struct sg_c
 			return SG_CONN_DEAD;
 		n = o;
 		n.state = SG_CONN_DEAD;
+		flow_gauge_begin();
 		if (__sync_val_compare_and_swap(FLOW_WORD(c), o.w, n.w) == o.w) {
 			flow_gauge(o.state, SG_CONN_DEAD);
 			bpf_map_delete_elem(&sg_flows, k);
 			return o.state;
 		}
+		flow_gauge(SG_CONN_DEAD, SG_CONN_DEAD);
 	}
 	/* Contended past reason: removed uncounted, the readers' check sees it. */
 	bpf_map_delete_elem(&sg_flows, k);
@@ -231,7 +248,9 @@ flow_insert_established(const struct sg_flow_key *k, __u8 opener, __u8 flags,
 	struct sg_conn c = { .last = now >> SG_TICK_SHIFT, .state = SG_TCP_ESTABLISHED,
 			     .opener = opener, .closer = SG_DIR_NONE, .flags = flags };
 
+	flow_gauge_begin();
 	if (bpf_map_update_elem(&sg_flows, k, &c, update)) {
+		flow_gauge(SG_CONN_DEAD, SG_CONN_DEAD);
 		stats_inc(SG_FLOW_TABLE_FULL);
 		return NULL;
 	}
@@ -458,16 +477,19 @@ __attribute__((noinline)) int flow_close_step(struct sg_conn *f, struct flow_seg
 	n.state = flow_close_state(n.flags, n.closer);
 	if (n.w == o.w)
 		return 0;
-	if (n.state != o.state) {
-		/* Before the state shows: a reader must not age it from the old time. */
-		f->last = now >> SG_TICK_SHIFT;
-		if (n.state == SG_TCP_TIME_WAIT || n.state == SG_TCP_REMOTE_TIME_WAIT)
-			flow_tw_note(now);
+	if (n.state == o.state) {
+		/* Flags only: nothing the gauges count. */
+		return __sync_val_compare_and_swap(FLOW_WORD(f), o.w, n.w) == o.w ? 0 : -1;
 	}
-	if (__sync_val_compare_and_swap(FLOW_WORD(f), o.w, n.w) != o.w)
+	/* Before the state shows: a reader must not age it from the old time. */
+	f->last = now >> SG_TICK_SHIFT;
+	if (n.state == SG_TCP_TIME_WAIT || n.state == SG_TCP_REMOTE_TIME_WAIT)
+		flow_tw_note(now);
+	flow_gauge_begin();
+	if (__sync_val_compare_and_swap(FLOW_WORD(f), o.w, n.w) != o.w) {
+		flow_gauge(SG_CONN_DEAD, SG_CONN_DEAD);
 		return -1;
-	if (n.state == o.state)
-		return 0;
+	}
 	flow_gauge(o.state, n.state);
 	if (n.state == SG_TCP_TIME_WAIT || n.state == SG_TCP_REMOTE_TIME_WAIT)
 		stats_inc(SG_FLOW_CLOSED_FIN);

@@ -20,7 +20,8 @@
  * TIME_WAIT entries expire with the clock, not with a change: when the
  * oldest one may have (sg_gauge_base.tw_oldest_ns), the gauges cannot say
  * which, and sg_flows is walked too.  A walk re-bases the gauges when no
- * one else changed the map while it ran (sg_gauge.changes says).
+ * one else changed the map while it ran (sg_gauge.begun and .done say):
+ * a table that keeps changing while the LRU evicts keeps being walked.
  *
  * Why: visiting an entry costs a cache and TLB miss, about 100 to 160 ns
  * on these machines whatever the entry's size, 110 to 165 ms for a million
@@ -77,7 +78,7 @@ struct walk {
 	__s64 present[SG_TCP_STATE_MAX];	/* in sg_flows after the walk */
 	__u64 half_entries, flow_entries, removed;
 	__u64 tw_oldest;		/* of the TIME_WAIT entries left, or 0 */
-	__u64 own_changes;		/* counted in sg_gauge by this walk */
+	__u64 own_changes;		/* begun in sg_gauge by this walk */
 };
 
 static struct walk w;
@@ -137,13 +138,18 @@ static __always_inline bool walk_claim(struct sg_conn *c, __u32 s)
 		return false;
 	n = o;
 	n.state = SG_CONN_DEAD;
-	if (__sync_val_compare_and_swap(word, o.w, n.w) != o.w)
-		return false;
 	g = bpf_map_lookup_elem(&sg_gauge, &zero);
-	if (g && s < SG_TCP_STATE_MAX) {
-		__sync_fetch_and_add(&g->state[s], -1);
-		__sync_fetch_and_add(&g->changes, 1);
+	if (!g)
+		return false;
+	w.own_changes++;
+	__sync_fetch_and_add(&g->begun, 1);
+	if (__sync_val_compare_and_swap(word, o.w, n.w) != o.w) {
+		__sync_fetch_and_add(&g->done, 1);
+		return false;
 	}
+	if (s < SG_TCP_STATE_MAX)
+		__sync_fetch_and_add(&g->state[s], -1);
+	__sync_fetch_and_add(&g->done, 1);
 	return true;
 }
 
@@ -164,7 +170,6 @@ static long walk_flows(struct bpf_map *map, struct sg_flow_key *k, struct sg_con
 	}
 	if (s == SG_TCP_TIME_WAIT || s == SG_TCP_REMOTE_TIME_WAIT) {
 		if (((__u64)age << SG_TICK_SHIFT) >= w.time_wait_ns && walk_claim(c, s)) {
-			w.own_changes++;
 			if (!bpf_map_delete_elem(map, k))
 				w.removed++;
 			return 0;
@@ -191,9 +196,11 @@ static long sum_cpu(__u64 cpu, void *unused)
 
 	if (!g)
 		return 1;
+	/* begun before done: a change half-made shows as begun > done. */
+	sum.begun += *(volatile __u64 *)&g->begun;
+	sum.done += *(volatile __u64 *)&g->done;
 	for (i = 0; i < SG_TCP_STATE_MAX; i++)
 		sum.state[i] += g->state[i];
-	sum.changes += g->changes;
 	return 0;
 }
 
@@ -207,7 +214,8 @@ SEC("syscall")
 int sg_walk(struct sg_walk *ctx)
 {
 	struct sg_gauge_base *b;
-	__u64 changes, tw0, cur, want;
+	__u64 begun, tw0, cur, want;
+	bool idle;
 	__u32 zero = 0, ncpu = ctx->ncpu, flags = ctx->flags & SG_WALK_FULL;
 	__s64 total = 0, entries;
 	bool trust;
@@ -244,11 +252,12 @@ int sg_walk(struct sg_walk *ctx)
 		goto out;
 	}
 
-	changes = sum.changes;
+	idle = sum.begun == sum.done;
+	begun = sum.begun;
 	bpf_for_each_map_elem(&sg_flows, walk_flows, NULL, 0);
 	flags |= SG_WALK_WALKED;
 	gauge_sum(ncpu);
-	if (sum.changes - changes == w.own_changes) {
+	if (idle && sum.begun == sum.done && sum.begun - begun == w.own_changes) {
 		/* No one else changed the map while we walked it: a true base. */
 		for (i = 0; i < SG_TCP_STATE_MAX; i++)
 			b->state[i] = w.present[i] - sum.state[i];

@@ -248,7 +248,14 @@ struct sg_conn {
  */
 struct sg_gauge {
 	__s64 state[SG_TCP_STATE_MAX];	/* entries of sg_flows by state */
-	__u64 changes;			/* every change counted above */
+	/*
+	 * Each counted change of the map is bracketed: begun before it
+	 * touches the map, done once counted (or failed).  A reader that sees
+	 * begun == done, before and after its walk, and no more begun than
+	 * its own, knows no one changed the map while it walked.
+	 */
+	__u64 done;
+	__u64 begun;
 };
 
 /* The single entry of sg_gauge_base: written by the walk, read by both. */
