@@ -141,6 +141,11 @@ int flows_read(const struct sg_flow_maps *m, const struct sg_config *cfg, __u32 
 	memset(out, 0, sizeof(*out));
 	err = flows_layout(m->half_fd, sizeof(struct sg_flow), &out->half_max) ?:
 	      flows_layout(m->flows_fd, sizeof(struct sg_conn), &out->flows_max);
+	if (!err && (m->gauge_fd < 0 || m->gauge_base_fd < 0)) {
+		err_msg("the attachment has no flow gauges (sg_gauge): attached by another "
+			"version? attach --force replaces it");
+		err = -EPROTO;
+	}
 	if (!err)
 		err = walk_flows(m, cfg, walk, out);
 	if (err)
