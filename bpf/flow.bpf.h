@@ -540,6 +540,9 @@ __attribute__((noinline)) int flow_update(struct sg_flow_key *key,
 			stats_inc(SG_FLOW_CLOSED_RST);
 		return 0;
 	}
+	/* The established flow's every segment: no FIN either way, none here. */
+	if (!(flags & TCP_FIN) && !(f->flags & (SG_FF_FIN_IN | SG_FF_FIN_OUT)))
+		return 0;
 	/* Another CPU on this flow between our read and swap: read again. */
 	for (i = 0; i < FLOW_CAS_TRIES; i++)
 		if (flow_close_step(f, seg, now) >= 0)
