@@ -7,11 +7,12 @@
  * Half-open flows live in sg_half, the rest in sg_flows: a SYN flood fills
  * and evicts sg_half only, never the established flows.  An sg_half entry
  * (struct sg_flow) carries what the handshake needs; on completion the flow
- * moves to sg_flows as the much smaller struct sg_conn, what the close needs.  Both are LRU, so
- * nothing needs a timer; the gauges are derived by userspace from the live
- * maps with the timeouts applied (bpf/flow_walk.bpf.c), so they stay exact
- * whatever the LRU evicts or the clock expires; sg_flows' gauges are also
- * kept as they change (sg_gauge), checked against the map's own count.
+ * moves to sg_flows as the much smaller struct sg_conn, what the close
+ * needs.  Both are LRU, so nothing needs a timer.  The gauges are derived
+ * from the live maps with the timeouts applied (bpf/flow_walk.bpf.c), so
+ * they stay exact whatever the LRU evicts or the clock expires; sg_flows'
+ * are also counted here as its entries change (sg_gauge), and the readers
+ * check those counts against the kernel's count of the map's entries.
  *
  * A handshake completes only on the opener's ACK of the SYN-ACK's ISN + 1
  * (RFC 9293 3.5); a FIN counts as acknowledged only by an ACK at or past
