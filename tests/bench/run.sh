@@ -30,7 +30,7 @@ rc=0
 
 echo "## Part 5: scale (bench_scale)"
 echo
-for max in 1000000 1050000; do
+for max in 1000000 1048576 1050000; do
 	"$OUT/bench_scale" -f 1000000 -m $max || rc=1
 done
 "$TOP/tests/bench/bench_scale.sh" || rc=1
