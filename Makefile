@@ -33,7 +33,8 @@ endif
 BPF_SRC   := bpf/synguard.bpf.c
 BPF_HDRS  := $(wildcard bpf/*.bpf.h) include/synguard.h vmlinux.h
 USER_SRC  := $(filter-out user/main.c,$(wildcard user/*.c))
-USER_HDRS := $(wildcard user/*.h) include/synguard.h $(OUT)/synguard.skel.h
+USER_HDRS := $(wildcard user/*.h) include/synguard.h $(OUT)/synguard.skel.h \
+	     $(OUT)/flow_walk.skel.h
 USER_OBJ  := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRC))
 SAN_OBJ   := $(patsubst user/%.c,$(OUT)/san/%.o,$(USER_SRC))
 
@@ -192,7 +193,7 @@ asan: $(OUT)/synguard-san all ## the userspace tests with ASan/UBSan
 demo: deps all ## install deps, build, and show synguard in a netns lab
 	$(Q)tests/demo.sh
 
-bench: all $(OUT)/bench_paths $(OUT)/bench_scale ## build and run the benchmarks (root; a netns lab for the stats timing), print the tables
+bench: all $(OUT)/bench_paths $(OUT)/bench_scale ## build and run the benchmarks (root; netns labs for the floods and the stats timing), print the tables
 	$(Q)tests/bench/run.sh
 
 vmlinux: ## regenerate vmlinux.h from the running kernel's BTF

@@ -81,24 +81,47 @@ static __always_inline __u16 cookie_fold(__u64 sum)
 	return (__u16)~sum;
 }
 
-/* What bpf_loop() walks: the SYN's TCP header and where it is in it. */
+/*
+ * Per-CPU room for the frames being read and built: on the stack they would
+ * not fit beside the XDP program's own frame (512 bytes for the chain).
+ */
+struct cookie_scratch {
+	__u8 th[64];		/* the SYN's TCP header, options and all */
+	struct cookie_tcp t;	/* the SYN-ACK's */
+	union {
+		struct iphdr ip;
+		struct ipv6hdr ip6;
+	} h;
+	__u8 mac[12];
+	__u8 tmp[6];
+	__u8 pad[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cookie_scratch);
+} sg_cookie_buf SEC(".maps");
+
+/* What bpf_loop() walks the SYN's options with (its header: sg_cookie_buf). */
 struct cookie_optwalk {
-	__u8 th[64];
+	struct cookie_opts o;
 	__u32 len;		/* doff * 4, 20..60 */
 	__u32 i;		/* offset of the next option */
-	struct cookie_opts o;
 };
 
 /* One option per call: a callback is verified once, not per position. */
 static long cookie_opt_one(__u32 n, void *arg)
 {
 	struct cookie_optwalk *w = arg;
-	__u32 i = w->i, len = w->len;
+	__u32 i = w->i, len = w->len, zero = 0;
+	struct cookie_scratch *b = bpf_map_lookup_elem(&sg_cookie_buf, &zero);
 	__u8 kind, size;
 
-	if (i >= len || i >= 60)
+	if (!b || i >= len || i >= 60)
 		return 1;
-	kind = w->th[i & 63];
+	kind = b->th[i & 63];
 	if (kind == TCPOPT_EOL)
 		return 1;
 	if (kind == TCPOPT_NOP) {
@@ -107,11 +130,11 @@ static long cookie_opt_one(__u32 n, void *arg)
 	}
 	if (i + 1 >= len)
 		return 1;
-	size = w->th[(i + 1) & 63];
+	size = b->th[(i + 1) & 63];
 	if (size < 2 || i + size > len)
 		return 1;
 	if (kind == TCPOPT_WINDOW && size == 3) {
-		__u8 ws = w->th[(i + 2) & 63];
+		__u8 ws = b->th[(i + 2) & 63];
 
 		w->o.wscale = ws > SG_TCP_MAX_WSCALE ? SG_TCP_MAX_WSCALE : ws;
 	} else if (kind == TCPOPT_SACK_PERM && size == 2) {
@@ -119,16 +142,16 @@ static long cookie_opt_one(__u32 n, void *arg)
 	} else if (kind == TCPOPT_TIMESTAMP && size == 10) {
 		w->o.ts = 1;
 		/* Kept in network order: it is echoed as it came. */
-		w->o.tsval = ((__u32)w->th[(i + 2) & 63]) |
-			     ((__u32)w->th[(i + 3) & 63] << 8) |
-			     ((__u32)w->th[(i + 4) & 63] << 16) |
-			     ((__u32)w->th[(i + 5) & 63] << 24);
+		w->o.tsval = ((__u32)b->th[(i + 2) & 63]) |
+			     ((__u32)b->th[(i + 3) & 63] << 8) |
+			     ((__u32)b->th[(i + 4) & 63] << 16) |
+			     ((__u32)b->th[(i + 5) & 63] << 24);
 	}
 	w->i = i + size;
 	return 0;
 }
 
-/* Options of the SYN header in @w->th, as tcp_parse_options() reads them. */
+/* Options of the SYN header in sg_cookie_buf, as tcp_parse_options() reads them. */
 static __always_inline void cookie_parse_opts(struct cookie_optwalk *w)
 {
 	w->i = 20;

@@ -5,10 +5,14 @@
  * with SG_DIR_OUT.
  *
  * Half-open flows live in sg_half, the rest in sg_flows: a SYN flood fills
- * and evicts sg_half only, never the established flows.  Both are LRU, so
- * nothing needs a timer; the gauges are derived by userspace from the live
- * maps with the timeouts applied (see user/flows.c), so they stay exact
- * whatever the LRU evicts or the clock expires.
+ * and evicts sg_half only, never the established flows.  An sg_half entry
+ * (struct sg_flow) carries what the handshake needs; on completion the flow
+ * moves to sg_flows as the much smaller struct sg_conn, what the close
+ * needs.  Both are LRU, so nothing needs a timer.  The gauges are derived
+ * from the live maps with the timeouts applied (bpf/flow_walk.bpf.c), so
+ * they stay exact whatever the LRU evicts or the clock expires; sg_flows'
+ * are also counted here as its entries change (sg_gauge), and the readers
+ * check those counts against the kernel's count of the map's entries.
  *
  * A handshake completes only on the opener's ACK of the SYN-ACK's ISN + 1
  * (RFC 9293 3.5); a FIN counts as acknowledged only by an ACK at or past
@@ -28,8 +32,23 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SG_DEFAULT_FLOWS_MAX);
 	__type(key, struct sg_flow_key);
-	__type(value, struct sg_flow);
+	__type(value, struct sg_conn);
 } sg_flows SEC(".maps");
+
+/* sg_flows' entries by state: see struct sg_gauge. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_gauge);
+} sg_gauge SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_gauge_base);
+} sg_gauge_base SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -98,14 +117,14 @@ static __always_inline void flow_hist(__u32 hist, __u64 ns)
 }
 
 /* The local end's state, from who closed first and which FINs are acked. */
-static __always_inline __u8 flow_close_state(const struct sg_flow *f)
+static __always_inline __u8 flow_close_state(__u8 flags, __u8 closer)
 {
-	bool fin_in = f->flags & SG_FF_FIN_IN, fin_out = f->flags & SG_FF_FIN_OUT;
-	bool out_acked = f->flags & SG_FF_FIN_OUT_ACKED;
+	bool fin_in = flags & SG_FF_FIN_IN, fin_out = flags & SG_FF_FIN_OUT;
+	bool out_acked = flags & SG_FF_FIN_OUT_ACKED;
 
 	if (!fin_in && !fin_out)
 		return SG_TCP_ESTABLISHED;
-	if (f->closer == SG_DIR_OUT) {
+	if (closer == SG_DIR_OUT) {
 		if (!fin_in)
 			return out_acked ? SG_TCP_FIN_WAIT_2 : SG_TCP_FIN_WAIT_1;
 		return out_acked ? SG_TCP_TIME_WAIT : SG_TCP_CLOSING;
@@ -128,28 +147,140 @@ static __always_inline bool flow_acks_syn(const struct sg_flow *f, int opener,
 	return ack == isn + 1 || (f->syn_len && ack == isn + 1 + f->syn_len);
 }
 
-/* Moves a half-open flow to sg_flows, ESTABLISHED; NULL if it cannot. */
-static __always_inline struct sg_flow *
-flow_complete(const struct sg_flow_key *k, const struct sg_flow *f, __u64 now)
-{
-	struct sg_flow nf = *f;	/* f is gone once deleted below: use the copy */
+/* The last four bytes of struct sg_conn, as one word to compare-and-swap. */
+union flow_word {
+	__u32 w;
+	struct {
+		__u8 state, opener, closer, flags;
+	};
+};
 
-	nf.state = SG_TCP_ESTABLISHED;
-	nf.last_ns = now;
-	if (bpf_map_update_elem(&sg_flows, k, &nf, BPF_ANY)) {
+#define FLOW_WORD(c) ((__u32 *)&(c)->state)
+#define FLOW_CAS_TRIES 4
+
+/*
+ * A change of sg_flows that the gauges count begins: call before it
+ * touches the map, and flow_gauge() once it is done or failed.  Atomic
+ * adds: the walk of flow_walk.bpf.c runs preemptible and may share a
+ * CPU's slot with the programs.
+ */
+static __always_inline void flow_gauge_begin(void)
+{
+	__u32 zero = 0;
+	struct sg_gauge *g = bpf_map_lookup_elem(&sg_gauge, &zero);
+
+	if (g)
+		__sync_fetch_and_add(&g->begun, 1);
+}
+
+/*
+ * ...and ends: an entry of sg_flows moved from state @from to @to
+ * (SG_CONN_DEAD: none, for an insert or a removal; both for a change that
+ * failed).
+ */
+static __always_inline void flow_gauge(__u8 from, __u8 to)
+{
+	__u32 zero = 0;
+	struct sg_gauge *g = bpf_map_lookup_elem(&sg_gauge, &zero);
+
+	__u32 f = from, t = to;
+
+	if (!g)
+		return;
+	/* One register for the bound check and the index (the verifier's). */
+	asm volatile("" : "+r"(f), "+r"(t));
+	if (f < SG_TCP_STATE_MAX)
+		__sync_fetch_and_add(&g->state[f], -1);
+	if (t < SG_TCP_STATE_MAX)
+		__sync_fetch_and_add(&g->state[t], 1);
+	__sync_fetch_and_add(&g->done, 1);
+}
+
+/* A flow enters TIME_WAIT at @now: the oldest one the readers know of? */
+static __always_inline void flow_tw_note(__u64 now)
+{
+	__u32 zero = 0;
+	struct sg_gauge_base *b = bpf_map_lookup_elem(&sg_gauge_base, &zero);
+
+	if (b && !b->tw_oldest_ns)
+		__sync_val_compare_and_swap(&b->tw_oldest_ns, 0, now | 1);
+}
+
+/*
+ * Removes @c, the entry of @k in sg_flows: claims it first (state to
+ * SG_CONN_DEAD), so that of two CPUs removing it, or one removing and one
+ * moving it, one only counts it.  The state it had, or SG_CONN_DEAD when
+ * another got it first.
+ */
+static __always_inline __u8 flow_remove(const struct sg_flow_key *k, struct sg_conn *c)
+{
+	union flow_word o, n;
+	int i;
+
+	for (i = 0; i < FLOW_CAS_TRIES; i++) {
+		o.w = *(volatile __u32 *)FLOW_WORD(c);
+		if (o.state == SG_CONN_DEAD)
+			return SG_CONN_DEAD;
+		n = o;
+		n.state = SG_CONN_DEAD;
+		flow_gauge_begin();
+		if (__sync_val_compare_and_swap(FLOW_WORD(c), o.w, n.w) == o.w) {
+			flow_gauge(o.state, SG_CONN_DEAD);
+			bpf_map_delete_elem(&sg_flows, k);
+			return o.state;
+		}
+		flow_gauge(SG_CONN_DEAD, SG_CONN_DEAD);
+	}
+	/* Contended past reason: removed uncounted, the readers' check sees it. */
+	bpf_map_delete_elem(&sg_flows, k);
+	return SG_CONN_DEAD;
+}
+
+/*
+ * Inserts @k into sg_flows as ESTABLISHED, @update being BPF_ANY or
+ * BPF_NOEXIST: a completed handshake, a flow picked up mid-stream (or an
+ * ACK that proves a SYN cookie).  The entry, or NULL, counted as
+ * flow_table_full, when it cannot be stored.
+ */
+static __always_inline struct sg_conn *
+flow_insert_established(const struct sg_flow_key *k, __u8 opener, __u8 flags,
+			__u64 now, __u64 update)
+{
+	struct sg_conn c = { .last = now >> SG_TICK_SHIFT, .state = SG_TCP_ESTABLISHED,
+			     .opener = opener, .closer = SG_DIR_NONE, .flags = flags };
+
+	flow_gauge_begin();
+	if (bpf_map_update_elem(&sg_flows, k, &c, update)) {
+		flow_gauge(SG_CONN_DEAD, SG_CONN_DEAD);
 		stats_inc(SG_FLOW_TABLE_FULL);
 		return NULL;
 	}
+	/* An entry BPF_ANY replaced goes uncounted: the readers' check sees it. */
+	flow_gauge(SG_CONN_DEAD, SG_TCP_ESTABLISHED);
+	return bpf_map_lookup_elem(&sg_flows, k);
+}
+
+/* Moves a half-open flow to sg_flows, ESTABLISHED; NULL if it cannot. */
+static __always_inline struct sg_conn *
+flow_complete(const struct sg_flow_key *k, const struct sg_flow *f, __u64 now)
+{
+	__u64 synack_ns = f->synack_ns;	/* f is gone once deleted below */
+	__u8 flags = f->flags;
+	struct sg_conn *c;
+
+	c = flow_insert_established(k, f->opener, flags, now, BPF_ANY);
+	if (!c)
+		return NULL;
 	bpf_map_delete_elem(&sg_half, k);
-	if (nf.synack_ns)
-		flow_hist(SG_HIST_SYNACK_ACK, now - nf.synack_ns);
+	if (synack_ns)
+		flow_hist(SG_HIST_SYNACK_ACK, now - synack_ns);
 	stats_inc(SG_FLOW_COMPLETED);
-	if (nf.flags & SG_FF_SYNACK_OUT) {
+	if (flags & SG_FF_SYNACK_OUT) {
 		/* It was SYN_RCVD and left it; and the peer answered: real. */
-		attack_half_open_note(nf.synack_ns, false);
+		attack_half_open_note(synack_ns, false);
 		attack_prove(k, now);
 	}
-	return bpf_map_lookup_elem(&sg_flows, k);
+	return c;
 }
 
 /* A SYN without ACK from @dir. */
@@ -157,13 +288,14 @@ static __always_inline void flow_syn(const struct sg_flow_key *k, int dir,
 				     __u32 seq, __u32 payload, __u64 now)
 {
 	struct sg_flow *f, nf = {};
+	struct sg_conn *c;
 
-	f = bpf_map_lookup_elem(&sg_flows, k);
-	if (f) {
+	c = bpf_map_lookup_elem(&sg_flows, k);
+	if (c) {
 		/* A new connection may reuse the ports of one in TIME_WAIT. */
-		if (f->state != SG_TCP_TIME_WAIT && f->state != SG_TCP_REMOTE_TIME_WAIT)
+		if (c->state != SG_TCP_TIME_WAIT && c->state != SG_TCP_REMOTE_TIME_WAIT)
 			return;	/* SYN on a live flow: the stack answers it */
-		bpf_map_delete_elem(&sg_flows, k);
+		flow_remove(k, c);
 	}
 	f = bpf_map_lookup_elem(&sg_half, k);
 	if (f) {
@@ -239,7 +371,7 @@ static __always_inline void flow_synack(const struct sg_flow_key *k, int dir,
  * sg_flows when this segment completed the handshake (so the caller goes
  * on to its FIN and ACK), else NULL.
  */
-static __always_inline struct sg_flow *
+static __always_inline struct sg_conn *
 flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 seq,
 	       __u32 ack, __u32 payload, __u64 now)
 {
@@ -248,9 +380,7 @@ flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 seq,
 	__u32 first;
 
 	if (!f) {
-		struct sg_flow pick = { .last_ns = now, .state = SG_TCP_ESTABLISHED,
-					.opener = SG_DIR_NONE, .closer = SG_DIR_NONE,
-					.flags = SG_FF_PICKED_UP };
+		struct sg_conn *c;
 
 		/*
 		 * A flow already running when synguard attached.  Only what
@@ -259,12 +389,11 @@ flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 seq,
 		 */
 		if (flags & TCP_RST || dir != SG_DIR_OUT)
 			return NULL;
-		if (bpf_map_update_elem(&sg_flows, k, &pick, BPF_NOEXIST)) {
-			stats_inc(SG_FLOW_TABLE_FULL);
-			return NULL;
-		}
-		stats_inc(SG_FLOW_PICKED_UP);
-		return bpf_map_lookup_elem(&sg_flows, k);
+		c = flow_insert_established(k, SG_DIR_NONE, SG_FF_PICKED_UP, now,
+					    BPF_NOEXIST);
+		if (c)
+			stats_inc(SG_FLOW_PICKED_UP);
+		return c;
 	}
 	if (f->flags & SG_FF_SIMUL)
 		return NULL;	/* completes on the second SYN-ACK */
@@ -314,18 +443,75 @@ struct flow_seg {
 };
 
 /*
- * A global function: the verifier checks it once, on its own, instead of
- * once for every path of its callers that reaches it.
+ * One try at the close's transition of @f for @seg: flags, closer and
+ * state change by one compare-and-swap of their word, and the CPU whose
+ * swap moved the state counts it.  0 done (or nothing to do), -1 the word
+ * changed under us (another CPU on this flow): try again.  A global
+ * function, so the verifier checks its branches once, not once a try.
  */
-__attribute__((noinline)) int flow_update(struct sg_flow_key *key,
-					  struct flow_seg *seg)
+__attribute__((noinline)) int flow_close_step(struct sg_conn *f, struct flow_seg *seg,
+					      __u64 now)
+{
+	union flow_word o, n;
+	int dir, other;
+	__u8 flags;
+
+	if (!f || !seg)
+		return 0;
+	flags = seg->flags;
+	dir = seg->dir & 1;
+	other = dir ^ 1;
+	o.w = *(volatile __u32 *)FLOW_WORD(f);
+	if (o.state >= SG_TCP_STATE_MAX)
+		return 0;	/* being removed */
+	n = o;
+	if ((flags & TCP_FIN) && !(n.flags & FLOW_FIN(dir))) {
+		n.flags |= FLOW_FIN(dir);
+		FLOW_FIN_ACK(f, dir) = seg->seq + seg->payload + 1;
+		if (n.closer == SG_DIR_NONE)
+			n.closer = dir;
+	}
+	/* Serial number arithmetic (RFC 1982): at or past the FIN. */
+	if ((flags & TCP_ACK) && (n.flags & FLOW_FIN(other)) &&
+	    (__s32)(seg->ack - FLOW_FIN_ACK(f, other)) >= 0)
+		n.flags |= FLOW_FIN_ACKED(other);
+	n.state = flow_close_state(n.flags, n.closer);
+	if (n.w == o.w)
+		return 0;
+	if (n.state == o.state) {
+		/* Flags only: nothing the gauges count. */
+		return __sync_val_compare_and_swap(FLOW_WORD(f), o.w, n.w) == o.w ? 0 : -1;
+	}
+	/* Before the state shows: a reader must not age it from the old time. */
+	f->last = now >> SG_TICK_SHIFT;
+	if (n.state == SG_TCP_TIME_WAIT || n.state == SG_TCP_REMOTE_TIME_WAIT)
+		flow_tw_note(now);
+	flow_gauge_begin();
+	if (__sync_val_compare_and_swap(FLOW_WORD(f), o.w, n.w) != o.w) {
+		flow_gauge(SG_CONN_DEAD, SG_CONN_DEAD);
+		return -1;
+	}
+	flow_gauge(o.state, n.state);
+	if (n.state == SG_TCP_TIME_WAIT || n.state == SG_TCP_REMOTE_TIME_WAIT)
+		stats_inc(SG_FLOW_CLOSED_FIN);
+	return 0;
+}
+
+/*
+ * Inlined: as a global function the verifier checked it once, but every
+ * tracked segment paid a call (about 8 ns here, SRSO safe-RET) and the
+ * copies of key and segment through the stack.  Inlined into both
+ * programs the verifier processes 88k insns for XDP, 56k for egress.
+ */
+static __always_inline int flow_update(struct sg_flow_key *key,
+				       struct flow_seg *seg)
 {
 	struct sg_flow_key k;
 	__u32 seq, ack, payload;
-	__u64 now = bpf_ktime_get_ns();
-	int dir, other;
-	struct sg_flow *f;
-	__u8 flags, state;
+	__u64 now = 0;		/* read when a write needs it: it is not cheap */
+	struct sg_conn *f;
+	int dir, i;
+	__u8 flags;
 
 	if (!key || !seg)
 		return 0;
@@ -335,8 +521,8 @@ __attribute__((noinline)) int flow_update(struct sg_flow_key *key,
 	payload = seg->payload;
 	flags = seg->flags;
 	dir = seg->dir & 1;
-	other = dir ^ 1;
 	if (flags & TCP_SYN) {
+		now = bpf_ktime_get_ns();
 		if (flags & TCP_ACK)
 			flow_synack(&k, dir, seq, ack, now);
 		else
@@ -346,34 +532,28 @@ __attribute__((noinline)) int flow_update(struct sg_flow_key *key,
 
 	f = bpf_map_lookup_elem(&sg_flows, &k);
 	if (!f) {
+		now = bpf_ktime_get_ns();
 		f = flow_handshake(&k, dir, flags, seq, ack, payload, now);
 		if (!f)
 			return 0;
 	}
 	if (flags & TCP_RST) {
-		if (f->state != SG_TCP_TIME_WAIT && f->state != SG_TCP_REMOTE_TIME_WAIT)
-			stats_inc(SG_FLOW_CLOSED_RST);
-		bpf_map_delete_elem(&sg_flows, &k);
-		return 0;
-	}
-	if ((flags & TCP_FIN) && !(f->flags & FLOW_FIN(dir))) {
-		f->flags |= FLOW_FIN(dir);
-		FLOW_FIN_ACK(f, dir) = seq + payload + 1;
-		if (f->closer == SG_DIR_NONE)
-			f->closer = dir;
-	}
-	/* Serial number arithmetic (RFC 1982): at or past the FIN. */
-	if ((flags & TCP_ACK) && (f->flags & FLOW_FIN(other)) &&
-	    (__s32)(ack - FLOW_FIN_ACK(f, other)) >= 0)
-		f->flags |= FLOW_FIN_ACKED(other);
+		__u8 was = flow_remove(&k, f);
 
-	state = flow_close_state(f);
-	if (state == f->state)
+		if (was < SG_TCP_STATE_MAX && was != SG_TCP_TIME_WAIT &&
+		    was != SG_TCP_REMOTE_TIME_WAIT)
+			stats_inc(SG_FLOW_CLOSED_RST);
 		return 0;
-	if (state == SG_TCP_TIME_WAIT || state == SG_TCP_REMOTE_TIME_WAIT)
-		stats_inc(SG_FLOW_CLOSED_FIN);
-	f->state = state;
-	f->last_ns = now;
+	}
+	/* The established flow's every segment: no FIN either way, none here. */
+	if (!(flags & TCP_FIN) && !(f->flags & (SG_FF_FIN_IN | SG_FF_FIN_OUT)))
+		return 0;
+	if (!now)
+		now = bpf_ktime_get_ns();
+	/* Another CPU on this flow between our read and swap: read again. */
+	for (i = 0; i < FLOW_CAS_TRIES; i++)
+		if (flow_close_step(f, seg, now) >= 0)
+			break;
 	return 0;
 }
 
@@ -394,25 +574,28 @@ static __always_inline void flow_track(const struct sg_pkt *pkt, int dir)
 
 /*
  * A handshake XDP completed with a SYN cookie: its SYN was answered without
- * state (that is the point), so the flow starts here, established, with the
- * ISNs the ACK tells: its seq - 1 and the cookie, ack - 1.
+ * state (that is the point), so the flow starts here, established.
  */
 static __always_inline void flow_cookie_completed(const struct sg_pkt *pkt, __u64 now)
 {
 	struct sg_flow_key k = {};
-	struct sg_flow nf = {};
+	struct sg_conn *c;
 	struct sg_flow *f;
 
 	flow_key(pkt, SG_DIR_IN, &k);
 	/*
-	 * The cookie names the handshake (it hashes the client's ISN): the
-	 * same cookie ACK again (retransmitted, or a probe before synproxy
-	 * has the server's socket) is traffic of the flow, not a new one.
+	 * A live flow of these ends already: the same cookie ACK again
+	 * (retransmitted, or a probe before synproxy has the server's
+	 * socket) is traffic of that flow, not a new handshake.  A new
+	 * connection may reuse the ports of one in TIME_WAIT.
 	 */
-	f = bpf_map_lookup_elem(&sg_flows, &k);
-	if (f && f->opener == SG_DIR_IN && f->isn[SG_DIR_OUT] == pkt->ack - 1) {
-		flow_track(pkt, SG_DIR_IN);
-		return;
+	c = bpf_map_lookup_elem(&sg_flows, &k);
+	if (c) {
+		if (c->state != SG_TCP_TIME_WAIT && c->state != SG_TCP_REMOTE_TIME_WAIT) {
+			flow_track(pkt, SG_DIR_IN);
+			return;
+		}
+		flow_remove(&k, c);
 	}
 	/*
 	 * The stack may have answered this SYN itself (cookie mode off then,
@@ -422,26 +605,16 @@ static __always_inline void flow_cookie_completed(const struct sg_pkt *pkt, __u6
 	 */
 	f = bpf_map_lookup_elem(&sg_half, &k);
 	if (f) {
-		nf.syn_ns = f->syn_ns;
-		nf.synack_ns = f->synack_ns;
+		__u64 synack_ns = f->synack_ns;
+
 		if (f->flags & SG_FF_SYNACK_OUT)
-			attack_half_open_note(f->synack_ns, false);
+			attack_half_open_note(synack_ns, false);
 		bpf_map_delete_elem(&sg_half, &k);
-		if (nf.synack_ns)
-			flow_hist(SG_HIST_SYNACK_ACK, now - nf.synack_ns);
+		if (synack_ns)
+			flow_hist(SG_HIST_SYNACK_ACK, now - synack_ns);
 	}
-	nf.last_ns = now;
-	nf.isn[SG_DIR_IN] = pkt->seq - 1;
-	nf.isn[SG_DIR_OUT] = pkt->ack - 1;
-	nf.resp_nxt = pkt->ack;
-	nf.state = SG_TCP_ESTABLISHED;
-	nf.opener = SG_DIR_IN;
-	nf.closer = SG_DIR_NONE;
-	nf.flags = SG_FF_SYNACK_OUT;
-	if (bpf_map_update_elem(&sg_flows, &k, &nf, BPF_ANY)) {
-		stats_inc(SG_FLOW_TABLE_FULL);
+	if (!flow_insert_established(&k, SG_DIR_IN, SG_FF_SYNACK_OUT, now, BPF_ANY))
 		return;
-	}
 	stats_inc(SG_FLOW_COMPLETED);
 	attack_prove(&k, now);
 }

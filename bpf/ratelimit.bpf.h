@@ -80,13 +80,13 @@ static __always_inline void rl_key(const struct sg_pkt *pkt,
 	}
 }
 
-/* A SYN from @pkt's source: -1 if it conforms, else the drop reason. */
+/* A SYN from @pkt's source at @now: -1 if it conforms, else the drop reason. */
 static __always_inline int rl_syn(const struct sg_pkt *pkt,
-				  const struct sg_config *cfg)
+				  const struct sg_config *cfg, __u64 now)
 {
 	struct sg_src_key key = {};
 	struct sg_src_state *st, fresh = {};
-	__u64 now = rl_now(), t, tol;
+	__u64 t, tol;
 
 	rl_key(pkt, cfg, &key);
 	st = bpf_map_lookup_elem(&sg_src, &key);

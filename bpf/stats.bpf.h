@@ -1,41 +1,59 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Counters: per-CPU arrays indexed by the enums of include/synguard.h, so
- * the hot path never contends on a cache line; userspace sums the CPUs.
+ * Counters: per-CPU, so the hot path never contends on a cache line;
+ * userspace sums the CPUs.  Each map has one entry holding every counter
+ * (struct sg_stat_vals, indexed by enum sg_stat): a path that moves five
+ * counters looks the entry up once (stats_get, then stats_add) instead of
+ * five times, about 3 ns a lookup here.  stats_inc() is the one-off form.
  */
 #ifndef SYNGUARD_STATS_BPF_H
 #define SYNGUARD_STATS_BPF_H
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SG_STAT_MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct sg_stat_vals);
 } sg_stats SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SG_REASON_MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct sg_reason_vals);
 } sg_drops SEC(".maps");
+
+/* This CPU's counters; NULL never happens for an array of one, but check. */
+static __always_inline struct sg_stat_vals *stats_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&sg_stats, &zero);
+}
+
+static __always_inline void stats_add(struct sg_stat_vals *v, enum sg_stat s)
+{
+	if (v && (__u32)s < SG_STAT_MAX)
+		v->n[s] += 1;
+}
 
 static __always_inline void stats_inc(enum sg_stat s)
 {
-	__u32 key = s;
-	__u64 *v = bpf_map_lookup_elem(&sg_stats, &key);
-
-	if (v)
-		*v += 1;
+	stats_add(stats_get(), s);
 }
 
 static __always_inline void stats_reason(enum sg_reason r)
 {
-	__u32 key = r;
-	__u64 *v = bpf_map_lookup_elem(&sg_drops, &key);
+	__u32 zero = 0, i = r;
+	struct sg_reason_vals *v = bpf_map_lookup_elem(&sg_drops, &zero);
 
-	if (v)
-		*v += 1;
+	/*
+	 * The bound is for the verifier: clang may know more about @r than
+	 * the verifier does and drop the check, so hide @i from it first.
+	 */
+	asm volatile("" : "+r"(i));
+	if (v && i < SG_REASON_MAX)
+		v->n[i] += 1;
 }
 
 #endif /* SYNGUARD_STATS_BPF_H */

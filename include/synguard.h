@@ -14,7 +14,7 @@
 #ifndef SYNGUARD_H
 #define SYNGUARD_H
 
-/* What was seen: one per-CPU __u64 each, in the sg_stats map. */
+/* What was seen: one per-CPU __u64 each, in sg_stats (struct sg_stat_vals). */
 #define SG_STAT_LIST(X)                                                        \
 	X(FRAMES, "frames")		/* every frame the program ran on */   \
 	X(IPV4, "ipv4")			/* IPv4 packets */                     \
@@ -59,7 +59,7 @@
 
 /*
  * Why a frame was (or, in dry-run, would have been) dropped: one per-CPU
- * __u64 each, in the sg_drops map.  Counted in dry-run too.
+ * __u64 each, in sg_drops (struct sg_reason_vals).  Counted in dry-run too.
  */
 #define SG_REASON_LIST(X)                                                      \
 	X(TRUNCATED, "truncated")	/* a header ends past the frame */     \
@@ -88,6 +88,22 @@
 enum sg_stat { SG_STAT_LIST(SG_ENUM_ENTRY) SG_STAT_MAX };
 #define SG_REASON_ENTRY(id, name) SG_R_##id,
 enum sg_reason { SG_REASON_LIST(SG_REASON_ENTRY) SG_REASON_MAX };
+
+/*
+ * The values of sg_stats and sg_drops: per-CPU arrays of one entry each,
+ * all the counters of a CPU in it, indexed by the enums above, so a frame
+ * costs one map lookup however many counters it moves.  Appending a
+ * counter grows the value; userspace reads what a pinned map has.  (They
+ * were arrays of one __u64 per counter; userspace still reads that layout
+ * from the pins of an attachment made before.)
+ */
+struct sg_stat_vals {
+	__u64 n[SG_STAT_MAX];
+};
+
+struct sg_reason_vals {
+	__u64 n[SG_REASON_MAX];
+};
 
 /* Parsing limits: deeper than this is "unparsed", never "not TCP". */
 #define SG_MAX_VLAN_TAGS 2
@@ -150,6 +166,23 @@ struct sg_lpm4 {
 struct sg_lpm6 {
 	__u32 prefixlen;
 	__u8 addr[16];
+};
+
+/*
+ * sg_lists, the single entry of a mmapable array: how many entries each
+ * trie may hold, so the program skips the lookup of an empty one (two
+ * lookups cost about 17 ns a TCP segment here).  Userspace counts up
+ * before it adds an entry and down after it deleted one, atomically, so a
+ * count is never below its trie's size: a count too high costs a lookup,
+ * never a missed entry.
+ */
+#define SG_LIST_ALLOW4 0
+#define SG_LIST_ALLOW6 1
+#define SG_LIST_DENY4 2
+#define SG_LIST_DENY6 3
+#define SG_LIST_TRIES 4
+struct sg_list_sizes {
+	__u32 n[SG_LIST_TRIES];
 };
 
 /* A source (address masked to its prefix) and its SYN bucket. */
@@ -215,6 +248,7 @@ struct sg_flow_key {
 #define SG_FF_PICKED_UP (1U << 6)	/* seen first mid-stream */
 #define SG_FF_SIMUL (1U << 7)		/* simultaneous open */
 
+/* A flow during its handshake: the value of sg_half. */
 struct sg_flow {
 	__u64 syn_ns;		/* first SYN (bpf_ktime_get_ns) */
 	__u64 synack_ns;	/* first SYN-ACK */
@@ -228,6 +262,90 @@ struct sg_flow {
 	__u8 closer;		/* who sent the first FIN, or SG_DIR_NONE */
 	__u8 flags;		/* SG_FF_* */
 	__u16 reserved;
+};
+
+/*
+ * A flow from its handshake's completion on: the value of sg_flows, only
+ * what the close needs.  sg_flows is the table that grows to a million
+ * entries, and the kernel charges each one 48 bytes of its own plus key
+ * and value (each rounded up to 8) plus 16 bytes a hash bucket: 16 bytes
+ * here keep an entry at 104 bytes, 120.8 a flow at 1,000,000 (56 did 160.8).
+ * Times are 32-bit ticks of bpf_ktime_get_ns() >> SG_TICK_SHIFT (1.05 ms,
+ * wrapping after 52 days): compare them by unsigned difference.
+ */
+#define SG_TICK_SHIFT 20
+struct sg_conn {
+	__u32 fin_ack[2];	/* by direction: the ack that acknowledges its FIN */
+	__u32 last;		/* tick of the last state change: expiry runs from it */
+	/*
+	 * The four bytes below change together, by one compare-and-swap of
+	 * the 32-bit word they make: a transition is counted (sg_gauge) by
+	 * the one CPU that made it.
+	 */
+	__u8 state;		/* enum sg_tcp_state, or SG_CONN_DEAD */
+	__u8 opener;		/* SG_DIR_IN, SG_DIR_OUT, SG_DIR_NONE (picked up) */
+	__u8 closer;		/* who sent the first FIN, or SG_DIR_NONE */
+	__u8 flags;		/* SG_FF_* */
+};
+
+/* sg_conn.state of an entry being removed: claimed, already uncounted. */
+#define SG_CONN_DEAD 0xff
+
+/*
+ * Flow gauges kept as they change, so that `stats` need not visit a
+ * million entries: the entries of sg_flows by state, +1/-1 by whoever
+ * inserts, moves or removes one (per CPU, summed by the reader).  The LRU
+ * evicts silently, so these alone would drift (DESIGN.md): the reader
+ * checks that they add up to the kernel's own count of the map's entries
+ * (bpf_map_sum_elem_count, which evictions do decrement), and where they
+ * do not it walks the map, counts it, and re-bases (sg_gauge_base).
+ */
+struct sg_gauge {
+	__s64 state[SG_TCP_STATE_MAX];	/* entries of sg_flows by state */
+	/*
+	 * Each counted change of the map is bracketed: begun before it
+	 * touches the map, done once counted (or failed).  A reader that sees
+	 * begun == done, before and after its walk, and no more begun than
+	 * its own, knows no one changed the map while it walked.
+	 */
+	__u64 done;
+	__u64 begun;
+};
+
+/* The single entry of sg_gauge_base: written by the walk, read by both. */
+struct sg_gauge_base {
+	__s64 state[SG_TCP_STATE_MAX];	/* the walk's count minus the counters' */
+	/*
+	 * bpf_ktime_get_ns() of the oldest TIME_WAIT entry that may be in
+	 * sg_flows, or 0: when it is past time_wait_timeout some entry may
+	 * have expired, and only a walk can find (count out, remove) it.
+	 * The program sets it when it is 0; the walk sets it to its finding.
+	 */
+	__u64 tw_oldest_ns;
+};
+
+/*
+ * The flow gauges, read in the kernel by the syscall program of
+ * bpf/flow_walk.bpf.c: its context, which BPF_PROG_TEST_RUN copies in and
+ * back out.  Timeouts in; the live entries of sg_half and sg_flows by
+ * state out, the expired ones removed.  sg_half is always walked (a flood
+ * fills and evicts it; it is the small table); sg_flows only when its
+ * gauges (sg_gauge) cannot be trusted or may hold expired entries.
+ */
+#define SG_WALK_FULL (1U << 0)	/* sg_walk.flags: walk sg_flows even if the gauges hold */
+#define SG_WALK_WALKED (1U << 1)	/* out: sg_flows was walked */
+#define SG_WALK_REBASED (1U << 2)	/* out: ...and sg_gauge_base set from it */
+struct sg_walk {
+	__u64 half_open_ns;	/* in: SYN_SEEN and SYN_RCVD expire after this */
+	__u64 syn_sent_ns;	/* in: SYN_SENT */
+	__u64 time_wait_ns;	/* in: TIME_WAIT, either end's */
+	__u64 now_ns;		/* out: bpf_ktime_get_ns() the ages ran to */
+	__u64 state[SG_TCP_STATE_MAX];	/* out: live entries by state */
+	__u64 half_entries;	/* out: entries of sg_half, expired included */
+	__u64 flow_entries;	/* out: entries of sg_flows, expired included */
+	__u64 removed;		/* out: expired entries removed */
+	__u32 ncpu;		/* in: possible CPUs (sg_gauge's slots) */
+	__u32 flags;		/* in and out: SG_WALK_* */
 };
 
 /*

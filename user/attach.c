@@ -19,6 +19,7 @@
 #include "stats.h"
 #include "flows.h"
 #include "synguard.skel.h"
+#include "flow_walk.skel.h"
 
 static const char attach_usage[] =
 	"usage: synguard attach IFACE [--mode native|generic] [--force] [-n NETNS]\n"
@@ -101,7 +102,8 @@ static int detach_target(const struct sg_target *t)
 	return pin_remove_all(t);
 }
 
-static int pin_all(struct synguard *skel, int link_fd, int egress_fd, const char *dir)
+static int pin_all(struct synguard *skel, int link_fd, int egress_fd, int walk_fd,
+		   const char *dir)
 {
 	char path[PATH_MAX + 32];
 	struct bpf_map *map;
@@ -125,6 +127,9 @@ static int pin_all(struct synguard *skel, int link_fd, int egress_fd, const char
 	err = bpf_program__pin(skel->progs.synguard_ingress, path);
 	if (err)
 		return err;
+	snprintf(path, sizeof(path), "%s/" PIN_WALK, dir);
+	if (bpf_obj_pin(walk_fd, path))
+		return -errno;
 	snprintf(path, sizeof(path), "%s/" PIN_LINK_EGRESS, dir);
 	if (bpf_obj_pin(egress_fd, path))
 		return -errno;
@@ -163,6 +168,7 @@ int cmd_attach(int argc, char **argv)
 	char assign[512];
 	struct sg_meta meta = {};
 	struct synguard *skel = NULL;
+	struct flow_walk *walker = NULL;
 	struct sg_target t;
 	int mode = SG_MODE_NATIVE, link_fd = -1, egress_fd = -1, err, rc, opt;
 	__u64 half_max = SG_DEFAULT_HALF_MAX, flows_max = SG_DEFAULT_FLOWS_MAX;
@@ -269,6 +275,18 @@ int cmd_attach(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto cleanup;
 	}
+	walker = flows_walker(&(struct sg_flow_maps){
+				.half_fd = bpf_map__fd(skel->maps.sg_half),
+				.flows_fd = bpf_map__fd(skel->maps.sg_flows),
+				.hist_fd = bpf_map__fd(skel->maps.sg_hist),
+				.gauge_fd = bpf_map__fd(skel->maps.sg_gauge),
+				.gauge_base_fd = bpf_map__fd(skel->maps.sg_gauge_base) });
+	if (!walker) {
+		err_msg("the kernel refused to load the flow gauges' reader: %s%s",
+			strerror(errno), verbose ? "" : " (-v shows libbpf's log)");
+		rc = EXIT_FAIL;
+		goto cleanup;
+	}
 	meta.attached_at = time(NULL);
 	meta.netns_ino = t.netns_ino;
 	meta.ifindex = t.ifindex;
@@ -300,7 +318,7 @@ int cmd_attach(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto cleanup;
 	}
-	err = pin_all(skel, link_fd, egress_fd, t.dir);
+	err = pin_all(skel, link_fd, egress_fd, bpf_program__fd(walker->progs.sg_walk), t.dir);
 	if (err) {
 		err_msg("cannot pin under %s: %s", t.dir, strerror(-err));
 		pin_remove_all(&t);
@@ -331,6 +349,7 @@ cleanup:
 		close(link_fd);	/* the pin keeps it */
 	if (egress_fd >= 0)
 		close(egress_fd);
+	flow_walk__destroy(walker);	/* its pin keeps the program */
 	synguard__destroy(skel);
 	return rc;
 }
@@ -604,6 +623,7 @@ int cmd_stats(int argc, char **argv)
 	};
 	struct sg_counters cur, prev;
 	struct sg_flow_summary flows;
+	struct sg_flow_maps fm;
 	struct sg_attack attack = {};
 	struct sg_source src = {};
 	double interval = 0, t0, t1;
@@ -642,11 +662,12 @@ int cmd_stats(int argc, char **argv)
 	stats_source(&src, &t, &p);
 	src.flows = &flows;
 	src.attack = &attack;
+	pins_flow_maps(&p, &fm);
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	err = stats_read(p.stats_fd, p.drops_fd, &prev) ?:
-	      flows_read(p.half_fd, p.flows_fd, p.hist_fd, &p.cfg, &flows) ?:
+	      flows_read(&fm, &p.cfg, 0, &flows) ?:
 	      attack_read(p.attack_fd, &attack);
 	t0 = now_mono();
 	if (!err && !interval) {
@@ -657,7 +678,7 @@ int cmd_stats(int argc, char **argv)
 	}
 	while (!err && interval && (!count || done < count) && nap(interval)) {
 		err = stats_read(p.stats_fd, p.drops_fd, &cur) ?:
-		      flows_read(p.half_fd, p.flows_fd, p.hist_fd, &p.cfg, &flows) ?:
+		      flows_read(&fm, &p.cfg, 0, &flows) ?:
 		      attack_read(p.attack_fd, &attack);
 		t1 = now_mono();
 		if (err)

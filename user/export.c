@@ -188,6 +188,7 @@ static void serve(int cfd, const struct sg_pins *p, struct sg_source *src)
 {
 	struct timeval tv = { 2, 0 };
 	struct sg_flow_summary fl;
+	struct sg_flow_maps fm;
 	struct sg_counters c;
 	char req[4096], *body = NULL;
 	size_t blen = 0, got = 0;
@@ -210,11 +211,12 @@ static void serve(int cfd, const struct sg_pins *p, struct sg_source *src)
 	f = open_memstream(&body, &blen);
 	if (!f)
 		return;
+	pins_flow_maps(p, &fm);
 	if (strncmp(req, "GET /metrics ", 13) && strncmp(req, "GET /metrics?", 13)) {
 		status = "404 Not Found";
 		fputs("synguard serves /metrics\n", f);
 	} else if (stats_read(p->stats_fd, p->drops_fd, &c) ||
-		   flows_read(p->half_fd, p->flows_fd, p->hist_fd, &p->cfg, &fl)) {
+		   flows_read(&fm, &p->cfg, 0, &fl)) {
 		status = "503 Service Unavailable";
 		fprintf(f, "cannot read the maps: %s\n", strerror(errno));
 	} else {

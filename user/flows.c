@@ -3,41 +3,17 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "common.h"
 #include "flows.h"
+#include "flow_walk.skel.h"
 
 #define SG_STATE_NAME(id, name) name,
 const char *const state_names[SG_TCP_STATE_MAX] = { SG_STATE_LIST(SG_STATE_NAME) };
 
 #define BATCH 4096
 #define NSEC 1000000000ULL
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC + ts.tv_nsec;
-}
-
-static bool expired(const struct sg_flow *f, const struct sg_config *cfg, __u64 now)
-{
-	switch (f->state) {
-	case SG_TCP_SYN_RCVD:
-		return now - f->synack_ns >= cfg->half_open_s * NSEC;
-	case SG_TCP_SYN_SEEN:
-		return now - f->syn_ns >= cfg->half_open_s * NSEC;
-	case SG_TCP_SYN_SENT:
-		return now - f->syn_ns >= FLOWS_SYN_SENT_S * NSEC;
-	case SG_TCP_TIME_WAIT:
-	case SG_TCP_REMOTE_TIME_WAIT:
-		return now - f->last_ns >= cfg->time_wait_s * NSEC;
-	}
-	return false;
-}
 
 int map_walk(int fd, size_t key_size, size_t value_size,
 	     int (*fn)(const void *keys, const void *vals, __u32 n, void *arg),
@@ -74,82 +50,108 @@ out:
 	return err;
 }
 
-/* What count_map() gathers as map_walk() hands it batches. */
-struct count_ctx {
-	const struct sg_config *cfg;
-	__u64 now, *states, *entries;
-	struct sg_flow_key *dead;	/* expired: removed after the walk */
-	__u64 ndead, cap;
-};
-
-static int count_batch(const void *keys, const void *vals, __u32 n, void *arg)
+struct flow_walk *flows_walker(const struct sg_flow_maps *m)
 {
-	const struct sg_flow_key *k = keys;
-	const struct sg_flow *v = vals;
-	struct count_ctx *c = arg;
-	__u32 i;
+	struct flow_walk *skel = flow_walk__open();
+	int err;
 
-	for (i = 0; i < n; i++) {
-		(*c->entries)++;
-		if (v[i].state >= SG_TCP_STATE_MAX)
-			continue;
-		if (!expired(&v[i], c->cfg, c->now)) {
-			c->states[v[i].state]++;
-			continue;
-		}
-		if (c->ndead == c->cap) {
-			__u64 want = c->cap ? c->cap * 2 : BATCH;
-			struct sg_flow_key *more = realloc(c->dead, want * sizeof(*more));
-
-			if (!more)
-				continue;	/* counted right; removed next time */
-			c->dead = more;
-			c->cap = want;
-		}
-		c->dead[c->ndead++] = k[i];
+	if (!skel)
+		return NULL;
+	err = bpf_map__reuse_fd(skel->maps.sg_half, m->half_fd) ?:
+	      bpf_map__reuse_fd(skel->maps.sg_flows, m->flows_fd) ?:
+	      bpf_map__reuse_fd(skel->maps.sg_gauge, m->gauge_fd) ?:
+	      bpf_map__reuse_fd(skel->maps.sg_gauge_base, m->gauge_base_fd) ?:
+	      flow_walk__load(skel);
+	if (err) {
+		flow_walk__destroy(skel);
+		errno = -err;
+		return NULL;
 	}
+	return skel;
+}
+
+/*
+ * Runs bpf/flow_walk.bpf.c on the flow tables: it counts their live
+ * entries by state in the kernel (sg_flows' from its gauges where they
+ * hold) and removes the expired ones.  An attachment has it pinned
+ * (m->walk_fd); otherwise it is loaded here, 15 to 40 ms.  0 or -errno.
+ */
+static int walk_flows(const struct sg_flow_maps *m, const struct sg_config *cfg,
+		      __u32 walk, struct sg_flow_summary *out)
+{
+	struct sg_walk w = { .half_open_ns = cfg->half_open_s * NSEC,
+			     .syn_sent_ns = FLOWS_SYN_SENT_S * NSEC,
+			     .time_wait_ns = cfg->time_wait_s * NSEC,
+			     .ncpu = libbpf_num_possible_cpus(), .flags = walk };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &w, .ctx_size_in = sizeof(w));
+	struct flow_walk *skel = NULL;
+	int err = 0, i, prog = m->walk_fd;
+
+	if ((int)w.ncpu <= 0)
+		return -EINVAL;
+	if (prog < 0) {
+		skel = flows_walker(m);
+		if (!skel)
+			return -errno;
+		prog = bpf_program__fd(skel->progs.sg_walk);
+	}
+	if (bpf_prog_test_run_opts(prog, &o))
+		err = -errno;
+	else if (o.retval)
+		err = -EINVAL;	/* sg_gauge_base has no entry: not our maps */
+	flow_walk__destroy(skel);
+	if (err)
+		return err;
+	for (i = 0; i < SG_TCP_STATE_MAX; i++)
+		out->state[i] = w.state[i];
+	out->half_entries = w.half_entries;
+	out->flow_entries = w.flow_entries;
+	out->walk = w.flags;
 	return 0;
 }
 
 /*
- * Counts the live entries of one map by state, and removes the expired
- * ones it found (after the walk: deleting under a batch cursor would move
- * it).  The program never runs on a flow that has gone quiet, so this is
- * where expired flows leave the tables.  0 or -errno.
+ * Are the entries of the flow table @fd what this synguard reads?  An
+ * attachment made by an older one outlives it with its own layout (pinned
+ * maps): the walk would read its fields at the wrong offsets.
  */
-static int count_map(int fd, const struct sg_config *cfg, __u64 *states, __u64 *entries)
+static int flows_layout(int fd, size_t value_size, __u32 *max_entries)
 {
-	struct count_ctx c = { .cfg = cfg, .now = mono_ns(), .states = states,
-			       .entries = entries };
-	int err = map_walk(fd, sizeof(struct sg_flow_key), sizeof(struct sg_flow),
-			   count_batch, &c);
-	__u64 i;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
 
-	for (i = 0; i < c.ndead; i++)
-		bpf_map_delete_elem(fd, &c.dead[i]);
-	free(c.dead);
-	return err;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.key_size != sizeof(struct sg_flow_key) || info.value_size != value_size) {
+		err_msg("flow table %s has %u/%u-byte entries, this synguard reads %zu/%zu: "
+			"attached by another version? attach --force replaces it",
+			info.name, info.key_size, info.value_size,
+			sizeof(struct sg_flow_key), value_size);
+		return -EPROTO;
+	}
+	*max_entries = info.max_entries;
+	return 0;
 }
 
-int flows_read(int half_fd, int flows_fd, int hist_fd, const struct sg_config *cfg,
+int flows_read(const struct sg_flow_maps *m, const struct sg_config *cfg, __u32 walk,
 	       struct sg_flow_summary *out)
 {
 	int ncpu = libbpf_num_possible_cpus(), err, c;
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), k;
+	__u32 k;
 	__u64 *vals;
 
 	memset(out, 0, sizeof(*out));
-	err = count_map(half_fd, cfg, out->state, &out->half_entries);
+	err = flows_layout(m->half_fd, sizeof(struct sg_flow), &out->half_max) ?:
+	      flows_layout(m->flows_fd, sizeof(struct sg_conn), &out->flows_max);
+	if (!err && (m->gauge_fd < 0 || m->gauge_base_fd < 0)) {
+		err_msg("the attachment has no flow gauges (sg_gauge): attached by another "
+			"version? attach --force replaces it");
+		err = -EPROTO;
+	}
 	if (!err)
-		err = count_map(flows_fd, cfg, out->state, &out->flow_entries);
+		err = walk_flows(m, cfg, walk, out);
 	if (err)
 		return err;
-	if (!bpf_obj_get_info_by_fd(half_fd, &info, &len))
-		out->half_max = info.max_entries;
-	len = sizeof(info);
-	if (!bpf_obj_get_info_by_fd(flows_fd, &info, &len))
-		out->flows_max = info.max_entries;
 	if (ncpu <= 0)
 		return -EINVAL;
 	vals = calloc(ncpu, sizeof(*vals));
@@ -158,7 +160,7 @@ int flows_read(int half_fd, int flows_fd, int hist_fd, const struct sg_config *c
 	for (k = 0; k < SG_HIST_ENTRIES; k++) {
 		__u64 sum = 0;
 
-		if (bpf_map_lookup_elem(hist_fd, &k, vals)) {
+		if (bpf_map_lookup_elem(m->hist_fd, &k, vals)) {
 			err = -errno;
 			break;
 		}

@@ -24,6 +24,7 @@ struct sg_flow_summary {
 	__u64 hist[SG_HIST_MAX][SG_HIST_BUCKETS];
 	__u64 hist_sum_ns[SG_HIST_MAX];
 	__u32 half_max, flows_max;
+	__u32 walk;		/* SG_WALK_*: how sg_flows was read */
 };
 
 /* Handshakes neither completed nor in progress: reset, expired, evicted. */
@@ -35,7 +36,27 @@ __u64 flows_failed(const struct sg_flow_summary *s, const __u64 *stat);
 int map_walk(int fd, size_t key_size, size_t value_size,
 	     int (*fn)(const void *keys, const void *vals, __u32 n, void *arg),
 	     void *arg);
-int flows_read(int half_fd, int flows_fd, int hist_fd, const struct sg_config *cfg,
+/* The maps flows_read reads: an attachment's pins, or a skeleton's maps. */
+struct sg_flow_maps {
+	int half_fd, flows_fd, hist_fd, gauge_fd, gauge_base_fd;
+	int walk_fd;	/* bpf/flow_walk.bpf.c loaded on these maps, or -1 */
+};
+
+struct flow_walk;
+/*
+ * bpf/flow_walk.bpf.c loaded with @m's maps reused (its program:
+ * skel->progs.sg_walk); NULL with errno set.  `attach` pins it, so that
+ * readers need not load it (libbpf parses the kernel's BTF for its kfunc:
+ * 15 to 40 ms).  flow_walk__destroy() frees it.
+ */
+struct flow_walk *flows_walker(const struct sg_flow_maps *m);
+
+/*
+ * The gauges and latency histograms now.  @walk: 0, or SG_WALK_FULL to
+ * walk sg_flows even where its gauges hold (benchmarks, tests).  0 or
+ * -errno.
+ */
+int flows_read(const struct sg_flow_maps *m, const struct sg_config *cfg, __u32 walk,
 	       struct sg_flow_summary *out);
 /* Upper bound in microseconds of the bucket holding the @pct percentile. */
 __u64 flows_percentile(const __u64 *hist, double pct);

@@ -14,6 +14,7 @@
 #include "common.h"
 #include "pin.h"
 #include "cmd.h"
+#include "flows.h"
 #include <bpf/bpf.h>
 
 #ifndef BPF_FS_MAGIC
@@ -355,13 +356,14 @@ int pin_walk(int (*fn)(const char *dir, const char *netns, const char *ifname,
 const char *const pinned_maps[] = { "sg_stats", "sg_drops", "sg_config", "sg_meta",
 				   "sg_allow4", "sg_deny4", "sg_allow6", "sg_deny6",
 				   "sg_src", "sg_ports", "sg_half", "sg_flows", "sg_hist",
-				   "sg_attack", "sg_ho", "sg_proven", NULL };
+				   "sg_attack", "sg_ho", "sg_proven", "sg_lists", "sg_gauge",
+				   "sg_gauge_base", NULL };
 
 void pins_close(struct sg_pins *p)
 {
 	int *fds[] = { &p->link_fd, &p->stats_fd, &p->drops_fd, &p->config_fd,
 		       &p->meta_fd, &p->half_fd, &p->flows_fd, &p->hist_fd,
-		       &p->attack_fd };
+		       &p->attack_fd, &p->gauge_fd, &p->gauge_base_fd, &p->walk_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -379,6 +381,16 @@ int pin_get(const char *dir, const char *name)
 	return bpf_obj_get(path);
 }
 
+void pins_flow_maps(const struct sg_pins *p, struct sg_flow_maps *m)
+{
+	m->half_fd = p->half_fd;
+	m->flows_fd = p->flows_fd;
+	m->hist_fd = p->hist_fd;
+	m->gauge_fd = p->gauge_fd;
+	m->gauge_base_fd = p->gauge_base_fd;
+	m->walk_fd = p->walk_fd;
+}
+
 /* 0, or -errno with the pins closed. */
 int pins_open(const char *dir, struct sg_pins *p)
 {
@@ -386,6 +398,7 @@ int pins_open(const char *dir, struct sg_pins *p)
 	__u32 len = sizeof(info), zero = 0;
 
 	memset(p, 0, sizeof(*p));
+	p->gauge_fd = p->gauge_base_fd = p->walk_fd = -1;
 	p->link_fd = pin_get(dir, PIN_LINK);
 	p->stats_fd = pin_get(dir, "sg_stats");
 	p->drops_fd = pin_get(dir, "sg_drops");
@@ -413,6 +426,13 @@ int pins_open(const char *dir, struct sg_pins *p)
 	}
 	p->prog_id = info.prog_id;
 	p->link_ifindex = info.xdp.ifindex;
+	/*
+	 * Not required: an attachment by an older synguard has none, and must
+	 * still be listed (not pruned as half-pinned); flows_read refuses it.
+	 */
+	p->gauge_fd = pin_get(dir, "sg_gauge");
+	p->gauge_base_fd = pin_get(dir, "sg_gauge_base");
+	p->walk_fd = pin_get(dir, PIN_WALK);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
  */
 #define PIN_LINK "link"
 #define PIN_LINK_EGRESS "link_egress"
+#define PIN_WALK "walk"		/* bpf/flow_walk.bpf.c on the attachment's maps */
 
 struct sg_target {
 	char ifname[16];
@@ -53,7 +54,7 @@ extern const char *const pinned_maps[];
 /* An attachment opened through its pins. */
 struct sg_pins {
 	int link_fd, stats_fd, drops_fd, config_fd, meta_fd;
-	int half_fd, flows_fd, hist_fd, attack_fd;
+	int half_fd, flows_fd, hist_fd, attack_fd, gauge_fd, gauge_base_fd, walk_fd;
 	struct sg_meta meta;
 	struct sg_config cfg;
 	__u32 prog_id;
@@ -65,6 +66,9 @@ int pin_get(const char *dir, const char *name);
 /* 0, or -errno with the pins closed. */
 int pins_open(const char *dir, struct sg_pins *p);
 void pins_close(struct sg_pins *p);
+struct sg_flow_maps;
+/* The flow maps of @p, for flows_read. */
+void pins_flow_maps(const struct sg_pins *p, struct sg_flow_maps *m);
 /* Re-reads the live policy into p->cfg. */
 void pins_refresh_config(struct sg_pins *p);
 /*

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include "common.h"
 #include "cmd.h"
@@ -115,7 +116,48 @@ out:
 struct list_maps {
 	const char *name;	/* "allow" or "deny" */
 	int fd4, fd6;
+	__u32 *sizes;		/* sg_lists mmapped, NULL if the attachment has none */
+	__u32 idx4, idx6;	/* this list's SG_LIST_* in it */
 };
+
+/*
+ * The program skips a trie whose sg_lists count is 0, so the count must
+ * never be below the trie's size, even with two synguard commands at once
+ * or one killed midway: up before adding, down after deleting, atomically.
+ */
+static void list_count(const struct list_maps *l, int fam, int delta)
+{
+	__u32 *n;
+
+	if (!l->sizes)
+		return;
+	n = &l->sizes[fam ? l->idx6 : l->idx4];
+	if (delta > 0)
+		__atomic_add_fetch(n, 1, __ATOMIC_SEQ_CST);
+	else
+		__atomic_sub_fetch(n, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Maps sg_lists of the attachment in @dir.  An attachment made before
+ * sg_lists existed has no pin and its program no counts: 0, l->sizes NULL.
+ */
+static int list_sizes_open(const char *dir, struct list_maps *l)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+	int fd;
+
+	fd = pin_get(dir, "sg_lists");
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -errno;
+	l->sizes = p;
+	return 0;
+}
 
 static int list_key(const struct sg_cidr *c, void *key)
 {
@@ -181,7 +223,7 @@ static int cmd_list(int argc, char **argv, const char *which)
 	static const struct option opts[] = {
 		CMD_COMMON_OPTS, { "json", no_argument, NULL, 'j' }, {}
 	};
-	struct list_maps l = { which, -1, -1 };
+	struct list_maps l = { which, -1, -1, NULL, 0, 0 };
 	struct sg_cidr *cidrs = NULL;
 	union { struct sg_lpm4 v4; struct sg_lpm6 v6; } key;
 	struct sg_target t;
@@ -235,6 +277,18 @@ static int cmd_list(int argc, char **argv, const char *which)
 		rc = EXIT_FAIL;
 		goto out;
 	}
+	l.idx4 = strcmp(which, "deny") ? SG_LIST_ALLOW4 : SG_LIST_DENY4;
+	l.idx6 = strcmp(which, "deny") ? SG_LIST_ALLOW6 : SG_LIST_DENY6;
+	if (strcmp(verb, "list")) {
+		int err = list_sizes_open(t.dir, &l);
+
+		if (err) {
+			err_msg("cannot map the list sizes under %s: %s", t.dir,
+				strerror(-err));
+			rc = EXIT_FAIL;
+			goto out;
+		}
+	}
 	if (!strcmp(verb, "list")) {
 		list_print(&l, json);
 		rc = EXIT_OK;
@@ -256,16 +310,25 @@ static int cmd_list(int argc, char **argv, const char *which)
 		}
 	}
 	for (i = 0; i < n; i++) {
+		int fam;
+
 		memset(&key, 0, sizeof(key));
-		fd = list_key(&cidrs[i], &key) ? l.fd6 : l.fd4;
+		fam = list_key(&cidrs[i], &key);
+		fd = fam ? l.fd6 : l.fd4;
 		cidr_format(&cidrs[i], buf, sizeof(buf));
 		if (!strcmp(verb, "add")) {
+			int err = 0;
+
 			/* Adding what is there keeps its hit count. */
-			if (bpf_map_update_elem(fd, &key, &zero, BPF_NOEXIST) &&
-			    errno != EEXIST) {
+			list_count(&l, fam, 1);
+			if (bpf_map_update_elem(fd, &key, &zero, BPF_NOEXIST))
+				err = errno;
+			if (err)	/* not added: there already, or refused */
+				list_count(&l, fam, -1);
+			if (err && err != EEXIST) {
 				err_msg("cannot add %s to the %s list: %s", buf, which,
-					strerror(errno));
-				rc = errno == E2BIG || errno == ENOSPC ? EXIT_STATE : EXIT_FAIL;
+					strerror(err));
+				rc = err == E2BIG || err == ENOSPC ? EXIT_STATE : EXIT_FAIL;
 				goto out;
 			}
 		} else if (bpf_map_delete_elem(fd, &key)) {
@@ -273,6 +336,8 @@ static int cmd_list(int argc, char **argv, const char *which)
 				strerror(errno));
 			rc = EXIT_FAIL;
 			goto out;
+		} else {
+			list_count(&l, fam, -1);
 		}
 	}
 	rc = EXIT_OK;
@@ -281,6 +346,8 @@ out:
 		close(l.fd4);
 	if (l.fd6 >= 0)
 		close(l.fd6);
+	if (l.sizes)
+		munmap(l.sizes, sysconf(_SC_PAGESIZE));
 	free(cidrs);
 	return rc;
 }

@@ -290,8 +290,14 @@ int cmd_replay(int argc, char **argv)
 	 */
 	err = stats_read(bpf_map__fd(skel->maps.sg_stats),
 			 bpf_map__fd(skel->maps.sg_drops), &c) ?:
-	      flows_read(bpf_map__fd(skel->maps.sg_half), bpf_map__fd(skel->maps.sg_flows),
-			 bpf_map__fd(skel->maps.sg_hist), &pol.cfg, &flows);
+	      flows_read(&(struct sg_flow_maps){
+				.half_fd = bpf_map__fd(skel->maps.sg_half),
+				.flows_fd = bpf_map__fd(skel->maps.sg_flows),
+				.hist_fd = bpf_map__fd(skel->maps.sg_hist),
+				.gauge_fd = bpf_map__fd(skel->maps.sg_gauge),
+				.gauge_base_fd = bpf_map__fd(skel->maps.sg_gauge_base),
+				.walk_fd = -1 },
+			 &pol.cfg, 0, &flows);
 	if (err) {
 		err_msg("cannot read the counters: %s", strerror(-err));
 		rc = EXIT_FAIL;

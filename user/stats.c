@@ -14,18 +14,51 @@
 const char *const stats_names[SG_STAT_MAX] = { SG_STAT_LIST(SG_NAME_ENTRY) };
 const char *const reason_names[SG_REASON_MAX] = { SG_REASON_LIST(SG_NAME_ENTRY) };
 
+/*
+ * @n counters of a per-CPU counter map, summed over the CPUs.  The map is
+ * one entry holding every counter (struct sg_stat_vals), or, pinned by an
+ * older synguard, one __u64 entry per counter; counters the map does not
+ * have (appended since it was made) read 0.
+ */
 static int sum_percpu(int fd, __u32 n, __u64 *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), have, k;
 	__u64 *vals;
-	__u32 k;
 	int c;
 
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	memset(out, 0, n * sizeof(*out));
+	if (info.max_entries == 1 && info.value_size % 8 == 0) {
+		/* Per CPU, the value is rounded up to 8 bytes: it is already. */
+		have = info.value_size / 8;
+		vals = calloc((size_t)ncpu * have, sizeof(*vals));
+		if (!vals)
+			return -ENOMEM;
+		k = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals)) {
+			int err = -errno;
+
+			free(vals);
+			return err;
+		}
+		for (c = 0; c < ncpu; c++)
+			for (k = 0; k < have && k < n; k++)
+				out[k] += vals[(size_t)c * have + k];
+		free(vals);
+		return 0;
+	}
+	if (info.value_size != sizeof(*vals))
+		return -EINVAL;
 	vals = calloc(ncpu, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
+	if (n > info.max_entries)
+		n = info.max_entries;
 	for (k = 0; k < n; k++) {
 		if (bpf_map_lookup_elem(fd, &k, vals)) {
 			int err = -errno;

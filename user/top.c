@@ -160,11 +160,13 @@ static int top_rank_cmp(const void *a, const void *b)
 
 static int top_read(const struct sg_pins *p, int src_fd, struct top_reading *r)
 {
+	struct sg_flow_maps fm;
 	int err;
 
+	pins_flow_maps(p, &fm);
 	err = stats_read(p->stats_fd, p->drops_fd, &r->c);
 	if (!err)
-		err = flows_read(p->half_fd, p->flows_fd, p->hist_fd, &p->cfg, &r->flows);
+		err = flows_read(&fm, &p->cfg, 0, &r->flows);
 	if (!err) {
 		__u32 zero = 0;
 

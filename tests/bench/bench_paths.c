@@ -210,6 +210,17 @@ static void repeat_table(struct bench *b)
 	row(b, "flood SYN, per-source limit (src_rate), IPv4 in VLAN",
 	    &SEG("198.18.2.2", .vlan_tags = 1), true, 1.5);
 
+	/* Over the bucket once, then blocked for an hour: the src_blocked drop. */
+	setup(b, CFG("src_rate=1", "src_burst=1", "block_time=3600"));
+	for (i = 0; i < 2; i++) {
+		run_spec(b->xdp, &SEG("198.18.2.1", .sport = 1 + i));
+		run_spec(b->xdp, &SEG("2001:2:0:2::1", .sport = 1 + i));
+	}
+	row(b, "flood SYN, source blocked (src_rate, block_time), IPv4", &SEG("198.18.2.1"),
+	    true, 1.5);
+	row(b, "flood SYN, source blocked (src_rate, block_time), IPv6", &SEG("2001:2:0:2::1"),
+	    true, 1.5);
+
 	setup(b, NULL);
 	row(b, "SYN admitted: first run inserts, the rest are retransmits (see below)",
 	    &SEG("198.18.3.1"), false, 0);
@@ -248,14 +259,25 @@ static void repeat_table(struct bench *b)
 	run_spec(b->xdp, &SEG("198.18.5.1"));
 	if (counter(b, SG_ATTACK_ENTERED) < 1)
 		fprintf(stderr, "bench_paths: attack mode was not entered\n");
-	row(b, "SYN in attack mode, unproven source (unproven_rate=0)", &SEG("198.18.5.2"), true, 0);
+	row(b, "SYN in attack mode, unproven source (unproven_rate=0), IPv4", &SEG("198.18.5.2"),
+	    true, 0);
+	row(b, "SYN in attack mode, unproven source (unproven_rate=0), IPv6",
+	    &SEG("2001:2:0:5::2"), true, 0);
+	row(b, "SYN in attack mode, unproven source (unproven_rate=0), IPv4 in VLAN",
+	    &SEG("198.18.5.3", .vlan_tags = 1), true, 0);
 	printf("\n");
 }
 
-/* Distinct frames, from 198.19.0.0/16 (inside 198.18.0.0/15), one per flow. */
-static struct pkt_spec flow_syn(__u32 i, __u32 round, char *addr, size_t len)
+/*
+ * Distinct frames, one per flow: from 198.19.0.0/16 (inside 198.18.0.0/15),
+ * or with @v6 from 2001:2:0:19::/64.
+ */
+static struct pkt_spec flow_syn(__u32 i, __u32 round, bool v6, char *addr, size_t len)
 {
-	snprintf(addr, len, "198.19.%u.%u", (i / 250) % 250, i % 250 + 1);
+	if (v6)
+		snprintf(addr, len, "2001:2:0:19::%x:%x", i / 250 % 250, i % 250 + 1);
+	else
+		snprintf(addr, len, "198.19.%u.%u", (i / 250) % 250, i % 250 + 1);
 	return SEG(addr, .sport = 20000 + round * 10 + i / 62500);
 }
 
@@ -284,7 +306,7 @@ static void run_once(int prog, const struct frame *f, __u32 n, double *kern, dou
 
 enum once_kind { ONCE_SYN, ONCE_ACK, ONCE_FIN };
 
-static void once_row(struct bench *b, enum once_kind kind, const char *path)
+static void once_row(struct bench *b, enum once_kind kind, bool v6, const char *path)
 {
 	double sk[MAX_ROUNDS], sw[MAX_ROUNDS], pk[MAX_ROUNDS], pw[MAX_ROUNDS];
 	struct frame *f = calloc(b->once, sizeof(*f));
@@ -300,7 +322,7 @@ static void once_row(struct bench *b, enum once_kind kind, const char *path)
 	for (r = 0; r < b->rounds; r++) {
 		setup(b, NULL);
 		for (i = 0; i < b->once; i++) {
-			struct pkt_spec syn = flow_syn(i, r, addr, sizeof(addr)), p = syn;
+			struct pkt_spec syn = flow_syn(i, r, v6, addr, sizeof(addr)), p = syn;
 
 			if (kind == ONCE_ACK) {
 				handshake(b, &syn, false);
@@ -343,9 +365,11 @@ static void once_table(struct bench *b)
 	printf("| path | frames | done | synguard ns (kernel) | trivial PASS ns (kernel) | "
 	       "difference | synguard ns (wall) | trivial PASS ns (wall) |\n");
 	printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
-	once_row(b, ONCE_SYN, "new SYN admitted: a half-open flow inserted (sg_half)");
-	once_row(b, ONCE_ACK, "ACK completing a handshake: sg_half → sg_flows");
-	once_row(b, ONCE_FIN, "first FIN+ACK of an established flow");
+	once_row(b, ONCE_SYN, false, "new SYN admitted: a half-open flow inserted (sg_half), IPv4");
+	once_row(b, ONCE_SYN, true, "new SYN admitted: a half-open flow inserted (sg_half), IPv6");
+	once_row(b, ONCE_ACK, false, "ACK completing a handshake: sg_half → sg_flows, IPv4");
+	once_row(b, ONCE_ACK, true, "ACK completing a handshake: sg_half → sg_flows, IPv6");
+	once_row(b, ONCE_FIN, false, "first FIN+ACK of an established flow, IPv4");
 	printf("\n");
 }
 

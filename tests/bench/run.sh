@@ -24,9 +24,13 @@ echo
 rc=0
 "$OUT/bench_paths" || rc=1
 
+# Parts 3 and 4: netns labs flooded by sg-flood (build/sg-flood, make all).
+"$TOP/tests/bench/bench_drop.sh" || rc=1
+"$TOP/tests/bench/bench_flood.sh" || rc=1
+
 echo "## Part 5: scale (bench_scale)"
 echo
-for max in 1000000 1050000; do
+for max in 1000000 1048576 1050000; do
 	"$OUT/bench_scale" -f 1000000 -m $max || rc=1
 done
 "$TOP/tests/bench/bench_scale.sh" || rc=1

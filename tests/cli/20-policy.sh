@@ -121,6 +121,13 @@ expect_eq "the policy is still the one set at the start" "$(snapshot)" "$SNAP"
 hosts=$(sg allow $SRV_IF add 198.18.9.77/24 >/dev/null && sg allow $SRV_IF list --json |
 	jq -r '[.allow[].cidr] | map(select(startswith("198.18.9."))) | join(",")')
 expect_eq "host bits are cleared: 198.18.9.77/24 is listed as" "$hosts" "198.18.9.0/24"
+# The program skips a trie that sg_lists counts empty: the counts (allow4,
+# allow6, deny4, deny6) are the lists' sizes after adds, a re-add, refused
+# and good deletes.
+check "allow add of a CIDR already there" sg allow $SRV_IF add $ATT_IP
+expect_eq "sg_lists counts the entries of each trie" \
+	"$(bpftool -j map dump pinned /sys/fs/bpf/synguard/netns/$NS_S/$SRV_IF/sg_lists |
+		jq -c '.[0].formatted.value.n // .[0].value.n')" "[2,1,1,1]"
 
 # --- attach --config: show -> file -> attach reproduces show ----------------------
 check "set every key" sg config $SRV_IF set dry_run=on unparsed=pass src_rate=123 \

@@ -135,6 +135,8 @@ for how in TERM HUP C-c; do
 	fi
 	for _ in $(seq 40); do [ -s "$T/$name.rc" ] && break; sleep 0.05; done
 	expect_eq "$how: top exits 0 within 2 s" "$(cat "$T/$name.rc" 2>/dev/null)" 0
+	# stty runs after the rc is written: on a loaded machine, not yet.
+	for _ in $(seq 40); do [ -s "$T/$name.stty" ] && break; sleep 0.05; done
 	check "$how: echo and icanon are on again" restored "$T/$name.stty"
 	wait_screen $name 2 grep -q after-top >/dev/null
 	expect_eq "$how: back on the normal screen" "$(pane $name '#{alternate_on}')" 0

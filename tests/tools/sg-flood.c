@@ -354,15 +354,22 @@ static unsigned long long claim(unsigned long long want, unsigned long long coun
 	return got + want > count ? count - got : want;
 }
 
+/*
+ * Each BPF_PROG_TEST_RUN call with live frames sets up and tears down a
+ * page_pool, and the teardown waits for an RCU grace period: a call costs
+ * up to tens of ms before its first frame.  So --rate cannot be paced by
+ * small calls; each call sends the frames owed since the start (at least a
+ * millisecond's worth), back to back, and the average holds.
+ */
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
 	const struct opts *o = w->o;
 	/* The kernel wants data_end to be the frame's length, data 0. */
 	struct xdp_md ctx = { .ingress_ifindex = w->ifindex, .data_end = w->frame_len };
-	double per_thread = o->rate / o->threads;
-	unsigned long long chunk = CHUNK_MAX, n;
-	struct timespec now, next;
+	double per_thread = o->rate / o->threads, owed;
+	unsigned long long chunk = CHUNK_MAX, n, done = 0;
+	struct timespec now, start, next;
 	cpu_set_t set;
 
 	CPU_ZERO(&set);
@@ -371,19 +378,25 @@ static void *worker_run(void *arg)
 		w->err = -EINVAL;
 		return NULL;
 	}
-	if (per_thread > 0) {
-		/* Batches of about a millisecond's worth. */
-		chunk = per_thread / 1000;
-		if (chunk < 1)
-			chunk = 1;
-		if (chunk > CHUNK_MAX)
-			chunk = CHUNK_MAX;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &next);
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (!stop) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (ts_after(&now, &w->end))
 			break;
+		if (per_thread > 0) {
+			owed = per_thread * (ts_sec(&now) - ts_sec(&start)) - done;
+			if (owed < per_thread / 1000 || owed < 1) {
+				/* Sleep until a millisecond's worth (or one frame) is owed. */
+				next = start;
+				ts_add(&next, (done + (per_thread / 1000 < 1 ? 1 : per_thread / 1000)) /
+					      per_thread);
+				if (ts_after(&next, &w->end))
+					break;
+				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+				continue;
+			}
+			chunk = owed > CHUNK_MAX ? CHUNK_MAX : (unsigned long long)owed;
+		}
 		n = claim(chunk, o->count);
 		if (!n)
 			break;
@@ -402,14 +415,7 @@ static void *worker_run(void *arg)
 			stop = 1;
 			break;
 		}
-		if (per_thread > 0) {
-			ts_add(&next, n / per_thread);
-			if (ts_after(&next, &w->end))
-				break;
-			while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
-							NULL) == EINTR)
-				;
-		}
+		done += n;
 	}
 	return NULL;
 }

@@ -152,12 +152,17 @@ static void flow_key(const struct conn *k, struct sg_flow_key *key)
 	key->family = family(k);
 }
 
-/* Where the flow is: "half:STATE", "flows:STATE", "none", or "both". */
-static const char *where(struct ctx *c, const struct conn *k, struct sg_flow *out)
+/*
+ * Where the flow is: "half:STATE", "flows:STATE", "none", or "both"; its
+ * sg_half entry in @half, its sg_flows entry in @est (each may be NULL).
+ */
+static const char *where(struct ctx *c, const struct conn *k, struct sg_flow *half,
+			 struct sg_conn *est)
 {
 	static char buf[64];
 	struct sg_flow_key key;
-	struct sg_flow h, f;
+	struct sg_flow h;
+	struct sg_conn f;
 	bool in_half, in_flows;
 
 	flow_key(k, &key);
@@ -167,8 +172,10 @@ static const char *where(struct ctx *c, const struct conn *k, struct sg_flow *ou
 		return "both";
 	if (!in_half && !in_flows)
 		return "none";
-	if (out)
-		*out = in_half ? h : f;
+	if (half && in_half)
+		*half = h;
+	if (est && in_flows)
+		*est = f;
 	if (in_half)
 		snprintf(buf, sizeof(buf), "half:%s",
 			 h.state < SG_TCP_STATE_MAX ? state_names[h.state] : "?");
@@ -192,7 +199,7 @@ static void expect(struct ctx *c, const char *desc, long long got, long long wan
 static void expect_at(struct ctx *c, const char *desc, const struct conn *k,
 		      const char *want)
 {
-	const char *got = where(c, k, NULL);
+	const char *got = where(c, k, NULL, NULL);
 
 	c->n++;
 	if (!strcmp(got, want)) {
@@ -276,18 +283,25 @@ static void passive_open(struct ctx *c, const struct conn *k, const char *fam)
 	expect_at(c, D("SYN-ACK out (ack ISN+1)"), k, "half:half_open");
 	expect(c, D("SYN-ACK out: hs_synacked +1"), d_stat(c, SG_FLOW_SYNACK), 1);
 	expect(c, D("SYN-ACK out: a syn_to_synack sample"), d_hist(c, SG_HIST_SYN_SYNACK), 1);
+	{
+		struct sg_flow h = {};
+
+		/* The ISNs are the handshake's: sg_flows does not keep them. */
+		where(c, k, &h, NULL);
+		expect(c, D("isn[in] is the client's ISN"), h.isn[SG_DIR_IN], C_ISN);
+		expect(c, D("isn[out] is the server's ISN"), h.isn[SG_DIR_OUT], S_ISN);
+	}
 	expect(c, D("the ACK passes"), IN(c, k, F_ACK, C_ISN + 1, S_ISN + 1, 0), XDP_PASS);
 	expect_at(c, D("ACK in (ack SYN-ACK ISN+1)"), k, "flows:established");
 	expect(c, D("ACK in: hs_completed +1"), d_stat(c, SG_FLOW_COMPLETED), 1);
 	expect(c, D("ACK in: a synack_to_ack sample"), d_hist(c, SG_HIST_SYNACK_ACK), 1);
 	expect(c, D("the egress program saw 1 frame"), d_stat(c, SG_EGRESS), 1);
 	{
-		struct sg_flow f = {};
+		struct sg_conn f = {};
 
-		where(c, k, &f);
+		where(c, k, NULL, &f);
 		expect(c, D("opener is the remote end"), f.opener, SG_DIR_IN);
-		expect(c, D("isn[in] is the client's ISN"), f.isn[SG_DIR_IN], C_ISN);
-		expect(c, D("isn[out] is the server's ISN"), f.isn[SG_DIR_OUT], S_ISN);
+		expect(c, D("no FIN yet, no closer"), f.closer, SG_DIR_NONE);
 	}
 	QUIET(c, D("clean"), SG_FLOW_SYN_RETRANS, SG_FLOW_SYNACK_RETRANS,
 	      SG_FLOW_UNEXPECTED_SYNACK, SG_FLOW_UNEXPECTED_ACK, STAT_PICKED_UP,
@@ -393,7 +407,7 @@ static void unexpected_synack(struct ctx *c)
 static void active_open(struct ctx *c)
 {
 	struct conn k = { "198.18.0.1", "198.18.0.2", 40040, 443 };
-	struct sg_flow f = {};
+	struct sg_conn f = {};
 
 	setup(c);
 	OUT(c, &k, F_SYN, C_ISN, 0, 0);
@@ -408,7 +422,7 @@ static void active_open(struct ctx *c)
 	expect_at(c, "active open: ACK out", &k, "flows:established");
 	expect(c, "active open: hs_completed +1", d_stat(c, SG_FLOW_COMPLETED), 1);
 	expect(c, "active open: a synack_to_ack sample", d_hist(c, SG_HIST_SYNACK_ACK), 1);
-	where(c, &k, &f);
+	where(c, &k, NULL, &f);
 	expect(c, "active open: opener is the local end", f.opener, SG_DIR_OUT);
 	QUIET(c, "active open", SG_FLOW_UNEXPECTED_SYNACK, SG_FLOW_UNEXPECTED_ACK,
 	      STAT_PICKED_UP, SG_FLOW_SIMUL_OPEN);
@@ -827,6 +841,172 @@ out:
 	outer->failed += c.failed;
 }
 
+static struct sg_flow_maps flow_maps(struct synguard *skel)
+{
+	return (struct sg_flow_maps){ .half_fd = fd(skel->maps.sg_half),
+				      .flows_fd = fd(skel->maps.sg_flows),
+				      .hist_fd = fd(skel->maps.sg_hist),
+				      .gauge_fd = fd(skel->maps.sg_gauge),
+				      .gauge_base_fd = fd(skel->maps.sg_gauge_base),
+				      .walk_fd = -1 };
+}
+
+/* Entries in @map_fd, by iterating its keys. */
+static long long map_entries(int map_fd)
+{
+	struct sg_flow_key key, next;
+	long long n = 0;
+	int err;
+
+	for (err = bpf_map_get_next_key(map_fd, NULL, &next); !err;
+	     err = bpf_map_get_next_key(map_fd, &key, &next)) {
+		key = next;
+		n++;
+	}
+	return n;
+}
+
+#define WALKED(s) (!!((s).walk & SG_WALK_WALKED))
+
+/*
+ * The gauges as `synguard stats` reads them (flows_read: bpf/flow_walk.bpf.c):
+ * live entries by state with the timeouts applied, the expired ones removed
+ * by the reading that found them; sg_flows' from the programs' counts when
+ * they add up to the map's own count, else by a walk that re-bases them.
+ */
+static void gauges(struct ctx *c)
+{
+	struct conn est = V4_CONN(40200), tw = V6_CONN(40201), twr = V4_CONN(40202),
+		    half = V4_CONN(40203), sent = { "198.18.0.1", "198.18.0.2", 40204, 443 },
+		    more = V4_CONN(40205);
+	struct sg_config cfg = { .half_open_s = 63, .time_wait_s = 60 };
+	struct sg_flow_maps m = flow_maps(c->skel);
+	struct sg_flow_summary s, w;
+	int err;
+
+	setup(c);
+	handshake_in(c, &est);
+	handshake_in(c, &tw);
+	OUT(c, &tw, F_FIN, S_ISN + 1, C_ISN + 1, 0);
+	IN(c, &tw, F_FIN, C_ISN + 1, S_ISN + 2, 0);
+	handshake_in(c, &twr);
+	IN(c, &twr, F_FIN, C_ISN + 1, S_ISN + 1, 0);
+	OUT(c, &twr, F_FIN, S_ISN + 1, C_ISN + 2, 0);
+	IN(c, &twr, F_ACK, C_ISN + 2, S_ISN + 2, 0);
+	IN(c, &half, F_SYN, C_ISN, 0, 0);
+	OUT(c, &half, F_SYNACK, S_ISN, C_ISN + 1, 0);
+	OUT(c, &sent, F_SYN, C_ISN, 0, 0);
+	err = flows_read(&m, &cfg, 0, &s);
+	expect(c, "gauges: flows_read", err, 0);
+	/* setup() emptied sg_flows from userspace, behind the programs' counts. */
+	expect(c, "gauges: after deletes nobody counted, sg_flows is walked", WALKED(s), 1);
+	expect(c, "gauges: ...and the gauges re-based", !!(s.walk & SG_WALK_REBASED), 1);
+	expect(c, "gauges: established", s.state[SG_TCP_ESTABLISHED], 1);
+	expect(c, "gauges: time_wait (IPv6)", s.state[SG_TCP_TIME_WAIT], 1);
+	expect(c, "gauges: time_wait_remote", s.state[SG_TCP_REMOTE_TIME_WAIT], 1);
+	expect(c, "gauges: half_open", s.state[SG_TCP_SYN_RCVD], 1);
+	expect(c, "gauges: syn_sent", s.state[SG_TCP_SYN_SENT], 1);
+	expect(c, "gauges: flow_entries", s.flow_entries, 3);
+	expect(c, "gauges: half_open_entries", s.half_entries, 2);
+	expect(c, "gauges: flows_max is the table's size", s.flows_max, SG_DEFAULT_FLOWS_MAX);
+
+	flows_read(&m, &cfg, 0, &s);
+	expect(c, "gauges, next reading: from the counts, no walk", WALKED(s), 0);
+	expect(c, "gauges, next reading: established", s.state[SG_TCP_ESTABLISHED], 1);
+	expect(c, "gauges, next reading: time_wait", s.state[SG_TCP_TIME_WAIT], 1);
+	expect(c, "gauges, next reading: time_wait_remote", s.state[SG_TCP_REMOTE_TIME_WAIT], 1);
+	expect(c, "gauges, next reading: flow_entries (the kernel's count)", s.flow_entries, 3);
+
+	/* Changes the programs make are counted: still no walk, still exact. */
+	handshake_in(c, &more);
+	OUT(c, &more, F_FIN, S_ISN + 1, C_ISN + 1, 0);
+	IN(c, &est, F_FIN, C_ISN + 1, S_ISN + 1, 0);
+	flows_read(&m, &cfg, 0, &s);
+	flows_read(&m, &cfg, SG_WALK_FULL, &w);
+	expect(c, "gauges after a handshake and two FINs: no walk", WALKED(s), 0);
+	expect(c, "gauges: ...established", s.state[SG_TCP_ESTABLISHED], 0);
+	expect(c, "gauges: ...fin_wait_1", s.state[SG_TCP_FIN_WAIT_1], 1);
+	expect(c, "gauges: ...close_wait", s.state[SG_TCP_CLOSE_WAIT], 1);
+	expect(c, "gauges: ...a walk (SG_WALK_FULL) agrees: fin_wait_1",
+	       w.state[SG_TCP_FIN_WAIT_1], 1);
+	expect(c, "gauges: ...a walk agrees: close_wait", w.state[SG_TCP_CLOSE_WAIT], 1);
+	IN(c, &more, PKT_RST, C_ISN + 1, 0, 0);
+	flows_read(&m, &cfg, 0, &s);
+	expect(c, "gauges after a RST: no walk", WALKED(s), 0);
+	expect(c, "gauges after a RST: fin_wait_1", s.state[SG_TCP_FIN_WAIT_1], 0);
+	expect(c, "gauges after a RST: flow_entries", s.flow_entries, 3);
+
+	/* Timeouts of 0: everything that can expire has, and a walk finds it. */
+	cfg.half_open_s = 0;
+	cfg.time_wait_s = 0;
+	flows_read(&m, &cfg, 0, &s);
+	expect(c, "gauges, all expired: TIME_WAIT may have expired: walked", WALKED(s), 1);
+	expect(c, "gauges, all expired: time_wait", s.state[SG_TCP_TIME_WAIT], 0);
+	expect(c, "gauges, all expired: time_wait_remote", s.state[SG_TCP_REMOTE_TIME_WAIT], 0);
+	expect(c, "gauges, all expired: half_open", s.state[SG_TCP_SYN_RCVD], 0);
+	expect(c, "gauges, all expired: syn_sent still counts (its own 127 s)",
+	       s.state[SG_TCP_SYN_SENT], 1);
+	expect(c, "gauges, all expired: close_wait never expires", s.state[SG_TCP_CLOSE_WAIT], 1);
+	expect(c, "gauges, all expired: entries still there when found", s.flow_entries, 3);
+	expect_at(c, "gauges: the reading removed the expired TIME_WAIT", &tw, "none");
+	expect_at(c, "gauges: ...and the expired half-open flow", &half, "none");
+	expect_at(c, "gauges: ...not the one in close_wait", &est, "flows:close_wait");
+	flows_read(&m, &cfg, 0, &s);
+	expect(c, "gauges, next reading: no TIME_WAIT left, no walk", WALKED(s), 0);
+	expect(c, "gauges, next reading: flow_entries", s.flow_entries, 1);
+	expect(c, "gauges, next reading: half_open_entries", s.half_entries, 1);
+	expect(c, "gauges, next reading: close_wait", s.state[SG_TCP_CLOSE_WAIT], 1);
+}
+
+/*
+ * The LRU evicts silently (DESIGN.md): an sg_flows of 64 entries given
+ * 300 handshakes.  The counts then exceed the map's own count; the reader
+ * must notice, walk, and give what the map holds.
+ */
+static void gauges_evicted(struct ctx *outer)
+{
+	struct ctx c = { .n = outer->n };
+	struct sg_config cfg = { .half_open_s = 63, .time_wait_s = 60 };
+	struct sg_flow_summary s;
+	struct sg_flow_maps m;
+	long long n;
+	int i, err;
+
+	c.skel = synguard__open();
+	err = c.skel ? bpf_map__set_max_entries(c.skel->maps.sg_flows, 64) : -errno;
+	if (!err)
+		err = synguard__load(c.skel);
+	if (err) {
+		expect(&c, "evicted: load with sg_flows max_entries 64", err, 0);
+		goto out;
+	}
+	m = flow_maps(c.skel);
+	setup(&c);
+	for (i = 0; i < 300; i++) {
+		struct conn k = V4_CONN(41000 + i);
+
+		handshake_in(&c, &k);
+	}
+	n = map_entries(fd(c.skel->maps.sg_flows));
+	c.n++;
+	printf("%s %d - evicted: sg_flows holds %lld of 300 flows (64 slots)\n",
+	       n > 0 && n <= 64 ? "ok" : "not ok", c.n, n);
+	if (!(n > 0 && n <= 64))
+		c.failed++;
+	err = flows_read(&m, &cfg, 0, &s);
+	expect(&c, "evicted: flows_read", err, 0);
+	expect(&c, "evicted: the counts did not add up: walked", WALKED(s), 1);
+	expect(&c, "evicted: established is what the map holds", s.state[SG_TCP_ESTABLISHED], n);
+	expect(&c, "evicted: flow_entries", s.flow_entries, n);
+	flows_read(&m, &cfg, 0, &s);
+	expect(&c, "evicted, re-based: no walk", WALKED(s), 0);
+	expect(&c, "evicted, re-based: established", s.state[SG_TCP_ESTABLISHED], n);
+out:
+	synguard__destroy(c.skel);
+	outer->n = c.n;
+	outer->failed += c.failed;
+}
+
 int main(void)
 {
 	struct conn v4 = V4_CONN(40000), v6 = V6_CONN(40001);
@@ -858,8 +1038,10 @@ int main(void)
 	wraparound(&c);
 	port_reuse(&c);
 	pickup(&c);
+	gauges(&c);
 	synguard__destroy(c.skel);
 	flood(&c);
+	gauges_evicted(&c);
 	printf("1..%d\n%d passed, %d failed\n", c.n, c.n - c.failed, c.failed);
 	return c.failed ? 1 : 0;
 }

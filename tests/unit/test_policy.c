@@ -59,6 +59,12 @@ static void setup(struct ctx *c, const char *const *assign)
 	clear_map(fd(s->maps.sg_deny4), sizeof(struct sg_lpm4));
 	clear_map(fd(s->maps.sg_allow6), sizeof(struct sg_lpm6));
 	clear_map(fd(s->maps.sg_deny6), sizeof(struct sg_lpm6));
+	{
+		struct sg_list_sizes none = {};
+		__u32 zero = 0;
+
+		bpf_map_update_elem(fd(s->maps.sg_lists), &zero, &none, BPF_ANY);
+	}
 	clear_map(fd(s->maps.sg_half), sizeof(struct sg_flow_key));
 	clear_map(fd(s->maps.sg_flows), sizeof(struct sg_flow_key));
 	stats_read(fd(s->maps.sg_stats), fd(s->maps.sg_drops), &c->before);
@@ -68,7 +74,9 @@ static void list_add(struct ctx *c, bool deny, const char *cidr)
 {
 	struct sg_cidr k;
 	union { struct sg_lpm4 v4; struct sg_lpm6 v6; } key = {};
+	struct sg_list_sizes sizes;
 	__u64 zero = 0;
+	__u32 k0 = 0, idx;
 	int map;
 
 	cidr_parse(cidr, &k);
@@ -81,6 +89,12 @@ static void list_add(struct ctx *c, bool deny, const char *cidr)
 		memcpy(key.v6.addr, k.addr, 16);
 		map = fd(deny ? c->skel->maps.sg_deny6 : c->skel->maps.sg_allow6);
 	}
+	/* As `synguard allow|deny add` does: the program skips a trie counted empty. */
+	idx = deny ? (k.family == 4 ? SG_LIST_DENY4 : SG_LIST_DENY6)
+		   : (k.family == 4 ? SG_LIST_ALLOW4 : SG_LIST_ALLOW6);
+	bpf_map_lookup_elem(fd(c->skel->maps.sg_lists), &k0, &sizes);
+	sizes.n[idx]++;
+	bpf_map_update_elem(fd(c->skel->maps.sg_lists), &k0, &sizes, BPF_ANY);
 	bpf_map_update_elem(map, &key, &zero, BPF_ANY);
 }
 
@@ -273,7 +287,8 @@ static void attack_mode(struct ctx *c)
 	char addr[32];
 	int i, passed;
 
-	setup(c, CFG("attack_syn_rate=10", "unproven_rate=0", "attack_hold=1"));
+	setup(c, CFG("attack_syn_rate=10", "unproven_rate=0", "attack_hold=1",
+		     "cookies=never"));
 	handshake(c, "198.18.30.1", 41000);
 	expect(c, "attack: a completed handshake proves its source",
 	       d_stat(c, SG_FLOW_COMPLETED), 1);
@@ -293,7 +308,7 @@ static void attack_mode(struct ctx *c)
 	expect(c, "attack: ACKs of unproven sources are not judged",
 	       send_n(c, &SYN_FROM("198.18.32.1", .tcp_flags = PKT_ACK), 3), 3);
 
-	setup(c, CFG("attack_syn_rate=10", "unproven_rate=1", "unproven_burst=3",
+	setup(c, CFG("attack_syn_rate=10", "unproven_rate=1", "unproven_burst=3", "cookies=never",
 		     "attack_hold=1"));
 	expect(c, "attack: still on after a live policy change",
 	       send_n(c, &SYN_FROM("198.18.33.1"), 10), 3);
@@ -304,7 +319,7 @@ static void attack_mode(struct ctx *c)
 	       send_n(c, &SYN_FROM("198.18.34.1"), 1), 1);
 	expect(c, "attack: leaving is counted", d_stat(c, SG_ATTACK_LEFT), 1);
 
-	setup(c, CFG("attack_syn_rate=5", "unproven_rate=0", "dry_run=on"));
+	setup(c, CFG("attack_syn_rate=5", "unproven_rate=0", "dry_run=on", "cookies=never"));
 	for (i = 0; i < 10; i++) {
 		snprintf(addr, sizeof(addr), "198.18.35.%d", i + 1);
 		send_n(c, &SYN_FROM(addr), 1);
