@@ -94,7 +94,8 @@ struct cookie_scratch {
 	} h;
 	__u8 mac[12];
 	__u8 tmp[6];
-	__u8 pad[2];
+	__u8 probe;		/* sg_cookie_ack: the ACK was a zero-window probe */
+	__u8 pad;
 };
 
 struct {

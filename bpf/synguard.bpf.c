@@ -317,6 +317,44 @@ fallback:
 }
 
 /*
+ * A cookie SYN-ACK offers window 0 (as synproxy's: no data before the
+ * server is there), so a client whose ACK was lost sends zero-window
+ * probes: the same ACK with seq one lower (tcp_xmit_probe_skb()), which
+ * no cookie check accepts, and the connection would hang.  If the probe's
+ * seq + 1 makes a valid cookie, the frame becomes the lost ACK (seq and
+ * checksum rewritten) and goes on to synproxy.  0, or -1: not a cookie.
+ */
+static __always_inline int cookie_probe(struct xdp_md *ctx, struct sg_pkt *pkt,
+					struct cookie_scratch *b)
+{
+	struct tcphdr *th = (struct tcphdr *)b->th;
+	__be32 old = th->seq, new = bpf_htonl(bpf_ntohl(old) + 1);
+	__u16 check;
+	__s64 sum;
+	int err;
+
+	th->seq = new;
+	if (pkt->l3_proto == ETH_P_IP)
+		err = bpf_tcp_raw_check_syncookie_ipv4(&b->h.ip, th);
+	else
+		err = bpf_tcp_raw_check_syncookie_ipv6(&b->h.ip6, th);
+	if (err)
+		return -1;
+	/* RFC 1624: the checksum follows the 4 changed bytes. */
+	check = th->check;
+	sum = bpf_csum_diff(&old, sizeof(old), &new, sizeof(new), (__u16)~check);
+	if (sum < 0)
+		return -1;
+	check = cookie_fold((__u32)sum);
+	if (bpf_xdp_store_bytes(ctx, pkt->l4_off + 4, &new, sizeof(new)) ||
+	    bpf_xdp_store_bytes(ctx, pkt->l4_off + 16, &check, sizeof(check)))
+		return -1;
+	pkt->seq += 1;
+	b->probe = 1;
+	return 0;
+}
+
+/*
  * An ACK while cookies are out.  With a socket behind it (established,
  * TIME_WAIT, a request of the stack's own) it is ordinary traffic:
  * SG_V_ORDINARY, for the caller to track.  If only a listener (or nothing)
@@ -362,6 +400,7 @@ __attribute__((noinline)) int sg_cookie_ack(struct xdp_md *ctx, struct sg_pkt *p
 	if (!b || bpf_xdp_load_bytes(ctx, pkt->l4_off, b->th, sizeof(struct tcphdr)))
 		return verdict_drop(st, cfg, SG_R_COOKIE_INVALID);
 	__builtin_memset(&b->h, 0, sizeof(b->h));
+	b->probe = 0;
 	if (pkt->l3_proto == ETH_P_IP) {
 		b->h.ip.saddr = pkt->addr.v4[0];
 		b->h.ip.daddr = pkt->addr.v4[1];
@@ -371,8 +410,12 @@ __attribute__((noinline)) int sg_cookie_ack(struct xdp_md *ctx, struct sg_pkt *p
 		b->h.ip6.daddr = pkt->addr.v6[1];
 		err = bpf_tcp_raw_check_syncookie_ipv6(&b->h.ip6, (struct tcphdr *)b->th);
 	}
+	if (err && pkt->l4_len == pkt->doff * 4U)
+		err = cookie_probe(ctx, pkt, b);
 	if (err)
 		return verdict_drop(st, cfg, SG_R_COOKIE_INVALID);
+	if (b->probe)
+		stats_add(st, SG_COOKIE_PROBE);
 
 	stats_add(st, SG_COOKIE_VALID);
 	stats_add(st, SG_PASS);

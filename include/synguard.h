@@ -55,7 +55,8 @@
 	X(WOULD_DROP, "would_drop")	/* dry-run: matched a drop rule */ \
 	X(COOKIE_SENT, "cookie_sent")	/* SYN answered by a SYN cookie (XDP_TX) */ \
 	X(COOKIE_VALID, "cookie_valid") /* ACK with a valid cookie: to synproxy */ \
-	X(COOKIE_FALLBACK, "cookie_fallback") /* SYN a cookie could not answer */
+	X(COOKIE_FALLBACK, "cookie_fallback") /* SYN a cookie could not answer */ \
+	X(COOKIE_PROBE, "cookie_probe")	/* zero-window probe after a lost cookie ACK */
 
 /*
  * Why a frame was (or, in dry-run, would have been) dropped: one per-CPU
