@@ -80,7 +80,8 @@ clients() {
 # flood SECONDS: the project's generator at its full rate from FLOOD_NET,
 # in the background (LAB_PIDS), bounded by count and time.
 stop_flood() {
-	kill -INT $FLOOD_PID 2>/dev/null
+	# The subshell's child is timeout, which passes the signal on.
+	pkill -INT -P $FLOOD_PID 2>/dev/null
 	wait $FLOOD_PID 2>/dev/null
 }
 flood() {
