@@ -42,8 +42,8 @@ SAN_OBJ   := $(patsubst user/%.c,$(OUT)/san/%.o,$(USER_SRC))
 .SECONDARY:
 .PHONY: all deps test unit integration asan demo bench vmlinux clean help
 
-all: $(OUT)/synguard $(OUT)/test_xdp $(OUT)/test_policy $(OUT)/test_flow $(OUT)/sendframes \
-	$(OUT)/sg-flood $(OUT)/trivial.bpf.o ## build the CLI and the test programs
+all: $(OUT)/synguard $(OUT)/test_xdp $(OUT)/test_policy $(OUT)/test_flow $(OUT)/test_cookie \
+	$(OUT)/sendframes $(OUT)/sg-flood $(OUT)/trivial.bpf.o ## build the CLI and the test programs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -127,6 +127,10 @@ $(OUT)/test_policy: $(OUT)/tests/test_policy.o $(OUT)/tests/pktbuild.o $(USER_OB
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUT)/test_flow: $(OUT)/tests/test_flow.o $(OUT)/tests/pktbuild.o $(USER_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/test_cookie: $(OUT)/tests/test_cookie.o $(OUT)/tests/pktbuild.o $(USER_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

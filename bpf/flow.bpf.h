@@ -572,4 +572,51 @@ static __always_inline void flow_track(const struct sg_pkt *pkt, int dir)
 	flow_update(&k, &seg);
 }
 
+/*
+ * A handshake XDP completed with a SYN cookie: its SYN was answered without
+ * state (that is the point), so the flow starts here, established.
+ */
+static __always_inline void flow_cookie_completed(const struct sg_pkt *pkt, __u64 now)
+{
+	struct sg_flow_key k = {};
+	struct sg_conn *c;
+	struct sg_flow *f;
+
+	flow_key(pkt, SG_DIR_IN, &k);
+	/*
+	 * A live flow of these ends already: the same cookie ACK again
+	 * (retransmitted, or a probe before synproxy has the server's
+	 * socket) is traffic of that flow, not a new handshake.  A new
+	 * connection may reuse the ports of one in TIME_WAIT.
+	 */
+	c = bpf_map_lookup_elem(&sg_flows, &k);
+	if (c) {
+		if (c->state != SG_TCP_TIME_WAIT && c->state != SG_TCP_REMOTE_TIME_WAIT) {
+			flow_track(pkt, SG_DIR_IN);
+			return;
+		}
+		flow_remove(&k, c);
+	}
+	/*
+	 * The stack may have answered this SYN itself (cookie mode off then,
+	 * a proven source, a fallback) with a SYN cookie of its own: the same
+	 * function and secret, so the ACK validates here.  Its half-open
+	 * entry ends now, as flow_complete() ends one.
+	 */
+	f = bpf_map_lookup_elem(&sg_half, &k);
+	if (f) {
+		__u64 synack_ns = f->synack_ns;
+
+		if (f->flags & SG_FF_SYNACK_OUT)
+			attack_half_open_note(synack_ns, false);
+		bpf_map_delete_elem(&sg_half, &k);
+		if (synack_ns)
+			flow_hist(SG_HIST_SYNACK_ACK, now - synack_ns);
+	}
+	if (!flow_insert_established(&k, SG_DIR_IN, SG_FF_SYNACK_OUT, now, BPF_ANY))
+		return;
+	stats_inc(SG_FLOW_COMPLETED);
+	attack_prove(&k, now);
+}
+
 #endif /* SYNGUARD_FLOW_BPF_H */

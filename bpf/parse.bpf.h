@@ -69,6 +69,8 @@ struct sg_pkt {
 	__u8 doff;
 	__u8 result;			/* enum sg_parse */
 	__u8 pad;
+	__u16 l3_off;			/* frame offsets of the IP header... */
+	__u16 l4_off;			/* ...and of the TCP header */
 };
 
 struct vlan_tag {
@@ -114,6 +116,7 @@ static __always_inline int parse_tcp(struct sg_pkt *pkt, void *data,
 	if (tcp->doff * 4U > l4_len)
 		return parse_bad(pkt, SG_R_TCP_DOFF_BEYOND);
 	pkt->l4_len = l4_len;
+	pkt->l4_off = off;
 	pkt->seq = bpf_ntohl(tcp->seq);
 	pkt->ack = bpf_ntohl(tcp->ack_seq);
 	pkt->sport = tcp->source;
@@ -133,6 +136,7 @@ static __always_inline int parse_ipv4(struct sg_pkt *pkt, void *data,
 	off &= 0xFF;
 	ip = data + off;
 	pkt->l3_proto = ETH_P_IP;	/* by ethertype, whatever follows */
+	pkt->l3_off = off;
 	if ((void *)(ip + 1) > data_end)
 		return parse_bad(pkt, SG_R_TRUNCATED);
 	if (ip->version != 4)
@@ -170,6 +174,7 @@ static __always_inline int parse_ipv6(struct sg_pkt *pkt, void *data,
 	off &= 0xFF;
 	ip6 = data + off;
 	pkt->l3_proto = ETH_P_IPV6;
+	pkt->l3_off = off;
 	if ((void *)(ip6 + 1) > data_end)
 		return parse_bad(pkt, SG_R_TRUNCATED);
 	if (ip6->version != 6)

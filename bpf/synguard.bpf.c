@@ -11,6 +11,7 @@
 #include "ratelimit.bpf.h"
 #include "attack.bpf.h"
 #include "flow.bpf.h"
+#include "cookie.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -26,6 +27,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sg_meta);
 } sg_meta SEC(".maps");
+
+/*
+ * The policy before userspace wrote one (all off): a global, not a stack
+ * copy, so that the callers' frames stay small enough for the cookie
+ * functions' below them (512 bytes for the whole chain).
+ */
+const struct sg_config sg_no_config = {};
 
 static __always_inline int verdict_pass(struct sg_stat_vals *st)
 {
@@ -43,6 +51,18 @@ static __always_inline int verdict_drop(struct sg_stat_vals *st,
 	}
 	stats_add(st, SG_DROP);
 	return XDP_DROP;
+}
+
+/* sg_decide's answers besides XDP_PASS and XDP_DROP: the caller has the ctx. */
+#define SG_V_COOKIE_SYN 100	/* answer with a cookie SYN-ACK */
+#define SG_V_COOKIE_ACK 101	/* may complete a cookie handshake: check it */
+
+/* Were cookies sent recently enough that an ACK may carry one? */
+static __always_inline bool cookie_armed(void)
+{
+	__u64 last = sg_cookie_last_ns;
+
+	return last && bpf_ktime_get_coarse_ns() - last < SG_COOKIE_LIFE_NS;
 }
 
 static __always_inline void count_flag_class(struct sg_stat_vals *st, __u8 flags)
@@ -71,7 +91,6 @@ static __always_inline int sg_decide(struct sg_pkt *pkt)
 	/* This CPU's counters: one lookup for all a frame moves. */
 	struct sg_stat_vals *st = stats_get();
 	const struct sg_config *cfg;
-	struct sg_config defaults = {};
 	__u32 zero = 0;
 	__u8 flags;
 	int r;
@@ -81,7 +100,7 @@ static __always_inline int sg_decide(struct sg_pkt *pkt)
 	stats_add(st, SG_FRAMES);
 	cfg = bpf_map_lookup_elem(&sg_config, &zero);
 	if (!cfg)
-		cfg = &defaults;
+		cfg = &sg_no_config;
 
 	if (pkt->vlan_tags)
 		stats_add(st, SG_VLAN);
@@ -138,7 +157,8 @@ static __always_inline int sg_decide(struct sg_pkt *pkt)
 	 * bpf_ktime_get_ns() costs more than the rest of this path.
 	 */
 	if ((flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
-	    (cfg->src_rate || cfg->attack_syn_rate || cfg->attack_half_open) &&
+	    (cfg->src_rate || cfg->attack_syn_rate || cfg->attack_half_open ||
+	     cfg->cookie_mode == SG_COOKIE_ALWAYS) &&
 	    rl_port_in_scope(cfg, pkt->dport)) {
 		__u64 now = rl_now();
 		bool attack = (cfg->attack_syn_rate || cfg->attack_half_open) &&
@@ -150,17 +170,264 @@ static __always_inline int sg_decide(struct sg_pkt *pkt)
 			if (r >= 0)
 				return verdict_drop(st, cfg, r);
 		}
+		/* Dry-run answers nothing: the SYN goes on to the stack. */
+		bool cookie = cfg->cookie_mode != SG_COOKIE_NEVER &&
+			      !(cfg->flags & SG_CFG_DRY_RUN);
+
 		if (attack) {
 			if (attack_proven(pkt, cfg, now))
 				stats_add(st, SG_ATTACK_PROVEN);
+			else if (cookie)
+				return SG_V_COOKIE_SYN;	/* whoever ACKs it is real */
 			else if (attack_admit(cfg, now))
 				stats_add(st, SG_ATTACK_ADMITTED);
 			else
 				return verdict_drop(st, cfg, SG_R_ATTACK_UNPROVEN);
+		} else if (cookie && cfg->cookie_mode == SG_COOKIE_ALWAYS) {
+			return SG_V_COOKIE_SYN;
 		}
+	} else if ((flags & (TCP_SYN | TCP_RST | TCP_ACK)) == TCP_ACK &&
+		   cookie_armed() && rl_port_in_scope(cfg, pkt->dport)) {
+		/* Tracked by sg_cookie_ack once it knows what this ACK is. */
+		return SG_V_COOKIE_ACK;
 	}
 	flow_track(pkt, SG_DIR_IN);
 	return verdict_pass(st);
+}
+
+/* sg_cookie_ack's answers besides XDP_PASS and XDP_DROP, for the caller
+ * to track (flow tracking stays in synguard_xdp: the stack budget). */
+#define SG_V_ORDINARY 102	/* a socket is behind it: ordinary traffic */
+#define SG_V_COOKIE_VALID 103	/* a valid cookie: passed, marked for synproxy */
+
+/*
+ * Answers the SYN in the frame with a SYN cookie SYN-ACK, in place:
+ * XDP_TX; XDP_PASS if it cannot (counted as cookie_fallback; the stack
+ * and its own cookies take the SYN); XDP_DROP if a store failed after the
+ * frame was resized (half rewritten).  IPv4 options and IPv6 extension
+ * headers are not copied; VLAN tags stay where they are.
+ */
+__attribute__((noinline)) int sg_cookie_syn(struct xdp_md *ctx, struct sg_pkt *pkt)
+{
+	struct sg_stat_vals *st = stats_get();
+	struct cookie_optwalk w = {};
+	struct cookie_scratch *b;
+	const struct sg_config *cfg;
+	__u32 zero = 0, tcp_len, l3, ip_len, out_len, new_len, cookie, mss;
+	__u64 sum, now;
+	bool ecn;
+	__s64 v;
+
+	if (!pkt)
+		return XDP_PASS;
+	cfg = bpf_map_lookup_elem(&sg_config, &zero);
+	b = bpf_map_lookup_elem(&sg_cookie_buf, &zero);
+	if (!cfg || !b)
+		goto fallback;
+	l3 = pkt->l3_off & 0xff;
+	tcp_len = (pkt->doff & 0xf) * 4;
+	if (tcp_len < 20 || bpf_xdp_load_bytes(ctx, pkt->l4_off, b->th, tcp_len) ||
+	    bpf_xdp_load_bytes(ctx, 0, b->mac, sizeof(b->mac)))
+		goto fallback;
+	__builtin_memset(&b->h, 0, sizeof(b->h));
+	if (pkt->l3_proto == ETH_P_IP) {
+		b->h.ip.saddr = pkt->addr.v4[0];
+		b->h.ip.daddr = pkt->addr.v4[1];
+		v = bpf_tcp_raw_gen_syncookie_ipv4(&b->h.ip, (struct tcphdr *)b->th, tcp_len);
+		ip_len = sizeof(struct iphdr);
+		mss = cfg->cookie_mss4;
+	} else {
+		b->h.ip6.saddr = pkt->addr.v6[0];
+		b->h.ip6.daddr = pkt->addr.v6[1];
+		v = bpf_tcp_raw_gen_syncookie_ipv6(&b->h.ip6, (struct tcphdr *)b->th, tcp_len);
+		ip_len = sizeof(struct ipv6hdr);
+		mss = cfg->cookie_mss6;
+	}
+	if (v < 0)
+		goto fallback;
+	cookie = (__u32)v;
+	w.len = tcp_len;
+	cookie_parse_opts(&w);
+	/* ECN needs the timestamp to be remembered in, as in the kernel. */
+	ecn = w.o.ts && (b->th[13] & (TCP_ECE | TCP_CWR)) == (TCP_ECE | TCP_CWR);
+	__builtin_memset(&b->t, 0, sizeof(b->t));
+	out_len = cookie_build_tcp(&b->t, b->th, cookie, pkt->seq, &w.o, mss,
+				   cfg->cookie_wscale, ecn);
+	if (out_len > sizeof(b->t))
+		goto fallback;
+
+	/* The TCP checksum over the pseudo-header of the swapped addresses. */
+	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)&b->t, out_len, 0);
+	if (pkt->l3_proto == ETH_P_IP) {
+		sum += pkt->addr.v4[0];
+		sum += pkt->addr.v4[1];
+	} else {
+		int i;
+
+		for (i = 0; i < 4; i++) {
+			sum += pkt->addr.v6[0].in6_u.u6_addr32[i];
+			sum += pkt->addr.v6[1].in6_u.u6_addr32[i];
+		}
+	}
+	sum += bpf_htonl(out_len);
+	sum += bpf_htonl(IPPROTO_TCP);
+	b->t.check = cookie_fold(sum);
+
+	/* The IP header, addresses swapped. */
+	__builtin_memset(&b->h, 0, sizeof(b->h));
+	if (pkt->l3_proto == ETH_P_IP) {
+		b->h.ip.ihl = 5;
+		b->h.ip.version = 4;
+		b->h.ip.tot_len = bpf_htons(sizeof(struct iphdr) + out_len);
+		b->h.ip.frag_off = bpf_htons(0x4000);	/* DF */
+		b->h.ip.ttl = SG_COOKIE_TTL;
+		b->h.ip.protocol = IPPROTO_TCP;
+		b->h.ip.saddr = pkt->addr.v4[1];
+		b->h.ip.daddr = pkt->addr.v4[0];
+		b->h.ip.check = cookie_fold((__u32)bpf_csum_diff(NULL, 0, (__be32 *)&b->h.ip,
+								 sizeof(struct iphdr), 0));
+	} else {
+		*(__be32 *)&b->h.ip6 = bpf_htonl(0x60000000);
+		b->h.ip6.payload_len = bpf_htons(out_len);
+		b->h.ip6.nexthdr = IPPROTO_TCP;
+		b->h.ip6.hop_limit = SG_COOKIE_TTL;
+		b->h.ip6.saddr = pkt->addr.v6[1];
+		b->h.ip6.daddr = pkt->addr.v6[0];
+	}
+	__builtin_memcpy(b->tmp, b->mac, 6);
+	__builtin_memcpy(b->mac, b->mac + 6, 6);
+	__builtin_memcpy(b->mac + 6, b->tmp, 6);
+
+	new_len = l3 + ip_len + out_len;
+	if (bpf_xdp_adjust_tail(ctx, (int)new_len - (int)pkt->wire_len))
+		goto fallback;
+	if (bpf_xdp_store_bytes(ctx, 0, b->mac, sizeof(b->mac)) ||
+	    bpf_xdp_store_bytes(ctx, l3, &b->h, ip_len) ||
+	    bpf_xdp_store_bytes(ctx, l3 + ip_len, &b->t, out_len))
+		return XDP_DROP;	/* the frame is half rewritten */
+
+	stats_add(st, SG_COOKIE_SENT);
+	now = bpf_ktime_get_coarse_ns();
+	if (now - sg_cookie_last_ns > 1000000000ULL)
+		sg_cookie_last_ns = now;
+	return XDP_TX;
+fallback:
+	stats_add(st, SG_COOKIE_FALLBACK);
+	return XDP_PASS;
+}
+
+/*
+ * A cookie SYN-ACK offers window 0 (as synproxy's: no data before the
+ * server is there), so a client whose ACK was lost sends zero-window
+ * probes: the same ACK with seq one lower (tcp_xmit_probe_skb()), which
+ * no cookie check accepts, and the connection would hang.  If the probe's
+ * seq + 1 makes a valid cookie, the frame becomes the lost ACK (seq and
+ * checksum rewritten) and goes on to synproxy.  0, or -1: not a cookie.
+ */
+static __always_inline int cookie_probe(struct xdp_md *ctx, struct sg_pkt *pkt,
+					struct cookie_scratch *b)
+{
+	struct tcphdr *th = (struct tcphdr *)b->th;
+	__be32 old = th->seq, new = bpf_htonl(bpf_ntohl(old) + 1);
+	__u16 check;
+	__s64 sum;
+	int err;
+
+	th->seq = new;
+	if (pkt->l3_proto == ETH_P_IP)
+		err = bpf_tcp_raw_check_syncookie_ipv4(&b->h.ip, th);
+	else
+		err = bpf_tcp_raw_check_syncookie_ipv6(&b->h.ip6, th);
+	if (err)
+		return -1;
+	/* RFC 1624: the checksum follows the 4 changed bytes. */
+	check = th->check;
+	sum = bpf_csum_diff(&old, sizeof(old), &new, sizeof(new), (__u16)~check);
+	if (sum < 0)
+		return -1;
+	check = cookie_fold((__u32)sum);
+	if (bpf_xdp_store_bytes(ctx, pkt->l4_off + 4, &new, sizeof(new)) ||
+	    bpf_xdp_store_bytes(ctx, pkt->l4_off + 16, &check, sizeof(check)))
+		return -1;
+	pkt->seq += 1;
+	b->probe = 1;
+	return 0;
+}
+
+/*
+ * An ACK while cookies are out.  With a socket behind it (established,
+ * TIME_WAIT, a request of the stack's own) it is ordinary traffic:
+ * SG_V_ORDINARY, for the caller to track.  If only a listener (or nothing)
+ * is there, it must carry a valid cookie: then it goes up marked for
+ * synproxy (SG_V_COOKIE_VALID), else it is dropped (XDP_DROP; dry-run:
+ * XDP_PASS).
+ */
+__attribute__((noinline)) int sg_cookie_ack(struct xdp_md *ctx, struct sg_pkt *pkt)
+{
+	struct sg_stat_vals *st = stats_get();
+	struct bpf_sock_tuple tup = {};
+	const struct sg_config *cfg;
+	struct cookie_scratch *b;
+	struct bpf_sock *sk;
+	__u32 zero = 0, state;
+	int err;
+
+	if (!pkt)
+		return XDP_PASS;
+	cfg = bpf_map_lookup_elem(&sg_config, &zero);
+	if (!cfg)
+		cfg = &sg_no_config;
+	if (pkt->l3_proto == ETH_P_IP) {
+		tup.ipv4.saddr = pkt->addr.v4[0];
+		tup.ipv4.daddr = pkt->addr.v4[1];
+		tup.ipv4.sport = pkt->sport;
+		tup.ipv4.dport = pkt->dport;
+		sk = bpf_skc_lookup_tcp(ctx, &tup, sizeof(tup.ipv4), BPF_F_CURRENT_NETNS, 0);
+	} else {
+		__builtin_memcpy(tup.ipv6.saddr, &pkt->addr.v6[0], 16);
+		__builtin_memcpy(tup.ipv6.daddr, &pkt->addr.v6[1], 16);
+		tup.ipv6.sport = pkt->sport;
+		tup.ipv6.dport = pkt->dport;
+		sk = bpf_skc_lookup_tcp(ctx, &tup, sizeof(tup.ipv6), BPF_F_CURRENT_NETNS, 0);
+	}
+	if (sk) {
+		state = sk->state;
+		bpf_sk_release(sk);
+		if (state != BPF_TCP_LISTEN)
+			return SG_V_ORDINARY;
+	}
+	b = bpf_map_lookup_elem(&sg_cookie_buf, &zero);
+	if (!b || bpf_xdp_load_bytes(ctx, pkt->l4_off, b->th, sizeof(struct tcphdr)))
+		return verdict_drop(st, cfg, SG_R_COOKIE_INVALID);
+	__builtin_memset(&b->h, 0, sizeof(b->h));
+	b->probe = 0;
+	if (pkt->l3_proto == ETH_P_IP) {
+		b->h.ip.saddr = pkt->addr.v4[0];
+		b->h.ip.daddr = pkt->addr.v4[1];
+		err = bpf_tcp_raw_check_syncookie_ipv4(&b->h.ip, (struct tcphdr *)b->th);
+	} else {
+		b->h.ip6.saddr = pkt->addr.v6[0];
+		b->h.ip6.daddr = pkt->addr.v6[1];
+		err = bpf_tcp_raw_check_syncookie_ipv6(&b->h.ip6, (struct tcphdr *)b->th);
+	}
+	if (err && pkt->l4_len == pkt->doff * 4U)
+		err = cookie_probe(ctx, pkt, b);
+	if (err)
+		return verdict_drop(st, cfg, SG_R_COOKIE_INVALID);
+	if (b->probe)
+		stats_add(st, SG_COOKIE_PROBE);
+
+	stats_add(st, SG_COOKIE_VALID);
+	stats_add(st, SG_PASS);
+	/* The mark for synproxy; without metadata support the ACK goes up bare. */
+	if (!bpf_xdp_adjust_meta(ctx, -(int)sizeof(__u32))) {
+		void *data = (void *)(long)ctx->data;
+		__u32 *meta = (void *)(long)ctx->data_meta;
+
+		if ((void *)(meta + 1) <= data)
+			*meta = SG_COOKIE_META;
+	}
+	return SG_V_COOKIE_VALID;
 }
 
 SEC("xdp")
@@ -169,10 +436,33 @@ int synguard_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct sg_pkt pkt = {};
+	int v;
 
 	pkt.wire_len = data_end - data;
 	pkt.result = parse_frame(&pkt, data, data_end);
-	return sg_decide(&pkt) == XDP_DROP ? XDP_DROP : XDP_PASS;
+	v = sg_decide(&pkt);
+	if (v == SG_V_COOKIE_SYN) {
+		v = sg_cookie_syn(ctx, &pkt);
+		if (v == XDP_TX || v == XDP_DROP)
+			return v;
+		/* Not answered: the stack takes it, tracked as any SYN. */
+		flow_track(&pkt, SG_DIR_IN);
+		stats_inc(SG_PASS);
+		return XDP_PASS;
+	}
+	if (v == SG_V_COOKIE_ACK) {
+		v = sg_cookie_ack(ctx, &pkt);
+		if (v == SG_V_ORDINARY) {
+			flow_track(&pkt, SG_DIR_IN);
+			stats_inc(SG_PASS);
+			return XDP_PASS;
+		}
+		if (v == SG_V_COOKIE_VALID) {
+			flow_cookie_completed(&pkt, bpf_ktime_get_ns());
+			return XDP_PASS;
+		}
+	}
+	return v == XDP_DROP ? XDP_DROP : XDP_PASS;
 }
 
 #define TC_ACT_UNSPEC (-1)	/* tcx: go on to the next program, then pass */
@@ -217,6 +507,22 @@ int synguard_egress(struct __sk_buff *skb)
 		return TC_ACT_UNSPEC;
 	if (filter_flags(pkt.tcp_flags) < 0)
 		flow_track(&pkt, SG_DIR_OUT);
+	return TC_ACT_UNSPEC;
+}
+
+/*
+ * Ingress, after XDP: a cookie ACK that XDP validated carries SG_COOKIE_META
+ * in its metadata; the mark is what the attachment's nftables synproxy rule
+ * matches, so no other packet ever reaches synproxy.
+ */
+SEC("tc")
+int synguard_ingress(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	__u32 *meta = (void *)(long)skb->data_meta;
+
+	if ((void *)(meta + 1) <= data && *meta == SG_COOKIE_META)
+		skb->mark = SG_COOKIE_MARK;
 	return TC_ACT_UNSPEC;
 }
 

@@ -52,7 +52,11 @@
 	X(ATTACK_LEFT, "attack_left")                                          \
 	X(PASS, "pass")			/* verdicts */                         \
 	X(DROP, "drop")                                                        \
-	X(WOULD_DROP, "would_drop")	/* dry-run: matched a drop rule */
+	X(WOULD_DROP, "would_drop")	/* dry-run: matched a drop rule */ \
+	X(COOKIE_SENT, "cookie_sent")	/* SYN answered by a SYN cookie (XDP_TX) */ \
+	X(COOKIE_VALID, "cookie_valid") /* ACK with a valid cookie: to synproxy */ \
+	X(COOKIE_FALLBACK, "cookie_fallback") /* SYN a cookie could not answer */ \
+	X(COOKIE_PROBE, "cookie_probe")	/* zero-window probe after a lost cookie ACK */
 
 /*
  * Why a frame was (or, in dry-run, would have been) dropped: one per-CPU
@@ -78,7 +82,8 @@
 	X(DENY_LIST, "deny_list")	/* source in the deny list */          \
 	X(SRC_RATE, "src_rate")		/* SYN over its source's bucket */     \
 	X(SRC_BLOCKED, "src_blocked")	/* SYN while its source is blocked */ \
-	X(ATTACK_UNPROVEN, "attack_unproven") /* attack mode: unproven SYN */
+	X(ATTACK_UNPROVEN, "attack_unproven") /* attack mode: unproven SYN */ \
+	X(COOKIE_INVALID, "cookie_invalid") /* ACK to a listener, no valid cookie */
 
 #define SG_ENUM_ENTRY(id, name) SG_##id,
 enum sg_stat { SG_STAT_LIST(SG_ENUM_ENTRY) SG_STAT_MAX };
@@ -130,8 +135,25 @@ struct sg_config {
 	__u32 time_wait_s;	/* TIME_WAIT lasts this long (Linux: 60) */
 	__u8 prefix4;		/* sources are counted per IPv4 /prefix4 */
 	__u8 prefix6;		/* ...and per IPv6 /prefix6 */
-	__u16 reserved;
+	__u8 cookie_mode;	/* SG_COOKIE_*: when SYNs get a SYN cookie */
+	__u8 cookie_wscale;	/* window scale the SYN-ACK offers (the server's) */
+	__u16 cookie_mss4;	/* MSS the SYN-ACK offers, IPv4 */
+	__u16 cookie_mss6;	/* ...IPv6 */
+	__u32 reserved;
 };
+
+/* sg_config.cookie_mode */
+#define SG_COOKIE_NEVER 0
+#define SG_COOKIE_ATTACK 1	/* only while attack mode is on */
+#define SG_COOKIE_ALWAYS 2
+
+/*
+ * A cookie ACK that XDP validated carries this in its XDP metadata; the tc
+ * ingress program turns it into this skb mark, which the nftables synproxy
+ * rule of the attachment matches.  Only such ACKs reach synproxy.
+ */
+#define SG_COOKIE_META 0x53474b31U	/* "SGK1" */
+#define SG_COOKIE_MARK 0x53474b31U
 
 /* Ports are a 65536-bit set: sg_ports[port / 64] bit port % 64. */
 #define SG_PORT_WORDS 1024

@@ -36,7 +36,7 @@ run_one() {
 
 for s in $suites; do
 	case $s in
-	unit) progs="build/test_xdp build/test_policy build/test_flow" ;;
+	unit) progs="build/test_xdp build/test_policy build/test_flow build/test_cookie" ;;
 	cli) progs=$(ls tests/cli/*.sh 2>/dev/null) ;;
 	integration) progs=$(ls tests/integration/*.sh 2>/dev/null) ;;
 	*) echo "unknown suite $s" >&2; exit 2 ;;

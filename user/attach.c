@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "common.h"
+#include "cookie.h"
 #include "cmd.h"
 #include "pin.h"
 #include "policy.h"
@@ -97,6 +98,7 @@ static int detach_target(const struct sg_target *t)
 			close(fd);
 		}
 	}
+	cookie_infra_down(t->dir, "", t->ifindex);
 	return pin_remove_all(t);
 }
 
@@ -120,6 +122,11 @@ static int pin_all(struct synguard *skel, int link_fd, int egress_fd, int walk_f
 		if (err)
 			return err;
 	}
+	/* Linked only while cookies can be sent (cookie_infra_up). */
+	snprintf(path, sizeof(path), "%s/" PIN_PROG_INGRESS, dir);
+	err = bpf_program__pin(skel->progs.synguard_ingress, path);
+	if (err)
+		return err;
 	snprintf(path, sizeof(path), "%s/" PIN_WALK, dir);
 	if (bpf_obj_pin(walk_fd, path))
 		return -errno;
@@ -233,6 +240,7 @@ int cmd_attach(int argc, char **argv)
 	/* Now in the interface's netns: its sysctls give what was not set. */
 	if (!policy_key_set(&pol, "half_open_timeout"))
 		policy_defaults_from_host(&pol);
+	policy_cookie_defaults_from_host(&pol, t.ifname);
 	if (target_attached(&t)) {
 		struct sg_pins p;
 
@@ -316,6 +324,13 @@ int cmd_attach(int argc, char **argv)
 		pin_remove_all(&t);
 		rc = EXIT_FAIL;
 		goto cleanup;
+	}
+	if (cookie_infra_needed(&pol.cfg)) {
+		rc = cookie_infra_up(&t, &pol.cfg);
+		if (rc) {
+			detach_target(&t);
+			goto cleanup;
+		}
 	}
 	{
 		struct bpf_prog_info info = {};
@@ -461,6 +476,9 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 
 		if (!strcmp(state, "active") || !strcmp(state, "dry-run"))
 			return 0;
+		/* Its nftables table lives on in a netns that does. */
+		if (p.meta.ifindex && strncmp(netns, "ino-", 4))
+			cookie_infra_down(dir, netns, p.meta.ifindex);
 		snprintf(t.dir, sizeof(t.dir), "%s", dir);
 		detach_target(&t);
 		info_msg("synguard: pruned %s attachment of %s%s%s", state, ifname,

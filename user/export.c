@@ -68,6 +68,9 @@ void export_write(FILE *f, const struct sg_source *src, const struct sg_counters
 		if (is_verdict(i))
 			fprintf(f, "synguard_verdicts_total{verdict=\"%s\"} %llu\n",
 				stats_names[i], (unsigned long long)c->stat[i]);
+	/* XDP_TX: a SYN answered with a SYN cookie. */
+	fprintf(f, "synguard_verdicts_total{verdict=\"tx\"} %llu\n",
+		(unsigned long long)c->stat[SG_COOKIE_SENT]);
 	head(f, "drops_total", "counter", "Frames matching a drop rule, by reason.");
 	for (i = 0; i < SG_REASON_MAX; i++)
 		fprintf(f, "synguard_drops_total{reason=\"%s\"} %llu\n", reason_names[i],

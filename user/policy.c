@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The live policy: its keys, their values, files of them, the maps. */
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,6 +376,75 @@ static void format_ports(const struct sg_policy *p, FILE *f)
 	}
 }
 
+static const char *const cookie_modes[] = {
+	[SG_COOKIE_NEVER] = "never", [SG_COOKIE_ATTACK] = "attack",
+	[SG_COOKIE_ALWAYS] = "always",
+};
+
+static int parse_cookies(struct sg_policy *p, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cookie_modes) / sizeof(cookie_modes[0]); i++)
+		if (!strcmp(v, cookie_modes[i])) {
+			p->cfg.cookie_mode = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static void format_cookies(const struct sg_policy *p, FILE *f)
+{
+	fputs(p->cfg.cookie_mode <= SG_COOKIE_ALWAYS ? cookie_modes[p->cfg.cookie_mode]
+						      : "?", f);
+}
+
+static int parse_u16_range(__u16 *out, const char *v, __u64 min, __u64 max)
+{
+	__u64 n;
+
+	if (parse_u64(v, min, max, &n))
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
+/* RFC 879's 536 up to what a 64 KiB IPv4 / IPv6 packet can carry. */
+static int parse_cookie_mss4(struct sg_policy *p, const char *v)
+{
+	return parse_u16_range(&p->cfg.cookie_mss4, v, 536, 65495);
+}
+
+static void format_cookie_mss4(const struct sg_policy *p, FILE *f)
+{
+	fprintf(f, "%u", p->cfg.cookie_mss4);
+}
+
+static int parse_cookie_mss6(struct sg_policy *p, const char *v)
+{
+	return parse_u16_range(&p->cfg.cookie_mss6, v, 1220, 65475);
+}
+
+static void format_cookie_mss6(const struct sg_policy *p, FILE *f)
+{
+	fprintf(f, "%u", p->cfg.cookie_mss6);
+}
+
+static int parse_cookie_wscale(struct sg_policy *p, const char *v)
+{
+	__u64 n;
+
+	if (parse_u64(v, 0, 14, &n))
+		return -EINVAL;
+	p->cfg.cookie_wscale = n;
+	return 0;
+}
+
+static void format_cookie_wscale(const struct sg_policy *p, FILE *f)
+{
+	fprintf(f, "%u", p->cfg.cookie_wscale);
+}
+
 const struct policy_key policy_keys[] = {
 	{ "dry_run", "on|off", parse_dry_run, format_dry_run },
 	{ "unparsed", "drop|pass", parse_unparsed, format_unparsed },
@@ -405,6 +478,14 @@ const struct policy_key policy_keys[] = {
 	  parse_half_open, format_half_open },
 	{ "time_wait_timeout", "seconds a TIME_WAIT flow is counted, 1..86400",
 	  parse_time_wait, format_time_wait },
+	{ "cookies", "never|attack|always: when SYNs are answered with SYN cookies",
+	  parse_cookies, format_cookies },
+	{ "cookie_mss4", "MSS a cookie SYN-ACK offers over IPv4, 536..65495",
+	  parse_cookie_mss4, format_cookie_mss4 },
+	{ "cookie_mss6", "MSS a cookie SYN-ACK offers over IPv6, 1220..65475",
+	  parse_cookie_mss6, format_cookie_mss6 },
+	{ "cookie_wscale", "window scale a cookie SYN-ACK offers (the server's), 0..14",
+	  parse_cookie_wscale, format_cookie_wscale },
 	{}
 };
 
@@ -421,6 +502,10 @@ void policy_defaults(struct sg_policy *p)
 	p->cfg.proven_ns = 3600 * NSEC_PER_SEC;
 	p->cfg.half_open_s = 63;	/* tcp_synack_retries 5: 1+2+4+8+16+32 s */
 	p->cfg.time_wait_s = 60;	/* TCP_TIMEWAIT_LEN */
+	p->cfg.cookie_mode = SG_COOKIE_ATTACK;
+	p->cfg.cookie_mss4 = 1460;	/* Ethernet: 1500 - 40 */
+	p->cfg.cookie_mss6 = 1440;
+	p->cfg.cookie_wscale = 7;
 }
 
 void policy_defaults_from_host(struct sg_policy *p)
@@ -439,6 +524,58 @@ void policy_defaults_from_host(struct sg_policy *p)
 	if (fscanf(f, "%u", &retries) == 1 && retries < 16)
 		p->cfg.half_open_s = (1U << (retries + 1)) - 1;
 	fclose(f);
+}
+
+static unsigned long read_ulong_field(const char *path, int field)
+{
+	unsigned long v = 0;
+	FILE *f = fopen(path, "r");
+	int i;
+
+	if (!f)
+		return 0;
+	for (i = 0; i <= field; i++)
+		if (fscanf(f, "%lu", &v) != 1) {
+			v = 0;
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+void policy_cookie_defaults_from_host(struct sg_policy *p, const char *ifname)
+{
+	struct ifreq ifr = {};
+	unsigned long space;
+	int fd, ws = 0;
+
+	/* The MSS the host offers: the interface's MTU less the headers. */
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && !ioctl(fd, SIOCGIFMTU, &ifr) && ifr.ifr_mtu >= 1280) {
+		if (!policy_key_set(p, "cookie_mss4"))
+			p->cfg.cookie_mss4 = ifr.ifr_mtu - 40 > 65495 ? 65495 : ifr.ifr_mtu - 40;
+		if (!policy_key_set(p, "cookie_mss6"))
+			p->cfg.cookie_mss6 = ifr.ifr_mtu - 60 > 65475 ? 65475 : ifr.ifr_mtu - 60;
+	}
+	if (fd >= 0)
+		close(fd);
+	/*
+	 * The window scale the stack offers, as tcp_select_initial_window()
+	 * picks it: ilog2(max(tcp_rmem[2], rmem_max)) - 15, 0..14.  A server
+	 * that locks a smaller SO_RCVBUF offers less: set cookie_wscale then.
+	 */
+	if (policy_key_set(p, "cookie_wscale"))
+		return;
+	space = read_ulong_field("/proc/sys/net/ipv4/tcp_rmem", 2);
+	if (read_ulong_field("/proc/sys/net/core/rmem_max", 0) > space)
+		space = read_ulong_field("/proc/sys/net/core/rmem_max", 0);
+	if (!space)
+		return;
+	while (space >> (ws + 1) && ws < 62)
+		ws++;
+	ws -= 15;
+	p->cfg.cookie_wscale = ws < 0 ? 0 : ws > 14 ? 14 : ws;
 }
 
 const struct policy_key *policy_find(const char *name)

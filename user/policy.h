@@ -27,6 +27,11 @@ extern const struct policy_key policy_keys[];
 void policy_defaults(struct sg_policy *p);
 /* half_open_timeout from this netns's tcp_synack_retries. */
 void policy_defaults_from_host(struct sg_policy *p);
+/*
+ * cookie_mss4/6 from @ifname's MTU and cookie_wscale from this netns's
+ * buffer sysctls, each unless set.
+ */
+void policy_cookie_defaults_from_host(struct sg_policy *p, const char *ifname);
 const struct policy_key *policy_find(const char *name);
 /* Was @name set by policy_set() (an option or a file), not a default? */
 bool policy_key_set(const struct sg_policy *p, const char *name);

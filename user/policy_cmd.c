@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "pin.h"
 #include "policy.h"
+#include "cookie.h"
 
 /* The attachment's config and port maps, opened by path. */
 struct policy_maps {
@@ -83,6 +84,12 @@ int cmd_config(int argc, char **argv)
 				rc = EXIT_USAGE;
 				goto out;
 			}
+		}
+		/* Synproxy first: no cookie may go out before its ACK has a way in. */
+		if (cookie_infra_needed(&next.cfg)) {
+			rc = cookie_infra_up(&t, &next.cfg);
+			if (rc)
+				goto out;
 		}
 		err = policy_write(m.config_fd, m.ports_fd, &next);
 		if (err) {

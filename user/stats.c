@@ -198,10 +198,18 @@ void stats_print_json(FILE *f, const struct sg_source *src,
 			src->meta ? (unsigned long long)src->meta->attached_at : 0ULL);
 	}
 	fprintf(f, ",\"dry_run\":%s,", src->dry_run ? "true" : "false");
-	fprintf(f, "\"verdicts\":{\"pass\":%llu,\"drop\":%llu,\"would_drop\":%llu},",
+	fprintf(f, "\"verdicts\":{\"pass\":%llu,\"drop\":%llu,\"would_drop\":%llu,\"tx\":%llu},",
 		(unsigned long long)c->stat[SG_PASS],
 		(unsigned long long)c->stat[SG_DROP],
-		(unsigned long long)c->stat[SG_WOULD_DROP]);
+		(unsigned long long)c->stat[SG_WOULD_DROP],
+		(unsigned long long)c->stat[SG_COOKIE_SENT]);
+	if (src->cookies)
+		fprintf(f, "\"cookies\":{\"mode\":\"%s\",\"sent\":%llu,\"valid\":%llu,"
+			"\"invalid\":%llu,\"fallback\":%llu},", src->cookies,
+			(unsigned long long)c->stat[SG_COOKIE_SENT],
+			(unsigned long long)c->stat[SG_COOKIE_VALID],
+			(unsigned long long)c->reason[SG_R_COOKIE_INVALID],
+			(unsigned long long)c->stat[SG_COOKIE_FALLBACK]);
 	json_counters(f, "drops", reason_names, c->reason, SG_REASON_MAX);
 	fputc(',', f);
 	json_counters(f, "counters", stats_names, c->stat, SG_STAT_MAX);
@@ -237,4 +245,6 @@ void stats_source(struct sg_source *src, const struct sg_target *t,
 	src->meta = &p->meta;
 	src->prog_id = p->prog_id;
 	src->dry_run = p->cfg.flags & SG_CFG_DRY_RUN;
+	src->cookies = p->cfg.cookie_mode == SG_COOKIE_ALWAYS ? "always" :
+		       p->cfg.cookie_mode == SG_COOKIE_ATTACK ? "attack" : "never";
 }

@@ -25,6 +25,7 @@ struct sg_source {
 	const struct sg_meta *meta;	/* NULL for a replay */
 	__u32 prog_id;
 	bool dry_run;
+	const char *cookies;	/* cookie mode; NULL for a replay */
 	const struct sg_flow_summary *flows;	/* NULL: no flow section */
 	const struct sg_attack *attack;	/* NULL: no attack section */
 };

@@ -278,6 +278,27 @@ static void top_attack(FILE *f, const struct top_view *v)
 	fputc('\n', f);
 }
 
+/* The SYN cookie path: what went out, what came back valid or not. */
+static void top_cookies(FILE *f, const struct top_view *v)
+{
+	const __u64 *stat = v->cur->c.stat, *reason = v->cur->c.reason;
+	double secs = v->prev ? v->cur->at - v->prev->at : 0;
+	static const char *const modes[] = { "never", "attack", "always" };
+
+	fprintf(f, "SYN cookies: %s  sent %llu, valid %llu, invalid %llu",
+		v->cfg->cookie_mode <= SG_COOKIE_ALWAYS ? modes[v->cfg->cookie_mode] : "?",
+		(unsigned long long)stat[SG_COOKIE_SENT],
+		(unsigned long long)stat[SG_COOKIE_VALID],
+		(unsigned long long)reason[SG_R_COOKIE_INVALID]);
+	if (secs > 0)
+		fprintf(f, "  (%.1f/s, %.1f/s, %.1f/s)",
+			(stat[SG_COOKIE_SENT] - v->prev->c.stat[SG_COOKIE_SENT]) / secs,
+			(stat[SG_COOKIE_VALID] - v->prev->c.stat[SG_COOKIE_VALID]) / secs,
+			(reason[SG_R_COOKIE_INVALID] -
+			 v->prev->c.reason[SG_R_COOKIE_INVALID]) / secs);
+	fputc('\n', f);
+}
+
 static void top_gauges(FILE *f, const struct top_view *v)
 {
 	const struct sg_flow_summary *fl = &v->cur->flows;
@@ -303,6 +324,7 @@ static void top_gauges(FILE *f, const struct top_view *v)
 		(unsigned long long)flows_failed(fl, stat),
 		(unsigned long long)stat[SG_FLOW_HS_RESET]);
 	top_attack(f, v);
+	top_cookies(f, v);
 }
 
 /* Microseconds, short: 63us, 1.0ms, 2.1s. */

@@ -26,9 +26,7 @@ FLOOD=198.19.0.0/20 FLOOD_ROUTE=198.19.0.0/16
 THREADS=$(nproc); [ "$THREADS" -gt 4 ] && THREADS=4
 NFT_SRC_RATE=10 NFT_SRC_BURST=20	# nft meter / synguard src_rate: per source
 NFT_RATE=1000				# nft plain limit: SYNs/s in all
-ROWS=${ROWS:-"none cookies nft_meter nft_limit xdp_drop synguard_src synguard_attack"}
-# synguard_cookies: when synguard has XDP SYN cookies, add setup_/teardown_/
-# dropped_synguard_cookies below and the word to ROWS.
+ROWS=${ROWS:-"none cookies nft_meter nft_limit xdp_drop synguard_src synguard_attack synguard_cookies"}
 
 declare -A TITLE=(
 	[none]="no filter (tcp_syncookies=0)"
@@ -38,7 +36,7 @@ declare -A TITLE=(
 	[xdp_drop]="trivial XDP_DROP"
 	[synguard_src]="synguard, per-source limit (src_rate $NFT_SRC_RATE, src_burst $NFT_SRC_BURST)"
 	[synguard_attack]="synguard, attack mode (attack_syn_rate 10000, unproven_rate 10)"
-	[synguard_cookies]="synguard, XDP SYN cookies"
+	[synguard_cookies]="synguard, XDP SYN cookies (cookies=always: every SYN answered with XDP_TX; \"dropped\": answered)"
 )
 
 sysctl_s() { ip netns exec "$NS_S" sysctl -qw "$@"; }
@@ -88,10 +86,22 @@ dropped_synguard_src() { sg stats $SRV_IF --json | jq .verdicts.drop; }
 
 setup_synguard_attack() {
 	sg attach $SRV_IF --attack-syn-rate 10000 --unproven-rate 10 --unproven-burst 10 \
-		--attack-hold 5 >/dev/null
+		--attack-hold 5 --cookies never >/dev/null
 }
 teardown_synguard_attack() { sg detach $SRV_IF >/dev/null; }
 dropped_synguard_attack() { sg stats $SRV_IF --json | jq .verdicts.drop; }
+
+# Every SYN answered from XDP: the SYN-ACKs go back out of srv0 into att0,
+# whose XDP program takes them in (then the attacker's stack drops them:
+# not its addresses).  Counted: the SYNs answered.
+setup_synguard_cookies() {
+	lab_xdp_pass "$NS_A" att0 && sg attach $SRV_IF --cookies always >/dev/null
+}
+teardown_synguard_cookies() {
+	sg detach $SRV_IF >/dev/null
+	lab_xdp_off "$NS_A" att0
+}
+dropped_synguard_cookies() { sg stats $SRV_IF --json | jq .verdicts.tx; }
 
 # /proc/stat, all CPUs: "SOFTIRQ SYSTEM" in USER_HZ ticks.
 cpu_ticks() { awk '$1 == "cpu" { print $8, $4 }' /proc/stat; }

@@ -23,16 +23,14 @@ FLOOD=198.19.0.0/16
 # to nginx and the client.  THREADS=2 floods harder and starves them both.
 THREADS=${THREADS:-1}
 METER_RATE=200 METER_BURST=200	# per source: above the client's own CONN_RATE
-ROWS=${ROWS:-"none cookies nft_meter synguard"}
-# synguard_cookies: when synguard has XDP SYN cookies, add setup_/teardown_
-# synguard_cookies below and the word to ROWS.
+ROWS=${ROWS:-"none cookies nft_meter synguard synguard_cookies"}
 
 declare -A TITLE=(
 	[none]="no protection (tcp_syncookies=0)"
 	[cookies]="kernel SYN cookies (tcp_syncookies=2)"
 	[nft_meter]="nftables per-source \`meter\` ($METER_RATE/s burst $METER_BURST; tcp_syncookies=0)"
-	[synguard]="synguard attack mode (attack_syn_rate 5000, unproven_rate 100; tcp_syncookies=1)"
-	[synguard_cookies]="synguard XDP SYN cookies"
+	[synguard]="synguard attack mode, no cookies (attack_syn_rate 5000, unproven_rate 100; tcp_syncookies=1)"
+	[synguard_cookies]="synguard XDP SYN cookies, always (every SYN, the client's too, answered from XDP; synproxy)"
 )
 
 sysctl_s() { ip netns exec "$NS_S" sysctl -qw "$@"; }
@@ -64,9 +62,22 @@ teardown_nft_meter() {
 # SYN cookies (1) take care of the admitted ones that overflow the queue.
 setup_synguard() {
 	sysctl_s net.ipv4.tcp_syncookies=1
-	sg attach $SRV_IF --attack-syn-rate 5000 --unproven-rate 100 --unproven-burst 100 >/dev/null
+	sg attach $SRV_IF --attack-syn-rate 5000 --unproven-rate 100 --unproven-burst 100 \
+		--cookies never >/dev/null
 }
 teardown_synguard() { sg detach $SRV_IF >/dev/null; }
+
+# XDP SYN cookies for every SYN, the client's included: each of its
+# connections goes SYN-ACK from XDP, ACK through nftables' synproxy.  The
+# server's SYN-ACKs leave by XDP_TX into sws, which must run an XDP
+# program for them to arrive (DESIGN.md).
+setup_synguard_cookies() {
+	lab_xdp_pass "$NS_W" sws && sg attach $SRV_IF --cookies always >/dev/null
+}
+teardown_synguard_cookies() {
+	sg detach $SRV_IF >/dev/null
+	lab_xdp_off "$NS_W" sws
+}
 
 flood_pps() {	# the switch port to the server: what the flood delivered, per second
 	awk -v a="$1" -v b="$2" -v s="$3" 'BEGIN { printf "%.0f", (b - a) / s }'

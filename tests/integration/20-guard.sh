@@ -242,6 +242,10 @@ ports=80,443
 
 EOF
 check "attach --config (comments, blank lines)" sg attach $SRV_IF --config "$LAB_TMP/good.conf"
+# The stack's own window scale (tcp_select_initial_window), as attach derives it.
+COOKIE_WS=$(ip netns exec "$NS_S" awk 'NR == FNR { m = $3; next } { if ($1 > m) m = $1 }
+	END { ws = 0; while (m >= 2 ^ (ws + 1)) ws++; ws -= 15; print (ws < 0 ? 0 : (ws > 14 ? 14 : ws)) }' \
+	/proc/sys/net/ipv4/tcp_rmem /proc/sys/net/core/rmem_max)
 expect_eq "config show prints the file's values and the defaults" "$(sg config $SRV_IF show)" \
 "dry_run=off
 unparsed=drop
@@ -259,7 +263,11 @@ unproven_rate=10
 unproven_burst=10
 proven_time=3600
 half_open_timeout=63
-time_wait_timeout=60"
+time_wait_timeout=60
+cookies=attack
+cookie_mss4=1460
+cookie_mss6=1440
+cookie_wscale=$COOKIE_WS"
 check "detach" sg detach $SRV_IF
 
 printf 'src_rate=5\nbogus=1\n' >"$LAB_TMP/unknown.conf"

@@ -74,9 +74,9 @@ FLOOD_CPU=
 # ==============================================================================
 # 1. Attach; the client connects before any flood, and so is proven.
 # ==============================================================================
-check "attach --src-rate $SRC_RATE --src-burst $SRC_BURST --attack-syn-rate $ATTACK_RATE --unproven-rate $ADMIT_RATE --unproven-burst $ADMIT_BURST --attack-hold $HOLD" \
+check "attach --src-rate $SRC_RATE --src-burst $SRC_BURST --attack-syn-rate $ATTACK_RATE --unproven-rate $ADMIT_RATE --cookies never --unproven-burst $ADMIT_BURST --attack-hold $HOLD" \
 	sg attach $SRV_IF --src-rate $SRC_RATE --src-burst $SRC_BURST \
-	--attack-syn-rate $ATTACK_RATE --unproven-rate $ADMIT_RATE \
+	--attack-syn-rate $ATTACK_RATE --unproven-rate $ADMIT_RATE --cookies never \
 	--unproven-burst $ADMIT_BURST --attack-hold $HOLD
 
 lab_clients "$LAB_TMP/base.txt" $BASE_CONNS $CONN_RATE

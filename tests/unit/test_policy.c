@@ -287,7 +287,8 @@ static void attack_mode(struct ctx *c)
 	char addr[32];
 	int i, passed;
 
-	setup(c, CFG("attack_syn_rate=10", "unproven_rate=0", "attack_hold=1"));
+	setup(c, CFG("attack_syn_rate=10", "unproven_rate=0", "attack_hold=1",
+		     "cookies=never"));
 	handshake(c, "198.18.30.1", 41000);
 	expect(c, "attack: a completed handshake proves its source",
 	       d_stat(c, SG_FLOW_COMPLETED), 1);
@@ -307,7 +308,7 @@ static void attack_mode(struct ctx *c)
 	expect(c, "attack: ACKs of unproven sources are not judged",
 	       send_n(c, &SYN_FROM("198.18.32.1", .tcp_flags = PKT_ACK), 3), 3);
 
-	setup(c, CFG("attack_syn_rate=10", "unproven_rate=1", "unproven_burst=3",
+	setup(c, CFG("attack_syn_rate=10", "unproven_rate=1", "unproven_burst=3", "cookies=never",
 		     "attack_hold=1"));
 	expect(c, "attack: still on after a live policy change",
 	       send_n(c, &SYN_FROM("198.18.33.1"), 10), 3);
@@ -318,7 +319,7 @@ static void attack_mode(struct ctx *c)
 	       send_n(c, &SYN_FROM("198.18.34.1"), 1), 1);
 	expect(c, "attack: leaving is counted", d_stat(c, SG_ATTACK_LEFT), 1);
 
-	setup(c, CFG("attack_syn_rate=5", "unproven_rate=0", "dry_run=on"));
+	setup(c, CFG("attack_syn_rate=5", "unproven_rate=0", "dry_run=on", "cookies=never"));
 	for (i = 0; i < 10; i++) {
 		snprintf(addr, sizeof(addr), "198.18.35.%d", i + 1);
 		send_n(c, &SYN_FROM(addr), 1);

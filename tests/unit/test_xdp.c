@@ -479,9 +479,10 @@ static void check_table(struct test_ctx *t)
 
 	t->n++;
 	for (i = 0; i < SG_REASON_MAX; i++) {
-		/* Policy reasons need a configured policy: test_policy.c. */
+		/* Policy reasons need a configured policy: test_policy.c;
+		 * cookie_invalid needs cookies sent first: test_cookie.c. */
 		if (i == SG_R_DENY_LIST || i == SG_R_SRC_RATE || i == SG_R_SRC_BLOCKED ||
-		    i == SG_R_ATTACK_UNPROVEN)
+		    i == SG_R_ATTACK_UNPROVEN || i == SG_R_COOKIE_INVALID)
 			continue;
 		for (ri = 0; ri < N_ROWS; ri++)
 			if (rows[ri].verdict == XDP_DROP && (int)rows[ri].reason == i)

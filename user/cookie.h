@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * What SYN cookies need besides the XDP program: the tc ingress program
+ * that turns a validated cookie ACK's XDP metadata into an skb mark, and an
+ * nftables table of the attachment's own whose one chain hands those marked
+ * ACKs to the kernel's SYNPROXY, which opens the connection to the local
+ * server.  Both exist only while cookies can be sent (cookie_infra_needed),
+ * and detach removes both: nothing else on the host is changed.
+ */
+#ifndef SYNGUARD_COOKIE_H
+#define SYNGUARD_COOKIE_H
+
+#include <stdbool.h>
+#include "synguard.h"
+#include "pin.h"
+
+#define PIN_LINK_INGRESS "link_ingress"
+#define PIN_PROG_INGRESS "prog_ingress"
+
+/* Can this policy send cookies (so the infrastructure must be there)? */
+bool cookie_infra_needed(const struct sg_config *cfg);
+/* Is it there?  (The ingress link is pinned.) */
+bool cookie_infra_present(const struct sg_target *t);
+/*
+ * Sets it up for @t, in the current netns (the interface's): tcx ingress
+ * link from the pinned ingress program, then the nftables table.  EXIT_*;
+ * on failure nothing of it is left.
+ */
+int cookie_infra_up(const struct sg_target *t, const struct sg_config *cfg);
+/*
+ * Removes it: the ingress link and the table, in the netns called @netns
+ * ("" = the current one).  Quiet when there is nothing to remove; 0 or -errno.
+ */
+int cookie_infra_down(const char *dir, const char *netns, __u32 ifindex);
+/* The nftables table name of the attachment on @ifindex. */
+void cookie_table(char *buf, size_t len, __u32 ifindex);
+
+#endif
