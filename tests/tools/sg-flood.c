@@ -616,6 +616,13 @@ int main(int argc, char **argv)
 	skel->rodata->cfg_dport_lo = o.dport_lo;
 	skel->rodata->cfg_dport_count = o.dport_count;
 	skel->rodata->cfg_ack = !!(o.flags & PKT_ACK);
+	if (frame_len != 54 && frame_len != 74 && frame_len != 94) {
+		fail(EXIT_FAIL, "template frame of %d bytes: the program copies 54, 74 or 94",
+		     frame_len);
+		goto cleanup;
+	}
+	memcpy(skel->bss->cfg_frame, frame, frame_len);
+	skel->rodata->cfg_frame_len = frame_len;
 	err = sg_flood__load(skel);
 	if (err) {
 		fail(EXIT_FAIL, "cannot load the BPF program: %s (-v shows the verifier's log)",

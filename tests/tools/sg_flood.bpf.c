@@ -33,6 +33,10 @@ const volatile __u32 cfg_random;	/* draw the source at random, not in turn */
 const volatile __u32 cfg_sport_lo, cfg_sport_count;	/* >= 1 */
 const volatile __u32 cfg_dport_lo, cfg_dport_count;	/* >= 1 */
 const volatile __u32 cfg_ack;		/* ACK set: write a random ack number */
+/* The template frame, written whole before each send (see sg_flood()). */
+#define FRAME_MAX 96
+__u8 cfg_frame[FRAME_MAX];		/* .bss, set before load: read as memory */
+const volatile __u32 cfg_frame_len;	/* 54, 74 or 94 */
 
 /*
  * One per CPU: sg-flood pins each of its threads to its own CPU and starts
@@ -107,6 +111,26 @@ int sg_flood(struct xdp_md *ctx)
 
 	st = bpf_map_lookup_elem(&flood_state, &key);
 	if (!st)
+		return XDP_ABORTED;
+	/*
+	 * Start from the template every time: a frame's page comes back to
+	 * our pool from wherever it went, and a receiver that answered it in
+	 * place with XDP_TX (a SYN cookie's SYN-ACK, say) hands back its own
+	 * frame, other flags, options and length.
+	 */
+	if (data_end - data != cfg_frame_len) {
+		if (bpf_xdp_adjust_tail(ctx, (int)cfg_frame_len - (int)(data_end - data)))
+			return XDP_ABORTED;
+		data = (void *)(long)ctx->data;
+		data_end = (void *)(long)ctx->data_end;
+	}
+	if (cfg_frame_len == 54 && data + 54 <= data_end)
+		__builtin_memcpy(data, cfg_frame, 54);
+	else if (cfg_frame_len == 74 && data + 74 <= data_end)
+		__builtin_memcpy(data, cfg_frame, 74);
+	else if (cfg_frame_len == 94 && data + 94 <= data_end)
+		__builtin_memcpy(data, cfg_frame, 94);
+	else
 		return XDP_ABORTED;
 	n = st->next;
 	st->next = n + st->stride;
