@@ -160,13 +160,25 @@ static __always_inline int sg_decide(struct sg_pkt *pkt)
 	    (cfg->src_rate || cfg->attack_syn_rate || cfg->attack_half_open ||
 	     cfg->cookie_mode == SG_COOKIE_ALWAYS) &&
 	    rl_port_in_scope(cfg, pkt->dport)) {
-		__u64 now = rl_now();
-		bool attack = (cfg->attack_syn_rate || cfg->attack_half_open) &&
-			      attack_syn(cfg, now);
+		bool attack = false;
+		__u64 now = 0;
 
+		/* Attack mode counts every SYN, dropped or not: it needs the clock. */
+		if (cfg->attack_syn_rate || cfg->attack_half_open) {
+			now = rl_now();
+			attack = attack_syn(cfg, now);
+		}
 		if (cfg->src_rate) {
+			struct sg_over *o = rl_over_slot(pkt);
+
 			stats_add(st, SG_SRC_LIMITED);
-			r = rl_syn(pkt, cfg, now);
+			/* A source sg_src already put over: no clock, no lookup. */
+			r = rl_over_check(o, pkt, cfg);
+			if (r >= 0)
+				return verdict_drop(st, cfg, r);
+			if (!now)
+				now = rl_now();
+			r = rl_syn(pkt, cfg, now, o);
 			if (r >= 0)
 				return verdict_drop(st, cfg, r);
 		}
