@@ -144,12 +144,14 @@ static __always_inline int sg_decide(struct sg_pkt *pkt)
 		return verdict_drop(st, cfg, r);
 	count_flag_class(st, flags);
 
-	if (list_denied(pkt))
-		return verdict_drop(st, cfg, SG_R_DENY_LIST);
-	if (list_allowed(pkt)) {
-		stats_add(st, SG_ALLOWED);
-		flow_track(pkt, SG_DIR_IN);
-		return verdict_pass(st);
+	if (list_any(pkt)) {
+		if (list_denied(pkt))
+			return verdict_drop(st, cfg, SG_R_DENY_LIST);
+		if (list_allowed(pkt)) {
+			stats_add(st, SG_ALLOWED);
+			flow_track(pkt, SG_DIR_IN);
+			return verdict_pass(st);
+		}
 	}
 	/*
 	 * The flood checks: a bare SYN (no ACK) opening a connection.  The
