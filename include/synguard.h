@@ -262,6 +262,21 @@ struct sg_flow_key {
 	__u8 pad[3];
 };
 
+/*
+ * An established flow with no FIN either way, as the XDP path last found
+ * it in sg_flows, per CPU, in a direct-mapped table indexed by a hash of
+ * its key (sg_ack): a pure ACK of it changes nothing, so it is not looked
+ * up again while @version equals its sg_flow_ver word, which every SYN,
+ * FIN and RST on a flow of that hash bumps after changing the flow.
+ */
+struct sg_ack_slot {
+	struct sg_flow_key key;
+	__u32 version;
+	__u32 pad;
+};
+
+#define SG_ACK_SLOTS 4096	/* a power of two */
+
 /* sg_flow.flags (SG_FF_: never SG_FLOW_, the counters' prefix) */
 #define SG_FF_SYNACK_IN (1U << 0)	/* remote sent its SYN-ACK */
 #define SG_FF_SYNACK_OUT (1U << 1)	/* local sent its SYN-ACK */
