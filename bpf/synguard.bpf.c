@@ -95,7 +95,11 @@ static __always_inline int sg_decide(struct sg_pkt *pkt)
 	__u8 flags;
 	int r;
 
-	if (!pkt)
+	/*
+	 * An array of one always has its entry: saying so once spares every
+	 * counter below its own NULL check.
+	 */
+	if (!pkt || !st)
 		return XDP_PASS;
 	stats_add(st, SG_FRAMES);
 	cfg = bpf_map_lookup_elem(&sg_config, &zero);
