@@ -283,26 +283,31 @@ flow_complete(const struct sg_flow_key *k, const struct sg_flow *f, __u64 now)
 	return c;
 }
 
-/* A SYN without ACK from @dir. */
-static __always_inline void flow_syn(const struct sg_flow_key *k, int dir,
+/*
+ * A SYN without ACK from @dir.  True when it changed a table (a new
+ * attempt in sg_half, a TIME_WAIT flow removed): sg_ack must hear of it.
+ */
+static __always_inline bool flow_syn(const struct sg_flow_key *k, int dir,
 				     __u32 seq, __u32 payload, __u64 now)
 {
 	struct sg_flow *f, nf = {};
+	bool removed = false;
 	struct sg_conn *c;
 
 	c = bpf_map_lookup_elem(&sg_flows, k);
 	if (c) {
 		/* A new connection may reuse the ports of one in TIME_WAIT. */
 		if (c->state != SG_TCP_TIME_WAIT && c->state != SG_TCP_REMOTE_TIME_WAIT)
-			return;	/* SYN on a live flow: the stack answers it */
+			return false;	/* SYN on a live flow: the stack answers it */
 		flow_remove(k, c);
+		removed = true;
 	}
 	f = bpf_map_lookup_elem(&sg_half, k);
 	if (f) {
 		if (FLOW_ISN(f, dir) == seq &&
 		    (f->opener == dir || (f->flags & SG_FF_SIMUL))) {
 			stats_inc(SG_FLOW_SYN_RETRANS);
-			return;
+			return removed;
 		}
 		if (f->opener != dir && !(f->flags & SG_FF_SIMUL) &&
 		    !(f->flags & (SG_FF_SYNACK_IN | SG_FF_SYNACK_OUT))) {
@@ -310,7 +315,7 @@ static __always_inline void flow_syn(const struct sg_flow_key *k, int dir,
 			FLOW_ISN(f, dir) = seq;
 			f->flags |= SG_FF_SIMUL;
 			stats_inc(SG_FLOW_SIMUL_OPEN);
-			return;
+			return true;
 		}
 		/* Otherwise a new ISN on the same ports: a new attempt. */
 		if (f->flags & SG_FF_SYNACK_OUT)
@@ -324,10 +329,11 @@ static __always_inline void flow_syn(const struct sg_flow_key *k, int dir,
 	nf.closer = SG_DIR_NONE;
 	nf.state = dir == SG_DIR_IN ? SG_TCP_SYN_SEEN : SG_TCP_SYN_SENT;
 	if (bpf_map_update_elem(&sg_half, k, &nf, BPF_ANY))
-		return;
+		return removed;
 	stats_inc(SG_FLOW_SYN);
 	if (payload)
 		stats_inc(SG_FLOW_TFO);	/* TCP Fast Open: data on the SYN */
+	return true;
 }
 
 /* A SYN-ACK from @dir, answering the other end's SYN. */
@@ -582,11 +588,13 @@ static __always_inline int flow_update(struct sg_flow_key *key,
 	dir = seg->dir & 1;
 	if (flags & TCP_SYN) {
 		now = bpf_ktime_get_ns();
-		if (flags & TCP_ACK)
+		/* A retransmitted SYN changes nothing: no bump, no shared write. */
+		if (flags & TCP_ACK) {
 			flow_synack(&k, dir, seq, ack, now);
-		else
-			flow_syn(&k, dir, seq, payload, now);
-		flow_ver_bump(&k);
+			flow_ver_bump(&k);
+		} else if (flow_syn(&k, dir, seq, payload, now)) {
+			flow_ver_bump(&k);
+		}
 		return 0;
 	}
 	if (dir == SG_DIR_IN && !(flags & (TCP_FIN | TCP_RST))) {
