@@ -86,9 +86,9 @@ static __always_inline void rl_key(const struct sg_pkt *pkt,
  * nor the sg_src lookup (about 45): only an inlined per-CPU array lookup
  * and bpf_jiffies64(), which the verifier inlines.  GCRA in sg_src still
  * decides who goes over; a slot only remembers, until a jiffy horizon,
- * that sg_src said so.  The horizon is rounded down and one jiffy short
- * (rl_over_fill), so the slot never drops a SYN that sg_src would admit
- * unless the kernel's jiffies update runs more than a jiffy late.
+ * that sg_src said so.  The horizon is rounded down and one 10 ms step
+ * short (rl_over_fill), so the slot never drops a SYN that sg_src would
+ * admit unless the kernel's jiffies update runs more than 10 ms late.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -97,8 +97,13 @@ struct {
 	__type(value, struct sg_over);
 } sg_over SEC(".maps");
 
-/* HZ, from the kernel's config; 0 (unknown) turns sg_over off. */
-extern unsigned int CONFIG_HZ __kconfig __weak;
+/*
+ * The longest jiffy of any kernel config (HZ >= 100).  Not CONFIG_HZ
+ * through a __kconfig extern: libbpf then refuses to load the object where
+ * neither /boot/config-$(uname -r) nor /proc/config.gz exists.  A jiffy
+ * shorter than assumed only ends a slot sooner (it counts more of them).
+ */
+#define SG_OVER_TICK_NS (NSEC_PER_SEC / 100)
 
 /* The slot of @pkt's exact source address (NULL never happens). */
 static __always_inline struct sg_over *rl_over_slot(const struct sg_pkt *pkt)
@@ -156,21 +161,21 @@ static __always_inline void rl_over_fold(struct sg_over *o)
 /*
  * sg_src dropped a SYN from @pkt's source at @now (ktime), and will drop
  * every SYN from it before @admit_ns with reason @r: remember that in the
- * slot, until the last jiffy boundary that is surely before @admit_ns.
- * jiffies reach j + k at most k ticks after now: a slot live while
- * jiffies < j + k - 1 ends a whole tick before @admit_ns.
+ * slot, until a jiffy that surely begins before @admit_ns.  With
+ * k = (admit_ns - now) / 10 ms, jiffy j + k - 1 begins at most (k - 1)
+ * jiffies (each at most 10 ms) after now: a slot live while
+ * jiffies < j + k - 1 ends at least 10 ms before @admit_ns.
  */
 static __always_inline void rl_over_fill(struct sg_over *o, const struct sg_pkt *pkt,
 					 const struct sg_config *cfg,
 					 const struct sg_src_key *key, __u64 now,
 					 __u64 admit_ns, int r)
 {
-	__u64 tick, k;
+	__u64 k;
 
-	if (!o || !CONFIG_HZ || admit_ns <= now)
+	if (!o || admit_ns <= now)
 		return;
-	tick = NSEC_PER_SEC / CONFIG_HZ;
-	k = (admit_ns - now) / tick;
+	k = (admit_ns - now) / SG_OVER_TICK_NS;
 	if (k < 2)
 		return;
 	rl_over_fold(o);
