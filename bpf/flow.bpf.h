@@ -509,9 +509,11 @@ __attribute__((noinline)) int flow_close_step(struct sg_conn *f, struct flow_seg
  * yet finding that out is the sg_flows lookup, about 40 ns here (jhash of
  * the 40-byte key, then the compare).  The slot remembers the answer.
  * Whatever could change it bumps the flow's version word after the
- * change: a FIN (flags), a RST (removal), a SYN (a new attempt in sg_half
- * on the same ports).  The version is read before sg_flows, and a helper
- * call lies between, so a slot filled from a flow a bump overtook is void.
+ * change: a FIN (flags), a RST (removal), a SYN or SYN-ACK that wrote a
+ * table (a new attempt in sg_half on the same ports).  The version is
+ * read before sg_flows, and a helper call lies between (and x86, the
+ * target of this build, does not reorder loads with loads), so a slot
+ * filled from a flow a bump overtook is void.
  * Removals that bump nothing (LRU eviction, the walker's TIME_WAIT
  * deletes, which a FIN preceded) change nothing an arriving ACK does,
  * unless sg_half holds a new attempt on the same ports from before the
