@@ -283,26 +283,31 @@ flow_complete(const struct sg_flow_key *k, const struct sg_flow *f, __u64 now)
 	return c;
 }
 
-/* A SYN without ACK from @dir. */
-static __always_inline void flow_syn(const struct sg_flow_key *k, int dir,
+/*
+ * A SYN without ACK from @dir.  True when it changed a table (a new
+ * attempt in sg_half, a TIME_WAIT flow removed): sg_ack must hear of it.
+ */
+static __always_inline bool flow_syn(const struct sg_flow_key *k, int dir,
 				     __u32 seq, __u32 payload, __u64 now)
 {
 	struct sg_flow *f, nf = {};
+	bool removed = false;
 	struct sg_conn *c;
 
 	c = bpf_map_lookup_elem(&sg_flows, k);
 	if (c) {
 		/* A new connection may reuse the ports of one in TIME_WAIT. */
 		if (c->state != SG_TCP_TIME_WAIT && c->state != SG_TCP_REMOTE_TIME_WAIT)
-			return;	/* SYN on a live flow: the stack answers it */
+			return false;	/* SYN on a live flow: the stack answers it */
 		flow_remove(k, c);
+		removed = true;
 	}
 	f = bpf_map_lookup_elem(&sg_half, k);
 	if (f) {
 		if (FLOW_ISN(f, dir) == seq &&
 		    (f->opener == dir || (f->flags & SG_FF_SIMUL))) {
 			stats_inc(SG_FLOW_SYN_RETRANS);
-			return;
+			return removed;
 		}
 		if (f->opener != dir && !(f->flags & SG_FF_SIMUL) &&
 		    !(f->flags & (SG_FF_SYNACK_IN | SG_FF_SYNACK_OUT))) {
@@ -310,7 +315,7 @@ static __always_inline void flow_syn(const struct sg_flow_key *k, int dir,
 			FLOW_ISN(f, dir) = seq;
 			f->flags |= SG_FF_SIMUL;
 			stats_inc(SG_FLOW_SIMUL_OPEN);
-			return;
+			return true;
 		}
 		/* Otherwise a new ISN on the same ports: a new attempt. */
 		if (f->flags & SG_FF_SYNACK_OUT)
@@ -324,10 +329,11 @@ static __always_inline void flow_syn(const struct sg_flow_key *k, int dir,
 	nf.closer = SG_DIR_NONE;
 	nf.state = dir == SG_DIR_IN ? SG_TCP_SYN_SEEN : SG_TCP_SYN_SENT;
 	if (bpf_map_update_elem(&sg_half, k, &nf, BPF_ANY))
-		return;
+		return removed;
 	stats_inc(SG_FLOW_SYN);
 	if (payload)
 		stats_inc(SG_FLOW_TFO);	/* TCP Fast Open: data on the SYN */
+	return true;
 }
 
 /* A SYN-ACK from @dir, answering the other end's SYN. */
@@ -498,6 +504,65 @@ __attribute__((noinline)) int flow_close_step(struct sg_conn *f, struct flow_seg
 }
 
 /*
+ * sg_ack and sg_flow_ver (include/synguard.h): a pure ACK arriving on an
+ * established flow with no FIN either way changes nothing in flow_update,
+ * yet finding that out is the sg_flows lookup, about 40 ns here (jhash of
+ * the 40-byte key, then the compare).  The slot remembers the answer.
+ * Whatever could change it bumps the flow's version word after the
+ * change: a FIN (flags), a RST (removal), a SYN or SYN-ACK that wrote a
+ * table (a new attempt in sg_half on the same ports).  The version is
+ * read before sg_flows, and a helper call lies between (and x86, the
+ * target of this build, does not reorder loads with loads), so a slot
+ * filled from a flow a bump overtook is void.
+ * Removals that bump nothing (LRU eviction, the walker's TIME_WAIT
+ * deletes, which a FIN preceded) change nothing an arriving ACK does,
+ * unless sg_half holds a new attempt on the same ports from before the
+ * slot was filled: that ACK is not matched against it.  Only the XDP
+ * side (SG_DIR_IN) uses the slots: what the host sends picks a flow up
+ * again when it is missing.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SG_ACK_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sg_ack_slot);
+} sg_ack SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SG_ACK_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} sg_flow_ver SEC(".maps");
+
+static __always_inline __u32 flow_ack_idx(const struct sg_flow_key *k)
+{
+	const __u32 *w = (const __u32 *)k;
+	__u32 h = w[0] ^ w[1] ^ w[2] ^ w[3] ^ w[4] ^ w[5] ^ w[6] ^ w[7] ^ w[8];
+
+	return ((h * 0x9E3779B1U) >> 20) & (SG_ACK_SLOTS - 1);
+}
+
+static __always_inline bool flow_key_eq(const struct sg_flow_key *a,
+					const struct sg_flow_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
+	       x[4] == y[4];
+}
+
+/* After a change to the flows of @k's hash: void every CPU's slot of it. */
+static __always_inline void flow_ver_bump(const struct sg_flow_key *k)
+{
+	__u32 idx = flow_ack_idx(k);
+	__u32 *v = bpf_map_lookup_elem(&sg_flow_ver, &idx);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+/*
  * Inlined: as a global function the verifier checked it once, but every
  * tracked segment paid a call (about 8 ns here, SRSO safe-RET) and the
  * copies of key and segment through the stack.  Inlined into both
@@ -509,6 +574,8 @@ static __always_inline int flow_update(struct sg_flow_key *key,
 	struct sg_flow_key k;
 	__u32 seq, ack, payload;
 	__u64 now = 0;		/* read when a write needs it: it is not cheap */
+	struct sg_ack_slot *slot = NULL;
+	__u32 idx, *ver, v0 = 0;
 	struct sg_conn *f;
 	int dir, i;
 	__u8 flags;
@@ -523,11 +590,26 @@ static __always_inline int flow_update(struct sg_flow_key *key,
 	dir = seg->dir & 1;
 	if (flags & TCP_SYN) {
 		now = bpf_ktime_get_ns();
-		if (flags & TCP_ACK)
+		/* A retransmitted SYN changes nothing: no bump, no shared write. */
+		if (flags & TCP_ACK) {
 			flow_synack(&k, dir, seq, ack, now);
-		else
-			flow_syn(&k, dir, seq, payload, now);
+			flow_ver_bump(&k);
+		} else if (flow_syn(&k, dir, seq, payload, now)) {
+			flow_ver_bump(&k);
+		}
 		return 0;
+	}
+	if (dir == SG_DIR_IN && !(flags & (TCP_FIN | TCP_RST))) {
+		idx = flow_ack_idx(&k);
+		ver = bpf_map_lookup_elem(&sg_flow_ver, &idx);
+		slot = bpf_map_lookup_elem(&sg_ack, &idx);
+		if (ver && slot) {
+			v0 = *(volatile __u32 *)ver;
+			if (slot->version == v0 && flow_key_eq(&slot->key, &k))
+				return 0;	/* established, no FIN: nothing to do */
+		} else {
+			slot = NULL;
+		}
 	}
 
 	f = bpf_map_lookup_elem(&sg_flows, &k);
@@ -543,17 +625,25 @@ static __always_inline int flow_update(struct sg_flow_key *key,
 		if (was < SG_TCP_STATE_MAX && was != SG_TCP_TIME_WAIT &&
 		    was != SG_TCP_REMOTE_TIME_WAIT)
 			stats_inc(SG_FLOW_CLOSED_RST);
+		flow_ver_bump(&k);
 		return 0;
 	}
 	/* The established flow's every segment: no FIN either way, none here. */
-	if (!(flags & TCP_FIN) && !(f->flags & (SG_FF_FIN_IN | SG_FF_FIN_OUT)))
+	if (!(flags & TCP_FIN) && !(f->flags & (SG_FF_FIN_IN | SG_FF_FIN_OUT))) {
+		if (slot && f->state == SG_TCP_ESTABLISHED) {
+			slot->key = k;
+			slot->version = v0;
+		}
 		return 0;
+	}
 	if (!now)
 		now = bpf_ktime_get_ns();
 	/* Another CPU on this flow between our read and swap: read again. */
 	for (i = 0; i < FLOW_CAS_TRIES; i++)
 		if (flow_close_step(f, seg, now) >= 0)
 			break;
+	if (flags & TCP_FIN)
+		flow_ver_bump(&k);
 	return 0;
 }
 

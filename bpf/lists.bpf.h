@@ -63,6 +63,23 @@ static __always_inline bool list_match(const struct sg_pkt *pkt, void *v4,
 	return true;
 }
 
+/*
+ * May the packet's source be in either list of its family?  One lookup of
+ * sg_lists, so a path that asks both lists asks nothing when both are
+ * empty (each list_match() would look sg_lists up again).
+ */
+static __always_inline bool list_any(const struct sg_pkt *pkt)
+{
+	__u32 zero = 0;
+	struct sg_list_sizes *sizes = bpf_map_lookup_elem(&sg_lists, &zero);
+
+	if (!sizes)
+		return true;
+	if (pkt->l3_proto == ETH_P_IP)
+		return sizes->n[SG_LIST_DENY4] || sizes->n[SG_LIST_ALLOW4];
+	return sizes->n[SG_LIST_DENY6] || sizes->n[SG_LIST_ALLOW6];
+}
+
 static __always_inline bool list_denied(const struct sg_pkt *pkt)
 {
 	return list_match(pkt, &sg_deny4, &sg_deny6, SG_LIST_DENY4, SG_LIST_DENY6);

@@ -228,6 +228,80 @@ static __always_inline int parse_ipv6(struct sg_pkt *pkt, void *data,
 	return SG_P_NON_TCP;	/* ESP, ICMPv6, UDP, no-next... */
 }
 
+/*
+ * The common frame in one straight line: untagged Ethernet, IPv4 without
+ * options, not a fragment, a TCP header within the packet.  Fills @pkt
+ * exactly as parse_frame() would and returns SG_P_TCP; anything else
+ * returns -1 with @pkt untouched, for the general parser.  Each check of
+ * the general path is here (or its frame cannot pass this one's), in the
+ * same order of outcome; the bounds are checked once, for all 54 bytes.
+ */
+static __always_inline int parse_fast_v4(struct sg_pkt *pkt, void *data, void *data_end)
+{
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + ETH_HLEN;
+	struct tcphdr *tcp = data + ETH_HLEN + sizeof(*ip);
+	__u32 tot_len, doff;
+
+	if ((void *)(tcp + 1) > data_end)
+		return -1;
+	if (eth->h_proto != bpf_htons(ETH_P_IP) || *(__u8 *)ip != 0x45 ||
+	    ip->protocol != IPPROTO_TCP || (ip->frag_off & bpf_htons(IP_OFFSET)))
+		return -1;
+	tot_len = bpf_ntohs(ip->tot_len);
+	doff = tcp->doff;
+	/* As parse_ipv4 and parse_tcp judge it: else they say why not. */
+	if (tot_len > pkt->wire_len - ETH_HLEN || doff < 5 ||
+	    tot_len < sizeof(*ip) + doff * 4)
+		return -1;
+	pkt->l3_proto = ETH_P_IP;
+	pkt->l3_off = ETH_HLEN;
+	pkt->addr.v4[0] = ip->saddr;
+	pkt->addr.v4[1] = ip->daddr;
+	pkt->l4_len = tot_len - sizeof(*ip);
+	pkt->l4_off = ETH_HLEN + sizeof(*ip);
+	pkt->seq = bpf_ntohl(tcp->seq);
+	pkt->ack = bpf_ntohl(tcp->ack_seq);
+	pkt->sport = tcp->source;
+	pkt->dport = tcp->dest;
+	pkt->tcp_flags = ((__u8 *)tcp)[13];
+	pkt->doff = doff;
+	return SG_P_TCP;
+}
+
+/* The same for IPv6 with TCP right after the fixed header. */
+static __always_inline int parse_fast_v6(struct sg_pkt *pkt, void *data, void *data_end)
+{
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6 = data + ETH_HLEN;
+	struct tcphdr *tcp = data + ETH_HLEN + sizeof(*ip6);
+	__u32 l4_len, doff;
+
+	if ((void *)(tcp + 1) > data_end)
+		return -1;
+	if (eth->h_proto != bpf_htons(ETH_P_IPV6) || ip6->version != 6 ||
+	    ip6->nexthdr != IPPROTO_TCP)
+		return -1;
+	l4_len = bpf_ntohs(ip6->payload_len);
+	doff = tcp->doff;
+	if (ETH_HLEN + sizeof(*ip6) + l4_len > pkt->wire_len || doff < 5 ||
+	    l4_len < doff * 4)
+		return -1;
+	pkt->l3_proto = ETH_P_IPV6;
+	pkt->l3_off = ETH_HLEN;
+	pkt->addr.v6[0] = ip6->saddr;
+	pkt->addr.v6[1] = ip6->daddr;
+	pkt->l4_len = l4_len;
+	pkt->l4_off = ETH_HLEN + sizeof(*ip6);
+	pkt->seq = bpf_ntohl(tcp->seq);
+	pkt->ack = bpf_ntohl(tcp->ack_seq);
+	pkt->sport = tcp->source;
+	pkt->dport = tcp->dest;
+	pkt->tcp_flags = ((__u8 *)tcp)[13];
+	pkt->doff = doff;
+	return SG_P_TCP;
+}
+
 /* Ethernet, VLAN tags, then the IP layer.  The caller sets pkt->wire_len. */
 static __always_inline int parse_frame(struct sg_pkt *pkt, void *data,
 				       void *data_end)
@@ -237,6 +311,11 @@ static __always_inline int parse_frame(struct sg_pkt *pkt, void *data,
 	__u16 proto;
 	int i;
 
+	i = parse_fast_v4(pkt, data, data_end);
+	if (i < 0)
+		i = parse_fast_v6(pkt, data, data_end);
+	if (i >= 0)
+		return i;
 	if ((void *)(eth + 1) > data_end)
 		return parse_bad(pkt, SG_R_TRUNCATED);
 	proto = bpf_ntohs(eth->h_proto);

@@ -95,7 +95,11 @@ static __always_inline int sg_decide(struct sg_pkt *pkt)
 	__u8 flags;
 	int r;
 
-	if (!pkt)
+	/*
+	 * An array of one always has its entry: saying so once spares every
+	 * counter below its own NULL check.
+	 */
+	if (!pkt || !st)
 		return XDP_PASS;
 	stats_add(st, SG_FRAMES);
 	cfg = bpf_map_lookup_elem(&sg_config, &zero);
@@ -144,12 +148,14 @@ static __always_inline int sg_decide(struct sg_pkt *pkt)
 		return verdict_drop(st, cfg, r);
 	count_flag_class(st, flags);
 
-	if (list_denied(pkt))
-		return verdict_drop(st, cfg, SG_R_DENY_LIST);
-	if (list_allowed(pkt)) {
-		stats_add(st, SG_ALLOWED);
-		flow_track(pkt, SG_DIR_IN);
-		return verdict_pass(st);
+	if (list_any(pkt)) {
+		if (list_denied(pkt))
+			return verdict_drop(st, cfg, SG_R_DENY_LIST);
+		if (list_allowed(pkt)) {
+			stats_add(st, SG_ALLOWED);
+			flow_track(pkt, SG_DIR_IN);
+			return verdict_pass(st);
+		}
 	}
 	/*
 	 * The flood checks: a bare SYN (no ACK) opening a connection.  The
@@ -160,13 +166,25 @@ static __always_inline int sg_decide(struct sg_pkt *pkt)
 	    (cfg->src_rate || cfg->attack_syn_rate || cfg->attack_half_open ||
 	     cfg->cookie_mode == SG_COOKIE_ALWAYS) &&
 	    rl_port_in_scope(cfg, pkt->dport)) {
-		__u64 now = rl_now();
-		bool attack = (cfg->attack_syn_rate || cfg->attack_half_open) &&
-			      attack_syn(cfg, now);
+		bool attack = false;
+		__u64 now = 0;
 
+		/* Attack mode counts every SYN, dropped or not: it needs the clock. */
+		if (cfg->attack_syn_rate || cfg->attack_half_open) {
+			now = rl_now();
+			attack = attack_syn(cfg, now);
+		}
 		if (cfg->src_rate) {
+			struct sg_over *o = rl_over_slot(pkt);
+
 			stats_add(st, SG_SRC_LIMITED);
-			r = rl_syn(pkt, cfg, now);
+			/* A source sg_src already put over: no clock, no lookup. */
+			r = rl_over_check(o, pkt, cfg);
+			if (r >= 0)
+				return verdict_drop(st, cfg, r);
+			if (!now)
+				now = rl_now();
+			r = rl_syn(pkt, cfg, now, o);
 			if (r >= 0)
 				return verdict_drop(st, cfg, r);
 		}

@@ -139,7 +139,8 @@ struct sg_config {
 	__u8 cookie_wscale;	/* window scale the SYN-ACK offers (the server's) */
 	__u16 cookie_mss4;	/* MSS the SYN-ACK offers, IPv4 */
 	__u16 cookie_mss6;	/* ...IPv6 */
-	__u32 reserved;
+	__u32 generation;	/* bumped by every policy write: sg_over entries of
+				 * an older policy are void (was reserved) */
 };
 
 /* sg_config.cookie_mode */
@@ -204,6 +205,28 @@ struct sg_src_state {
 #define SG_DEFAULT_SRC_MAX 65536
 
 /*
+ * A source known to be over its limit, per CPU, in a direct-mapped table
+ * indexed by a hash of the exact source address (sg_over): its SYNs are
+ * dropped without the clock read and the sg_src lookup until @until
+ * (jiffies).  @pending drops were made from here and are not yet in the
+ * sg_src entry @key (both syns and dropped): the program folds them in
+ * when the slot is next used on the slow path; readers of sg_src add the
+ * pending counts of every slot of every CPU to the entries they name.
+ */
+struct sg_over {
+	__u64 until;		/* jiffies64; 0: empty */
+	__u64 pending;
+	__u8 src[16];		/* the exact source address; IPv4 in the first 4 */
+	struct sg_src_key key;	/* its sg_src entry (masked to the prefix) */
+	__u32 generation;	/* sg_config.generation it was filled under */
+	__u8 family;		/* 4 or 6 */
+	__u8 reason;		/* the drop: SG_R_SRC_RATE or SG_R_SRC_BLOCKED */
+	__u16 pad;
+};
+
+#define SG_OVER_SLOTS 1024	/* a power of two */
+
+/*
  * Flow tracking.  Direction comes from the hook: XDP sees what arrives
  * (remote to local), tc egress what leaves (local to remote), so a flow
  * is keyed by its local and remote ends and both hooks find one entry.
@@ -238,6 +261,21 @@ struct sg_flow_key {
 	__u8 family;		/* 4 or 6 */
 	__u8 pad[3];
 };
+
+/*
+ * An established flow with no FIN either way, as the XDP path last found
+ * it in sg_flows, per CPU, in a direct-mapped table indexed by a hash of
+ * its key (sg_ack): a pure ACK of it changes nothing, so it is not looked
+ * up again while @version equals its sg_flow_ver word, which every SYN,
+ * FIN and RST on a flow of that hash bumps after changing the flow.
+ */
+struct sg_ack_slot {
+	struct sg_flow_key key;
+	__u32 version;
+	__u32 pad;
+};
+
+#define SG_ACK_SLOTS 4096	/* a power of two */
 
 /* sg_flow.flags (SG_FF_: never SG_FLOW_, the counters' prefix) */
 #define SG_FF_SYNACK_IN (1U << 0)	/* remote sent its SYN-ACK */

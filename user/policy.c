@@ -707,8 +707,19 @@ int policy_write(int config_fd, int ports_fd, const struct sg_policy *p)
 	for (k = 0; k < SG_PORT_WORDS; k++)
 		if (bpf_map_update_elem(ports_fd, &k, &p->ports[k], BPF_ANY))
 			return -errno;
-	if (bpf_map_update_elem(config_fd, &zero, &p->cfg, BPF_ANY))
-		return -errno;
+	/*
+	 * A new generation voids the program's per-CPU cache of sources over
+	 * their limit (sg_over), filled under the old policy and sg_src.
+	 */
+	{
+		struct sg_config cfg = p->cfg, old;
+
+		cfg.generation = 1;
+		if (!bpf_map_lookup_elem(config_fd, &zero, &old))
+			cfg.generation = old.generation + 1 ? old.generation + 1 : 1;
+		if (bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY))
+			return -errno;
+	}
 	return 0;
 }
 

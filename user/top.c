@@ -118,6 +118,44 @@ static int top_srcs_read(int fd, struct top_srcs *out)
 }
 
 /*
+ * The drops sg_over made that its slots have not folded into sg_src yet:
+ * added to the entries they belong to, so the counts are whole.  0 or
+ * -errno.
+ */
+static int top_srcs_add_over(int over_fd, struct top_srcs *s)
+{
+	int ncpu = libbpf_num_possible_cpus(), c;
+	size_t vsz = (sizeof(struct sg_over) + 7) & ~(size_t)7;
+	struct top_src want, *hit;
+	char *buf;
+	__u32 i;
+
+	if (ncpu < 1)
+		return ncpu ? ncpu : -EINVAL;
+	buf = calloc(ncpu, vsz);
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; i < SG_OVER_SLOTS; i++) {
+		if (bpf_map_lookup_elem(over_fd, &i, buf))
+			continue;
+		for (c = 0; c < ncpu; c++) {
+			const struct sg_over *o = (const void *)(buf + c * vsz);
+
+			if (!o->pending || !s->n)
+				continue;
+			want.key = o->key;
+			hit = bsearch(&want, s->v, s->n, sizeof(*s->v), top_key_cmp);
+			if (hit) {
+				hit->st.syns += o->pending;
+				hit->st.dropped += o->pending;
+			}
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+/*
  * SYN and drop rates of each source over @secs.  A source the last
  * reading did not have is new; one whose count went down was evicted and
  * came back, its count restarted from 0.
@@ -158,7 +196,8 @@ static int top_rank_cmp(const void *a, const void *b)
 	return top_key_cmp(x, y);
 }
 
-static int top_read(const struct sg_pins *p, int src_fd, struct top_reading *r)
+static int top_read(const struct sg_pins *p, int src_fd, int over_fd,
+		    struct top_reading *r)
 {
 	struct sg_flow_maps fm;
 	int err;
@@ -174,6 +213,8 @@ static int top_read(const struct sg_pins *p, int src_fd, struct top_reading *r)
 	}
 	if (!err && src_fd >= 0)
 		err = top_srcs_read(src_fd, &r->srcs);
+	if (!err && src_fd >= 0 && over_fd >= 0)
+		err = top_srcs_add_over(over_fd, &r->srcs);
 	r->at = now_mono();
 	return err;
 }
@@ -670,7 +711,7 @@ int cmd_top(int argc, char **argv)
 	bool tty, keys_eof = false, have_prev = false;
 	char *text = NULL;
 	size_t text_len = 0;
-	int opt, rc, err, src_fd = -1;
+	int opt, rc, err, src_fd = -1, over_fd = -1;
 	struct sg_target t;
 	struct sg_pins p;
 
@@ -694,6 +735,7 @@ int cmd_top(int argc, char **argv)
 	if (rc)
 		return rc;
 	src_fd = pin_get(t.dir, "sg_src");
+	over_fd = pin_get(t.dir, "sg_over");	/* absent before sg_over: counts as then */
 	tty = isatty(STDOUT_FILENO);
 	stats_source(&src, &t, &p);
 	view.src = &src;
@@ -702,7 +744,7 @@ int cmd_top(int argc, char **argv)
 	view.live = tty;
 
 	top_signals(tty, &blocked, &orig);
-	err = top_read(&p, src_fd, prev);
+	err = top_read(&p, src_fd, over_fd, prev);
 	if (err)
 		goto out;
 	if (tty) {
@@ -749,7 +791,7 @@ int cmd_top(int argc, char **argv)
 			}
 			pins_refresh_config(&p);
 			src.dry_run = p.cfg.flags & SG_CFG_DRY_RUN;
-			err = top_read(&p, src_fd, cur);
+			err = top_read(&p, src_fd, over_fd, cur);
 			if (err)
 				break;
 			have_prev = true;
@@ -806,6 +848,8 @@ out:
 	top_srcs_free(&r[1].srcs);
 	if (src_fd >= 0)
 		close(src_fd);
+	if (over_fd >= 0)
+		close(over_fd);
 	pins_close(&p);
 	if (rc == EXIT_STATE) {
 		err_msg("synguard was detached from %s%s%s", t.ifname,
