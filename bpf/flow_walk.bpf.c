@@ -38,33 +38,7 @@
 extern __s64 bpf_map_sum_elem_count(const struct bpf_map *map) __ksym;
 
 /* Sizes and layouts come from the reused maps; flows_read checks them. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1);
-	__type(key, struct sg_flow_key);
-	__type(value, struct sg_flow);
-} sg_half SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1);
-	__type(key, struct sg_flow_key);
-	__type(value, struct sg_conn);
-} sg_flows SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sg_gauge);
-} sg_gauge SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sg_gauge_base);
-} sg_gauge_base SEC(".maps");
+#include "flow_maps.bpf.h"
 
 #define TICK_NS (1ULL << SG_TICK_SHIFT)
 

@@ -105,6 +105,14 @@ static int run_nft(const char *netns, const char *script, bool quiet)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+static int no_nft(void)
+{
+	err_msg("SYN cookies need the kernel's synproxy through nftables, and "
+		"there is no nft command (Debian: apt-get install nftables); "
+		"or set cookies=never");
+	return EXIT_FAIL;
+}
+
 static int nft_table_up(const struct sg_target *t, const struct sg_config *cfg)
 {
 	char table[32], script[2048];
@@ -129,12 +137,8 @@ static int nft_table_up(const struct sg_target *t, const struct sg_config *cfg)
 			      i ? cfg->cookie_mss6 : cfg->cookie_mss4, cfg->cookie_wscale);
 	snprintf(script + n, sizeof(script) - n, "\t}\n}\n");
 	rc = run_nft("", script, false);
-	if (rc == -ENOENT) {
-		err_msg("SYN cookies need the kernel's synproxy through nftables, and "
-			"there is no nft command (Debian: apt-get install nftables); "
-			"or set cookies=never");
-		return EXIT_FAIL;
-	}
+	if (rc == -ENOENT)
+		return no_nft();
 	if (rc) {
 		err_msg("nft could not add table inet %s for the SYN cookie path "
 			"(exit %d; the kernel needs nf_tables, conntrack and synproxy)",
@@ -150,12 +154,8 @@ int cookie_infra_up(const struct sg_target *t, const struct sg_config *cfg)
 	int prog_fd, link_fd, rc;
 	bool had_link = cookie_infra_present(t);
 
-	if (!nft_path()) {
-		err_msg("SYN cookies need the kernel's synproxy through nftables, and "
-			"there is no nft command (Debian: apt-get install nftables); "
-			"or set cookies=never");
-		return EXIT_FAIL;
-	}
+	if (!nft_path())
+		return no_nft();
 	if (!had_link) {
 		snprintf(path, sizeof(path), "%s/" PIN_PROG_INGRESS, t->dir);
 		prog_fd = bpf_obj_get(path);
@@ -190,14 +190,15 @@ int cookie_infra_down(const char *dir, const char *netns, __u32 ifindex)
 	char path[PATH_MAX + 32], table[32], script[128];
 	int fd, err = 0;
 
+	/* The link is pinned before the table is added: no link, no table. */
 	snprintf(path, sizeof(path), "%s/" PIN_LINK_INGRESS, dir);
 	fd = bpf_obj_get(path);
-	if (fd >= 0) {
-		bpf_link_detach(fd);
-		close(fd);
-		if (unlink(path))
-			err = -errno;
-	}
+	if (fd < 0)
+		return 0;
+	bpf_link_detach(fd);
+	close(fd);
+	if (unlink(path))
+		err = -errno;
 	if (!ifindex || !nft_path())
 		return err;
 	cookie_table(table, sizeof(table), ifindex);

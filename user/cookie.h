@@ -29,7 +29,8 @@ bool cookie_infra_present(const struct sg_target *t);
 int cookie_infra_up(const struct sg_target *t, const struct sg_config *cfg);
 /*
  * Removes it: the ingress link and the table, in the netns called @netns
- * ("" = the current one).  Quiet when there is nothing to remove; 0 or -errno.
+ * ("" = the current one).  Nothing to do (and no nft run) when no ingress
+ * link is pinned in @dir; 0 or -errno.
  */
 int cookie_infra_down(const char *dir, const char *netns, __u32 ifindex);
 /* The nftables table name of the attachment on @ifindex. */

@@ -478,7 +478,7 @@ const struct policy_key policy_keys[] = {
 	  parse_half_open, format_half_open },
 	{ "time_wait_timeout", "seconds a TIME_WAIT flow is counted, 1..86400",
 	  parse_time_wait, format_time_wait },
-	{ "cookies", "never|attack|always: when SYNs are answered with SYN cookies",
+	{ "cookies", "never|attack|always (when SYNs get a SYN cookie from XDP)",
 	  parse_cookies, format_cookies },
 	{ "cookie_mss4", "MSS a cookie SYN-ACK offers over IPv4, 536..65495",
 	  parse_cookie_mss4, format_cookie_mss4 },

@@ -63,6 +63,13 @@ refused "prefix4=-1" 2 config $SRV_IF set prefix4=-1
 for v in -1 86401 abc ''; do
 	refused "block_time=$v" 2 config $SRV_IF set "block_time=$v"
 done
+for v in sometimes Always '' 1; do
+	refused "cookies=$v" 2 config $SRV_IF set "cookies=$v"
+done
+for kv in cookie_mss4=535 cookie_mss4=65496 cookie_mss6=1219 cookie_mss6=65476 \
+	  cookie_mss4=abc cookie_wscale=15 cookie_wscale=-1 cookie_wscale=; do
+	refused "$kv" 2 config $SRV_IF set "$kv"
+done
 for v in 0 65536 80- 90-80 80,,443 x '80,' ,80 0-80 '80 '; do
 	refused "ports=$v" 2 config $SRV_IF set "ports=$v"
 done
@@ -107,6 +114,7 @@ refused "config show on an interface with nothing attached" 3 config lo show
 refused "config set on an interface with nothing attached" 3 config lo set src_rate=5
 refused "allow add on an interface with nothing attached" 3 allow lo add 198.18.9.9
 refused "deny list on an interface with nothing attached" 3 deny lo list
+refused "attach --cookies sometimes" 2 attach lo --cookies sometimes
 refused "config show on an interface that does not exist" 2 config nosuch0 show
 if grep -qiE "unknown interface|no such interface|does not exist" "$LAB_TMP/err"; then
 	ok "...and says the interface is unknown"

@@ -242,5 +242,19 @@ expect_eq "... a client connects through a cookie" \
 expect_eq "... counted valid" "$(stats | jq -r .cookies.valid)" 1
 check "detach" sg detach $SRV_IF
 expect_eq "no synguard table left" "$(ip netns exec "$NS_S" nft list tables | grep -c synguard)" 0
+
+# prune: an interface deleted under a cookie attachment, its netns alive:
+# the table goes with the pins.
+ip -n "$NS_S" link add sgck0 type veth peer name sgck1
+ip -n "$NS_S" link set sgck0 up && ip -n "$NS_S" link set sgck1 up
+check "attach --mode generic --cookies always to a second interface" \
+	sg attach sgck0 --mode generic --cookies always
+CKX=$(ip -n "$NS_S" -o link show sgck0 | cut -d: -f1)
+expect_eq "... its table is there" \
+	"$(ip netns exec "$NS_S" nft list tables | grep -c "synguard_$CKX\$")" 1
+ip -n "$NS_S" link del sgck0
+check "prune after the interface went" sg prune
+expect_eq "... the vanished interface's table is gone" \
+	"$(ip netns exec "$NS_S" nft list tables | grep -c synguard)" 0
 rm -f "$CLIENT_LOG"
 tap_done
