@@ -85,6 +85,13 @@ static __always_inline __u16 cookie_fold(__u64 sum)
  * Per-CPU room for the frames being read and built: on the stack they would
  * not fit beside the XDP program's own frame (512 bytes for the chain).
  */
+/* Where bpf_loop() walks the SYN's options (in sg_cookie_buf, beside its header). */
+struct cookie_optwalk {
+	struct cookie_opts o;
+	__u32 len;		/* doff * 4, 20..60 */
+	__u32 i;		/* offset of the next option */
+};
+
 struct cookie_scratch {
 	__u8 th[64];		/* the SYN's TCP header, options and all */
 	struct cookie_tcp t;	/* the SYN-ACK's */
@@ -94,6 +101,8 @@ struct cookie_scratch {
 	} h;
 	__u8 mac[12];
 	__u8 tmp[6];
+	struct cookie_optwalk w;	/* here, not on the stack: the 512 bytes of
+					 * the chain under synguard_xdp */
 	__u8 probe;		/* sg_cookie_ack: the ACK was a zero-window probe */
 	__u8 pad;
 };
@@ -105,22 +114,21 @@ struct {
 	__type(value, struct cookie_scratch);
 } sg_cookie_buf SEC(".maps");
 
-/* What bpf_loop() walks the SYN's options with (its header: sg_cookie_buf). */
-struct cookie_optwalk {
-	struct cookie_opts o;
-	__u32 len;		/* doff * 4, 20..60 */
-	__u32 i;		/* offset of the next option */
-};
 
 /* One option per call: a callback is verified once, not per position. */
 static long cookie_opt_one(__u32 n, void *arg)
 {
-	struct cookie_optwalk *w = arg;
-	__u32 i = w->i, len = w->len, zero = 0;
+	__u32 zero = 0, i, len;
 	struct cookie_scratch *b = bpf_map_lookup_elem(&sg_cookie_buf, &zero);
+	struct cookie_optwalk *w;
 	__u8 kind, size;
 
-	if (!b || i >= len || i >= 60)
+	if (!b)
+		return 1;
+	w = &b->w;
+	i = w->i;
+	len = w->len;
+	if (i >= len || i >= 60)
 		return 1;
 	kind = b->th[i & 63];
 	if (kind == TCPOPT_EOL)
@@ -152,12 +160,15 @@ static long cookie_opt_one(__u32 n, void *arg)
 	return 0;
 }
 
-/* Options of the SYN header in sg_cookie_buf, as tcp_parse_options() reads them. */
+/*
+ * Options of the SYN header in sg_cookie_buf, as tcp_parse_options() reads
+ * them, into @w: sg_cookie_buf's own walk (the callback finds it there).
+ */
 static __always_inline void cookie_parse_opts(struct cookie_optwalk *w)
 {
 	w->i = 20;
 	w->o.wscale = SG_TS_OPT_WSCALE_MASK;
-	bpf_loop(40, cookie_opt_one, w, 0);
+	bpf_loop(40, cookie_opt_one, NULL, 0);
 }
 
 /*

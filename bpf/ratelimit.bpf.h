@@ -29,6 +29,12 @@ struct {
 	__type(value, __u64);
 } sg_ports SEC(".maps");
 
+/*
+ * A new source's entry: a global, not a stack copy (the 512 bytes of stack
+ * the call chain under synguard_xdp shares).
+ */
+const struct sg_src_state sg_src_fresh = {};
+
 /* The one clock of the guard, so tests and callers agree on it. */
 static __always_inline __u64 rl_now(void)
 {
@@ -115,7 +121,7 @@ static __always_inline struct sg_over *rl_over_slot(const struct sg_pkt *pkt)
 	else
 		h = pkt->addr.v6[0].in6_u.u6_addr32[0] ^ pkt->addr.v6[0].in6_u.u6_addr32[1] ^
 		    pkt->addr.v6[0].in6_u.u6_addr32[2] ^ pkt->addr.v6[0].in6_u.u6_addr32[3];
-	idx = (h * 0x9E3779B1U) >> 22;		/* Fibonacci hashing, 10 bits */
+	idx = (h * 0x9E3779B1U) >> (32 - SG_OVER_BITS);	/* Fibonacci hashing */
 	idx &= SG_OVER_SLOTS - 1;
 	return bpf_map_lookup_elem(&sg_over, &idx);
 }
@@ -197,7 +203,7 @@ static __always_inline int rl_syn(const struct sg_pkt *pkt,
 				  struct sg_over *o)
 {
 	struct sg_src_key key = {};
-	struct sg_src_state *st, fresh = {};
+	struct sg_src_state *st;
 	__u64 t, tol;
 
 	rl_key(pkt, cfg, &key);
@@ -206,7 +212,7 @@ static __always_inline int rl_syn(const struct sg_pkt *pkt,
 		rl_over_fold(o);
 	st = bpf_map_lookup_elem(&sg_src, &key);
 	if (!st) {
-		bpf_map_update_elem(&sg_src, &key, &fresh, BPF_NOEXIST);
+		bpf_map_update_elem(&sg_src, &key, &sg_src_fresh, BPF_NOEXIST);
 		st = bpf_map_lookup_elem(&sg_src, &key);
 		if (!st)
 			return -1;	/* table full of new sources: fail open */

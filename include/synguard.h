@@ -56,7 +56,8 @@
 	X(COOKIE_SENT, "cookie_sent")	/* SYN answered by a SYN cookie (XDP_TX) */ \
 	X(COOKIE_VALID, "cookie_valid") /* ACK with a valid cookie: to synproxy */ \
 	X(COOKIE_FALLBACK, "cookie_fallback") /* SYN a cookie could not answer */ \
-	X(COOKIE_PROBE, "cookie_probe")	/* zero-window probe after a lost cookie ACK */
+	X(COOKIE_PROBE, "cookie_probe")	/* zero-window probe after a lost cookie ACK */ \
+	X(EXPRESS, "express")		/* frames the express lane judged */
 
 /*
  * Why a frame was (or, in dry-run, would have been) dropped: one per-CPU
@@ -224,7 +225,8 @@ struct sg_over {
 	__u16 pad;
 };
 
-#define SG_OVER_SLOTS 1024	/* a power of two */
+#define SG_OVER_BITS 12
+#define SG_OVER_SLOTS (1U << SG_OVER_BITS)	/* per CPU: 256 KiB */
 
 /*
  * Flow tracking.  Direction comes from the hook: XDP sees what arrives

@@ -338,6 +338,234 @@ static void off(struct ctx *c)
 	expect(c, "src_rate=off: nothing checked", d_stat(c, SG_SRC_LIMITED), 0);
 }
 
+/*
+ * The express lane (bpf/express.bpf.h) against the general path.  Each
+ * frame goes in three times: untagged and with one 802.1Q tag (both in
+ * reach of the express lane) and with two tags (only the general path
+ * parses those).  The verdicts must agree and every counter must move the
+ * same, but `vlan` (not for the untagged one) and `express`, which shows
+ * which lane judged the frame: @express says whether the lane must.
+ */
+static void lane_case(struct ctx *c, const char *desc, struct pkt_spec spec,
+		      int want_verdict, bool express)
+{
+	const char *lane[3] = { "untagged", "one tag", "two tags" };
+	struct sg_counters d[3], a, b;
+	__u8 frame[PKT_MAX_FRAME];
+	int verdict[3], i, j, len, bad = 0;
+	char what[160];
+
+	for (i = 0; i < 3; i++) {
+		spec.vlan_tags = i;
+		len = pkt_build(&spec, frame, sizeof(frame));
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len);
+
+		stats_read(fd(c->skel->maps.sg_stats), fd(c->skel->maps.sg_drops), &a);
+		if (len <= 0 ||
+		    bpf_prog_test_run_opts(bpf_program__fd(c->skel->progs.synguard_xdp), &o))
+			verdict[i] = -1;
+		else
+			verdict[i] = o.retval;
+		stats_read(fd(c->skel->maps.sg_stats), fd(c->skel->maps.sg_drops), &b);
+		for (j = 0; j < SG_STAT_MAX; j++)
+			d[i].stat[j] = b.stat[j] - a.stat[j];
+		for (j = 0; j < SG_REASON_MAX; j++)
+			d[i].reason[j] = b.reason[j] - a.reason[j];
+	}
+	for (i = 0; i < 3; i++) {
+		snprintf(what, sizeof(what), "express lane: %s, %s: verdict", desc, lane[i]);
+		expect(c, what, verdict[i], want_verdict);
+		snprintf(what, sizeof(what), "express lane: %s, %s: %s", desc, lane[i],
+			 i < 2 && express ? "the express lane judged it" : "the general path judged it");
+		expect(c, what, d[i].stat[SG_EXPRESS], i < 2 && express);
+	}
+	/*
+	 * The same counters moved, whichever lane: 0 against 1 tag, 1 against
+	 * 2.  (Where the general path judges all three, what they change may
+	 * differ: a first SYN, then its retransmissions.)
+	 */
+	for (i = 0; i < 2 && express; i++) {
+		for (j = 0; j < SG_STAT_MAX; j++) {
+			if (j == SG_EXPRESS || (i == 0 && j == SG_VLAN))
+				continue;
+			if (d[i].stat[j] != d[i + 1].stat[j]) {
+				printf("#   %s: stat %d: %llu against %llu with %s\n", lane[i], j,
+				       (unsigned long long)d[i].stat[j],
+				       (unsigned long long)d[i + 1].stat[j], lane[i + 1]);
+				bad++;
+			}
+		}
+		for (j = 0; j < SG_REASON_MAX; j++) {
+			if (d[i].reason[j] != d[i + 1].reason[j]) {
+				printf("#   %s: reason %d: %llu against %llu with %s\n", lane[i], j,
+				       (unsigned long long)d[i].reason[j],
+				       (unsigned long long)d[i + 1].reason[j], lane[i + 1]);
+				bad++;
+			}
+		}
+	}
+	if (express) {
+		snprintf(what, sizeof(what), "express lane: %s: the same counters in all three",
+			 desc);
+		expect(c, what, bad, 0);
+	}
+	snprintf(what, sizeof(what), "express lane: %s: frames counted once each", desc);
+	expect(c, what, d[0].stat[SG_FRAMES] + d[1].stat[SG_FRAMES] + d[2].stat[SG_FRAMES], 3);
+}
+
+#define ACK_FROM(addr, ...) SYN_FROM(addr, .tcp_flags = PKT_ACK, .seq = 1001, \
+					 .ack_seq = 5000, __VA_ARGS__)
+
+/* @spec's SYN in, the host's SYN-ACK out (tc egress), the ACK in: established. */
+static void establish(struct ctx *c, struct pkt_spec spec)
+{
+	struct pkt_spec out = spec;
+	__u8 frame[PKT_MAX_FRAME];
+	int len;
+
+	spec.vlan_tags = 2;
+	spec.tcp_flags = PKT_SYN;
+	spec.seq = 1000;
+	spec.ack_seq = 0;
+	send_n(c, &spec, 1);
+	out.src = spec.dst, out.dst = spec.src;
+	out.sport = spec.dport, out.dport = spec.sport;
+	out.tcp_flags = PKT_SYN | PKT_ACK;
+	out.seq = 4999;
+	out.ack_seq = 1001;
+	len = pkt_build(&out, frame, sizeof(frame));
+	if (len > 0) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len);
+
+		bpf_prog_test_run_opts(bpf_program__fd(c->skel->progs.synguard_egress), &o);
+	}
+	spec.tcp_flags = PKT_ACK;
+	spec.seq = 1001;
+	spec.ack_seq = 5000;
+	send_n(c, &spec, 2);	/* completes, then fills this CPU's sg_ack slot */
+}
+
+static void express_lane(struct ctx *c)
+{
+	static const struct { const char *name; __u8 flags; enum sg_reason r; } bad[] = {
+		{ "SYN+FIN", PKT_SYN | PKT_FIN, SG_R_SYN_FIN },
+		{ "SYN+RST", PKT_SYN | PKT_RST, SG_R_SYN_RST },
+		{ "FIN+RST", PKT_FIN | PKT_RST | PKT_ACK, SG_R_FIN_RST },
+		{ "no flags", 0, SG_R_NO_FLAGS },
+		{ "FIN without ACK", PKT_FIN, SG_R_NO_ACK },
+	};
+	static const char *const src[] = { "198.18.40.1", "2001:2::40:1" };
+	char desc[96];
+	__u32 i, f;
+
+	for (f = 0; f < 2; f++) {
+		/* Malformed flags: dropped, counted under their reason; dry-run passes. */
+		setup(c, CFG("src_rate=off"));
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(desc, sizeof(desc), "%s IPv%d", bad[i].name, f ? 6 : 4);
+			lane_case(c, desc, SYN_FROM(src[f], .tcp_flags = bad[i].flags), XDP_DROP, true);
+			snprintf(desc, sizeof(desc), "%s IPv%d: 3 counted as its reason",
+				 bad[i].name, f ? 6 : 4);
+			expect(c, desc, d_reason(c, bad[i].r), 3);
+		}
+		setup(c, CFG("dry_run=on"));
+		snprintf(desc, sizeof(desc), "SYN+FIN IPv%d, dry-run", f ? 6 : 4);
+		lane_case(c, desc, SYN_FROM(src[f], .tcp_flags = PKT_SYN | PKT_FIN), XDP_PASS, true);
+
+		/* A source sg_over knows is over: 2 SYNs through the general path first. */
+		setup(c, CFG("src_rate=1", "src_burst=1"));
+		send_n(c, &SYN_FROM(src[f], .vlan_tags = 2), 2);
+		snprintf(desc, sizeof(desc), "flood SYN IPv%d (src_rate)", f ? 6 : 4);
+		lane_case(c, desc, SYN_FROM(src[f]), XDP_DROP, true);
+		snprintf(desc, sizeof(desc), "flood SYN IPv%d: ECN setup SYN", f ? 6 : 4);
+		lane_case(c, desc, SYN_FROM(src[f], .tcp_flags = PKT_SYN | PKT_ECE | PKT_CWR),
+			  XDP_DROP, true);
+		snprintf(desc, sizeof(desc), "flood SYN IPv%d: 1 admitted, 7 src_rate", f ? 6 : 4);
+		expect(c, desc, d_reason(c, SG_R_SRC_RATE) * 10 + d_stat(c, SG_PASS), 71);
+		snprintf(desc, sizeof(desc), "flood SYN IPv%d: another port, same source", f ? 6 : 4);
+		lane_case(c, desc, SYN_FROM(src[f], .dport = 8080), XDP_DROP, true);
+
+		setup(c, CFG("src_rate=1", "src_burst=1", "block_time=60"));
+		send_n(c, &SYN_FROM(src[f], .vlan_tags = 2), 2);
+		snprintf(desc, sizeof(desc), "blocked source IPv%d", f ? 6 : 4);
+		lane_case(c, desc, SYN_FROM(src[f]), XDP_DROP, true);
+		snprintf(desc, sizeof(desc), "blocked source IPv%d: src_blocked", f ? 6 : 4);
+		expect(c, desc, d_reason(c, SG_R_SRC_BLOCKED), 3);
+
+		setup(c, CFG("src_rate=1", "src_burst=1", "dry_run=on"));
+		send_n(c, &SYN_FROM(src[f], .vlan_tags = 2), 2);
+		snprintf(desc, sizeof(desc), "flood SYN IPv%d, dry-run", f ? 6 : 4);
+		lane_case(c, desc, SYN_FROM(src[f]), XDP_PASS, true);
+
+		/* What the lane must leave to the general path. */
+		setup(c, CFG("src_rate=1", "src_burst=1", "ports=443"));
+		send_n(c, &SYN_FROM(src[f], .dport = 443, .vlan_tags = 2), 2);
+		snprintf(desc, sizeof(desc), "SYN IPv%d to a port out of scope", f ? 6 : 4);
+		lane_case(c, desc, SYN_FROM(src[f]), XDP_PASS, false);
+		setup(c, CFG("src_rate=1", "src_burst=1"));
+		snprintf(desc, sizeof(desc), "SYN IPv%d, source not over", f ? 6 : 4);
+		expect(c, desc, send_n(c, &SYN_FROM(src[f], .sport = 41000), 1), 1);
+		expect(c, "  ...judged by the general path", d_stat(c, SG_EXPRESS), 0);
+		send_n(c, &SYN_FROM(src[f], .vlan_tags = 2), 2);
+		list_add(c, false, f ? "2001:2::40:0/112" : "198.18.40.0/24");
+		snprintf(desc, sizeof(desc), "SYN IPv%d over its limit but allow-listed", f ? 6 : 4);
+		lane_case(c, desc, SYN_FROM(src[f], .sport = 42000), XDP_PASS, false);
+		setup(c, CFG("src_rate=1", "src_burst=1"));
+		send_n(c, &SYN_FROM(src[f], .vlan_tags = 2), 2);
+		list_add(c, true, f ? "2001:2::99:0/112" : "198.18.99.0/24");
+		snprintf(desc, sizeof(desc), "flood SYN IPv%d, a deny list of others", f ? 6 : 4);
+		lane_case(c, desc, SYN_FROM(src[f]), XDP_DROP, false);
+		setup(c, CFG("src_rate=1", "src_burst=1", "attack_syn_rate=100000",
+			     "cookies=never"));
+		send_n(c, &SYN_FROM(src[f], .vlan_tags = 2), 2);
+		snprintf(desc, sizeof(desc), "flood SYN IPv%d, attack detection on", f ? 6 : 4);
+		lane_case(c, desc, SYN_FROM(src[f]), XDP_DROP, false);
+		/* A source over its limit sending what filter_tcp drops first. */
+		setup(c, CFG("src_rate=1", "src_burst=1"));
+		send_n(c, &SYN_FROM(src[f], .vlan_tags = 2), 2);
+		snprintf(desc, sizeof(desc), "SYN IPv%d from port 0, source over", f ? 6 : 4);
+		lane_case(c, desc, SYN_FROM(src[f], .sport = 0), XDP_DROP, false);
+		snprintf(desc, sizeof(desc), "SYN IPv%d to port 0, source over", f ? 6 : 4);
+		lane_case(c, desc, SYN_FROM(src[f], .dport = 0), XDP_DROP, false);
+		snprintf(desc, sizeof(desc), "IPv%d: 6 port_zero, not src_rate", f ? 6 : 4);
+		expect(c, desc, d_reason(c, SG_R_PORT_ZERO) * 10 + d_reason(c, SG_R_SRC_RATE), 61);
+		send_n(c, &SYN_FROM(src[f], .src = f ? "2001:2::1" : "198.18.0.1", .vlan_tags = 2), 2);
+		snprintf(desc, sizeof(desc), "land SYN IPv%d, source over", f ? 6 : 4);
+		lane_case(c, desc, SYN_FROM(src[f], .src = f ? "2001:2::1" : "198.18.0.1",
+					    .sport = 80), XDP_DROP, false);
+		snprintf(desc, sizeof(desc), "IPv%d: 3 land", f ? 6 : 4);
+		expect(c, desc, d_reason(c, SG_R_LAND), 3);
+		snprintf(desc, sizeof(desc), "ACK IPv%d from a martian source", f ? 6 : 4);
+		lane_case(c, desc, ACK_FROM(f ? "::1" : "127.0.0.9", .dst = f ? "2001:2::1" : "198.18.0.1"),
+			  XDP_DROP, false);
+
+		/* ACKs of an established flow. */
+		setup(c, CFG("src_rate=off"));
+		establish(c, ACK_FROM(src[f], .sport = 43000 + f));
+		snprintf(desc, sizeof(desc), "IPv%d handshake: completed", f ? 6 : 4);
+		expect(c, desc, d_stat(c, SG_FLOW_COMPLETED), 1);
+		snprintf(desc, sizeof(desc), "established ACK IPv%d", f ? 6 : 4);
+		lane_case(c, desc, ACK_FROM(src[f], .sport = 43000 + f), XDP_PASS, true);
+		snprintf(desc, sizeof(desc), "established ACK IPv%d with 100 bytes of data", f ? 6 : 4);
+		lane_case(c, desc, ACK_FROM(src[f], .sport = 43000 + f, .payload_len = 100,
+					    .tcp_flags = PKT_ACK | PKT_PSH), XDP_PASS, true);
+		snprintf(desc, sizeof(desc), "ACK IPv%d of another flow", f ? 6 : 4);
+		lane_case(c, desc, ACK_FROM(src[f], .sport = 44000 + f), XDP_PASS, false);
+		snprintf(desc, sizeof(desc), "FIN+ACK IPv%d of the established flow", f ? 6 : 4);
+		lane_case(c, desc, ACK_FROM(src[f], .sport = 43000 + f,
+					    .tcp_flags = PKT_ACK | PKT_FIN), XDP_PASS, false);
+	}
+	/* While SYN cookies may be out, every ACK is sg_decide's to check. */
+	setup(c, CFG("src_rate=off"));
+	establish(c, ACK_FROM(src[0], .sport = 45000));
+	lane_case(c, "established ACK, before cookies", ACK_FROM(src[0], .sport = 45000),
+		  XDP_PASS, true);
+	c->skel->bss->sg_cookie_last_ns = 1;
+	lane_case(c, "established ACK, cookies sent once", ACK_FROM(src[0], .sport = 45000),
+		  XDP_PASS, false);
+	c->skel->bss->sg_cookie_last_ns = 0;
+}
+
 int main(void)
 {
 	struct ctx c = {};
@@ -356,6 +584,7 @@ int main(void)
 	dry_run(&c);
 	off(&c);
 	attack_mode(&c);
+	express_lane(&c);
 	synguard__destroy(c.skel);
 	printf("1..%d\n%d passed, %d failed\n", c.n, c.n - c.failed, c.failed);
 	return c.failed ? 1 : 0;

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The express lane: the three frames a flood or a busy server sends most,
+ * judged straight from the headers before struct sg_pkt exists, with the
+ * same verdict and the same counters as the general path (sg_decide):
+ *
+ *  - a segment the flag rules drop (SYN+FIN, no ACK, ...);
+ *  - a bare SYN from a source sg_over already knows is over its limit;
+ *  - an ACK (with or without data) of an established flow that sg_ack's
+ *    per-CPU slot already knows needs nothing done.
+ *
+ * Only untagged or single-tagged Ethernet, IPv4 without options (not a
+ * later fragment) or IPv6 with TCP right after the fixed header, and only
+ * when nothing else of the policy could apply: no allow or deny entry of
+ * the family, no attack detection configured (it needs the clock for
+ * every SYN), no SYN cookie ACK check pending.  Anything else, or any
+ * doubt (port 0, same ends, a martian source, a slot that misses),
+ * returns -1 having written nothing, and the general path takes the
+ * frame from the start.  The point: no 64-byte sg_pkt zeroed, filled and
+ * read back, no flow key built in memory, about half of what those paths
+ * cost above a trivial program (BENCHMARKS.md, part 1).
+ *
+ * tests/unit/test_xdp.c ("express lane") runs each such frame untagged
+ * and in a VLAN tag through both lanes and compares verdicts and every
+ * counter.
+ */
+#ifndef SYNGUARD_EXPRESS_BPF_H
+#define SYNGUARD_EXPRESS_BPF_H
+
+/*
+ * The header fields the express lane judges, in registers.  Addresses are
+ * loaded as the bytes lie in memory, so the words and hashes below match
+ * what sg_over, flow_key() and flow_ack_idx() compute from memory on a
+ * little-endian machine (the BPF target is the host's byte order).
+ */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "the express lane's address words assume little-endian");
+
+struct sg_xp {
+	__u64 s[2], d[2];	/* source and destination address, as in memory */
+	__be16 sport, dport;
+	__u8 flags;
+	__u8 is6;
+	__u8 vlan;
+};
+
+/* What every frame the lane concludes counts before its verdict. */
+static __always_inline void xp_count(struct sg_stat_vals *st, const struct sg_xp *x)
+{
+	stats_add(st, SG_FRAMES);
+	stats_add(st, SG_EXPRESS);
+	if (x->vlan)
+		stats_add(st, SG_VLAN);
+	stats_add(st, x->is6 ? SG_IPV6 : SG_IPV4);
+	stats_add(st, SG_TCP);
+}
+
+/*
+ * filter_tcp's rules after the flags, as far as a cached answer could miss
+ * them, and the lists: -1 if any may apply.  A slot hit needs no martian
+ * check: only a frame that passed filter_tcp fills a slot (sg_over after
+ * rl_syn, sg_ack after sg_decide), and a martian source is one by its
+ * address alone.  An sg_ack hit is the same addresses and ports, so port
+ * 0 and land cannot apply either; an sg_over hit is the same source only.
+ */
+static __always_inline int xp_plain(const struct sg_xp *x,
+				    const struct sg_list_sizes *sizes, bool syn)
+{
+	if (syn) {
+		if (!x->sport || !x->dport)
+			return -1;
+		if (x->sport == x->dport && x->s[0] == x->d[0] && x->s[1] == x->d[1])
+			return -1;
+	}
+	if (x->is6 ? sizes->n[SG_LIST_DENY6] || sizes->n[SG_LIST_ALLOW6] :
+		     sizes->n[SG_LIST_DENY4] || sizes->n[SG_LIST_ALLOW4])
+		return -1;
+	return 0;
+}
+
+/* A bare SYN: dropped if sg_over knows its source is over (rl_over_check). */
+static __always_inline int xp_syn(const struct sg_xp *x, const struct sg_config *cfg,
+				  struct sg_stat_vals *st)
+{
+	struct sg_over *o;
+	__u32 h, idx;
+
+	if (!cfg->src_rate || cfg->attack_syn_rate || cfg->attack_half_open ||
+	    !rl_port_in_scope(cfg, x->dport))
+		return -1;
+	/* rl_over_slot's hash of the exact source address */
+	h = x->is6 ? (__u32)x->s[0] ^ (__u32)(x->s[0] >> 32) ^
+		     (__u32)x->s[1] ^ (__u32)(x->s[1] >> 32) : (__u32)x->s[0];
+	idx = ((h * 0x9E3779B1U) >> (32 - SG_OVER_BITS)) & (SG_OVER_SLOTS - 1);
+	o = bpf_map_lookup_elem(&sg_over, &idx);
+	if (!o || o->generation != cfg->generation)
+		return -1;
+	if (x->is6) {
+		const __u64 *a = (const __u64 *)o->src;
+
+		if (o->family != 6 || a[0] != x->s[0] || a[1] != x->s[1])
+			return -1;
+	} else if (o->family != 4 || *(const __u32 *)o->src != (__u32)x->s[0]) {
+		return -1;
+	}
+	if (bpf_jiffies64() >= o->until)
+		return -1;
+	o->pending++;
+	xp_count(st, x);
+	stats_add(st, SG_TCP_SYN);
+	stats_add(st, SG_SRC_LIMITED);
+	return verdict_drop(st, cfg, o->reason);
+}
+
+/* An ACK of an established flow with no FIN: sg_ack's slot (flow_update). */
+static __always_inline int xp_ack(const struct sg_xp *x, struct sg_stat_vals *st)
+{
+	/* The last 8 bytes of struct sg_flow_key: ports, family, padding. */
+	union {
+		struct {
+			__be16 lport, rport;
+			__u8 family, pad[3];
+		};
+		__u64 w;
+	} tail = { .lport = x->dport, .rport = x->sport, .family = x->is6 ? 6 : 4 };
+	const __u64 *k;
+	struct sg_ack_slot *slot;
+	__u32 idx, *ver, h;
+	__u64 x8;
+
+	if (sg_cookie_last_ns)		/* cookie ACKs may be about: sg_decide */
+		return -1;
+	/*
+	 * flow_ack_idx() of the key flow_key() builds: local (destination)
+	 * words, remote (source) words, then the ports; the family word is
+	 * not hashed.
+	 */
+	x8 = x->d[0] ^ x->d[1] ^ x->s[0] ^ x->s[1];
+	h = (__u32)x8 ^ (__u32)(x8 >> 32) ^ (__u32)tail.w;
+	idx = ((h * 0x9E3779B1U) >> 20) & (SG_ACK_SLOTS - 1);
+	ver = bpf_map_lookup_elem(&sg_flow_ver, &idx);
+	slot = bpf_map_lookup_elem(&sg_ack, &idx);
+	if (!ver || !slot || slot->version != *(volatile __u32 *)ver)
+		return -1;
+	k = (const __u64 *)&slot->key;
+	if (k[0] != x->d[0] || k[1] != x->d[1] || k[2] != x->s[0] || k[3] != x->s[1] ||
+	    k[4] != tail.w)
+		return -1;
+	xp_count(st, x);
+	stats_add(st, SG_TCP_ACK);
+	return verdict_pass(st);
+}
+
+/*
+ * IPv4 without options at @l3, or IPv6 with TCP next, as parse_fast_v4/v6
+ * accept them: the TCP flags and ports into @x, else -1.
+ */
+static __always_inline int xp_headers(struct sg_xp *x, void *data, void *data_end,
+				      __u32 l3, bool is6)
+{
+	__u64 wire = data_end - data;
+	__u32 doff, len;
+	struct tcphdr *tcp;
+
+	/* A length from here on: clang must not fold it back into pointers. */
+	asm volatile("" : "+r"(wire));
+	if (is6) {
+		struct ipv6hdr *ip6 = data + l3;
+
+		tcp = (void *)(ip6 + 1);
+		if ((void *)(tcp + 1) > data_end)
+			return -1;
+		if (ip6->version != 6 || ip6->nexthdr != IPPROTO_TCP)
+			return -1;
+		len = bpf_ntohs(ip6->payload_len);
+		doff = tcp->doff;
+		/* parse_ipv6 and parse_tcp's judgement: else they say why not */
+		if (l3 + sizeof(*ip6) + len > wire || doff < 5 || len < doff * 4)
+			return -1;
+	} else {
+		struct iphdr *ip = data + l3;
+
+		tcp = (void *)(ip + 1);
+		if ((void *)(tcp + 1) > data_end)
+			return -1;
+		/*
+		 * Version 4 with IHL 5, then the offset, TTL and protocol
+		 * words: a fragment offset of 0 and TCP in one compare.
+		 */
+		if (*(__u8 *)ip != 0x45 ||
+		    (*(__u32 *)((__u8 *)ip + 6) & bpf_htonl(0x1FFF00FF)) !=
+		    bpf_htonl(IPPROTO_TCP))
+			return -1;
+		len = bpf_ntohs(ip->tot_len);
+		doff = tcp->doff;
+		/* parse_ipv4 and parse_tcp's judgement: else they say why not */
+		if (len > wire - l3 || doff < 5 || len < sizeof(*ip) + doff * 4)
+			return -1;
+	}
+	x->is6 = is6;
+	x->sport = tcp->source;
+	x->dport = tcp->dest;
+	x->flags = ((__u8 *)tcp)[13];
+	return 0;
+}
+
+/* The addresses of the IP header at @l3, which xp_headers() accepted. */
+static __always_inline int xp_addrs(struct sg_xp *x, void *data, void *data_end,
+				    __u32 l3)
+{
+	if (x->is6) {
+		struct ipv6hdr *ip6 = data + l3;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return -1;
+		__builtin_memcpy(x->s, &ip6->saddr, 16);
+		__builtin_memcpy(x->d, &ip6->daddr, 16);
+	} else {
+		struct iphdr *ip = data + l3;
+
+		if ((void *)(ip + 1) > data_end)
+			return -1;
+		x->s[0] = ip->saddr;
+		x->d[0] = ip->daddr;
+		x->s[1] = 0;
+		x->d[1] = 0;
+	}
+	return 0;
+}
+
+/*
+ * The frame's verdict if the express lane can give it; else -1.  The three
+ * array lookups come first: they are inlined, but clang sees calls and
+ * would spill every header field across them.
+ */
+static __always_inline int sg_express(struct xdp_md *ctx)
+{
+	struct sg_stat_vals *st = stats_get();
+	__u32 zero = 0, l3 = ETH_HLEN;
+	const struct sg_config *cfg = bpf_map_lookup_elem(&sg_config, &zero);
+	const struct sg_list_sizes *sizes = bpf_map_lookup_elem(&sg_lists, &zero);
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct sg_xp x;
+	__be16 proto;
+	__u8 cls;
+	int r;
+
+	if (!st || !cfg || !sizes)
+		return -1;
+	if ((void *)(eth + 1) + sizeof(struct vlan_tag) > data_end)
+		return -1;
+	/* Constant offsets in each copy: no variable packet arithmetic. */
+	proto = eth->h_proto;
+	if (proto == bpf_htons(ETH_P_IP)) {
+		x.vlan = 0;
+		r = xp_headers(&x, data, data_end, ETH_HLEN, false);
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		x.vlan = 0;
+		r = xp_headers(&x, data, data_end, ETH_HLEN, true);
+	} else if (parse_is_vlan(bpf_ntohs(proto))) {
+		proto = ((struct vlan_tag *)(eth + 1))->proto;
+		l3 += sizeof(struct vlan_tag);
+		x.vlan = 1;
+		if (proto == bpf_htons(ETH_P_IP))
+			r = xp_headers(&x, data, data_end, ETH_HLEN + 4, false);
+		else if (proto == bpf_htons(ETH_P_IPV6))
+			r = xp_headers(&x, data, data_end, ETH_HLEN + 4, true);
+		else
+			return -1;
+	} else {
+		return -1;
+	}
+	if (r < 0)
+		return -1;
+
+	r = filter_flags(x.flags);
+	if (r >= 0) {
+		xp_count(st, &x);
+		return verdict_drop(st, cfg, r);
+	}
+	/* Neither a bare SYN nor an ACK without SYN, FIN, RST: not ours. */
+	cls = x.flags & (TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST);
+	if (cls != TCP_SYN && cls != TCP_ACK)
+		return -1;
+	if (xp_addrs(&x, data, data_end, l3) < 0 || xp_plain(&x, sizes, cls == TCP_SYN) < 0)
+		return -1;
+	if (cls == TCP_SYN)
+		return xp_syn(&x, cfg, st);
+	return xp_ack(&x, st);
+}
+
+#endif /* SYNGUARD_EXPRESS_BPF_H */
