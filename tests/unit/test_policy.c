@@ -7,6 +7,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -566,6 +568,67 @@ static void express_lane(struct ctx *c)
 	c->skel->bss->sg_cookie_last_ns = 0;
 }
 
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * sg_over's horizon against GCRA itself, over 2.5 s of SYNs every
+ * millisecond from one source at src_rate=20 (one each 50 ms), on one
+ * CPU: the jiffy bound is learned after the first second (sg_tick), the
+ * slots then cover most of each 50 ms, and never a SYN that GCRA, run
+ * here on the send times (CLOCK_MONOTONIC is the program's clock), would
+ * admit.
+ */
+static void jiffy_horizon(struct ctx *c)
+{
+	static const double hz[] = { 100, 250, 300, 1000 };
+	__u64 t, start, tat = 0, T = 50000000ULL, tick[64] = {}, cached;
+	int admitted = 0, sim = 0, ncpu = libbpf_num_possible_cpus(), i;
+	bool known = false;
+	cpu_set_t one, was;
+	__u32 zero = 0;
+	char what[128];
+
+	sched_getaffinity(0, sizeof(was), &was);
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	setup(c, CFG("src_rate=20", "src_burst=1"));
+	for (start = mono_ns(); (t = mono_ns()) - start < 2500000000ULL; usleep(1000)) {
+		/* GCRA with burst 1: conforms when tat <= t, then tat = max(tat, t) + T */
+		if (tat <= t) {
+			sim++;
+			tat = (tat > t ? tat : t) + T;
+		}
+		admitted += send_n(c, &SYN_FROM("198.18.41.1"), 1);
+	}
+	sched_setaffinity(0, sizeof(was), &was);
+	snprintf(what, sizeof(what), "jiffy horizon: %d admitted, GCRA on the send times %d (+-1)",
+		 admitted, sim);
+	expect(c, what, admitted >= sim - 1 && admitted <= sim + 1, 1);
+	cached = d_stat(c, SG_EXPRESS);
+	snprintf(what, sizeof(what), "jiffy horizon: %llu of %lld drops cached (more than half)",
+		 (unsigned long long)cached, d_reason(c, SG_R_SRC_RATE));
+	expect(c, what, cached * 2 > (__u64)d_reason(c, SG_R_SRC_RATE), 1);
+	if (ncpu > 0 && ncpu <= 8 &&
+	    !bpf_map_lookup_elem(fd(c->skel->maps.sg_tick), &zero, tick)) {
+		/* struct sg_tick per CPU: t0, j0, tick_ns; CPU 0's */
+		for (i = 0; i < 4; i++)
+			known |= tick[2] >= 1e9 / hz[i] && tick[2] <= 1.02e9 / hz[i];
+		snprintf(what, sizeof(what), "jiffy horizon: learned a jiffy of %llu ns "
+			 "(within 2%% over 1e9/HZ, HZ 100, 250, 300 or 1000)",
+			 (unsigned long long)tick[2]);
+		expect(c, what, known, 1);
+	} else {
+		expect(c, "jiffy horizon: sg_tick read", 0, 1);
+	}
+}
+
 int main(void)
 {
 	struct ctx c = {};
@@ -585,6 +648,7 @@ int main(void)
 	off(&c);
 	attack_mode(&c);
 	express_lane(&c);
+	jiffy_horizon(&c);
 	synguard__destroy(c.skel);
 	printf("1..%d\n%d passed, %d failed\n", c.n, c.n - c.failed, c.failed);
 	return c.failed ? 1 : 0;
