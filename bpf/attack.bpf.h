@@ -9,6 +9,12 @@
  * The program only runs when packets come, so the thresholds are checked
  * when a SYN opens a new one-second window; a gap with no SYNs at all is
  * calm from the end of the last window on.
+ *
+ * During a flood every SYN comes here, so the common answers need neither
+ * the clock (about 37 ns here) nor a hash lookup (about 26): SYNs are
+ * counted per CPU; jiffy horizons (attack_horizon) say when no window can
+ * end yet and when no unproven SYN can be admitted yet; a bitmap of hashes
+ * (sg_proven_bits) says when a source is surely not in sg_proven.
  */
 #ifndef SYNGUARD_ATTACK_BPF_H
 #define SYNGUARD_ATTACK_BPF_H
@@ -35,6 +41,25 @@ struct {
 	__type(key, struct sg_src_key);
 	__type(value, __u64);		/* ktime of its last completed handshake */
 } sg_proven SEC(".maps");
+
+/* The SYNs attack mode counted on each CPU, ever: only that CPU writes it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} sg_attack_syns SEC(".maps");
+
+/* Maybe in sg_proven: a bit per hash of the source (include/synguard.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SG_PROVEN_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} sg_proven_bits SEC(".maps");
+
+/* More than any kernel's CPUs (NR_CPUS is at most 8192): the sum stops at the last. */
+#define SG_MAX_CPUS 8192
 
 /* A flow became SYN_RCVD (@created) or left it, in the second of @t_ns. */
 static __always_inline void attack_half_open_note(__u64 t_ns, bool created)
@@ -83,27 +108,74 @@ static __always_inline void attack_src_key(struct sg_src_key *k, const __u8 *add
 	k->prefix = family == 4 ? 32 : 128;
 }
 
-/* The remote end of a flow completed a handshake it opened: proven. */
-static __always_inline void attack_prove(const struct sg_flow_key *fk, __u64 now)
+/* An address folded to 32 bits (IPv4: itself), hashed to a bit of sg_proven_bits. */
+static __always_inline __u32 attack_bit(__u32 fold)
+{
+	return (fold * 0x9E3779B1U) >> 12;	/* Fibonacci hashing, 20 bits */
+}
+
+static __always_inline __u64 *attack_bits_word(__u32 bit)
+{
+	__u32 word = (bit >> 6) & (SG_PROVEN_WORDS - 1);
+
+	return bpf_map_lookup_elem(&sg_proven_bits, &word);
+}
+
+/*
+ * The remote end of a flow completed a handshake it opened: proven.  A
+ * call (flow tracking inlines it at several sites; its frame is not
+ * synguard_xdp's).
+ */
+static __attribute__((noinline)) void attack_prove(const struct sg_flow_key *fk, __u64 now)
 {
 	struct sg_src_key k = {};
+	__u32 w0, w1, w2, w3, bit;
+	__u64 *bits;
 
 	attack_src_key(&k, fk->remote, fk->family);
+	__builtin_memcpy(&w0, k.addr, 4);
+	__builtin_memcpy(&w1, k.addr + 4, 4);
+	__builtin_memcpy(&w2, k.addr + 8, 4);
+	__builtin_memcpy(&w3, k.addr + 12, 4);
+	bit = attack_bit(w0 ^ w1 ^ w2 ^ w3);
+	/* The bit first: a reader that finds the entry finds the bit. */
+	bits = attack_bits_word(bit);
+	if (bits && !(*bits & (1ULL << (bit & 63))))
+		__sync_fetch_and_or(bits, 1ULL << (bit & 63));
 	bpf_map_update_elem(&sg_proven, &k, &now, BPF_ANY);
 }
 
+/*
+ * Is @pkt's source proven?  A clear bit in sg_proven_bits says no with
+ * neither the sg_proven lookup nor the clock; *@now is the clock, 0 until
+ * read (here only for a source found in sg_proven).
+ */
 static __always_inline bool attack_proven(const struct sg_pkt *pkt,
-					  const struct sg_config *cfg, __u64 now)
+					  const struct sg_config *cfg, __u64 *now)
 {
 	struct sg_src_key k = {};
-	__u64 *t;
+	__u32 fold, bit;
+	__u64 *t, *bits;
 
+	if (pkt->l3_proto == ETH_P_IP)
+		fold = pkt->addr.v4[0];
+	else
+		fold = pkt->addr.v6[0].in6_u.u6_addr32[0] ^ pkt->addr.v6[0].in6_u.u6_addr32[1] ^
+		       pkt->addr.v6[0].in6_u.u6_addr32[2] ^ pkt->addr.v6[0].in6_u.u6_addr32[3];
+	bit = attack_bit(fold);
+	bits = attack_bits_word(bit);
+	if (!bits || !(*bits & (1ULL << (bit & 63))))
+		return false;
 	if (pkt->l3_proto == ETH_P_IP)
 		attack_src_key(&k, (const __u8 *)&pkt->addr.v4[0], 4);
 	else
 		attack_src_key(&k, (const __u8 *)&pkt->addr.v6[0], 6);
 	t = bpf_map_lookup_elem(&sg_proven, &k);
-	return t && now - *t < cfg->proven_ns;
+	if (!t)
+		return false;
+	if (!*now)
+		*now = rl_now();
+	return *now - *t < cfg->proven_ns;
 }
 
 static __always_inline void attack_log(struct sg_attack *a, __u64 now, bool entering)
@@ -150,27 +222,110 @@ static __always_inline void attack_evaluate(struct sg_attack *a,
 	}
 }
 
-/* Counts a SYN into the interface-wide rate; is attack mode on? */
-static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 now)
+/*
+ * The jiffy before which @r ns after now have surely not passed, @j being
+ * jiffies64 read before now (the clock).  Jiffy j + n begins at most n
+ * jiffies after now, and is seen L later, L being how late the kernel's
+ * jiffies update runs; with n jiffies at most r - 10 ms (a jiffy at most
+ * jiffy_ns, or 10 ms: HZ >= 100), jiffies64 < j + n holds only before
+ * now + r unless L > 10 ms.  Under 20 ms: j, no horizon.
+ */
+static __always_inline __u64 attack_horizon(const struct sg_attack *a, __u64 j, __u64 r)
+{
+	__u64 tick = a->jiffy_ns;
+
+	if (!tick || tick > SG_OVER_TICK_NS)
+		tick = SG_OVER_TICK_NS;
+	if (r <= SG_OVER_TICK_NS)
+		return j;
+	return j + (r - SG_OVER_TICK_NS) / tick;
+}
+
+struct attack_sum {
+	__u64 sum;
+};
+
+/* bpf_loop: adds CPU @cpu's count of sg_attack_syns; stops past the last CPU. */
+static long attack_sum_cpu(__u64 cpu, void *ctx)
+{
+	struct attack_sum *s = ctx;
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_percpu_elem(&sg_attack_syns, &zero, (__u32)cpu);
+
+	if (!n)
+		return 1;
+	s->sum += *n;
+	return 0;
+}
+
+/*
+ * A new window at @now (jiffies64 @j read before it); the last began at
+ * @ws.  Only the CPU that moved window_ns from @ws to @now comes here.
+ * Once a second, so a call (its frame is not synguard_xdp's: the stack
+ * budget, with bpf_loop's 24 bytes when the verifier inlines it).
+ */
+static __attribute__((noinline)) void attack_roll(struct sg_attack *a, const struct sg_config *cfg,
+					__u64 j, __u64 ws, __u64 now)
+{
+	/* A gap of a whole window or more had no SYNs: calm since. */
+	bool gap = now - ws >= 2 * NSEC_PER_SEC;
+	__u64 calm_from = gap ? ws + NSEC_PER_SEC : now;
+	struct attack_sum s = {};
+	__u64 wj = a->window_jiffies;
+
+	/* Every CPU's count; this SYN is counted after, in the new window. */
+	bpf_loop(SG_MAX_CPUS, attack_sum_cpu, &s, 0);
+	a->last_rate = gap || s.sum < a->syns_base ? 0 : s.sum - a->syns_base;
+	a->syns_base = s.sum;
+	/*
+	 * The jiffy's length: wj was read before ws, j before now, so with
+	 * wj seen at most 10 ms late, j - wj - 1 jiffies fit in
+	 * now - ws + 10 ms.
+	 */
+	if (wj && j - wj >= 2) {
+		__u64 tick = (now - ws + SG_OVER_TICK_NS) / (j - wj - 1) + 1;
+
+		a->jiffy_ns = tick < SG_OVER_TICK_NS ? tick : SG_OVER_TICK_NS;
+	}
+	a->window_jiffies = j;
+	a->half_open_est = cfg->attack_half_open ?
+		attack_half_open_estimate(now, cfg->half_open_s) : 0;
+	attack_evaluate(a, cfg, now, calm_from);
+	a->roll_jiffy = attack_horizon(a, j, NSEC_PER_SEC);
+}
+
+/*
+ * Counts a SYN into the interface-wide rate; is attack mode on?  @j is
+ * jiffies64, read before any clock read of this frame; *@now is the
+ * clock, 0 until read: read here only once jiffies reach roll_jiffy, when
+ * the window may have ended.
+ */
+static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 j, __u64 *now)
 {
 	__u32 zero = 0;
 	struct sg_attack *a = bpf_map_lookup_elem(&sg_attack, &zero);
+	__u64 *syns = bpf_map_lookup_elem(&sg_attack_syns, &zero);
+	__u64 ws, t, h;
 
-	if (!a)
+	if (!a || !syns)
 		return false;
-	if (now - a->window_ns >= NSEC_PER_SEC) {
-		/* A gap of a whole window or more had no SYNs: calm since. */
-		bool gap = now - a->window_ns >= 2 * NSEC_PER_SEC;
-		__u64 calm_from = gap ? a->window_ns + NSEC_PER_SEC : now;
-
-		a->last_rate = gap ? 0 : a->window_syns;
-		a->window_ns = now;
-		a->window_syns = 0;
-		a->half_open_est = cfg->attack_half_open ?
-			attack_half_open_estimate(now, cfg->half_open_s) : 0;
-		attack_evaluate(a, cfg, now, calm_from);
+	if (j >= a->roll_jiffy) {
+		t = rl_now();
+		*now = t;
+		ws = a->window_ns;
+		if ((__s64)(t - ws) < 0) {
+			/* Another CPU began a window after this clock read. */
+		} else if (t - ws >= NSEC_PER_SEC) {
+			/* One CPU rolls the window; the others count into the new one. */
+			if (__sync_val_compare_and_swap(&a->window_ns, ws, t) == ws)
+				attack_roll(a, cfg, j, ws, t);
+		} else {
+			h = attack_horizon(a, j, ws + NSEC_PER_SEC - t);
+			if (h > a->roll_jiffy)
+				a->roll_jiffy = h;
+		}
 	}
-	__sync_fetch_and_add(&a->window_syns, 1);
+	(*syns)++;
 	return a->active;
 }
 
@@ -178,22 +333,37 @@ static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 now)
  * Attack mode: may this unproven SYN in?  A global GCRA bucket.  Every CPU
  * hits the one entry during a flood, so its timestamp moves by
  * compare-and-swap: a lost race retries instead of admitting twice.
+ *
+ * A refusal at now means none before tat - tol (drops leave tat alone,
+ * admissions only move it later): a jiffy horizon (attack_horizon) ahead
+ * of that, under the policy generation, refuses the next ones with no
+ * clock read.  @j and *@now as for attack_syn().
  */
-static __always_inline bool attack_admit(const struct sg_config *cfg, __u64 now)
+static __always_inline bool attack_admit(const struct sg_config *cfg, __u64 j, __u64 *now)
 {
 	__u32 zero = 0, i;
 	struct sg_attack *a = bpf_map_lookup_elem(&sg_attack, &zero);
-	__u64 t, tol, old, tat;
+	__u64 t, tol, old, tat, r, h;
 
 	if (!a || !cfg->unproven_rate)
 		return false;
+	r = a->refuse;
+	if (SG_REFUSE_GEN(r) == (cfg->generation & 0xFFFFFF) && j < SG_REFUSE_UNTIL(r))
+		return false;
+	if (!*now)
+		*now = rl_now();
 	t = NSEC_PER_SEC / cfg->unproven_rate;
 	tol = (__u64)(cfg->unproven_burst ? cfg->unproven_burst - 1 : 0) * t;
 	for (i = 0; i < 4; i++) {
 		old = a->admit_tat;
-		tat = old < now ? now : old;
-		if (tat - now > tol)
+		tat = old < *now ? *now : old;
+		if (tat - *now > tol) {
+			h = attack_horizon(a, j, tat - tol - *now);
+			if (h > j && (h > SG_REFUSE_UNTIL(r) ||
+				      SG_REFUSE_GEN(r) != (cfg->generation & 0xFFFFFF)))
+				a->refuse = SG_REFUSE(h, cfg->generation);
 			return false;
+		}
 		if (__sync_val_compare_and_swap(&a->admit_tat, old, tat + t) == old)
 			return true;
 	}

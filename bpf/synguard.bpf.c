@@ -162,20 +162,23 @@ static __always_inline int sg_decide(struct sg_pkt *pkt)
 	}
 	/*
 	 * The flood checks: a bare SYN (no ACK) opening a connection.  The
-	 * clock is read once, and only when a check needs it: in a VM a
-	 * bpf_ktime_get_ns() costs more than the rest of this path.
+	 * clock is read at most once, and only when a check needs it: in a VM
+	 * a bpf_ktime_get_ns() costs more than the rest of this path.
 	 */
 	if ((flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
 	    (cfg->src_rate || cfg->attack_syn_rate || cfg->attack_half_open ||
 	     cfg->cookie_mode == SG_COOKIE_ALWAYS) &&
 	    rl_port_in_scope(cfg, pkt->dport)) {
 		bool attack = false;
-		__u64 now = 0;
+		__u64 now = 0, j = 0;
 
-		/* Attack mode counts every SYN, dropped or not: it needs the clock. */
+		/*
+		 * Attack mode counts every SYN, dropped or not.  Jiffies first:
+		 * its horizons need them read before the clock.
+		 */
 		if (cfg->attack_syn_rate || cfg->attack_half_open) {
-			now = rl_now();
-			attack = attack_syn(cfg, now);
+			j = bpf_jiffies64();
+			attack = attack_syn(cfg, j, &now);
 		}
 		if (cfg->src_rate) {
 			struct sg_over *o = rl_over_slot(pkt);
@@ -196,11 +199,11 @@ static __always_inline int sg_decide(struct sg_pkt *pkt)
 			      !(cfg->flags & SG_CFG_DRY_RUN);
 
 		if (attack) {
-			if (attack_proven(pkt, cfg, now))
+			if (attack_proven(pkt, cfg, &now))
 				stats_add(st, SG_ATTACK_PROVEN);
 			else if (cookie)
 				return SG_V_COOKIE_SYN;	/* whoever ACKs it is real */
-			else if (attack_admit(cfg, now))
+			else if (attack_admit(cfg, j, &now))
 				stats_add(st, SG_ATTACK_ADMITTED);
 			else
 				return verdict_drop(st, cfg, SG_R_ATTACK_UNPROVEN);

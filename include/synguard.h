@@ -392,12 +392,18 @@ struct sg_walk {
 /*
  * Attack mode: the single entry of sg_attack, written by the program.  The
  * interface-wide SYN rate is measured in one-second windows; at each new
- * window the program re-evaluates the thresholds (with hysteresis).
+ * window the program re-evaluates the thresholds (with hysteresis).  The
+ * SYNs are counted per CPU (sg_attack_syns, never reset); a window's rate
+ * is the sum over the CPUs at its end less the sum at its start.
+ *
+ * The jiffy fields let a SYN skip the clock read: no window ends while
+ * jiffies64 < roll_jiffy, and no unproven SYN is admitted while jiffies64 <
+ * SG_REFUSE_UNTIL(refuse) under policy generation SG_REFUSE_GEN(refuse).
  */
 #define SG_ATTACK_LOG 16
 struct sg_attack {
 	__u64 window_ns;	/* start of the current one-second window */
-	__u64 window_syns;	/* SYNs in it so far */
+	__u64 reserved;		/* was window_syns (now per CPU: sg_attack_syns) */
 	__u64 last_rate;	/* SYNs in the last complete window */
 	__u64 half_open_est;	/* half-open estimate at the last window */
 	__u64 calm_since_ns;	/* below the leave thresholds since; 0: not */
@@ -405,7 +411,26 @@ struct sg_attack {
 	__u64 log_ns[SG_ATTACK_LOG];	/* transitions: ktime | 1 when entering */
 	__u32 log_next;		/* next slot of log_ns */
 	__u32 active;
+	__u64 syns_base;	/* sum of sg_attack_syns when the window began */
+	__u64 window_jiffies;	/* jiffies64 read just before window_ns; 0: none */
+	__u64 jiffy_ns;		/* a jiffy is at most this long (learned); 0: 10 ms */
+	__u64 roll_jiffy;	/* no window ends while jiffies64 is below it */
+	__u64 refuse;		/* unproven SYNs refused: see SG_REFUSE_* */
 };
+
+/* sg_attack.refuse: a jiffies64 horizon (low 40 bits), a generation (high 24). */
+#define SG_REFUSE_UNTIL(r) ((r) & ((1ULL << 40) - 1))
+#define SG_REFUSE_GEN(r) ((__u32)((r) >> 40))
+#define SG_REFUSE(until, gen) (((until) & ((1ULL << 40) - 1)) | \
+			       ((__u64)((gen) & 0xFFFFFF) << 40))
+
+/*
+ * sg_proven_bits: one bit per hash of a source address, set before a
+ * source goes into sg_proven (never cleared by the program): a clear bit
+ * means the source is surely not in sg_proven.  Whoever empties sg_proven
+ * zeroes it too.
+ */
+#define SG_PROVEN_WORDS 16384	/* of 64 bits: 2^20 bits, 128 KiB */
 
 /*
  * Half-open estimate without iterating a map on the hot path: per second,

@@ -357,7 +357,8 @@ const char *const pinned_maps[] = { "sg_stats", "sg_drops", "sg_config", "sg_met
 				   "sg_allow4", "sg_deny4", "sg_allow6", "sg_deny6",
 				   "sg_src", "sg_ports", "sg_half", "sg_flows", "sg_hist",
 				   "sg_attack", "sg_ho", "sg_proven", "sg_lists", "sg_gauge",
-				   "sg_gauge_base", "sg_over", NULL };
+				   "sg_gauge_base", "sg_over", "sg_attack_syns", "sg_proven_bits",
+				   NULL };
 
 void pins_close(struct sg_pins *p)
 {

@@ -187,6 +187,19 @@ static void allow_counted(struct ctx *c, __u32 n)
 	bpf_map_update_elem(fd(c->skel->maps.sg_lists), &zero, &sizes, BPF_ANY);
 }
 
+/* sg_proven emptied, and with it its bitmap (include/synguard.h). */
+static void proven_clear(struct synguard *s)
+{
+	static __u32 keys[SG_PROVEN_WORDS];
+	static __u64 zeros[SG_PROVEN_WORDS];
+	__u32 i, n = SG_PROVEN_WORDS;
+
+	clear_map(fd(s->maps.sg_proven), sizeof(struct sg_src_key));
+	for (i = 0; i < n; i++)
+		keys[i] = i;
+	bpf_map_update_batch(fd(s->maps.sg_proven_bits), keys, zeros, &n, NULL);
+}
+
 /* A fresh policy, empty tables, attack mode off. */
 static void setup(struct ctx *c, const struct cfg *k)
 {
@@ -203,7 +216,7 @@ static void setup(struct ctx *c, const struct cfg *k)
 	clear_map(fd(s->maps.sg_deny6), sizeof(struct sg_lpm6));
 	clear_map(fd(s->maps.sg_half), sizeof(struct sg_flow_key));
 	clear_map(fd(s->maps.sg_flows), sizeof(struct sg_flow_key));
-	clear_map(fd(s->maps.sg_proven), sizeof(struct sg_src_key));
+	proven_clear(s);
 	bpf_map_update_elem(fd(s->maps.sg_attack), &zero, &a, BPF_ANY);
 }
 

@@ -8,9 +8,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sched.h>
-#include <time.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -271,8 +271,11 @@ static int send_out(struct ctx *c, const struct pkt_spec *spec)
 /* A real handshake from @addr to the server: it becomes proven. */
 static void handshake(struct ctx *c, const char *addr, __u16 sport)
 {
+	bool v6 = strchr(addr, ':');
+
 	send_n(c, &SYN_FROM(addr, .sport = sport, .seq = 1000), 1);
-	send_out(c, &(struct pkt_spec){ .family = 4, .src = "198.18.0.1", .dst = addr,
+	send_out(c, &(struct pkt_spec){ .family = v6 ? 6 : 4,
+					.src = v6 ? "2001:2::1" : "198.18.0.1", .dst = addr,
 					.sport = 80, .dport = sport, .seq = 5000,
 					.ack_seq = 1001, .tcp_flags = PKT_SYN | PKT_ACK });
 	send_n(c, &SYN_FROM(addr, .sport = sport, .seq = 1001, .ack_seq = 5001,
@@ -331,6 +334,331 @@ static void attack_mode(struct ctx *c)
 	       send_n(c, &SYN_FROM("198.18.36.1"), 1), 1);
 	expect(c, "attack dry-run: counted as a would-drop",
 	       d_reason(c, SG_R_ATTACK_UNPROVEN), 1);
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		fprintf(stderr, "sched_setaffinity %d: %s\n", cpu, strerror(errno));
+}
+
+static void any_cpu(void)
+{
+	cpu_set_t set;
+	int i;
+
+	CPU_ZERO(&set);
+	for (i = 0; i < libbpf_num_possible_cpus(); i++)
+		CPU_SET(i, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static struct sg_attack attack_get(struct ctx *c)
+{
+	struct sg_attack a = {};
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(fd(c->skel->maps.sg_attack), &zero, &a);
+	return a;
+}
+
+static void attack_put(struct ctx *c, const struct sg_attack *a)
+{
+	__u32 zero = 0;
+
+	bpf_map_update_elem(fd(c->skel->maps.sg_attack), &zero, a, BPF_ANY);
+}
+
+/*
+ * Attack mode @active in a window begun now, no horizons, the jiffy length
+ * and the SYN sum kept (a window_ns written here has no window_jiffies).
+ */
+static void attack_set(struct ctx *c, bool active)
+{
+	struct sg_attack a = attack_get(c);
+
+	a.window_ns = mono_ns();
+	a.window_jiffies = 0;
+	a.roll_jiffy = 0;
+	a.admit_tat = 0;
+	a.refuse = 0;
+	a.calm_since_ns = 0;
+	a.active = active;
+	attack_put(c, &a);
+}
+
+/* sg_attack_syns of CPU @cpu. */
+static __u64 cpu_syns(struct ctx *c, int cpu)
+{
+	__u64 v[1024] = {};
+	__u32 zero = 0;
+
+	if (libbpf_num_possible_cpus() > 1024)
+		return 0;
+	bpf_map_lookup_elem(fd(c->skel->maps.sg_attack_syns), &zero, v);
+	return v[cpu];
+}
+
+/* Empties sg_proven and its bitmap, as whoever clears sg_proven must. */
+static void proven_clear(struct ctx *c)
+{
+	static __u32 keys[SG_PROVEN_WORDS];
+	static __u64 zeros[SG_PROVEN_WORDS];
+	__u32 i, n = SG_PROVEN_WORDS;
+
+	clear_map(fd(c->skel->maps.sg_proven), sizeof(struct sg_src_key));
+	for (i = 0; i < n; i++)
+		keys[i] = i;
+	bpf_map_update_batch(fd(c->skel->maps.sg_proven_bits), keys, zeros, &n, NULL);
+}
+
+static struct sg_src_key proven_key(const char *addr)
+{
+	struct sg_src_key k = {};
+	bool v6 = strchr(addr, ':');
+
+	inet_pton(v6 ? AF_INET6 : AF_INET, addr, k.addr);
+	k.family = v6 ? 6 : 4;
+	k.prefix = v6 ? 128 : 32;
+	return k;
+}
+
+/* Sets @addr's bit in sg_proven_bits, as attack_prove() hashes it. */
+static void proven_bit_set(struct ctx *c, const char *addr)
+{
+	struct sg_src_key k = proven_key(addr);
+	__u32 w[4], bit, word;
+	__u64 v = 0;
+
+	memcpy(w, k.addr, sizeof(w));
+	bit = ((w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x9E3779B1U) >> 12;
+	word = bit >> 6;
+	bpf_map_lookup_elem(fd(c->skel->maps.sg_proven_bits), &word, &v);
+	v |= 1ULL << (bit & 63);
+	bpf_map_update_elem(fd(c->skel->maps.sg_proven_bits), &word, &v, BPF_ANY);
+}
+
+static int bits_set(struct ctx *c)
+{
+	__u64 v;
+	__u32 i;
+	int n = 0;
+
+	for (i = 0; i < SG_PROVEN_WORDS; i++)
+		if (!bpf_map_lookup_elem(fd(c->skel->maps.sg_proven_bits), &i, &v))
+			n += __builtin_popcountll(v);
+	return n;
+}
+
+/*
+ * The window's rate is summed over the CPUs' own counters: SYNs sent on
+ * each CPU in turn (BPF_PROG_TEST_RUN runs on the caller's CPU).
+ */
+static void attack_rate_cpus(struct ctx *c)
+{
+	int ncpu = libbpf_num_possible_cpus(), cpu, i, sent = 0, n;
+	struct sg_attack a = {}, b;
+	__u64 before[2];
+	char addr[32];
+
+	setup(c, CFG("attack_syn_rate=20", "unproven_rate=0", "attack_hold=1",
+		     "cookies=never"));
+	proven_clear(c);
+	attack_put(c, &a);	/* window_ns 0: the first SYN opens a window */
+	if (ncpu < 2) {
+		printf("# SKIP attack rate across CPUs: one CPU\n");
+		return;
+	}
+	before[0] = cpu_syns(c, 0);
+	before[1] = cpu_syns(c, 1);
+	/* 20 SYNs, the first opening the window: 7 on CPU 0, 13 on CPU 1. */
+	for (cpu = 0; cpu < 2; cpu++) {
+		on_cpu(cpu);
+		for (i = 0, n = cpu ? 13 : 7; i < n; i++, sent++) {
+			snprintf(addr, sizeof(addr), "198.18.40.%d", sent + 1);
+			send_n(c, &SYN_FROM(addr), 1);
+		}
+	}
+	any_cpu();
+	expect(c, "attack rate: CPU 0 counted its 7 SYNs", cpu_syns(c, 0) - before[0], 7);
+	expect(c, "attack rate: CPU 1 counted its 13 SYNs", cpu_syns(c, 1) - before[1], 13);
+	b = attack_get(c);
+	expect(c, "attack rate: the first SYN opened a window after a gap (rate 0)",
+	       b.last_rate, 0);
+	expect(c, "attack rate: a roll jiffy ahead (no clock until it)", b.roll_jiffy > 0, 1);
+	wait_window();
+	on_cpu(0);
+	expect(c, "attack rate: 20 SYNs on two CPUs reach attack_syn_rate=20; dropped",
+	       send_n(c, &SYN_FROM("198.18.41.1"), 1), 0);
+	any_cpu();
+	b = attack_get(c);
+	expect(c, "attack rate: the window's rate is the sum over the CPUs", b.last_rate, 20);
+	expect(c, "attack rate: entered", d_stat(c, SG_ATTACK_ENTERED), 1);
+	/* HZ is 100 to 1000 on any machine this runs on. */
+	expect(c, "attack rate: a jiffy's length learned from two rolls (1 to 10 ms)",
+	       b.jiffy_ns >= 1000000 && b.jiffy_ns <= 10000000, 1);
+
+	/* Within the window no SYN rolls it; the first after 1 s does. */
+	send_n(c, &SYN_FROM("198.18.41.2"), 30);
+	expect(c, "attack rate: no roll within the window",
+	       attack_get(c).window_ns == b.window_ns, 1);
+	usleep(1050 * 1000);
+	send_n(c, &SYN_FROM("198.18.41.3"), 1);
+	a = attack_get(c);
+	expect(c, "attack rate: the first SYN 1.05 s later rolls the window",
+	       a.window_ns != b.window_ns, 1);
+	expect(c, "attack rate: the last window's 31 SYNs", a.last_rate, 31);
+
+	/* 19 of 20: below the threshold; calm for the hold: leaves. */
+	for (cpu = 0; cpu < 2; cpu++) {
+		on_cpu(cpu);
+		for (i = 0; i < (cpu ? 10 : 8); i++) {
+			snprintf(addr, sizeof(addr), "198.18.42.%d", cpu * 20 + i + 1);
+			send_n(c, &SYN_FROM(addr), 1);
+		}
+	}
+	any_cpu();
+	wait_window();
+	send_n(c, &SYN_FROM("198.18.43.1"), 1);
+	expect(c, "attack rate: 19 SYNs on two CPUs in the next window",
+	       attack_get(c).last_rate, 19);
+}
+
+/*
+ * sg_proven_bits: a clear bit says "not proven" without the lookup; a set
+ * bit leaves the answer to sg_proven.
+ */
+static void attack_bitmap(struct ctx *c)
+{
+	struct sg_src_key k;
+	__u64 t;
+
+	setup(c, CFG("attack_syn_rate=1000000", "unproven_rate=0", "cookies=never"));
+	proven_clear(c);
+	attack_set(c, false);
+	expect(c, "bitmap: cleared", bits_set(c), 0);
+	handshake(c, "198.18.44.1", 42000);
+	handshake(c, "2001:2:0:44::1", 42000);
+	expect(c, "bitmap: two handshakes completed", d_stat(c, SG_FLOW_COMPLETED), 2);
+	expect(c, "bitmap: one bit each", bits_set(c), 2);
+	attack_set(c, true);
+	expect(c, "bitmap: the proven IPv4 source passes",
+	       send_n(c, &SYN_FROM("198.18.44.1", .sport = 42001), 1), 1);
+	expect(c, "bitmap: the proven IPv6 source passes",
+	       send_n(c, &SYN_FROM("2001:2:0:44::1", .sport = 42001), 1), 1);
+	expect(c, "bitmap: an unproven source is dropped",
+	       send_n(c, &SYN_FROM("198.18.44.2"), 1), 0);
+	expect(c, "bitmap: counted: 2 proven, 1 unproven",
+	       d_stat(c, SG_ATTACK_PROVEN) * 10 + d_reason(c, SG_R_ATTACK_UNPROVEN), 21);
+
+	/* Its bit set but its entry gone: sg_proven decides. */
+	k = proven_key("198.18.44.1");
+	bpf_map_delete_elem(fd(c->skel->maps.sg_proven), &k);
+	expect(c, "bitmap: bit set, entry deleted: dropped",
+	       send_n(c, &SYN_FROM("198.18.44.1", .sport = 42002), 1), 0);
+	t = mono_ns();
+	bpf_map_update_elem(fd(c->skel->maps.sg_proven), &k, &t, BPF_ANY);
+	expect(c, "bitmap: bit set, entry back: passes",
+	       send_n(c, &SYN_FROM("198.18.44.1", .sport = 42003), 1), 1);
+	t -= 3600 * 1000000000ULL;	/* longer ago than proven_time */
+	bpf_map_update_elem(fd(c->skel->maps.sg_proven), &k, &t, BPF_ANY);
+	expect(c, "bitmap: bit set, entry too old: dropped",
+	       send_n(c, &SYN_FROM("198.18.44.1", .sport = 42004), 1), 0);
+
+	/* A set bit of a source never proven (a collision): only a lookup. */
+	proven_bit_set(c, "198.18.44.3");
+	expect(c, "bitmap: a false positive is still dropped",
+	       send_n(c, &SYN_FROM("198.18.44.3"), 1), 0);
+
+	/* Both cleared: nobody is proven. */
+	proven_clear(c);
+	expect(c, "bitmap: cleared with sg_proven", bits_set(c), 0);
+	expect(c, "bitmap: the IPv6 source, cleared, is dropped",
+	       send_n(c, &SYN_FROM("2001:2:0:44::1", .sport = 42005), 1), 0);
+	/* An entry without its bit is not seen: who fills sg_proven sets it. */
+	k = proven_key("2001:2:0:44::1");
+	t = mono_ns();
+	bpf_map_update_elem(fd(c->skel->maps.sg_proven), &k, &t, BPF_ANY);
+	expect(c, "bitmap: an entry written without its bit is not seen",
+	       send_n(c, &SYN_FROM("2001:2:0:44::1", .sport = 42006), 1), 0);
+	proven_bit_set(c, "2001:2:0:44::1");
+	expect(c, "bitmap: with its bit, it is",
+	       send_n(c, &SYN_FROM("2001:2:0:44::1", .sport = 42007), 1), 1);
+	proven_clear(c);
+}
+
+/*
+ * The refusal horizon never refuses a SYN that GCRA admits: SYNs about
+ * every millisecond for 1.5 s at unproven_rate=50, burst 1, against GCRA
+ * run here on the times they were sent.
+ */
+static void attack_admit_horizon(struct ctx *c)
+{
+	struct sg_attack a = {}, b;
+	__u64 t = 1000000000ULL / 50, tat = 0, now, start;
+	int got = 0, want = 0, off = 0, r, i;
+
+	setup(c, CFG("attack_syn_rate=100", "unproven_rate=50", "unproven_burst=1",
+		     "cookies=never"));
+	proven_clear(c);
+	attack_set(c, true);	/* the jiffy's length learned by attack_rate_cpus() */
+	start = mono_ns();
+	for (i = 0; (now = mono_ns()) - start < 1500000000ULL; i++) {
+		bool admit = tat <= now;	/* burst 1: tol 0 */
+
+		r = send_n(c, &SYN_FROM("198.18.45.1", .sport = 10000 + i % 50000), 1);
+		got += r;
+		if (admit)
+			tat = now + t;
+		want += admit;
+		/*
+		 * The program's clock reads come a few µs after this one: a SYN
+		 * that close to a boundary may go either way.
+		 */
+		off += r != admit;
+		usleep(1000);
+	}
+	printf("# admission horizon: %d SYNs, %d admitted, GCRA here %d, %d differ\n",
+	       i, got, want, off);
+	expect(c, "admit horizon: the admitted count is GCRA's (within 2)",
+	       got >= want - 2 && got <= want + 2, 1);
+	expect(c, "admit horizon: per SYN, at most 4 verdicts differ from GCRA's", off <= 4, 1);
+	expect(c, "admit horizon: counted as attack_admitted", d_stat(c, SG_ATTACK_ADMITTED), got);
+	b = attack_get(c);
+	printf("# after it: refuse %llx, jiffy_ns %llu, roll_jiffy %llu\n", (unsigned long long)b.refuse,
+	       (unsigned long long)b.jiffy_ns, (unsigned long long)b.roll_jiffy);
+	expect(c, "admit horizon: a refusal left a horizon under this policy",
+	       SG_REFUSE_UNTIL(b.refuse) > 0 && SG_REFUSE_GEN(b.refuse) != 0, 1);
+
+	/*
+	 * A policy change voids the horizon: rate 1, burst 1 admits one and
+	 * refuses for about a second; then burst 2000 at 1000/s admits at once.
+	 */
+	setup(c, CFG("attack_syn_rate=100", "unproven_rate=1", "unproven_burst=1",
+		     "cookies=never"));
+	usleep(30 * 1000);	/* the 50/s bucket's last admission is history */
+	expect(c, "admit horizon: rate 1: one of 3 admitted",
+	       send_n(c, &SYN_FROM("198.18.45.2"), 3), 1);
+	b = attack_get(c);
+	expect(c, "admit horizon: rate 1: refused for most of a second (a horizon)",
+	       SG_REFUSE_UNTIL(b.refuse) > 0, 1);
+	setup(c, CFG("attack_syn_rate=100", "unproven_rate=1000", "unproven_burst=2000",
+		     "cookies=never"));
+	expect(c, "admit horizon: a new policy voids it: admitted at once",
+	       send_n(c, &SYN_FROM("198.18.45.3"), 1), 1);
+	attack_put(c, &a);
 }
 
 static void off(struct ctx *c)
@@ -568,14 +896,6 @@ static void express_lane(struct ctx *c)
 	c->skel->bss->sg_cookie_last_ns = 0;
 }
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /*
  * sg_over's horizon against GCRA itself, over 2.5 s of SYNs every
  * millisecond from one source at src_rate=20 (one each 50 ms), on one
@@ -647,6 +967,9 @@ int main(void)
 	dry_run(&c);
 	off(&c);
 	attack_mode(&c);
+	attack_rate_cpus(&c);
+	attack_bitmap(&c);
+	attack_admit_horizon(&c);
 	express_lane(&c);
 	jiffy_horizon(&c);
 	synguard__destroy(c.skel);
