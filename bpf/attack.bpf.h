@@ -227,18 +227,14 @@ static __always_inline void attack_evaluate(struct sg_attack *a,
  * jiffies64 read before now (the clock).  Jiffy j + n begins at most n
  * jiffies after now, and is seen L later, L being how late the kernel's
  * jiffies update runs; with n jiffies at most r - 10 ms (a jiffy at most
- * jiffy_ns, or 10 ms: HZ >= 100), jiffies64 < j + n holds only before
+ * jiffy_ns(): learned, or 10 ms), jiffies64 < j + n holds only before
  * now + r unless L > 10 ms.  Under 20 ms: j, no horizon.
  */
-static __always_inline __u64 attack_horizon(const struct sg_attack *a, __u64 j, __u64 r)
+static __always_inline __u64 attack_horizon(__u64 j, __u64 r)
 {
-	__u64 tick = a->jiffy_ns;
-
-	if (!tick || tick > SG_OVER_TICK_NS)
-		tick = SG_OVER_TICK_NS;
-	if (r <= SG_OVER_TICK_NS)
+	if (r <= SG_JIFFY_MAX_NS)
 		return j;
-	return j + (r - SG_OVER_TICK_NS) / tick;
+	return j + (r - SG_JIFFY_MAX_NS) / jiffy_ns();
 }
 
 struct attack_sum {
@@ -271,27 +267,16 @@ static __attribute__((noinline)) void attack_roll(struct sg_attack *a, const str
 	bool gap = now - ws >= 2 * NSEC_PER_SEC;
 	__u64 calm_from = gap ? ws + NSEC_PER_SEC : now;
 	struct attack_sum s = {};
-	__u64 wj = a->window_jiffies;
 
 	/* Every CPU's count; this SYN is counted after, in the new window. */
 	bpf_loop(SG_MAX_CPUS, attack_sum_cpu, &s, 0);
 	a->last_rate = gap || s.sum < a->syns_base ? 0 : s.sum - a->syns_base;
 	a->syns_base = s.sum;
-	/*
-	 * The jiffy's length: wj was read before ws, j before now, so with
-	 * wj seen at most 10 ms late, j - wj - 1 jiffies fit in
-	 * now - ws + 10 ms.
-	 */
-	if (wj && j - wj >= 2) {
-		__u64 tick = (now - ws + SG_OVER_TICK_NS) / (j - wj - 1) + 1;
-
-		a->jiffy_ns = tick < SG_OVER_TICK_NS ? tick : SG_OVER_TICK_NS;
-	}
-	a->window_jiffies = j;
+	jiffy_learn(now, j);
 	a->half_open_est = cfg->attack_half_open ?
 		attack_half_open_estimate(now, cfg->half_open_s) : 0;
 	attack_evaluate(a, cfg, now, calm_from);
-	a->roll_jiffy = attack_horizon(a, j, NSEC_PER_SEC);
+	a->roll_jiffy = attack_horizon(j, NSEC_PER_SEC);
 }
 
 /*
@@ -312,6 +297,7 @@ static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 j, __u
 	if (j >= a->roll_jiffy) {
 		t = rl_now();
 		*now = t;
+		jiffy_learn(t, j);
 		ws = a->window_ns;
 		if ((__s64)(t - ws) < 0) {
 			/* Another CPU began a window after this clock read. */
@@ -320,7 +306,7 @@ static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 j, __u
 			if (__sync_val_compare_and_swap(&a->window_ns, ws, t) == ws)
 				attack_roll(a, cfg, j, ws, t);
 		} else {
-			h = attack_horizon(a, j, ws + NSEC_PER_SEC - t);
+			h = attack_horizon(j, ws + NSEC_PER_SEC - t);
 			if (h > a->roll_jiffy)
 				a->roll_jiffy = h;
 		}
@@ -358,7 +344,7 @@ static __always_inline bool attack_admit(const struct sg_config *cfg, __u64 j, _
 		old = a->admit_tat;
 		tat = old < *now ? *now : old;
 		if (tat - *now > tol) {
-			h = attack_horizon(a, j, tat - tol - *now);
+			h = attack_horizon(j, tat - tol - *now);
 			if (h > j && (h > SG_REFUSE_UNTIL(r) ||
 				      SG_REFUSE_GEN(r) != (cfg->generation & 0xFFFFFF)))
 				a->refuse = SG_REFUSE(h, cfg->generation);

@@ -15,6 +15,8 @@
 
 #define NSEC_PER_SEC 1000000000ULL
 
+#include "jiffy.bpf.h"
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SG_DEFAULT_SRC_MAX);
@@ -103,55 +105,6 @@ struct {
 	__type(value, struct sg_over);
 } sg_over SEC(".maps");
 
-/*
- * The longest jiffy of any kernel config (HZ >= 100).  Not CONFIG_HZ
- * through a __kconfig extern: libbpf then refuses to load the object where
- * neither /boot/config-$(uname -r) nor /proc/config.gz exists.  A jiffy
- * shorter than assumed only ends a slot sooner (it counts more of them).
- */
-#define SG_OVER_TICK_NS (NSEC_PER_SEC / 100)
-
-/*
- * How long a jiffy is at most, learned per CPU from the clock: over an
- * interval of dt ns in which jiffies64 moved by dj, at most dt / L + 1
- * jiffy boundaries fall, so L <= dt / (dj - 1).  Measured afresh every
- * second or more of slow-path SYNs on this CPU (they read the clock
- * anyway); SG_OVER_TICK_NS until then.  With HZ=250 the slots then cover
- * about 96% of the time to the next admission instead of 40%.
- */
-struct sg_tick {
-	__u64 t0;		/* ktime of the reference point; 0: none yet */
-	__u64 j0;		/* jiffies64 then */
-	__u64 tick_ns;		/* the bound; 0: not learned yet */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sg_tick);
-} sg_tick SEC(".maps");
-
-static __always_inline __u64 rl_tick_ns(__u64 now, __u64 j)
-{
-	__u32 zero = 0;
-	struct sg_tick *t = bpf_map_lookup_elem(&sg_tick, &zero);
-	__u64 up;
-
-	if (!t)
-		return SG_OVER_TICK_NS;
-	if (!t->t0 || now < t->t0 || j < t->j0) {
-		t->t0 = now;
-		t->j0 = j;
-	} else if (now - t->t0 >= NSEC_PER_SEC && j - t->j0 >= 2) {
-		up = (now - t->t0) / (j - t->j0 - 1) + 1;
-		t->tick_ns = up < SG_OVER_TICK_NS ? up : SG_OVER_TICK_NS;
-		t->t0 = now;
-		t->j0 = j;
-	}
-	return t->tick_ns ? t->tick_ns : SG_OVER_TICK_NS;
-}
-
 /* The slot of @pkt's exact source address (NULL never happens). */
 static __always_inline struct sg_over *rl_over_slot(const struct sg_pkt *pkt)
 {
@@ -209,7 +162,7 @@ static __always_inline void rl_over_fold(struct sg_over *o)
  * sg_src dropped a SYN from @pkt's source at @now (ktime), and will drop
  * every SYN from it before @admit_ns with reason @r: remember that in the
  * slot, until a jiffy that surely begins before @admit_ns.  With L the
- * bound on a jiffy's length (rl_tick_ns: learned, else 10 ms) and
+ * bound on a jiffy's length (jiffy_ns(): learned, else 10 ms) and
  * k = (admit_ns - now) / L, jiffy j + k - 1 begins at most (k - 1)
  * jiffies after now: a slot live while jiffies < j + k - 1 ends at least
  * one L before @admit_ns.
@@ -224,7 +177,8 @@ static __always_inline void rl_over_fill(struct sg_over *o, const struct sg_pkt 
 	if (!o || admit_ns <= now)
 		return;
 	j = bpf_jiffies64();
-	k = (admit_ns - now) / rl_tick_ns(now, j);
+	jiffy_learn(now, j);
+	k = (admit_ns - now) / jiffy_ns();
 	if (k < 2)
 		return;
 	rl_over_fold(o);

@@ -412,8 +412,6 @@ struct sg_attack {
 	__u32 log_next;		/* next slot of log_ns */
 	__u32 active;
 	__u64 syns_base;	/* sum of sg_attack_syns when the window began */
-	__u64 window_jiffies;	/* jiffies64 read just before window_ns; 0: none */
-	__u64 jiffy_ns;		/* a jiffy is at most this long (learned); 0: 10 ms */
 	__u64 roll_jiffy;	/* no window ends while jiffies64 is below it */
 	__u64 refuse;		/* unproven SYNs refused: see SG_REFUSE_* */
 };
