@@ -5,15 +5,17 @@
  * same verdict and the same counters as the general path (sg_decide):
  *
  *  - a segment the flag rules drop (SYN+FIN, no ACK, ...);
- *  - a bare SYN from a source sg_over already knows is over its limit;
+ *  - a bare SYN from a source sg_over already knows is over its limit, or,
+ *    without a per-source limit, one attack mode surely refuses (no proven
+ *    bit, no cookies, a refusal horizon or unproven_rate 0, no window due);
  *  - an ACK (with or without data) of an established flow that sg_ack's
  *    per-CPU slot already knows needs nothing done.
  *
  * Only untagged or single-tagged Ethernet, IPv4 without options (not a
  * later fragment) or IPv6 with TCP right after the fixed header, and only
  * when nothing else of the policy could apply: no allow or deny entry of
- * the family, no attack detection configured (it needs the clock for
- * every SYN), no SYN cookie ACK check pending.  Anything else, or any
+ * the family, no attack-mode window due to end (that needs the clock), no
+ * SYN cookie ACK check pending.  Anything else, or any
  * doubt (port 0, same ends, a martian source, a slot that misses),
  * returns -1 having written nothing, and the general path takes the
  * frame from the start.  The point: no 64-byte sg_pkt zeroed, filled and
@@ -78,38 +80,100 @@ static __always_inline int xp_plain(const struct sg_xp *x,
 	return 0;
 }
 
-/* A bare SYN: dropped if sg_over knows its source is over (rl_over_check). */
+/*
+ * Attack mode's part of a bare SYN, as attack_syn() and the rest of
+ * sg_decide's attack branch would take it without the clock: @*syns is
+ * this CPU's count to add the SYN to (NULL: attack detection off).  0 if
+ * no window can end yet; -1 if the clock is due (the general path).
+ */
+static __always_inline int xp_attack(const struct sg_config *cfg, __u64 j,
+				     struct sg_attack **a, __u64 **syns)
+{
+	__u32 zero = 0;
+
+	*a = NULL;
+	*syns = NULL;
+	if (!cfg->attack_syn_rate && !cfg->attack_half_open)
+		return 0;
+	*a = bpf_map_lookup_elem(&sg_attack, &zero);
+	*syns = bpf_map_lookup_elem(&sg_attack_syns, &zero);
+	if (!*a || !*syns || j >= (*a)->roll_jiffy)
+		return -1;
+	return 0;
+}
+
+/*
+ * Is an unproven SYN of @h (the source's address words folded) surely
+ * refused by attack mode, with no clock and no sg_proven lookup: attack
+ * mode on, no cookie to answer with, its proven bit clear (attack_proven),
+ * and unproven_rate 0 or a live refusal horizon (attack_admit)?
+ */
+static __always_inline bool xp_unproven_refused(const struct sg_config *cfg,
+						const struct sg_attack *a, __u64 j, __u32 h)
+{
+	__u32 bit = attack_bit(h);
+	__u64 *bits = attack_bits_word(bit), r;
+
+	if (!a->active || !bits || (*bits & (1ULL << (bit & 63))))
+		return false;
+	if (cfg->cookie_mode != SG_COOKIE_NEVER && !(cfg->flags & SG_CFG_DRY_RUN))
+		return false;
+	if (!cfg->unproven_rate)
+		return true;
+	r = a->refuse;
+	return SG_REFUSE_GEN(r) == (cfg->generation & 0xFFFFFF) && j < SG_REFUSE_UNTIL(r);
+}
+
+/*
+ * A bare SYN: dropped if sg_over knows its source is over (rl_over_check),
+ * or, without a per-source limit, if attack mode surely refuses it.
+ */
 static __always_inline int xp_syn(const struct sg_xp *x, const struct sg_config *cfg,
 				  struct sg_stat_vals *st)
 {
+	struct sg_attack *a;
 	struct sg_over *o;
+	__u64 j, *syns;
 	__u32 h, idx;
+	int r;
 
-	if (!cfg->src_rate || cfg->attack_syn_rate || cfg->attack_half_open ||
-	    !rl_port_in_scope(cfg, x->dport))
+	if (!rl_port_in_scope(cfg, x->dport))
 		return -1;
-	/* rl_over_slot's hash of the exact source address */
+	j = bpf_jiffies64();
+	if (xp_attack(cfg, j, &a, &syns) < 0)
+		return -1;
+	/* rl_over_slot's hash of the exact source address; attack_proven's fold */
 	h = x->is6 ? (__u32)x->s[0] ^ (__u32)(x->s[0] >> 32) ^
 		     (__u32)x->s[1] ^ (__u32)(x->s[1] >> 32) : (__u32)x->s[0];
-	idx = ((h * 0x9E3779B1U) >> (32 - SG_OVER_BITS)) & (SG_OVER_SLOTS - 1);
-	o = bpf_map_lookup_elem(&sg_over, &idx);
-	if (!o || o->generation != cfg->generation)
-		return -1;
-	if (x->is6) {
-		const __u64 *a = (const __u64 *)o->src;
-
-		if (o->family != 6 || a[0] != x->s[0] || a[1] != x->s[1])
+	if (!cfg->src_rate) {
+		if (!a || !xp_unproven_refused(cfg, a, j, h))
 			return -1;
-	} else if (o->family != 4 || *(const __u32 *)o->src != (__u32)x->s[0]) {
-		return -1;
+		r = SG_R_ATTACK_UNPROVEN;
+	} else {
+		idx = ((h * 0x9E3779B1U) >> (32 - SG_OVER_BITS)) & (SG_OVER_SLOTS - 1);
+		o = bpf_map_lookup_elem(&sg_over, &idx);
+		if (!o || o->generation != cfg->generation)
+			return -1;
+		if (x->is6) {
+			const __u64 *w = (const __u64 *)o->src;
+
+			if (o->family != 6 || w[0] != x->s[0] || w[1] != x->s[1])
+				return -1;
+		} else if (o->family != 4 || *(const __u32 *)o->src != (__u32)x->s[0]) {
+			return -1;
+		}
+		if (j >= o->until)
+			return -1;
+		o->pending++;
+		r = o->reason;
 	}
-	if (bpf_jiffies64() >= o->until)
-		return -1;
-	o->pending++;
+	if (syns)
+		(*syns)++;	/* attack mode counts every SYN, dropped or not */
 	xp_count(st, x);
 	stats_add(st, SG_TCP_SYN);
-	stats_add(st, SG_SRC_LIMITED);
-	return verdict_drop(st, cfg, o->reason);
+	if (cfg->src_rate)
+		stats_add(st, SG_SRC_LIMITED);
+	return verdict_drop(st, cfg, r);
 }
 
 /* An ACK of an established flow with no FIN: sg_ack's slot (flow_update). */

@@ -761,6 +761,27 @@ static void lane_case(struct ctx *c, const char *desc, struct pkt_spec spec,
 	expect(c, what, d[0].stat[SG_FRAMES] + d[1].stat[SG_FRAMES] + d[2].stat[SG_FRAMES], 3);
 }
 
+/* sg_attack_syns summed over the CPUs. */
+static __u64 syns_sum(struct ctx *c)
+{
+	__u64 n = 0;
+	int i;
+
+	for (i = 0; i < libbpf_num_possible_cpus(); i++)
+		n += cpu_syns(c, i);
+	return n;
+}
+
+/* @addr proven just now: its sg_proven entry and its bit. */
+static void proven_mark(struct ctx *c, const char *addr)
+{
+	struct sg_src_key k = proven_key(addr);
+	__u64 t = mono_ns();
+
+	bpf_map_update_elem(fd(c->skel->maps.sg_proven), &k, &t, BPF_ANY);
+	proven_bit_set(c, addr);
+}
+
 #define ACK_FROM(addr, ...) SYN_FROM(addr, .tcp_flags = PKT_ACK, .seq = 1001, \
 					 .ack_seq = 5000, __VA_ARGS__)
 
@@ -804,6 +825,7 @@ static void express_lane(struct ctx *c)
 	};
 	static const char *const src[] = { "198.18.40.1", "2001:2::40:1" };
 	char desc[96];
+	__u64 syns;
 	__u32 i, f;
 
 	for (f = 0; f < 2; f++) {
@@ -866,8 +888,50 @@ static void express_lane(struct ctx *c)
 		setup(c, CFG("src_rate=1", "src_burst=1", "attack_syn_rate=100000",
 			     "cookies=never"));
 		send_n(c, &SYN_FROM(src[f], .vlan_tags = 2), 2);
+		syns = syns_sum(c);
 		snprintf(desc, sizeof(desc), "flood SYN IPv%d, attack detection on", f ? 6 : 4);
-		lane_case(c, desc, SYN_FROM(src[f]), XDP_DROP, false);
+		lane_case(c, desc, SYN_FROM(src[f]), XDP_DROP, true);
+		snprintf(desc, sizeof(desc), "flood SYN IPv%d, attack detection on: 3 SYNs in its rate",
+			 f ? 6 : 4);
+		expect(c, desc, syns_sum(c) - syns, 3);
+
+		/* Attack mode surely refusing unproven SYNs, no per-source limit. */
+		for (i = 0; i < 2; i++) {
+			const char *rate = i ? "unproven_rate=1" : "unproven_rate=0";
+
+			setup(c, CFG("attack_syn_rate=1000000", rate, "unproven_burst=1",
+				     "cookies=never"));
+			proven_clear(c);
+			attack_set(c, true);
+			/* The general path reads the clock: a roll horizon (and a refusal one). */
+			send_n(c, &SYN_FROM(src[f], .vlan_tags = 2), 2);
+			syns = syns_sum(c);
+			snprintf(desc, sizeof(desc), "unproven SYN IPv%d in attack mode, %s", f ? 6 : 4,
+				 rate);
+			lane_case(c, desc, SYN_FROM(src[f]), XDP_DROP, true);
+			snprintf(desc, sizeof(desc), "unproven SYN IPv%d, %s: 3 SYNs in its rate, "
+				 "attack_unproven", f ? 6 : 4, rate);
+			expect(c, desc, (syns_sum(c) - syns) * 10 + d_reason(c, SG_R_ATTACK_UNPROVEN),
+			       i ? 34 : 35);
+		}
+		/* A proven source's SYN is sg_proven's to judge. */
+		proven_mark(c, src[f]);
+		snprintf(desc, sizeof(desc), "proven SYN IPv%d in attack mode", f ? 6 : 4);
+		lane_case(c, desc, SYN_FROM(src[f], .sport = 46000), XDP_PASS, false);
+		proven_clear(c);
+		/* A window due to end needs the clock (unproven_rate=1, a fresh bucket). */
+		attack_set(c, true);
+		snprintf(desc, sizeof(desc), "unproven SYN IPv%d, the window due: admitted", f ? 6 : 4);
+		expect(c, desc, send_n(c, &SYN_FROM(src[f]), 1), 1);
+		expect(c, "  ...judged by the general path (2 express before it)",
+		       d_stat(c, SG_EXPRESS), 2);
+		/* Cookies answer unproven SYNs: XDP_TX from the general path. */
+		setup(c, CFG("attack_syn_rate=1000000", "unproven_rate=0", "cookies=attack"));
+		attack_set(c, true);
+		send_n(c, &SYN_FROM(src[f], .vlan_tags = 2), 1);
+		snprintf(desc, sizeof(desc), "unproven SYN IPv%d in attack mode, cookies", f ? 6 : 4);
+		lane_case(c, desc, SYN_FROM(src[f]), XDP_TX, false);
+		c->skel->bss->sg_cookie_last_ns = 0;
 		/* A source over its limit sending what filter_tcp drops first. */
 		setup(c, CFG("src_rate=1", "src_burst=1"));
 		send_n(c, &SYN_FROM(src[f], .vlan_tags = 2), 2);
