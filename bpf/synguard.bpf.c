@@ -379,12 +379,21 @@ static __always_inline int cookie_probe(struct xdp_md *ctx, struct sg_pkt *pkt,
 }
 
 /*
- * An ACK while cookies are out.  With a socket behind it (established,
- * TIME_WAIT, a request of the stack's own) it is ordinary traffic:
- * SG_V_ORDINARY, for the caller to track.  If only a listener (or nothing)
- * is there, it must carry a valid cookie: then it goes up marked for
- * synproxy (SG_V_COOKIE_VALID), else it is dropped (XDP_DROP; dry-run:
- * XDP_PASS).
+ * An ACK while cookies are out.  With a socket behind it (established, a
+ * request of the stack's own) it is ordinary traffic: SG_V_ORDINARY, for
+ * the caller to track.  If only a listener (or nothing) is there, it must
+ * carry a valid cookie: then it goes up marked for synproxy
+ * (SG_V_COOKIE_VALID), else it is dropped (XDP_DROP; dry-run: XDP_PASS).
+ *
+ * TIME_WAIT is both: a client that reuses its port while the server still
+ * holds the old connection's TIME_WAIT (the server closed first; the
+ * client's own end is long gone) gets a cookie SYN-ACK, since XDP answers
+ * SYNs without a lookup, and its ACK then meets the TIME_WAIT socket.
+ * Passed bare, that socket answers with the old connection's ACK and the
+ * new one hangs until the client gives up.  So a valid cookie goes to
+ * synproxy, whose SYN to the server reopens the 4-tuple as the client's
+ * own SYN would have (tcp_timewait_state_process(): TCP_TW_SYN); anything
+ * else is the old connection's and goes up as it is.
  */
 __attribute__((noinline)) int sg_cookie_ack(struct xdp_md *ctx, struct sg_pkt *pkt)
 {
@@ -394,6 +403,7 @@ __attribute__((noinline)) int sg_cookie_ack(struct xdp_md *ctx, struct sg_pkt *p
 	struct cookie_scratch *b;
 	struct bpf_sock *sk;
 	__u32 zero = 0, state;
+	bool time_wait = false;
 	int err;
 
 	if (!pkt)
@@ -417,12 +427,14 @@ __attribute__((noinline)) int sg_cookie_ack(struct xdp_md *ctx, struct sg_pkt *p
 	if (sk) {
 		state = sk->state;
 		bpf_sk_release(sk);
-		if (state != BPF_TCP_LISTEN)
+		if (state == BPF_TCP_TIME_WAIT)
+			time_wait = true;
+		else if (state != BPF_TCP_LISTEN)
 			return SG_V_ORDINARY;
 	}
 	b = bpf_map_lookup_elem(&sg_cookie_buf, &zero);
 	if (!b || bpf_xdp_load_bytes(ctx, pkt->l4_off, b->th, sizeof(struct tcphdr)))
-		return verdict_drop(st, cfg, SG_R_COOKIE_INVALID);
+		return time_wait ? SG_V_ORDINARY : verdict_drop(st, cfg, SG_R_COOKIE_INVALID);
 	__builtin_memset(&b->h, 0, sizeof(b->h));
 	b->probe = 0;
 	if (pkt->l3_proto == ETH_P_IP) {
@@ -437,7 +449,7 @@ __attribute__((noinline)) int sg_cookie_ack(struct xdp_md *ctx, struct sg_pkt *p
 	if (err && pkt->l4_len == pkt->doff * 4U)
 		err = cookie_probe(ctx, pkt, b);
 	if (err)
-		return verdict_drop(st, cfg, SG_R_COOKIE_INVALID);
+		return time_wait ? SG_V_ORDINARY : verdict_drop(st, cfg, SG_R_COOKIE_INVALID);
 	if (b->probe)
 		stats_add(st, SG_COOKIE_PROBE);
 

@@ -1326,6 +1326,31 @@ static void real_sockets(struct ctx *c, int family)
 	verdict(c, ret, XDP_PASS, D("an ACK to the connection in TIME_WAIT"));
 	counters(c, D("an ACK to TIME_WAIT"), fs | S(TCP) | S(TCP_ACK) | S(PASS), NO_REASON);
 
+	/*
+	 * The client reuses its port while the server holds TIME_WAIT: the
+	 * new SYN gets a cookie, and its valid ACK must reach synproxy (the
+	 * TIME_WAIT socket, passed the ACK bare, answers with the old
+	 * connection's ACK: lost connections in bench_flood's cookie row).
+	 */
+	if (ok(c, handshake(c, family, real.cport, &h), "%s",
+	       D("a cookie SYN-ACK for the port in TIME_WAIT")))
+		valid_ack(c, &h, D("a valid cookie ACK to the port in TIME_WAIT: marked"));
+	if (family == 4 && ok(c, handshake(c, family, real.cport, &h), "%s",
+			      D("another cookie SYN-ACK for the port in TIME_WAIT"))) {
+		__u8 in[PKT_MAX_FRAME];
+		static struct out o;
+		int len = ack_frame(&h, h.isn, h.cookie + 1, in);
+
+		verdict(c, xdp(c, in, len, &o), XDP_PASS,
+			D("its zero-window probe (ACK lost) in TIME_WAIT"));
+		counters(c, D("its zero-window probe in TIME_WAIT: repaired"),
+			 fs | S(TCP) | S(TCP_ACK) | S(COOKIE_VALID) | S(COOKIE_PROBE) | S(PASS),
+			 NO_REASON);
+		eq(c, o.meta, 4, "%s", D("the repaired probe is marked for synproxy"));
+		eq(c, rd32(o.data + o.meta + 14 + 20 + 4), h.isn + 1, "%s",
+		   D("the probe's seq rewritten to ISN + 1"));
+	}
+
 	/* No listener at all: nothing is behind the port, the cookie decides. */
 	close(lfd);
 	lfd = -1;
