@@ -210,6 +210,9 @@ http {
 		listen $SRV_IP:80 backlog=${NGINX_BACKLOG:-511};
 		listen [$SRV_IP6]:80 backlog=${NGINX_BACKLOG:-511};
 		root $LAB_TMP/www;
+		# Closed at once, no answer: the server closes first, so it (not
+		# the client) holds TIME_WAIT for the 4-tuple.
+		location = /close { return 444; }
 	}
 }
 NGINX
