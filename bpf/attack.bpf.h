@@ -129,15 +129,13 @@ static __always_inline __u64 *attack_bits_word(__u32 bit)
 static __attribute__((noinline)) void attack_prove(const struct sg_flow_key *fk, __u64 now)
 {
 	struct sg_src_key k = {};
-	__u32 w0, w1, w2, w3, bit;
-	__u64 *bits;
+	__u64 *bits, w0, w1;
+	__u32 bit;
 
 	attack_src_key(&k, fk->remote, fk->family);
-	__builtin_memcpy(&w0, k.addr, 4);
-	__builtin_memcpy(&w1, k.addr + 4, 4);
-	__builtin_memcpy(&w2, k.addr + 8, 4);
-	__builtin_memcpy(&w3, k.addr + 12, 4);
-	bit = attack_bit(w0 ^ w1 ^ w2 ^ w3);
+	__builtin_memcpy(&w0, k.addr, 8);
+	__builtin_memcpy(&w1, k.addr + 8, 8);
+	bit = attack_bit(rl_src_fold(w0, w1));
 	/* The bit first: a reader that finds the entry finds the bit. */
 	bits = attack_bits_word(bit);
 	if (bits && !(*bits & (1ULL << (bit & 63))))
@@ -154,15 +152,11 @@ static __always_inline bool attack_proven(const struct sg_pkt *pkt,
 					  const struct sg_config *cfg, __u64 *now)
 {
 	struct sg_src_key k = {};
-	__u32 fold, bit;
-	__u64 *t, *bits;
+	__u64 *t, *bits, w0, w1;
+	__u32 bit;
 
-	if (pkt->l3_proto == ETH_P_IP)
-		fold = pkt->addr.v4[0];
-	else
-		fold = pkt->addr.v6[0].in6_u.u6_addr32[0] ^ pkt->addr.v6[0].in6_u.u6_addr32[1] ^
-		       pkt->addr.v6[0].in6_u.u6_addr32[2] ^ pkt->addr.v6[0].in6_u.u6_addr32[3];
-	bit = attack_bit(fold);
+	rl_src_words(pkt, &w0, &w1);
+	bit = attack_bit(rl_src_fold(w0, w1));
 	bits = attack_bits_word(bit);
 	if (!bits || !(*bits & (1ULL << (bit & 63))))
 		return false;

@@ -134,7 +134,7 @@ static __always_inline int xp_syn(const struct sg_xp *x, const struct sg_config 
 	struct sg_attack *a;
 	struct sg_over *o;
 	__u64 j, *syns;
-	__u32 h, idx;
+	__u32 h;
 	int r;
 
 	if (!rl_port_in_scope(cfg, x->dport))
@@ -142,27 +142,14 @@ static __always_inline int xp_syn(const struct sg_xp *x, const struct sg_config 
 	j = bpf_jiffies64();
 	if (xp_attack(cfg, j, &a, &syns) < 0)
 		return -1;
-	/* rl_over_slot's hash of the exact source address; attack_proven's fold */
-	h = x->is6 ? (__u32)x->s[0] ^ (__u32)(x->s[0] >> 32) ^
-		     (__u32)x->s[1] ^ (__u32)(x->s[1] >> 32) : (__u32)x->s[0];
+	h = rl_src_fold(x->s[0], x->s[1]);
 	if (!cfg->src_rate) {
 		if (!a || !xp_unproven_refused(cfg, a, j, h))
 			return -1;
 		r = SG_R_ATTACK_UNPROVEN;
 	} else {
-		idx = ((h * 0x9E3779B1U) >> (32 - SG_OVER_BITS)) & (SG_OVER_SLOTS - 1);
-		o = bpf_map_lookup_elem(&sg_over, &idx);
-		if (!o || o->generation != cfg->generation)
-			return -1;
-		if (x->is6) {
-			const __u64 *w = (const __u64 *)o->src;
-
-			if (o->family != 6 || w[0] != x->s[0] || w[1] != x->s[1])
-				return -1;
-		} else if (o->family != 4 || *(const __u32 *)o->src != (__u32)x->s[0]) {
-			return -1;
-		}
-		if (j >= o->until)
+		o = rl_over_slot(h);
+		if (!rl_over_live(o, cfg, x->s[0], x->s[1], x->is6, j))
 			return -1;
 		o->pending++;
 		r = o->reason;
@@ -187,28 +174,14 @@ static __always_inline int xp_ack(const struct sg_xp *x, struct sg_stat_vals *st
 		};
 		__u64 w;
 	} tail = { .lport = x->dport, .rport = x->sport, .family = x->is6 ? 6 : 4 };
-	const __u64 *k;
 	struct sg_ack_slot *slot;
-	__u32 idx, *ver, h;
-	__u64 x8;
+	__u32 v0;
 
 	if (sg_cookie_last_ns)		/* cookie ACKs may be about: sg_decide */
 		return -1;
-	/*
-	 * flow_ack_idx() of the key flow_key() builds: local (destination)
-	 * words, remote (source) words, then the ports; the family word is
-	 * not hashed.
-	 */
-	x8 = x->d[0] ^ x->d[1] ^ x->s[0] ^ x->s[1];
-	h = (__u32)x8 ^ (__u32)(x8 >> 32) ^ (__u32)tail.w;
-	idx = ((h * 0x9E3779B1U) >> 20) & (SG_ACK_SLOTS - 1);
-	ver = bpf_map_lookup_elem(&sg_flow_ver, &idx);
-	slot = bpf_map_lookup_elem(&sg_ack, &idx);
-	if (!ver || !slot || slot->version != *(volatile __u32 *)ver)
-		return -1;
-	k = (const __u64 *)&slot->key;
-	if (k[0] != x->d[0] || k[1] != x->d[1] || k[2] != x->s[0] || k[3] != x->s[1] ||
-	    k[4] != tail.w)
+	/* The key flow_key() builds: local (destination), remote, the tail. */
+	slot = flow_ack_slot(flow_ack_idx_w(x->d[0], x->d[1], x->s[0], x->s[1], tail.w), &v0);
+	if (!slot || !flow_ack_holds(slot, v0, x->d[0], x->d[1], x->s[0], x->s[1], tail.w))
 		return -1;
 	xp_count(st, x);
 	stats_add(st, SG_TCP_ACK);
@@ -216,51 +189,36 @@ static __always_inline int xp_ack(const struct sg_xp *x, struct sg_stat_vals *st
 }
 
 /*
- * IPv4 without options at @l3, or IPv6 with TCP next, as parse_fast_v4/v6
+ * IPv4 without options at @l3, or IPv6 with TCP next, as parse_fast_ipv4/6
  * accept them: the TCP flags and ports into @x, else -1.
  */
 static __always_inline int xp_headers(struct sg_xp *x, void *data, void *data_end,
 				      __u32 l3, bool is6)
 {
-	__u64 wire = data_end - data;
-	__u32 doff, len;
+	__u64 room = data_end - data;
 	struct tcphdr *tcp;
+	int r;
 
 	/* A length from here on: clang must not fold it back into pointers. */
-	asm volatile("" : "+r"(wire));
+	asm volatile("" : "+r"(room));
+	room -= l3;
 	if (is6) {
 		struct ipv6hdr *ip6 = data + l3;
 
 		tcp = (void *)(ip6 + 1);
 		if ((void *)(tcp + 1) > data_end)
 			return -1;
-		if (ip6->version != 6 || ip6->nexthdr != IPPROTO_TCP)
-			return -1;
-		len = bpf_ntohs(ip6->payload_len);
-		doff = tcp->doff;
-		/* parse_ipv6 and parse_tcp's judgement: else they say why not */
-		if (l3 + sizeof(*ip6) + len > wire || doff < 5 || len < doff * 4)
-			return -1;
+		r = parse_fast_ipv6(ip6, tcp, room);
 	} else {
 		struct iphdr *ip = data + l3;
 
 		tcp = (void *)(ip + 1);
 		if ((void *)(tcp + 1) > data_end)
 			return -1;
-		/*
-		 * Version 4 with IHL 5, then the offset, TTL and protocol
-		 * words: a fragment offset of 0 and TCP in one compare.
-		 */
-		if (*(__u8 *)ip != 0x45 ||
-		    (*(__u32 *)((__u8 *)ip + 6) & bpf_htonl(0x1FFF00FF)) !=
-		    bpf_htonl(IPPROTO_TCP))
-			return -1;
-		len = bpf_ntohs(ip->tot_len);
-		doff = tcp->doff;
-		/* parse_ipv4 and parse_tcp's judgement: else they say why not */
-		if (len > wire - l3 || doff < 5 || len < sizeof(*ip) + doff * 4)
-			return -1;
+		r = parse_fast_ipv4(ip, tcp, room);
 	}
+	if (r < 0)
+		return -1;
 	x->is6 = is6;
 	x->sport = tcp->source;
 	x->dport = tcp->dest;

@@ -508,21 +508,49 @@ struct {
 	__type(value, __u32);
 } sg_flow_ver SEC(".maps");
 
-static __always_inline __u32 flow_ack_idx(const struct sg_flow_key *k)
+/*
+ * sg_ack's index for a flow key given as its five 64-bit words, as its
+ * bytes lie in memory (the express lane has them in registers): the
+ * address words and the ports hashed, the family word not.
+ */
+static __always_inline __u32 flow_ack_idx_w(__u64 x0, __u64 x1, __u64 x2, __u64 x3, __u64 x4)
 {
-	const __u32 *w = (const __u32 *)k;
-	__u32 h = w[0] ^ w[1] ^ w[2] ^ w[3] ^ w[4] ^ w[5] ^ w[6] ^ w[7] ^ w[8];
+	__u64 x = x0 ^ x1 ^ x2 ^ x3;
+	__u32 h = (__u32)x ^ (__u32)(x >> 32) ^ (__u32)x4;
 
 	return ((h * 0x9E3779B1U) >> 20) & (SG_ACK_SLOTS - 1);
 }
 
-static __always_inline bool flow_key_eq(const struct sg_flow_key *a,
-					const struct sg_flow_key *b)
+static __always_inline __u32 flow_ack_idx(const struct sg_flow_key *k)
 {
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+	const __u64 *x = (const __u64 *)k;
 
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
-	       x[4] == y[4];
+	return flow_ack_idx_w(x[0], x[1], x[2], x[3], x[4]);
+}
+
+/*
+ * This CPU's slot @idx and its version word's value now (*@v0), read
+ * before sg_flows is: NULL if either lookup failed.
+ */
+static __always_inline struct sg_ack_slot *flow_ack_slot(__u32 idx, __u32 *v0)
+{
+	__u32 *ver = bpf_map_lookup_elem(&sg_flow_ver, &idx);
+	struct sg_ack_slot *slot = bpf_map_lookup_elem(&sg_ack, &idx);
+
+	if (!ver || !slot)
+		return NULL;
+	*v0 = *(volatile __u32 *)ver;
+	return slot;
+}
+
+/* Does @slot, not voided since (@v0), hold the key of these words? */
+static __always_inline bool flow_ack_holds(const struct sg_ack_slot *slot, __u32 v0,
+					   __u64 x0, __u64 x1, __u64 x2, __u64 x3, __u64 x4)
+{
+	const __u64 *k = (const __u64 *)&slot->key;
+
+	return slot->version == v0 && k[0] == x0 && k[1] == x1 && k[2] == x2 &&
+	       k[3] == x3 && k[4] == x4;
 }
 
 /* After a change to the flows of @k's hash: void every CPU's slot of it. */
@@ -548,7 +576,7 @@ static __always_inline int flow_update(struct sg_flow_key *key,
 	__u32 seq, ack, payload;
 	__u64 now = 0;		/* read when a write needs it: it is not cheap */
 	struct sg_ack_slot *slot = NULL;
-	__u32 idx, *ver, v0 = 0;
+	__u32 v0 = 0;
 	struct sg_conn *f;
 	int dir, i;
 	__u8 flags;
@@ -573,16 +601,11 @@ static __always_inline int flow_update(struct sg_flow_key *key,
 		return 0;
 	}
 	if (dir == SG_DIR_IN && !(flags & (TCP_FIN | TCP_RST))) {
-		idx = flow_ack_idx(&k);
-		ver = bpf_map_lookup_elem(&sg_flow_ver, &idx);
-		slot = bpf_map_lookup_elem(&sg_ack, &idx);
-		if (ver && slot) {
-			v0 = *(volatile __u32 *)ver;
-			if (slot->version == v0 && flow_key_eq(&slot->key, &k))
-				return 0;	/* established, no FIN: nothing to do */
-		} else {
-			slot = NULL;
-		}
+		const __u64 *x = (const __u64 *)&k;
+
+		slot = flow_ack_slot(flow_ack_idx(&k), &v0);
+		if (slot && flow_ack_holds(slot, v0, x[0], x[1], x[2], x[3], x[4]))
+			return 0;	/* established, no FIN: nothing to do */
 	}
 
 	f = bpf_map_lookup_elem(&sg_flows, &k);

@@ -97,6 +97,20 @@ static __always_inline bool parse_is_ipv6_ext(__u8 nexthdr)
 	       nexthdr == IPPROTO_AH;
 }
 
+/* What @pkt keeps of the TCP header at frame offset @off, @l4_len bytes of IP payload. */
+static __always_inline void parse_tcp_fields(struct sg_pkt *pkt, const struct tcphdr *tcp,
+					     __u32 off, __u32 l4_len)
+{
+	pkt->l4_len = l4_len;
+	pkt->l4_off = off;
+	pkt->seq = bpf_ntohl(tcp->seq);
+	pkt->ack = bpf_ntohl(tcp->ack_seq);
+	pkt->sport = tcp->source;
+	pkt->dport = tcp->dest;
+	pkt->tcp_flags = ((const __u8 *)tcp)[13];
+	pkt->doff = tcp->doff;
+}
+
 /*
  * The TCP header at @off (frame offset), with @l4_len bytes of IP payload
  * from there.  A header the IP length cuts short is as truncated as one
@@ -115,14 +129,7 @@ static __always_inline int parse_tcp(struct sg_pkt *pkt, void *data,
 		return parse_bad(pkt, SG_R_TCP_DOFF_SHORT);
 	if (tcp->doff * 4U > l4_len)
 		return parse_bad(pkt, SG_R_TCP_DOFF_BEYOND);
-	pkt->l4_len = l4_len;
-	pkt->l4_off = off;
-	pkt->seq = bpf_ntohl(tcp->seq);
-	pkt->ack = bpf_ntohl(tcp->ack_seq);
-	pkt->sport = tcp->source;
-	pkt->dport = tcp->dest;
-	pkt->tcp_flags = ((__u8 *)tcp)[13];
-	pkt->doff = tcp->doff;
+	parse_tcp_fields(pkt, tcp, off, l4_len);
 	return SG_P_TCP;
 }
 
@@ -229,76 +236,87 @@ static __always_inline int parse_ipv6(struct sg_pkt *pkt, void *data,
 }
 
 /*
- * The common frame in one straight line: untagged Ethernet, IPv4 without
- * options, not a fragment, a TCP header within the packet.  Fills @pkt
- * exactly as parse_frame() would and returns SG_P_TCP; anything else
- * returns -1 with @pkt untouched, for the general parser.  Each check of
- * the general path is here (or its frame cannot pass this one's), in the
- * same order of outcome; the bounds are checked once, for all 54 bytes.
+ * The common frame in one straight line: IPv4 without options, not a later
+ * fragment, or IPv6 with TCP right after the fixed header, and a TCP
+ * header within the packet.  Each check of the general path is here (or
+ * its frame cannot pass this one's), in the same order of outcome.  The
+ * caller has checked that the TCP header @tcp lies within the frame;
+ * @room is the frame's length from the IP header on.  The IP payload's
+ * length, or -1: the general parser takes the frame and says why.  Shared
+ * by parse_frame() and the express lane (express.bpf.h).
+ */
+static __always_inline int parse_fast_ipv4(const struct iphdr *ip, const struct tcphdr *tcp,
+					   __u64 room)
+{
+	__u32 tot_len, doff;
+
+	if (*(const __u8 *)ip != 0x45 || ip->protocol != IPPROTO_TCP ||
+	    (ip->frag_off & bpf_htons(IP_OFFSET)))
+		return -1;
+	tot_len = bpf_ntohs(ip->tot_len);
+	doff = tcp->doff;
+	/* As parse_ipv4 and parse_tcp judge it: else they say why not. */
+	if (tot_len > room || doff < 5 || tot_len < sizeof(*ip) + doff * 4)
+		return -1;
+	return tot_len - sizeof(*ip);
+}
+
+static __always_inline int parse_fast_ipv6(const struct ipv6hdr *ip6, const struct tcphdr *tcp,
+					   __u64 room)
+{
+	__u32 l4_len, doff;
+
+	if (ip6->version != 6 || ip6->nexthdr != IPPROTO_TCP)
+		return -1;
+	l4_len = bpf_ntohs(ip6->payload_len);
+	doff = tcp->doff;
+	if (sizeof(*ip6) + l4_len > room || doff < 5 || l4_len < doff * 4)
+		return -1;
+	return l4_len;
+}
+
+/*
+ * parse_fast_ipv4/6 on an untagged frame: @pkt filled exactly as
+ * parse_frame() would and SG_P_TCP, or -1 with @pkt untouched.  The bounds
+ * are checked once, for all the headers.
  */
 static __always_inline int parse_fast_v4(struct sg_pkt *pkt, void *data, void *data_end)
 {
 	struct ethhdr *eth = data;
 	struct iphdr *ip = data + ETH_HLEN;
 	struct tcphdr *tcp = data + ETH_HLEN + sizeof(*ip);
-	__u32 tot_len, doff;
+	int l4_len;
 
-	if ((void *)(tcp + 1) > data_end)
+	if ((void *)(tcp + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
 		return -1;
-	if (eth->h_proto != bpf_htons(ETH_P_IP) || *(__u8 *)ip != 0x45 ||
-	    ip->protocol != IPPROTO_TCP || (ip->frag_off & bpf_htons(IP_OFFSET)))
-		return -1;
-	tot_len = bpf_ntohs(ip->tot_len);
-	doff = tcp->doff;
-	/* As parse_ipv4 and parse_tcp judge it: else they say why not. */
-	if (tot_len > pkt->wire_len - ETH_HLEN || doff < 5 ||
-	    tot_len < sizeof(*ip) + doff * 4)
+	l4_len = parse_fast_ipv4(ip, tcp, pkt->wire_len - ETH_HLEN);
+	if (l4_len < 0)
 		return -1;
 	pkt->l3_proto = ETH_P_IP;
 	pkt->l3_off = ETH_HLEN;
 	pkt->addr.v4[0] = ip->saddr;
 	pkt->addr.v4[1] = ip->daddr;
-	pkt->l4_len = tot_len - sizeof(*ip);
-	pkt->l4_off = ETH_HLEN + sizeof(*ip);
-	pkt->seq = bpf_ntohl(tcp->seq);
-	pkt->ack = bpf_ntohl(tcp->ack_seq);
-	pkt->sport = tcp->source;
-	pkt->dport = tcp->dest;
-	pkt->tcp_flags = ((__u8 *)tcp)[13];
-	pkt->doff = doff;
+	parse_tcp_fields(pkt, tcp, ETH_HLEN + sizeof(*ip), l4_len);
 	return SG_P_TCP;
 }
 
-/* The same for IPv6 with TCP right after the fixed header. */
 static __always_inline int parse_fast_v6(struct sg_pkt *pkt, void *data, void *data_end)
 {
 	struct ethhdr *eth = data;
 	struct ipv6hdr *ip6 = data + ETH_HLEN;
 	struct tcphdr *tcp = data + ETH_HLEN + sizeof(*ip6);
-	__u32 l4_len, doff;
+	int l4_len;
 
-	if ((void *)(tcp + 1) > data_end)
+	if ((void *)(tcp + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IPV6))
 		return -1;
-	if (eth->h_proto != bpf_htons(ETH_P_IPV6) || ip6->version != 6 ||
-	    ip6->nexthdr != IPPROTO_TCP)
-		return -1;
-	l4_len = bpf_ntohs(ip6->payload_len);
-	doff = tcp->doff;
-	if (ETH_HLEN + sizeof(*ip6) + l4_len > pkt->wire_len || doff < 5 ||
-	    l4_len < doff * 4)
+	l4_len = parse_fast_ipv6(ip6, tcp, pkt->wire_len - ETH_HLEN);
+	if (l4_len < 0)
 		return -1;
 	pkt->l3_proto = ETH_P_IPV6;
 	pkt->l3_off = ETH_HLEN;
 	pkt->addr.v6[0] = ip6->saddr;
 	pkt->addr.v6[1] = ip6->daddr;
-	pkt->l4_len = l4_len;
-	pkt->l4_off = ETH_HLEN + sizeof(*ip6);
-	pkt->seq = bpf_ntohl(tcp->seq);
-	pkt->ack = bpf_ntohl(tcp->ack_seq);
-	pkt->sport = tcp->source;
-	pkt->dport = tcp->dest;
-	pkt->tcp_flags = ((__u8 *)tcp)[13];
-	pkt->doff = doff;
+	parse_tcp_fields(pkt, tcp, ETH_HLEN + sizeof(*ip6), l4_len);
 	return SG_P_TCP;
 }
 

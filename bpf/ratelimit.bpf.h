@@ -105,39 +105,71 @@ struct {
 	__type(value, struct sg_over);
 } sg_over SEC(".maps");
 
-/* The slot of @pkt's exact source address (NULL never happens). */
-static __always_inline struct sg_over *rl_over_slot(const struct sg_pkt *pkt)
+/*
+ * A source address as two words, as its bytes lie in memory (IPv4: the
+ * first four, the rest 0), and their 32-bit fold: what sg_over and the
+ * proven bitmap (attack.bpf.h) hash and compare, from struct sg_pkt here
+ * and straight from the headers in the express lane.
+ */
+static __always_inline void rl_src_words(const struct sg_pkt *pkt, __u64 *w0, __u64 *w1)
 {
-	__u32 h, idx;
+	if (pkt->l3_proto == ETH_P_IP) {
+		*w0 = pkt->addr.v4[0];
+		*w1 = 0;
+	} else {
+		__builtin_memcpy(w0, &pkt->addr.v6[0], 8);
+		__builtin_memcpy(w1, (const __u8 *)&pkt->addr.v6[0] + 8, 8);
+	}
+}
 
-	if (pkt->l3_proto == ETH_P_IP)
-		h = pkt->addr.v4[0];
-	else
-		h = pkt->addr.v6[0].in6_u.u6_addr32[0] ^ pkt->addr.v6[0].in6_u.u6_addr32[1] ^
-		    pkt->addr.v6[0].in6_u.u6_addr32[2] ^ pkt->addr.v6[0].in6_u.u6_addr32[3];
-	idx = (h * 0x9E3779B1U) >> (32 - SG_OVER_BITS);	/* Fibonacci hashing */
+static __always_inline __u32 rl_src_fold(__u64 w0, __u64 w1)
+{
+	return (__u32)w0 ^ (__u32)(w0 >> 32) ^ (__u32)w1 ^ (__u32)(w1 >> 32);
+}
+
+/* The slot of the source whose words fold to @fold (NULL never happens). */
+static __always_inline struct sg_over *rl_over_slot(__u32 fold)
+{
+	__u32 idx = (fold * 0x9E3779B1U) >> (32 - SG_OVER_BITS);	/* Fibonacci hashing */
+
 	idx &= SG_OVER_SLOTS - 1;
 	return bpf_map_lookup_elem(&sg_over, &idx);
 }
 
+/* Is @o the slot of exactly this source? */
+static __always_inline bool rl_over_holds(const struct sg_over *o, __u64 w0, __u64 w1, bool is6)
+{
+	const __u64 *a = (const __u64 *)o->src;
+
+	if (!is6)
+		return o->family == 4 && *(const __u32 *)o->src == (__u32)w0;
+	return o->family == 6 && a[0] == w0 && a[1] == w1;
+}
+
 static __always_inline bool rl_over_is(const struct sg_over *o, const struct sg_pkt *pkt)
 {
-	const __u64 *a = (const __u64 *)o->src, *b = (const __u64 *)&pkt->addr.v6[0];
+	__u64 w0, w1;
 
-	if (pkt->l3_proto == ETH_P_IP)
-		return o->family == 4 && *(const __u32 *)o->src == pkt->addr.v4[0];
-	return o->family == 6 && a[0] == b[0] && a[1] == b[1];
+	rl_src_words(pkt, &w0, &w1);
+	return rl_over_holds(o, w0, w1, pkt->l3_proto != ETH_P_IP);
+}
+
+/* Does @o say this source is over, under @cfg, at jiffies64 @j? */
+static __always_inline bool rl_over_live(const struct sg_over *o, const struct sg_config *cfg,
+					 __u64 w0, __u64 w1, bool is6, __u64 j)
+{
+	return o && o->generation == cfg->generation && rl_over_holds(o, w0, w1, is6) &&
+	       j < o->until;
 }
 
 /*
- * Is @pkt's source known over its limit?  The drop reason sg_src would
- * give, counted as pending in the slot; else -1 (ask sg_src).
+ * Is @pkt's source (words @w0, @w1) known over its limit?  The drop reason
+ * sg_src would give, counted as pending in the slot; else -1 (ask sg_src).
  */
 static __always_inline int rl_over_check(struct sg_over *o, const struct sg_pkt *pkt,
-					 const struct sg_config *cfg)
+					 const struct sg_config *cfg, __u64 w0, __u64 w1)
 {
-	if (!o || o->generation != cfg->generation || !rl_over_is(o, pkt) ||
-	    bpf_jiffies64() >= o->until)
+	if (!rl_over_live(o, cfg, w0, w1, pkt->l3_proto != ETH_P_IP, bpf_jiffies64()))
 		return -1;
 	o->pending++;
 	return o->reason;

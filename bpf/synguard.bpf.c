@@ -181,11 +181,14 @@ static __always_inline int sg_decide(struct sg_pkt *pkt)
 			attack = attack_syn(cfg, j, &now);
 		}
 		if (cfg->src_rate) {
-			struct sg_over *o = rl_over_slot(pkt);
+			struct sg_over *o;
+			__u64 w0, w1;
 
+			rl_src_words(pkt, &w0, &w1);
+			o = rl_over_slot(rl_src_fold(w0, w1));
 			stats_add(st, SG_SRC_LIMITED);
 			/* A source sg_src already put over: no clock, no lookup. */
-			r = rl_over_check(o, pkt, cfg);
+			r = rl_over_check(o, pkt, cfg, w0, w1);
 			if (r >= 0)
 				return verdict_drop(st, cfg, r);
 			if (!now)
