@@ -27,7 +27,7 @@ static void put32(__u8 *p, __u32 v)
 }
 
 /* RFC 1071 one's complement sum, big-endian words; only the last chunk may be odd. */
-static __u32 csum_add(__u32 sum, const void *data, size_t len)
+__u32 pkt_csum_add(__u32 sum, const void *data, size_t len)
 {
 	const __u8 *b = data;
 
@@ -38,7 +38,7 @@ static __u32 csum_add(__u32 sum, const void *data, size_t len)
 	return sum;
 }
 
-static __u16 csum_fold(__u32 sum)
+__u16 pkt_csum_fold(__u32 sum)
 {
 	while (sum >> 16)
 		sum = (sum & 0xFFFF) + (sum >> 16);
@@ -46,18 +46,18 @@ static __u16 csum_fold(__u32 sum)
 }
 
 /* Sum of the TCP/UDP/ICMPv6 pseudo-header (RFC 9293 3.1, RFC 8200 8.1). */
-static __u32 csum_pseudo(int family, const void *saddr, const void *daddr,
-			 __u8 proto, __u32 l4_len)
+__u32 pkt_csum_pseudo(int family, const void *saddr, const void *daddr,
+		       __u8 proto, __u32 l4_len)
 {
 	size_t alen = family == 4 ? 4 : 16;
 	__u8 tail[8] = { 0 };
 	__u32 sum;
 
-	sum = csum_add(0, saddr, alen);
-	sum = csum_add(sum, daddr, alen);
+	sum = pkt_csum_add(0, saddr, alen);
+	sum = pkt_csum_add(sum, daddr, alen);
 	put32(tail, l4_len);
 	tail[7] = proto;
-	return csum_add(sum, tail, sizeof(tail));
+	return pkt_csum_add(sum, tail, sizeof(tail));
 }
 
 static bool all_zero(const __u8 *p, size_t n)
@@ -174,7 +174,7 @@ static int put_l4(__u8 *p, const struct pkt_spec *s, __u8 proto)
 static void ipv4_csum(__u8 *ip, unsigned int hlen)
 {
 	put16(ip + 10, 0);
-	put16(ip + 10, csum_fold(csum_add(0, ip, hlen)));
+	put16(ip + 10, pkt_csum_fold(pkt_csum_add(0, ip, hlen)));
 }
 
 int pkt_build(const struct pkt_spec *s, __u8 *buf, size_t cap)
@@ -278,8 +278,8 @@ int pkt_build(const struct pkt_spec *s, __u8 *buf, size_t cap)
 		__u16 check;
 
 		sum = proto == IPPROTO_ICMP ? 0 :
-		      csum_pseudo(s->family, saddr, daddr, proto, l4_len);
-		check = csum_fold(csum_add(sum, f + l4, l4_len));
+		      pkt_csum_pseudo(s->family, saddr, daddr, proto, l4_len);
+		check = pkt_csum_fold(pkt_csum_add(sum, f + l4, l4_len));
 		if (proto == IPPROTO_UDP && !check)
 			check = 0xFFFF;		/* RFC 768: 0 means "no checksum" */
 		put16(f + l4 + at, check);

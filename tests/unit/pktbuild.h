@@ -84,4 +84,12 @@ struct pkt_spec {
  */
 int pkt_build(const struct pkt_spec *s, __u8 *buf, size_t cap);
 
+/* RFC 1071: @sum plus the ones' complement sum of @data's big-endian words. */
+__u32 pkt_csum_add(__u32 sum, const void *data, size_t len);
+/* The checksum field for @sum: folded and inverted (0 where it verifies). */
+__u16 pkt_csum_fold(__u32 sum);
+/* The sum of the TCP/UDP/ICMPv6 pseudo-header (RFC 9293 3.1, RFC 8200 8.1). */
+__u32 pkt_csum_pseudo(int family, const void *saddr, const void *daddr,
+		      __u8 proto, __u32 l4_len);
+
 #endif

@@ -33,6 +33,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "pktbuild.h"
+#include "testlib.h"
 #include "policy.h"
 #include "stats.h"
 #include "synguard.skel.h"
@@ -112,18 +113,6 @@ static void diag_hex(const char *what, const __u8 *p, int len)
 	printf("\n");
 }
 
-static const char *verdict_name(int v)
-{
-	switch (v) {
-	case XDP_ABORTED: return "XDP_ABORTED";
-	case XDP_DROP: return "XDP_DROP";
-	case XDP_PASS: return "XDP_PASS";
-	case XDP_TX: return "XDP_TX";
-	case XDP_REDIRECT: return "XDP_REDIRECT";
-	}
-	return "?";
-}
-
 static bool verdict(struct ctx *c, int got, int want, const char *what)
 {
 	if (ok(c, got == want, "%s: %s", what, verdict_name(want)))
@@ -133,22 +122,6 @@ static bool verdict(struct ctx *c, int got, int want, const char *what)
 }
 
 /* ---- maps and policy ------------------------------------------------------ */
-
-static int fd(struct bpf_map *m)
-{
-	return bpf_map__fd(m);
-}
-
-static void clear_map(int map_fd, size_t key_size)
-{
-	__u8 key[64], next[64];
-
-	while (!bpf_map_get_next_key(map_fd, NULL, next)) {
-		memcpy(key, next, key_size);
-		if (bpf_map_delete_elem(map_fd, key))
-			break;
-	}
-}
 
 /* What a scenario configures; the cookie values default to 1460/1440/7. */
 struct cfg {
@@ -342,33 +315,6 @@ static __u32 rd32(const __u8 *p)
 	return (__u32)p[0] << 24 | (__u32)p[1] << 16 | (__u32)p[2] << 8 | p[3];
 }
 
-/* RFC 1071: the ones' complement sum of big-endian 16-bit words. */
-static __u32 ones_sum(__u32 sum, const __u8 *p, int len)
-{
-	for (; len > 1; len -= 2, p += 2)
-		sum += (__u32)p[0] << 8 | p[1];
-	if (len)
-		sum += (__u32)p[0] << 8;
-	return sum;
-}
-
-static __u16 ones_fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
-}
-
-/* The TCP pseudo-header sum (RFC 9293 3.1, RFC 8200 8.1). */
-static __u32 pseudo_sum(int family, const __u8 *src, const __u8 *dst, int tcp_len)
-{
-	int alen = family == 4 ? 4 : 16;
-	__u32 sum = ones_sum(0, src, alen);
-
-	sum = ones_sum(sum, dst, alen);
-	return sum + IPPROTO_TCP + tcp_len;	/* zero, protocol, length */
-}
-
 /* What a SYN-ACK must carry, said by hand in each row. */
 struct want {
 	int len;		/* the whole frame */
@@ -418,9 +364,9 @@ static int expected_synack(const struct row *r, const __u8 *in, __u16 cport,
 		w16(&w, 0);			/* checksum, below */
 		wbytes(&w, srv, 4);
 		wbytes(&w, cli, 4);
-		sum = ones_fold(ones_sum(0, w.b + ip_at, 20));
-		w.b[ip_at + 10] = ~sum >> 8;
-		w.b[ip_at + 11] = ~sum;
+		sum = pkt_csum_fold(pkt_csum_add(0, w.b + ip_at, 20));
+		w.b[ip_at + 10] = sum >> 8;
+		w.b[ip_at + 11] = sum;
 	} else {
 		w32(&w, 0x60000000);		/* version 6, class 0, flow label 0 */
 		w16(&w, tcp_len);
@@ -449,9 +395,10 @@ static int expected_synack(const struct row *r, const __u8 *in, __u16 cport,
 		if (r->want.ws)
 			w8(&w, 1), w8(&w, 3), w8(&w, 3), w8(&w, r->want.wscale);
 	}
-	sum = ones_fold(ones_sum(pseudo_sum(fam, srv, cli, tcp_len), w.b + tcp_at, tcp_len));
-	w.b[tcp_at + 16] = ~sum >> 8;
-	w.b[tcp_at + 17] = ~sum;
+	sum = pkt_csum_fold(pkt_csum_add(pkt_csum_pseudo(fam, srv, cli, IPPROTO_TCP, tcp_len),
+					 w.b + tcp_at, tcp_len));
+	w.b[tcp_at + 16] = sum >> 8;
+	w.b[tcp_at + 17] = sum;
 	memcpy(out, w.b, w.n);
 	return w.n;
 }
@@ -624,13 +571,13 @@ static void checksums(struct ctx *c, const char *what, const __u8 *f, int len, i
 	__u32 sum;
 
 	if (family == 4)
-		eq(c, ones_fold(ones_sum(0, f + l3, 20)), 0xffff,
+		eq(c, pkt_csum_fold(pkt_csum_add(0, f + l3, 20)), 0,
 		   "%s: IPv4 header checksum verifies", what);
 	if (family == 4)
-		sum = pseudo_sum(4, f + l3 + 12, f + l3 + 16, tcp_len);
+		sum = pkt_csum_pseudo(4, f + l3 + 12, f + l3 + 16, IPPROTO_TCP, tcp_len);
 	else
-		sum = pseudo_sum(6, f + l3 + 8, f + l3 + 24, tcp_len);
-	eq(c, ones_fold(ones_sum(sum, f + tcp_at, tcp_len)), 0xffff,
+		sum = pkt_csum_pseudo(6, f + l3 + 8, f + l3 + 24, IPPROTO_TCP, tcp_len);
+	eq(c, pkt_csum_fold(pkt_csum_add(sum, f + tcp_at, tcp_len)), 0,
 	   "%s: TCP checksum (pseudo-header) verifies", what);
 }
 
@@ -1200,30 +1147,36 @@ static int netns_lab(void)
 	return 0;
 }
 
+/* @addr:@port as a socket address of @family (4 or 6); its length. */
+static socklen_t sockaddr_of(struct sockaddr_storage *ss, int family, const char *addr,
+			     __u16 port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == 4) {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		inet_pton(AF_INET, addr, &a->sin_addr);
+		return sizeof(*a);
+	}
+	struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+	a->sin6_family = AF_INET6;
+	a->sin6_port = htons(port);
+	inet_pton(AF_INET6, addr, &a->sin6_addr);
+	return sizeof(*a);
+}
+
 static int tcp_socket(int family, const char *addr, __u16 port)
 {
-	struct sockaddr_storage ss = {};
-	socklen_t len;
+	struct sockaddr_storage ss;
+	socklen_t len = sockaddr_of(&ss, family, addr, port);
 	int s = socket(family == 4 ? AF_INET : AF_INET6, SOCK_STREAM, 0), one = 1;
 
 	if (s < 0)
 		return -1;
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (family == 4) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons(port);
-		inet_pton(AF_INET, addr, &a->sin_addr);
-		len = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(port);
-		inet_pton(AF_INET6, addr, &a->sin6_addr);
-		len = sizeof(*a);
-	}
 	if (bind(s, (struct sockaddr *)&ss, len)) {
 		close(s);
 		return -1;
@@ -1233,24 +1186,9 @@ static int tcp_socket(int family, const char *addr, __u16 port)
 
 static int connect_to(int s, int family, const char *addr, __u16 port)
 {
-	struct sockaddr_storage ss = {};
-	socklen_t len;
+	struct sockaddr_storage ss;
+	socklen_t len = sockaddr_of(&ss, family, addr, port);
 
-	if (family == 4) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons(port);
-		inet_pton(AF_INET, addr, &a->sin_addr);
-		len = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(port);
-		inet_pton(AF_INET6, addr, &a->sin6_addr);
-		len = sizeof(*a);
-	}
 	return connect(s, (struct sockaddr *)&ss, len);
 }
 

@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "pktbuild.h"
+#include "testlib.h"
 #include "flows.h"
 #include "stats.h"
 #include "synguard.skel.h"
@@ -49,25 +50,9 @@ struct conn {
 #define F_FIN (PKT_FIN | PKT_ACK)
 #define F_RST PKT_RST
 
-static int fd(struct bpf_map *m)
-{
-	return bpf_map__fd(m);
-}
-
 static int family(const struct conn *k)
 {
 	return strchr(k->local, ':') ? 6 : 4;
-}
-
-static void clear_map(int map_fd, size_t key_size)
-{
-	__u8 key[64], next[64];
-
-	while (!bpf_map_get_next_key(map_fd, NULL, next)) {
-		memcpy(key, next, key_size);
-		if (bpf_map_delete_elem(map_fd, key))
-			break;
-	}
 }
 
 static void hist_read(struct ctx *c, __u64 *total)

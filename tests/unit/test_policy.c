@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "pktbuild.h"
+#include "testlib.h"
 #include "policy.h"
 #include "stats.h"
 #include "synguard.skel.h"
@@ -28,22 +29,6 @@ struct ctx {
 	int n, failed;
 	struct sg_counters before;
 };
-
-static int fd(struct bpf_map *m)
-{
-	return bpf_map__fd(m);
-}
-
-static void clear_map(int map_fd, size_t key_size)
-{
-	__u8 key[64], next[64];
-
-	while (!bpf_map_get_next_key(map_fd, NULL, next)) {
-		memcpy(key, next, key_size);
-		if (bpf_map_delete_elem(map_fd, key))
-			break;
-	}
-}
 
 /* A fresh policy from KEY=VALUE strings, empty lists and source table. */
 static void setup(struct ctx *c, const char *const *assign)
@@ -334,14 +319,6 @@ static void attack_mode(struct ctx *c)
 	       send_n(c, &SYN_FROM("198.18.36.1"), 1), 1);
 	expect(c, "attack dry-run: counted as a would-drop",
 	       d_reason(c, SG_R_ATTACK_UNPROVEN), 1);
-}
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static void on_cpu(int cpu)

@@ -23,6 +23,7 @@
 #include "synguard.skel.h"
 #include "stats.h"
 #include "pktbuild.h"
+#include "testlib.h"
 
 _Static_assert(SG_STAT_MAX <= 64, "row.seen is a 64-bit mask of enum sg_stat");
 _Static_assert(SG_MAX_VLAN_TAGS == 2, "the VLAN rows assume two parsed tags");
@@ -356,18 +357,6 @@ static int expect(const struct row *r, __u32 flags, struct sg_counters *want)
 	}
 	want->stat[SG_DROP] = 1;
 	return XDP_DROP;
-}
-
-static const char *verdict_name(int v)
-{
-	switch (v) {
-	case XDP_ABORTED: return "XDP_ABORTED";
-	case XDP_DROP: return "XDP_DROP";
-	case XDP_PASS: return "XDP_PASS";
-	case XDP_TX: return "XDP_TX";
-	case XDP_REDIRECT: return "XDP_REDIRECT";
-	}
-	return "?";
 }
 
 /* TAP result line, with the row's TODO or SKIP directive. */
