@@ -9,10 +9,12 @@ ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VERSION   := 0.1.0
 
 # libbpf, libelf and zlib are linked statically so the binary carries its
-# own loader; only libc stays dynamic.
+# own loader; only libc stays dynamic.  LDLIBS is expanded when a link runs,
+# not when make reads this file: on a fresh machine libbpf.a only exists once
+# the deps step of the same `make test` has installed libbpf-dev.
 LIBBPF_A  ?= $(shell for d in /usr/lib/$$(gcc -print-multiarch 2>/dev/null) /usr/lib64 /usr/lib; do \
 		test -f $$d/libbpf.a && echo $$d/libbpf.a && break; done)
-LDLIBS    := $(LIBBPF_A) -Wl,-Bstatic -lelf -lz -Wl,-Bdynamic
+LDLIBS     = $(LIBBPF_A) -Wl,-Bstatic -lelf -lz -Wl,-Bdynamic
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -I. -Iinclude
