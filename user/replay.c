@@ -173,12 +173,13 @@ static int replay_file(const struct replay_progs *progs, const char *path,
 		opts.data_in = frame;
 		opts.data_size_in = len;
 		if (bpf_prog_test_run_opts(prog_fd, &opts)) {
+			/* The kernel said no, not the capture: EXIT_FAIL. */
 			rc = -errno;
-			snprintf(err, sizeof(err), "BPF_PROG_TEST_RUN of %s failed on "
-				 "record %llu: %s", out ? "synguard_egress" : "synguard_xdp",
-				 (unsigned long long)t->records, strerror(-rc));
-			rc = -1;
-			break;
+			err_msg("%s: BPF_PROG_TEST_RUN of %s failed on record %llu: %s",
+				path, out ? "synguard_egress" : "synguard_xdp",
+				(unsigned long long)t->records, strerror(-rc));
+			pcap_close(&r);
+			return EXIT_FAIL;
 		}
 		t->replayed++;
 		t->egress += out;

@@ -99,4 +99,17 @@ bad "replay --local with 65 CIDRs"	2 "at most 64" "$SYNGUARD" replay "$T/real.pc
 bad "replay --local before asking for root" 2 "--local" \
 	"${NOBODY[@]}" "$SYNGUARD" replay "$T/real.pcap" --local bogus
 
+# The kernel refusing BPF_PROG_TEST_RUN is exit 1 ("the kernel said no"),
+# not 2: the capture is fine.  strace makes the first test run fail; its
+# place among the bpf() calls comes from a traced run that succeeds.
+if command -v strace >/dev/null; then
+	strace -f -e trace=bpf -o "$T/st.log" "$SYNGUARD" replay "$T/real.pcap" >/dev/null 2>&1
+	nth=$(awk '/bpf\(/ { n++ } /BPF_PROG_TEST_RUN/ { print n; exit }' "$T/st.log")
+	bad "replay: BPF_PROG_TEST_RUN refused is exit 1" 1 "BPF_PROG_TEST_RUN.*record 1" \
+		strace -f -o /dev/null -e trace=bpf -e inject=bpf:error=EINVAL:when="${nth:-1}" \
+		"$SYNGUARD" replay "$T/real.pcap"
+else
+	skip "replay: BPF_PROG_TEST_RUN refused is exit 1" "strace is not installed"
+fi
+
 tap_done
