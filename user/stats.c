@@ -81,7 +81,7 @@ int stats_read(int stats_fd, int drops_fd, struct sg_counters *out)
 	return err ? err : sum_percpu(drops_fd, SG_REASON_MAX, out->reason);
 }
 
-static double rate(__u64 now, __u64 before, double secs)
+double stats_rate(__u64 now, __u64 before, double secs)
 {
 	return secs > 0 && now >= before ? (now - before) / secs : 0;
 }
@@ -120,7 +120,7 @@ void stats_print_text(FILE *f, const struct sg_source *src,
 		fprintf(f, "  %-18s %14llu", stats_names[i],
 			(unsigned long long)c->stat[i]);
 		if (prev)
-			fprintf(f, " %14.1f", rate(c->stat[i], prev->stat[i], secs));
+			fprintf(f, " %14.1f", stats_rate(c->stat[i], prev->stat[i], secs));
 		fputc('\n', f);
 	}
 	fprintf(f, "  drops by reason%s:\n", src->dry_run ? " (would drop)" : "");
@@ -130,7 +130,7 @@ void stats_print_text(FILE *f, const struct sg_source *src,
 		fprintf(f, "    %-16s %14llu", reason_names[i],
 			(unsigned long long)c->reason[i]);
 		if (prev)
-			fprintf(f, " %14.1f", rate(c->reason[i], prev->reason[i], secs));
+			fprintf(f, " %14.1f", stats_rate(c->reason[i], prev->reason[i], secs));
 		fputc('\n', f);
 	}
 	if (src->flows)
@@ -174,7 +174,7 @@ static void json_rates(FILE *f, const char *key, const char *const *names,
 	fprintf(f, "\"%s\":{", key);
 	for (i = 0; i < n; i++)
 		fprintf(f, "%s\"%s\":%.3f", i ? "," : "", names[i],
-			rate(v[i], p[i], secs));
+			stats_rate(v[i], p[i], secs));
 	fputc('}', f);
 }
 

@@ -39,6 +39,11 @@ void stats_source(struct sg_source *src, const struct sg_target *t,
 		  const struct sg_pins *p);
 int stats_read(int stats_fd, int drops_fd, struct sg_counters *out);
 /* Reports; @prev and @secs are NULL/0 for a one-shot report without rates. */
+/*
+ * A counter's rate between two readings @secs apart; 0 when the counter
+ * went down (its maps were replaced: a re-attach), never the 2^64 wrap.
+ */
+double stats_rate(__u64 now, __u64 before, double secs);
 void stats_print_text(FILE *f, const struct sg_source *src,
 		      const struct sg_counters *c,
 		      const struct sg_counters *prev, double secs);

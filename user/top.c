@@ -222,9 +222,9 @@ static int top_read(const struct sg_pins *p, int src_fd, int over_fd,
 static double top_rate(const struct top_view *v, int stat)
 {
 	double secs = v->prev ? v->cur->at - v->prev->at : 0;
-	__u64 now = v->cur->c.stat[stat], before = v->prev ? v->prev->c.stat[stat] : 0;
+	__u64 before = v->prev ? v->prev->c.stat[stat] : 0;
 
-	return secs > 0 && now >= before ? (now - before) / secs : 0;
+	return stats_rate(v->cur->c.stat[stat], before, secs);
 }
 
 /* "label 12.3" into a rates line; "-" before there is a rate. */
@@ -272,13 +272,13 @@ static void top_rates(FILE *f, const struct top_view *v)
 	fputc('\n', f);
 	col = fprintf(f, "%s by reason:", v->src->dry_run ? "would-drop/s" : "drops/s");
 	for (i = 0; v->prev && i < SG_REASON_MAX; i++) {
-		__u64 d = v->cur->c.reason[i] - v->prev->c.reason[i];
+		double r = stats_rate(v->cur->c.reason[i], v->prev->c.reason[i], secs);
 		char item[64];
 		int n;
 
-		if (v->cur->c.reason[i] <= v->prev->c.reason[i] || secs <= 0)
+		if (r <= 0)
 			continue;
-		n = snprintf(item, sizeof(item), "  %s %.1f", reason_names[i], d / secs);
+		n = snprintf(item, sizeof(item), "  %s %.1f", reason_names[i], r);
 		if (col + n > v->width - 1) {
 			fputs("\n          ", f);
 			col = 10;
@@ -314,8 +314,7 @@ static void top_attack(FILE *f, const struct top_view *v)
 		(unsigned long long)stat[SG_ATTACK_LEFT]);
 	if (secs > 0)
 		fprintf(f, "  proven %.1f/s, admitted %.1f/s",
-			(stat[SG_ATTACK_PROVEN] - v->prev->c.stat[SG_ATTACK_PROVEN]) / secs,
-			(stat[SG_ATTACK_ADMITTED] - v->prev->c.stat[SG_ATTACK_ADMITTED]) / secs);
+			top_rate(v, SG_ATTACK_PROVEN), top_rate(v, SG_ATTACK_ADMITTED));
 	fputc('\n', f);
 }
 
@@ -333,10 +332,9 @@ static void top_cookies(FILE *f, const struct top_view *v)
 		(unsigned long long)reason[SG_R_COOKIE_INVALID]);
 	if (secs > 0)
 		fprintf(f, "  (%.1f/s, %.1f/s, %.1f/s)",
-			(stat[SG_COOKIE_SENT] - v->prev->c.stat[SG_COOKIE_SENT]) / secs,
-			(stat[SG_COOKIE_VALID] - v->prev->c.stat[SG_COOKIE_VALID]) / secs,
-			(reason[SG_R_COOKIE_INVALID] -
-			 v->prev->c.reason[SG_R_COOKIE_INVALID]) / secs);
+			top_rate(v, SG_COOKIE_SENT), top_rate(v, SG_COOKIE_VALID),
+			stats_rate(reason[SG_R_COOKIE_INVALID],
+				       v->prev->c.reason[SG_R_COOKIE_INVALID], secs));
 	fputc('\n', f);
 }
 

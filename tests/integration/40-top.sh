@@ -169,6 +169,33 @@ check "a live switch to dry-run shows in the header and the rates" \
 	bash -c 'grep -q "  dry-run ON  " "$1" && grep -q "would-drop/s" "$1"' _ "$T/dry"
 sg config $SRV_IF set dry_run=off >/dev/null
 
+# Counters that go down between two readings (maps replaced under top, as
+# by a re-attach) give no rate, never the 2^64 wrap of a subtraction.
+# The test sets every counter to 1000 on each CPU, lets top take its
+# first reading, then sets them to 0.
+PIN=/sys/fs/bpf/synguard/netns/$NS_S/$SRV_IF
+set_counters() {
+	local m n
+	for m in sg_stats sg_drops; do
+		n=$(bpftool -j map show pinned "$PIN/$m" | jq .bytes_value)
+		bpftool map update pinned "$PIN/$m" key 0 0 0 0 value \
+			$(for _ in $(seq $((n / 8))); do printf '0x%02x 0x%02x 0 0 0 0 0 0 ' \
+				$(($1 & 255)) $(($1 >> 8)); done) || return 1
+	done
+}
+sg config $SRV_IF set attack_syn_rate=100000 >/dev/null	# top's attack line has rates
+set_counters 1000
+sg top $SRV_IF --count 1 --interval 1 >"$T/reset" 2>&1 &
+bg=$!
+sleep 0.4
+set_counters 0
+wait $bg
+check "counters reset under top: no rate above 1e6" \
+	bash -c '! grep -Eq "[0-9]{7,}" "$1"' _ "$T/reset"
+check "...and the report has the attack and cookie rates" \
+	bash -c 'grep -q "proven 0.0/s, admitted 0.0/s" "$1" && grep -q "(0.0/s, 0.0/s, 0.0/s)" "$1"' _ "$T/reset"
+sg config $SRV_IF set attack_syn_rate=off >/dev/null
+
 # SIGTERM without a terminal: a clean exit 0, promptly.  (Not through the
 # sg function: in the background that is a subshell, and $! its pid.)
 "$SYNGUARD" --netns "$NS_S" top $SRV_IF --interval 5 >"$T/bg" 2>&1 &
