@@ -34,10 +34,13 @@ static const char attach_usage[] =
 	"  Policy keys, as --key-with-dashes VALUE; later ones win:\n";
 
 #define POLICY_OPT_BASE 1000
-#define ATTACH_OPTS_MAX 32
+/* The fixed options below, CMD_COMMON_OPTS's included, at most. */
+#define ATTACH_FIXED_MAX 16
+/* Room for every policy key as an option, and the table's end. */
+#define ATTACH_OPTS_MAX (ATTACH_FIXED_MAX + POLICY_KEYS_MAX + 1)
 
 /* attach's options: fixed ones, then one per policy key. */
-static void attach_options(struct option *opts, char names[][24])
+static void attach_options(struct option *opts, char names[][POLICY_KEY_NAME_MAX])
 {
 	static const struct option fixed[] = {
 		CMD_COMMON_OPTS,
@@ -52,12 +55,14 @@ static void attach_options(struct option *opts, char names[][24])
 	size_t n = sizeof(fixed) / sizeof(fixed[0]), i;
 	char *c;
 
+	_Static_assert(sizeof(fixed) / sizeof(fixed[0]) <= ATTACH_FIXED_MAX,
+		       "attach has more fixed options than ATTACH_FIXED_MAX");
 	memcpy(opts, fixed, sizeof(fixed));
-	for (k = policy_keys, i = 0; k->name && n + 1 < ATTACH_OPTS_MAX; k++, i++) {
+	for (k = policy_keys, i = 0; k->name; k++, i++) {
 		/* dry_run is the flag --dry-run; `--config` may still set it. */
 		if (!strcmp(k->name, "dry_run"))
 			continue;
-		snprintf(names[i], 24, "%s", k->name);
+		snprintf(names[i], POLICY_KEY_NAME_MAX, "%s", k->name);
 		for (c = names[i]; *c; c++)
 			if (*c == '_')
 				*c = '-';
@@ -70,7 +75,7 @@ static void attach_options(struct option *opts, char names[][24])
 static void print_attach_usage(void)
 {
 	const struct policy_key *k;
-	char name[24], *c;
+	char name[POLICY_KEY_NAME_MAX], *c;
 
 	fputs(attach_usage, stdout);
 	for (k = policy_keys; k->name; k++) {
@@ -163,7 +168,7 @@ static int explain_link_error(int err, const struct sg_target *t, int mode)
 int cmd_attach(int argc, char **argv)
 {
 	struct option opts[ATTACH_OPTS_MAX];
-	char names[ATTACH_OPTS_MAX][24];
+	char names[POLICY_KEYS_MAX][POLICY_KEY_NAME_MAX];
 	struct sg_policy pol;
 	char assign[512];
 	struct sg_meta meta = {};

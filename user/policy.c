@@ -578,6 +578,16 @@ void policy_cookie_defaults_from_host(struct sg_policy *p, const char *ifname)
 	p->cfg.cookie_wscale = ws < 0 ? 0 : ws > 14 ? 14 : ws;
 }
 
+_Static_assert(sizeof(policy_keys) / sizeof(policy_keys[0]) - 1 <= POLICY_KEYS_MAX,
+	       "more policy keys than POLICY_KEYS_MAX: raise it");
+
+static bool key_bit(const struct sg_policy *p, const struct policy_key *k)
+{
+	size_t i = k - policy_keys;
+
+	return p->set_mask[i / 64] & (1ULL << (i % 64));
+}
+
 const struct policy_key *policy_find(const char *name)
 {
 	const struct policy_key *k;
@@ -598,7 +608,7 @@ int policy_set_at(struct sg_policy *p, const char *assignment, const char *where
 	const char *eq = strchr(assignment, '=');
 	const struct policy_key *k;
 	struct sg_policy next;
-	char name[32];
+	char name[POLICY_KEY_NAME_MAX];
 
 	if (!eq || eq == assignment || (size_t)(eq - assignment) >= sizeof(name)) {
 		err_msg("%s'%s' is not KEY=VALUE", where, assignment);
@@ -616,7 +626,7 @@ int policy_set_at(struct sg_policy *p, const char *assignment, const char *where
 		err_msg("%s%s takes %s, not '%s'", where, k->name, k->values, eq + 1);
 		return -EINVAL;
 	}
-	next.set_mask |= 1U << (k - policy_keys);
+	next.set_mask[(k - policy_keys) / 64] |= 1ULL << ((k - policy_keys) % 64);
 	*p = next;
 	return 0;
 }
@@ -625,7 +635,7 @@ bool policy_key_set(const struct sg_policy *p, const char *name)
 {
 	const struct policy_key *k = policy_find(name);
 
-	return k && (p->set_mask & (1U << (k - policy_keys)));
+	return k && key_bit(p, k);
 }
 
 int policy_load_file(struct sg_policy *p, const char *path)

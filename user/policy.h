@@ -8,11 +8,19 @@
 #include <linux/types.h>
 #include "synguard.h"
 
+/*
+ * How many policy keys there may be: the set-key bitmap and attach's option
+ * table are sized by it, and policy.c fails to build with more keys.
+ */
+#define POLICY_KEYS_MAX 128
+/* A key's name, and so attach's --name-with-dashes, is shorter than this. */
+#define POLICY_KEY_NAME_MAX 32
+
 /* Everything `synguard config` can set: the config entry and the port set. */
 struct sg_policy {
 	struct sg_config cfg;
 	__u64 ports[SG_PORT_WORDS];
-	__u32 set_mask;		/* keys set by policy_set(), by table index */
+	__u64 set_mask[POLICY_KEYS_MAX / 64];	/* keys set by policy_set(), by table index */
 };
 
 struct policy_key {

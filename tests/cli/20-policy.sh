@@ -200,4 +200,20 @@ done
 sg stats $SRV_IF >/dev/null 2>&1
 expect_eq "stats after the refused attaches: nothing attached (exit 3)" "$?" 3
 
+# Every policy key is an attach option, however many keys there are: each
+# one --help lists is parsed as that key (its value refused by name), none
+# is an unknown option; and `config show` lists the same keys.
+keys=$(sg attach --help | sed -n 's/^    --\([a-z0-9-]*\) .*/\1/p')
+missing=
+for k in $keys; do
+	sg attach $SRV_IF "--$k" '?' >/dev/null 2>"$LAB_TMP/err"
+	grep -q "^synguard: ${k//-/_} takes " "$LAB_TMP/err" || missing+=" --$k"
+done
+expect_eq "attach takes each of the $(echo $keys | wc -w) keys --help lists" "${missing:-none}" none
+check "attach to list the policy keys" sg attach $SRV_IF
+keys_show=$(sg config $SRV_IF show | sed -n 's/^\([a-z0-9_]*\)=.*/\1/p' | grep -vx dry_run | tr _ - | sort)
+expect_eq "config show and attach --help list the same keys" \
+	"$keys_show" "$(echo "$keys" | tr ' ' '\n' | sort)"
+check "detach" sg detach $SRV_IF
+
 tap_done
