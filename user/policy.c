@@ -611,7 +611,9 @@ int policy_set_at(struct sg_policy *p, const char *assignment, const char *where
 	char name[POLICY_KEY_NAME_MAX];
 
 	if (!eq || eq == assignment || (size_t)(eq - assignment) >= sizeof(name)) {
-		err_msg("%s'%s' is not KEY=VALUE", where, assignment);
+		/* A line may be any length: quote its start, not all of it. */
+		err_msg("%s'%.80s%s' is not KEY=VALUE", where, assignment,
+			strlen(assignment) > 80 ? "..." : "");
 		return -EINVAL;
 	}
 	memcpy(name, assignment, eq - assignment);
@@ -623,7 +625,8 @@ int policy_set_at(struct sg_policy *p, const char *assignment, const char *where
 	}
 	next = *p;
 	if (k->parse(&next, eq + 1)) {
-		err_msg("%s%s takes %s, not '%s'", where, k->name, k->values, eq + 1);
+		err_msg("%s%s takes %s, not '%.80s%s'", where, k->name, k->values,
+			eq + 1, strlen(eq + 1) > 80 ? "..." : "");
 		return -EINVAL;
 	}
 	next.set_mask[(k - policy_keys) / 64] |= 1ULL << ((k - policy_keys) % 64);
@@ -641,8 +644,9 @@ bool policy_key_set(const struct sg_policy *p, const char *name)
 int policy_load_file(struct sg_policy *p, const char *path)
 {
 	struct sg_policy next = *p;
-	char line[4096], where[256];
-	int lineno = 0;
+	char *line = NULL, where[256];
+	size_t cap = 0;
+	int lineno = 0, err = 0;
 	FILE *f;
 
 	f = fopen(path, "r");
@@ -650,7 +654,8 @@ int policy_load_file(struct sg_policy *p, const char *path)
 		err_msg("cannot read config %s: %s", path, strerror(errno));
 		return -errno;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	/* Whole lines, however long: a cut line's tail must not become a setting. */
+	while (getline(&line, &cap, f) >= 0) {
 		char *s = line, *e;
 
 		lineno++;
@@ -664,13 +669,19 @@ int policy_load_file(struct sg_policy *p, const char *path)
 			continue;
 		snprintf(where, sizeof(where), "%.200s:%d: ", path, lineno);
 		if (policy_set_at(&next, s, where)) {
-			fclose(f);
-			return -EINVAL;
+			err = -EINVAL;
+			break;
 		}
 	}
+	if (!err && ferror(f)) {
+		err = -EIO;
+		err_msg("cannot read config %s: %s", path, strerror(EIO));
+	}
+	free(line);
 	fclose(f);
-	*p = next;
-	return 0;
+	if (!err)
+		*p = next;
+	return err;
 }
 
 void policy_print(const struct sg_policy *p, FILE *f)

@@ -216,4 +216,17 @@ expect_eq "config show and attach --help list the same keys" \
 	"$keys_show" "$(echo "$keys" | tr ' ' '\n' | sort)"
 check "detach" sg detach $SRV_IF
 
+# Config lines of any length: a long comment's tail is no setting, and a
+# long ports= line is one setting.
+{ printf '#%05000d dry_run=on\n' 0; echo "src_rate=77"; } >"$LAB_TMP/long.conf"
+check "attach --config with a 5000-byte comment line" sg attach $SRV_IF --config "$LAB_TMP/long.conf"
+expect_eq "...its tail set nothing: dry_run=off, src_rate=77" \
+	"$(sg config $SRV_IF show | grep -E '^(dry_run|src_rate)=' | tr '\n' ' ')" "dry_run=off src_rate=77 "
+check "detach" sg detach $SRV_IF
+echo "ports=$(seq -s, 1 2 9999)" >"$LAB_TMP/ports.conf"
+check "attach --config with a $(wc -c <"$LAB_TMP/ports.conf")-byte ports= line" \
+	sg attach $SRV_IF --config "$LAB_TMP/ports.conf"
+expect_eq "...every port of it in force" "$(sg config $SRV_IF show | grep -c '^ports=1,3,5,.*,9997,9999$')" 1
+check "detach" sg detach $SRV_IF
+
 tap_done
