@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -477,4 +478,31 @@ int attachment_open(const char *ifname, struct sg_target *t, struct sg_pins *p)
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
+}
+
+int pin_lock(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	/*
+	 * bpffs holds no regular files, but flock() works on any open inode:
+	 * the directory itself is the lock.  A writer killed while holding it
+	 * releases it with its fd.
+	 */
+	while (flock(fd, LOCK_EX)) {
+		if (errno == EINTR)
+			continue;
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+void pin_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
 }

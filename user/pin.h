@@ -79,5 +79,11 @@ void pins_refresh_config(struct sg_pins *p);
 int attachment_open(const char *ifname, struct sg_target *t, struct sg_pins *p);
 /* --netns, then target_resolve(); EXIT_* code, message printed. */
 int target_open(const char *ifname, bool mount, struct sg_target *t);
+/*
+ * Serialises the CLIs that change an attachment: an exclusive flock() on
+ * its pin directory, held until pin_unlock() (or exit).  An fd, or -errno.
+ */
+int pin_lock(const char *dir);
+void pin_unlock(int fd);
 
 #endif

@@ -42,7 +42,7 @@ int cmd_config(int argc, char **argv)
 	struct sg_policy pol, next;
 	struct sg_target t;
 	bool json = false, set;
-	int opt, rc, err, i;
+	int opt, rc, err, i, lock = -1;
 
 	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "j", opts, "")) != -1) {
 		if (opt == 'h')
@@ -68,6 +68,11 @@ int cmd_config(int argc, char **argv)
 	rc = attachment_open(argv[optind], &t, NULL);
 	if (rc)
 		return rc;
+	/* A read-modify-write: two at once would lose one's change. */
+	if (set && (lock = pin_lock(t.dir)) < 0) {
+		err_msg("cannot lock %s: %s", t.dir, strerror(-lock));
+		return EXIT_FAIL;
+	}
 	m.config_fd = pin_get(t.dir, "sg_config");
 	m.ports_fd = pin_get(t.dir, "sg_ports");
 	if (m.config_fd < 0 || m.ports_fd < 0 ||
@@ -109,6 +114,7 @@ out:
 		close(m.config_fd);
 	if (m.ports_fd >= 0)
 		close(m.ports_fd);
+	pin_unlock(lock);
 	return rc;
 }
 

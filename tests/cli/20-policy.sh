@@ -216,6 +216,22 @@ expect_eq "config show and attach --help list the same keys" \
 	"$keys_show" "$(echo "$keys" | tr ' ' '\n' | sort)"
 check "detach" sg detach $SRV_IF
 
+# Two `config set` at once both land: each reads, changes and writes the
+# whole policy, so without a lock one would write over the other's change.
+check "attach for concurrent writers" sg attach $SRV_IF
+lost=0
+for i in $(seq 40); do
+	sg config $SRV_IF set src_rate=off block_time=0 >/dev/null
+	sg config $SRV_IF set src_rate=100 >/dev/null &
+	a=$!
+	sg config $SRV_IF set block_time=7 >/dev/null &
+	b=$!
+	wait $a $b
+	[ "$(sg config $SRV_IF show | grep -cE '^(src_rate=100|block_time=7)$')" = 2 ] || lost=$((lost + 1))
+done
+expect_eq "40 pairs of concurrent config set: runs that lost a change" "$lost" 0
+check "detach" sg detach $SRV_IF
+
 # Config lines of any length: a long comment's tail is no setting, and a
 # long ports= line is one setting.
 { printf '#%05000d dry_run=on\n' 0; echo "src_rate=77"; } >"$LAB_TMP/long.conf"
