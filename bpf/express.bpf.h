@@ -259,7 +259,7 @@ static __always_inline int sg_express(struct xdp_md *ctx)
 {
 	struct sg_stat_vals *st = stats_get();
 	__u32 zero = 0, l3 = ETH_HLEN;
-	const struct sg_config *cfg = bpf_map_lookup_elem(&sg_config, &zero);
+	const struct sg_config *cfg = policy_current();
 	const struct sg_list_sizes *sizes = bpf_map_lookup_elem(&sg_lists, &zero);
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;

@@ -26,10 +26,10 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SG_PORT_WORDS);
+	__uint(max_entries, SG_POLICY_SLOTS * SG_PORT_WORDS);
 	__type(key, __u32);
 	__type(value, __u64);
-} sg_ports SEC(".maps");
+} sg_ports SEC(".maps");	/* a port set per policy slot (sg_config) */
 
 /*
  * A new source's entry: a global, not a stack copy (the 512 bytes of stack
@@ -48,7 +48,8 @@ static __always_inline bool rl_port_in_scope(const struct sg_config *cfg,
 					     __be16 dport)
 {
 	__u16 port = bpf_ntohs(dport);
-	__u32 word = port >> 6;
+	/* The port set of @cfg's slot, generation & 1: the same policy. */
+	__u32 word = (cfg->generation & (SG_POLICY_SLOTS - 1)) * SG_PORT_WORDS + (port >> 6);
 	__u64 *bits;
 
 	if (!(cfg->flags & SG_CFG_PORTS))

@@ -13,12 +13,34 @@
 #include "flow.bpf.h"
 #include "cookie.bpf.h"
 
+/*
+ * The policy, published whole: userspace writes the slot not in force
+ * (its config and its half of sg_ports), then flips sg_policy_cur, one
+ * 32-bit word.  A frame reads the word once and sees one policy, never
+ * half of an old one and half of a new.  Slot = generation & 1.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SG_POLICY_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sg_config);
+} sg_config SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct sg_config);
-} sg_config SEC(".maps");
+	__type(value, __u32);
+} sg_policy_cur SEC(".maps");
+
+/* The policy in force; NULL only if a lookup failed (it cannot). */
+static __always_inline const struct sg_config *policy_current(void)
+{
+	__u32 zero = 0, *cur = bpf_map_lookup_elem(&sg_policy_cur, &zero);
+	__u32 slot = cur ? *cur & (SG_POLICY_SLOTS - 1) : 0;
+
+	return bpf_map_lookup_elem(&sg_config, &slot);
+}
 
 /* Written by userspace only; pinned so `synguard status` can read it. */
 struct {
@@ -94,7 +116,6 @@ static __always_inline int sg_decide(struct sg_pkt *pkt)
 	/* This CPU's counters: one lookup for all a frame moves. */
 	struct sg_stat_vals *st = stats_get();
 	const struct sg_config *cfg;
-	__u32 zero = 0;
 	__u8 flags;
 	int r;
 
@@ -105,7 +126,7 @@ static __always_inline int sg_decide(struct sg_pkt *pkt)
 	if (!pkt || !st)
 		return XDP_PASS;
 	stats_add(st, SG_FRAMES);
-	cfg = bpf_map_lookup_elem(&sg_config, &zero);
+	cfg = policy_current();
 	if (!cfg)
 		cfg = &sg_no_config;
 
@@ -246,7 +267,7 @@ __attribute__((noinline)) int sg_cookie_syn(struct xdp_md *ctx, struct sg_pkt *p
 
 	if (!pkt)
 		return XDP_PASS;
-	cfg = bpf_map_lookup_elem(&sg_config, &zero);
+	cfg = policy_current();
 	b = bpf_map_lookup_elem(&sg_cookie_buf, &zero);
 	if (!cfg || !b)
 		goto fallback;
@@ -411,7 +432,7 @@ __attribute__((noinline)) int sg_cookie_ack(struct xdp_md *ctx, struct sg_pkt *p
 
 	if (!pkt)
 		return XDP_PASS;
-	cfg = bpf_map_lookup_elem(&sg_config, &zero);
+	cfg = policy_current();
 	if (!cfg)
 		cfg = &sg_no_config;
 	if (pkt->l3_proto == ETH_P_IP) {

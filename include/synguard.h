@@ -160,6 +160,13 @@ struct sg_config {
 /* Ports are a 65536-bit set: sg_ports[port / 64] bit port % 64. */
 #define SG_PORT_WORDS 1024
 
+/*
+ * The policy has two slots (sg_config entries, sg_ports halves): one in
+ * force, named by sg_policy_cur, and one userspace writes the next policy
+ * into.  A slot holds the generations of its parity.
+ */
+#define SG_POLICY_SLOTS 2
+
 /* Allow and deny lists: LPM tries, value = hits (atomic). */
 struct sg_lpm4 {
 	__u32 prefixlen;

@@ -298,8 +298,7 @@ int cmd_attach(int argc, char **argv)
 	meta.mode = mode;
 	memcpy(meta.ifname, t.ifname, sizeof(meta.ifname));
 	snprintf(meta.netns, sizeof(meta.netns), "%s", t.netns);
-	if (policy_write(bpf_map__fd(skel->maps.sg_config),
-			 bpf_map__fd(skel->maps.sg_ports), &pol) ||
+	if (policy_write(POLICY_FDS(skel), &pol) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.sg_meta), &zero, &meta, 0)) {
 		err_msg("cannot write the policy map: %s", strerror(errno));
 		rc = EXIT_FAIL;

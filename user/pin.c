@@ -16,6 +16,7 @@
 #include "pin.h"
 #include "cmd.h"
 #include "flows.h"
+#include "policy.h"
 #include <bpf/bpf.h>
 
 #ifndef BPF_FS_MAGIC
@@ -359,11 +360,11 @@ const char *const pinned_maps[] = { "sg_stats", "sg_drops", "sg_config", "sg_met
 				   "sg_src", "sg_ports", "sg_half", "sg_flows", "sg_hist",
 				   "sg_attack", "sg_ho", "sg_proven", "sg_lists", "sg_gauge",
 				   "sg_gauge_base", "sg_over", "sg_attack_syns", "sg_proven_bits",
-				   NULL };
+				   "sg_policy_cur", NULL };
 
 void pins_close(struct sg_pins *p)
 {
-	int *fds[] = { &p->link_fd, &p->stats_fd, &p->drops_fd, &p->config_fd,
+	int *fds[] = { &p->link_fd, &p->stats_fd, &p->drops_fd, &p->config_fd, &p->policy_cur_fd,
 		       &p->meta_fd, &p->half_fd, &p->flows_fd, &p->hist_fd,
 		       &p->attack_fd, &p->gauge_fd, &p->gauge_base_fd, &p->walk_fd };
 	size_t i;
@@ -393,6 +394,17 @@ void pins_flow_maps(const struct sg_pins *p, struct sg_flow_maps *m)
 	m->walk_fd = p->walk_fd;
 }
 
+/* The policy in force into p->cfg: 0, or -1 with errno set. */
+static int pins_read_config(struct sg_pins *p)
+{
+	struct policy_fds m = { .config_fd = p->config_fd, .ports_fd = -1,
+				.cur_fd = p->policy_cur_fd };
+	int err = policy_read_config(&m, &p->cfg);
+
+	errno = -err;
+	return err ? -1 : 0;
+}
+
 /* 0, or -errno with the pins closed. */
 int pins_open(const char *dir, struct sg_pins *p)
 {
@@ -405,13 +417,14 @@ int pins_open(const char *dir, struct sg_pins *p)
 	p->stats_fd = pin_get(dir, "sg_stats");
 	p->drops_fd = pin_get(dir, "sg_drops");
 	p->config_fd = pin_get(dir, "sg_config");
+	p->policy_cur_fd = pin_get(dir, "sg_policy_cur");
 	p->meta_fd = pin_get(dir, "sg_meta");
 	p->half_fd = pin_get(dir, "sg_half");
 	p->flows_fd = pin_get(dir, "sg_flows");
 	p->hist_fd = pin_get(dir, "sg_hist");
 	p->attack_fd = pin_get(dir, "sg_attack");
 	if (p->attack_fd < 0 || p->link_fd < 0 || p->stats_fd < 0 || p->drops_fd < 0 ||
-	    p->config_fd < 0 || p->meta_fd < 0 || p->half_fd < 0 ||
+	    p->config_fd < 0 || p->policy_cur_fd < 0 || p->meta_fd < 0 || p->half_fd < 0 ||
 	    p->flows_fd < 0 || p->hist_fd < 0) {
 		int err = -errno;
 
@@ -419,7 +432,7 @@ int pins_open(const char *dir, struct sg_pins *p)
 		return err;
 	}
 	if (bpf_map_lookup_elem(p->meta_fd, &zero, &p->meta) ||
-	    bpf_map_lookup_elem(p->config_fd, &zero, &p->cfg) ||
+	    pins_read_config(p) ||
 	    bpf_obj_get_info_by_fd(p->link_fd, &info, &len)) {
 		int err = -errno;
 
@@ -450,9 +463,7 @@ int target_open(const char *ifname, bool mount, struct sg_target *t)
 
 void pins_refresh_config(struct sg_pins *p)
 {
-	__u32 zero = 0;
-
-	bpf_map_lookup_elem(p->config_fd, &zero, &p->cfg);
+	pins_read_config(p);
 }
 
 int attachment_open(const char *ifname, struct sg_target *t, struct sg_pins *p)

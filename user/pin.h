@@ -53,7 +53,7 @@ extern const char *const pinned_maps[];
 
 /* An attachment opened through its pins. */
 struct sg_pins {
-	int link_fd, stats_fd, drops_fd, config_fd, meta_fd;
+	int link_fd, stats_fd, drops_fd, config_fd, policy_cur_fd, meta_fd;
 	int half_fd, flows_fd, hist_fd, attack_fd, gauge_fd, gauge_base_fd, walk_fd;
 	struct sg_meta meta;
 	struct sg_config cfg;

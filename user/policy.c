@@ -708,39 +708,72 @@ void policy_print_json(const struct sg_policy *p, FILE *f)
 	fputs("}\n", f);
 }
 
-int policy_read(int config_fd, int ports_fd, struct sg_policy *p)
+/* The slot in force, 0 or 1. */
+static int policy_slot(const struct policy_fds *m, __u32 *slot)
 {
-	__u32 k, zero = 0;
+	__u32 zero = 0;
 
-	if (bpf_map_lookup_elem(config_fd, &zero, &p->cfg))
+	if (bpf_map_lookup_elem(m->cur_fd, &zero, slot))
 		return -errno;
-	for (k = 0; k < SG_PORT_WORDS; k++)
-		if (bpf_map_lookup_elem(ports_fd, &k, &p->ports[k]))
-			return -errno;
+	*slot &= SG_POLICY_SLOTS - 1;
 	return 0;
 }
 
-int policy_write(int config_fd, int ports_fd, const struct sg_policy *p)
+int policy_read_config(const struct policy_fds *m, struct sg_config *cfg)
 {
-	__u32 k, zero = 0;
+	__u32 slot;
+	int err = policy_slot(m, &slot);
 
-	/* The port set first: the config entry is what turns it on. */
-	for (k = 0; k < SG_PORT_WORDS; k++)
-		if (bpf_map_update_elem(ports_fd, &k, &p->ports[k], BPF_ANY))
-			return -errno;
-	/*
-	 * A new generation voids the program's per-CPU cache of sources over
-	 * their limit (sg_over), filled under the old policy and sg_src.
-	 */
-	{
-		struct sg_config cfg = p->cfg, old;
+	if (err)
+		return err;
+	return bpf_map_lookup_elem(m->config_fd, &slot, cfg) ? -errno : 0;
+}
 
-		cfg.generation = 1;
-		if (!bpf_map_lookup_elem(config_fd, &zero, &old))
-			cfg.generation = old.generation + 1 ? old.generation + 1 : 1;
-		if (bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY))
+int policy_read(const struct policy_fds *m, struct sg_policy *p)
+{
+	__u32 slot, k, i;
+	int err = policy_slot(m, &slot);
+
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(m->config_fd, &slot, &p->cfg))
+		return -errno;
+	for (i = 0; i < SG_PORT_WORDS; i++) {
+		k = slot * SG_PORT_WORDS + i;
+		if (bpf_map_lookup_elem(m->ports_fd, &k, &p->ports[i]))
 			return -errno;
 	}
+	return 0;
+}
+
+int policy_write(const struct policy_fds *m, const struct sg_policy *p)
+{
+	struct sg_config cfg = p->cfg, old;
+	__u32 slot, next, k, i, zero = 0;
+	int err = policy_slot(m, &slot);
+
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(m->config_fd, &slot, &old))
+		return -errno;
+	/*
+	 * A new generation voids the program's per-CPU cache of sources over
+	 * their limit (sg_over), filled under the old policy and sg_src.  Its
+	 * parity is its slot, the other one: 0 is no policy's, so the
+	 * generation after 2^32 - 1 is 2.
+	 */
+	cfg.generation = old.generation + 1 ? old.generation + 1 : 2;
+	next = cfg.generation & (SG_POLICY_SLOTS - 1);
+	for (i = 0; i < SG_PORT_WORDS; i++) {
+		k = next * SG_PORT_WORDS + i;
+		if (bpf_map_update_elem(m->ports_fd, &k, &p->ports[i], BPF_ANY))
+			return -errno;
+	}
+	if (bpf_map_update_elem(m->config_fd, &next, &cfg, BPF_ANY))
+		return -errno;
+	/* The flip: from here on every frame reads the new slot whole. */
+	if (bpf_map_update_elem(m->cur_fd, &zero, &next, BPF_ANY))
+		return -errno;
 	return 0;
 }
 

@@ -56,9 +56,25 @@ int policy_load_file(struct sg_policy *p, const char *path);
 void policy_print(const struct sg_policy *p, FILE *f);
 void policy_print_json(const struct sg_policy *p, FILE *f);
 
-/* Reads and writes an attachment's policy through its pinned maps. */
-int policy_read(int config_fd, int ports_fd, struct sg_policy *p);
-int policy_write(int config_fd, int ports_fd, const struct sg_policy *p);
+/* An attachment's policy maps: sg_config, sg_ports and sg_policy_cur. */
+struct policy_fds {
+	int config_fd, ports_fd, cur_fd;
+};
+/* A loaded skeleton's policy maps, as a struct policy_fds pointer. */
+#define POLICY_FDS(skel)                                                       \
+	(&(struct policy_fds){ bpf_map__fd((skel)->maps.sg_config),            \
+			       bpf_map__fd((skel)->maps.sg_ports),             \
+			       bpf_map__fd((skel)->maps.sg_policy_cur) })
+
+/* Reads and writes an attachment's policy through its maps: 0 or -errno. */
+int policy_read(const struct policy_fds *m, struct sg_policy *p);
+/* Only the config entry in force. */
+int policy_read_config(const struct policy_fds *m, struct sg_config *cfg);
+/*
+ * Publishes @p whole: into the slot not in force, then one flip of
+ * sg_policy_cur.  Concurrent writers must be serialised (pin_lock).
+ */
+int policy_write(const struct policy_fds *m, const struct sg_policy *p);
 
 /* A CIDR: address and prefix, host bits cleared. */
 struct sg_cidr {

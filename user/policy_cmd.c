@@ -13,11 +13,6 @@
 #include "policy.h"
 #include "cookie.h"
 
-/* The attachment's config and port maps, opened by path. */
-struct policy_maps {
-	int config_fd, ports_fd;
-};
-
 static const char config_usage[] =
 	"usage: synguard config IFACE show [--json]\n"
 	"       synguard config IFACE set KEY=VALUE...\n"
@@ -38,7 +33,7 @@ int cmd_config(int argc, char **argv)
 	static const struct option opts[] = {
 		CMD_COMMON_OPTS, { "json", no_argument, NULL, 'j' }, {}
 	};
-	struct policy_maps m = { -1, -1 };
+	struct policy_fds m = { -1, -1, -1 };
 	struct sg_policy pol, next;
 	struct sg_target t;
 	bool json = false, set;
@@ -75,8 +70,9 @@ int cmd_config(int argc, char **argv)
 	}
 	m.config_fd = pin_get(t.dir, "sg_config");
 	m.ports_fd = pin_get(t.dir, "sg_ports");
-	if (m.config_fd < 0 || m.ports_fd < 0 ||
-	    (err = policy_read(m.config_fd, m.ports_fd, &pol))) {
+	m.cur_fd = pin_get(t.dir, "sg_policy_cur");
+	if (m.config_fd < 0 || m.ports_fd < 0 || m.cur_fd < 0 ||
+	    (err = policy_read(&m, &pol))) {
 		err_msg("cannot read the policy under %s: %s", t.dir, strerror(errno));
 		rc = EXIT_FAIL;
 		goto out;
@@ -96,7 +92,7 @@ int cmd_config(int argc, char **argv)
 			if (rc)
 				goto out;
 		}
-		err = policy_write(m.config_fd, m.ports_fd, &next);
+		err = policy_write(&m, &next);
 		if (err) {
 			err_msg("cannot write the policy: %s", strerror(-err));
 			rc = EXIT_FAIL;
@@ -114,6 +110,8 @@ out:
 		close(m.config_fd);
 	if (m.ports_fd >= 0)
 		close(m.ports_fd);
+	if (m.cur_fd >= 0)
+		close(m.cur_fd);
 	pin_unlock(lock);
 	return rc;
 }

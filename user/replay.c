@@ -274,8 +274,7 @@ int cmd_replay(int argc, char **argv)
 			verbose ? "" : " (-v shows libbpf's log)");
 		return EXIT_FAIL;
 	}
-	if (policy_write(bpf_map__fd(skel->maps.sg_config),
-			 bpf_map__fd(skel->maps.sg_ports), &pol)) {
+	if (policy_write(POLICY_FDS(skel), &pol)) {
 		err_msg("cannot write the policy map: %s", strerror(errno));
 		rc = EXIT_FAIL;
 		goto cleanup;

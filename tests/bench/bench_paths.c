@@ -61,7 +61,7 @@ static void setup(struct bench *b, const char *const *assign)
 	for (; assign && *assign; assign++)
 		if (policy_set(&pol, *assign))
 			exit(1);
-	policy_write(bpf_map__fd(s->maps.sg_config), bpf_map__fd(s->maps.sg_ports), &pol);
+	policy_write(POLICY_FDS(s), &pol);
 	map_clear(bpf_map__fd(s->maps.sg_src));
 	map_clear(bpf_map__fd(s->maps.sg_half));
 	map_clear(bpf_map__fd(s->maps.sg_flows));

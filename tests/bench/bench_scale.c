@@ -216,7 +216,7 @@ static void time_flows_read(struct scale *s)
 	}
 	m.walk_fd = bpf_program__fd(walker->progs.sg_walk);
 
-	if (policy_read(bpf_map__fd(s->sg->maps.sg_config), bpf_map__fd(s->sg->maps.sg_ports), &pol))
+	if (policy_read(POLICY_FDS(s->sg), &pol))
 		policy_defaults(&pol);
 	ms = flows_read_ms(&m, &pol, 0, 1, &sum, &walked);
 	printf("| flows_read(), the first reading after the fill | %.1f ms (%llu established; %s) |\n",
@@ -284,7 +284,7 @@ int main(int argc, char **argv)
 		struct sg_policy pol;
 
 		policy_defaults(&pol);
-		policy_write(bpf_map__fd(s.sg->maps.sg_config), bpf_map__fd(s.sg->maps.sg_ports), &pol);
+		policy_write(POLICY_FDS(s.sg), &pol);
 	}
 	s.xdp = bpf_program__fd(s.sg->progs.synguard_xdp);
 	s.egress = bpf_program__fd(s.sg->progs.synguard_egress);

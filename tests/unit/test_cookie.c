@@ -147,7 +147,7 @@ static void write_cfg(struct ctx *c, const struct cfg *k)
 	pol.cfg.attack_syn_rate = k->attack_syn_rate;
 	if (k->port > 0)
 		pol.ports[k->port / 64] |= 1ULL << (k->port % 64);
-	if (policy_write(fd(c->skel->maps.sg_config), fd(c->skel->maps.sg_ports), &pol))
+	if (policy_write(POLICY_FDS(c->skel), &pol))
 		printf("# policy_write failed: %s\n", strerror(errno));
 }
 

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,7 +41,7 @@ static void setup(struct ctx *c, const char *const *assign)
 	for (; assign && *assign; assign++)
 		if (policy_set(&pol, *assign))
 			fprintf(stderr, "bad assignment %s\n", *assign);
-	policy_write(fd(s->maps.sg_config), fd(s->maps.sg_ports), &pol);
+	policy_write(POLICY_FDS(s), &pol);
 	clear_map(fd(s->maps.sg_src), sizeof(struct sg_src_key));
 	clear_map(fd(s->maps.sg_allow4), sizeof(struct sg_lpm4));
 	clear_map(fd(s->maps.sg_deny4), sizeof(struct sg_lpm4));
@@ -1008,6 +1009,90 @@ static void jiffy_horizon(struct ctx *c)
 	}
 }
 
+/*
+ * A policy is published whole: written into the slot not in force, then
+ * sg_policy_cur flips.  P1 = {ports=80, src_rate=off}, P2 = {ports=81,
+ * src_rate=1}: under either, a SYN to port 80 passes; only a frame that saw
+ * P2's config with P1's port set (half of each) drops it.
+ */
+#define PUBLISH_CFG(ports, rate) CFG("attack_syn_rate=off", "attack_half_open=off", \
+				     "cookies=never", ports, rate, "src_burst=1")
+
+struct publisher {
+	struct synguard *skel;
+	volatile bool stop;
+	int writes;
+};
+
+static void *publish_loop(void *arg)
+{
+	struct publisher *w = arg;
+	struct sg_policy p[2];
+	const char *const *cfg[2] = { PUBLISH_CFG("ports=80", "src_rate=off"),
+				      PUBLISH_CFG("ports=81", "src_rate=1") };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		const char *const *a;
+
+		policy_defaults(&p[i]);
+		for (a = cfg[i]; *a; a++)
+			policy_set(&p[i], *a);
+	}
+	while (!w->stop)
+		policy_write(POLICY_FDS(w->skel), &p[w->writes++ & 1]);
+	return NULL;
+}
+
+static void policy_publish(struct ctx *c)
+{
+	struct publisher w = { .skel = c->skel };
+	struct sg_policy next;
+	struct sg_config cur;
+	__u32 zero = 0, slot, other, k, i;
+	int dropped80 = 0, sent = 0;
+	pthread_t th;
+	__u64 t0;
+
+	/* The slot not in force is written without a frame seeing it. */
+	setup(c, PUBLISH_CFG("ports=80", "src_rate=off"));
+	bpf_map_lookup_elem(fd(c->skel->maps.sg_policy_cur), &zero, &slot);
+	bpf_map_lookup_elem(fd(c->skel->maps.sg_config), &slot, &cur);
+	expect(c, "publish: the slot in force holds its generation's parity",
+	       cur.generation & 1, slot);
+	policy_defaults(&next);
+	policy_set(&next, "ports=80");
+	policy_set(&next, "src_rate=1");
+	policy_set(&next, "src_burst=1");
+	next.cfg.generation = cur.generation + 1;
+	other = slot ^ 1;
+	bpf_map_update_elem(fd(c->skel->maps.sg_config), &other, &next.cfg, BPF_ANY);
+	for (i = 0; i < SG_PORT_WORDS; i++) {
+		k = other * SG_PORT_WORDS + i;
+		bpf_map_update_elem(fd(c->skel->maps.sg_ports), &k, &next.ports[i], BPF_ANY);
+	}
+	expect(c, "publish: a policy written but not flipped to changes nothing",
+	       send_n(c, &SYN_FROM("198.18.12.1"), 5), 5);
+	bpf_map_update_elem(fd(c->skel->maps.sg_policy_cur), &zero, &other, BPF_ANY);
+	expect(c, "publish: the flip puts it in force (src_rate=1, burst 1)",
+	       send_n(c, &SYN_FROM("198.18.12.2"), 5), 1);
+
+	/* Policies published while frames run: never half of each. */
+	setup(c, PUBLISH_CFG("ports=80", "src_rate=off"));
+	pthread_create(&th, NULL, publish_loop, &w);
+	for (t0 = mono_ns(); mono_ns() - t0 < 1000000000ULL; sent++) {
+		/* Port 81 keeps the source over its limit under P2. */
+		send_n(c, &SYN_FROM("198.18.12.3", .dport = 81), 1);
+		dropped80 += 1 - send_n(c, &SYN_FROM("198.18.12.3"), 1);
+	}
+	w.stop = true;
+	pthread_join(th, NULL);
+	printf("# %d policies published while %d SYN pairs ran\n", w.writes, sent);
+	expect(c, "publish: no SYN to port 80 saw P2's config with P1's ports",
+	       dropped80, 0);
+	expect(c, "publish: the publisher really ran (>= 20 policies)", w.writes >= 20, 1);
+}
+
 int main(void)
 {
 	struct ctx c = {};
@@ -1031,6 +1116,7 @@ int main(void)
 	attack_admit_horizon(&c);
 	express_lane(&c);
 	jiffy_horizon(&c);
+	policy_publish(&c);
 	synguard__destroy(c.skel);
 	printf("1..%d\n%d passed, %d failed\n", c.n, c.n - c.failed, c.failed);
 	return c.failed ? 1 : 0;
