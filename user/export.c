@@ -16,6 +16,7 @@
 #include "flows.h"
 #include "pin.h"
 #include "stats.h"
+#include <bpf/bpf.h>
 
 #define DEFAULT_LISTEN "127.0.0.1:9474"
 
@@ -204,33 +205,133 @@ static int listen_on(const struct sockaddr_storage *sa, socklen_t len, const cha
 	return fd;
 }
 
-/* What a scrape reads: the attachment behind IFACE. */
+/* What a scrape reads: the attachment behind IFACE, while there is one. */
 struct exporter {
 	struct sg_target t;
-	struct sg_pins p;
+	struct sg_pins p;	/* open when link_id != 0 */
 	struct sg_source src;
+	__u32 link_id;		/* of p.link_fd; 0: nothing open */
+	int shown_err;		/* what the log last said: exp_follow's answer */
+	__u32 shown_prog;	/* ... and the program then */
 };
+
+/* The id, program and interface of the link pinned in @dir: 0 or -errno. */
+static int pinned_link(const char *dir, struct bpf_link_info *info)
+{
+	__u32 len = sizeof(*info);
+	int fd, err = 0;
+
+	memset(info, 0, sizeof(*info));
+	fd = pin_get(dir, PIN_LINK);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, info, &len))
+		err = -errno;
+	close(fd);
+	/* Detached (by `detach`, or with its interface gone): it runs nothing. */
+	if (!err && !info->xdp.ifindex)
+		err = -ENOLINK;
+	return err;
+}
+
+static void exp_drop(struct exporter *e)
+{
+	if (e->link_id)
+		pins_close(&e->p);
+	e->link_id = 0;
+}
+
+/*
+ * Keeps e->p on the attachment pinned now.  `attach --force` pins a new
+ * link and new maps, `detach` removes them, and fds opened before still
+ * reach the old ones: the old program's id and counters that no longer
+ * move.  So every scrape compares the pinned link's id and program (a
+ * link may also be given another program in place) with what it holds,
+ * and opens the pins again when they differ.  The pins are opened one by
+ * one while an attach may be replacing them; an attach unpins all the old
+ * ones before it pins new ones, so the set is one attachment's when the
+ * link is still the pinned one after the maps.  0, or -errno when there
+ * is no complete attachment to read (tried again at the next scrape).
+ */
+static int exp_follow(struct exporter *e)
+{
+	struct bpf_link_info now, held;
+	int err, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		__u32 len = sizeof(held);
+
+		err = pinned_link(e->t.dir, &now);
+		if (err)
+			break;
+		if (e->link_id == now.id && e->p.prog_id == now.prog_id)
+			return 0;
+		exp_drop(e);
+		err = pins_open(e->t.dir, &e->p);
+		if (err)
+			break;
+		memset(&held, 0, sizeof(held));
+		if (bpf_obj_get_info_by_fd(e->p.link_fd, &held, &len)) {
+			err = -errno;
+			pins_close(&e->p);
+			break;
+		}
+		e->link_id = held.id;
+		stats_source(&e->src, &e->t, &e->p);
+		/* The loop's next pass checks the link is still the pinned one. */
+	}
+	if (!err)
+		err = -EAGAIN;	/* replaced three times while we looked */
+	exp_drop(e);
+	return err;
+}
+
+/* Why exp_follow() found nothing to read. */
+static const char *follow_error(int err)
+{
+	return err == -ENOENT ? "not attached" :
+	       err == -ENOLINK ? "its link is detached, the interface gone?" : strerror(-err);
+}
 
 /*
  * The exposition of one scrape, written to @f: 0, or -errno when the maps
- * could not be read (and nothing written).  The HTTP loop below is one
- * user; anything else that wants the same text (a file for node-exporter's
- * textfile collector) can be another.
+ * could not be read (and nothing written).  With no attachment to read it
+ * is synguard_up 0 alone: Prometheus stores that, where an error status
+ * would only set its own `up` to 0 and leave no reason.  The HTTP loop
+ * below is one user; anything else that wants the same text (a file for
+ * node-exporter's textfile collector) can be another.
  */
 static int exp_metrics(FILE *f, struct exporter *e)
 {
 	struct sg_flow_summary fl;
 	struct sg_flow_maps fm;
 	struct sg_counters c;
+	int err = exp_follow(e);
 
-	/* The policy may change live: read it per scrape. */
-	pins_refresh_config(&e->p);
-	e->src.dry_run = e->p.cfg.flags & SG_CFG_DRY_RUN;
-	pins_flow_maps(&e->p, &fm);
-	if (stats_read(e->p.stats_fd, e->p.drops_fd, &c) ||
-	    flows_read(&fm, &e->p.cfg, 0, &fl))
-		return -errno;
-	export_write(f, &e->src, &c, &fl);
+	if (err != e->shown_err || (!err && e->p.prog_id != e->shown_prog)) {
+		if (err)
+			info_msg("synguard: nothing to read on %s (%s): synguard_up 0",
+				 e->t.ifname, follow_error(err));
+		else
+			info_msg("synguard: reading prog %u on %s", e->p.prog_id, e->t.ifname);
+		fflush(stdout);
+		e->shown_err = err;
+		e->shown_prog = err ? 0 : e->p.prog_id;
+	}
+	if (!err) {
+		/* The policy may change live: read it per scrape. */
+		pins_refresh_config(&e->p);
+		e->src.dry_run = e->p.cfg.flags & SG_CFG_DRY_RUN;
+		pins_flow_maps(&e->p, &fm);
+		if (stats_read(e->p.stats_fd, e->p.drops_fd, &c) ||
+		    flows_read(&fm, &e->p.cfg, 0, &fl))
+			return -errno;
+	}
+	head(f, "up", "gauge", "1: synguard is attached to the interface and was read; "
+	     "0: it is not (and no other sample follows).");
+	fprintf(f, "synguard_up %d\n", !err);
+	if (!err)
+		export_write(f, &e->src, &c, &fl);
 	return 0;
 }
 
@@ -490,13 +591,13 @@ int cmd_export(int argc, char **argv)
 	lfd = listen_on(&sa, salen, listen_spec);
 	if (lfd < 0)
 		return EXIT_FAIL;
-	err = pins_open(e.t.dir, &e.p);
+	err = exp_follow(&e);
 	if (err) {
-		err_msg("cannot open the pins under %s: %s", e.t.dir, strerror(-err));
+		err_msg("cannot read the attachment under %s: %s", e.t.dir, follow_error(err));
 		close(lfd);
 		return EXIT_FAIL;
 	}
-	stats_source(&e.src, &e.t, &e.p);
+	e.shown_prog = e.p.prog_id;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -505,7 +606,7 @@ int cmd_export(int argc, char **argv)
 	 * would hold it until exit. */
 	fflush(stdout);
 	rc = exp_serve(lfd, &e);
-	pins_close(&e.p);
+	exp_drop(&e);
 	close(lfd);
 	return rc;
 }
