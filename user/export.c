@@ -4,18 +4,35 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include "common.h"
 #include "cmd.h"
 #include "flows.h"
 #include "pin.h"
 #include "stats.h"
+#include <bpf/bpf.h>
 
 #define DEFAULT_LISTEN "127.0.0.1:9474"
+
+/*
+ * Connections are served side by side from one poll loop, so a client that
+ * sends its request slowly or not at all holds a slot, not the exporter.
+ * Each has EXP_DEADLINE from its accept to the end of its request headers,
+ * and as long again to take the answer once it is ready (a request finished
+ * just before its deadline still gets the whole time to read the answer);
+ * one that misses either is closed.  The slots are bounded: when all are
+ * taken, a new connection closes the oldest one still sending its request,
+ * or is refused at once when every slot is answering.
+ */
+#define EXP_MAX_CONNS 64
+#define EXP_DEADLINE 2.0	/* seconds */
+#define EXP_REQ_MAX 4096
 
 static volatile sig_atomic_t stop;
 
@@ -173,9 +190,13 @@ static int listen_on(const struct sockaddr_storage *sa, socklen_t len, const cha
 {
 	int fd, one = 1;
 
-	fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a connection reset between poll and accept4 would
+	 * otherwise leave accept4 waiting for the next one.  The backlog
+	 * holds a burst (more than EXP_MAX_CONNS) that comes while a scrape
+	 * is being read: a full queue drops SYNs, a retransmit costs 1 s. */
+	fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, (const struct sockaddr *)sa, len) || listen(fd, 16)) {
+	    bind(fd, (const struct sockaddr *)sa, len) || listen(fd, 2 * EXP_MAX_CONNS)) {
 		err_msg("cannot listen on %s: %s", spec, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -184,51 +205,353 @@ static int listen_on(const struct sockaddr_storage *sa, socklen_t len, const cha
 	return fd;
 }
 
-static void serve(int cfd, const struct sg_pins *p, struct sg_source *src)
+/* What a scrape reads: the attachment behind IFACE, while there is one. */
+struct exporter {
+	struct sg_target t;
+	struct sg_pins p;	/* open when link_id != 0 */
+	struct sg_source src;
+	__u32 link_id;		/* of p.link_fd; 0: nothing open */
+	int shown_err;		/* what the log last said: exp_follow's answer */
+	__u32 shown_prog;	/* ... and the program then */
+};
+
+/* The id, program and interface of the link pinned in @dir: 0 or -errno. */
+static int pinned_link(const char *dir, struct bpf_link_info *info)
 {
-	struct timeval tv = { 2, 0 };
+	__u32 len = sizeof(*info);
+	int fd, err = 0;
+
+	memset(info, 0, sizeof(*info));
+	fd = pin_get(dir, PIN_LINK);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, info, &len))
+		err = -errno;
+	close(fd);
+	/* Detached (by `detach`, or with its interface gone): it runs nothing. */
+	if (!err && !info->xdp.ifindex)
+		err = -ENOLINK;
+	return err;
+}
+
+static void exp_drop(struct exporter *e)
+{
+	if (e->link_id)
+		pins_close(&e->p);
+	e->link_id = 0;
+}
+
+/*
+ * Keeps e->p on the attachment pinned now.  `attach --force` pins a new
+ * link and new maps, `detach` removes them, and fds opened before still
+ * reach the old ones: the old program's id and counters that no longer
+ * move.  So every scrape compares the pinned link's id and program (a
+ * link may also be given another program in place) with what it holds,
+ * and opens the pins again when they differ.  The pins are opened one by
+ * one while an attach may be replacing them; an attach unpins all the old
+ * ones before it pins new ones, so the set is one attachment's when the
+ * link is still the pinned one after the maps.  0, or -errno when there
+ * is no complete attachment to read (tried again at the next scrape).
+ */
+static int exp_follow(struct exporter *e)
+{
+	struct bpf_link_info now, held;
+	int err, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		__u32 len = sizeof(held);
+
+		err = pinned_link(e->t.dir, &now);
+		if (err)
+			break;
+		if (e->link_id == now.id && e->p.prog_id == now.prog_id)
+			return 0;
+		exp_drop(e);
+		err = pins_open(e->t.dir, &e->p);
+		if (err)
+			break;
+		memset(&held, 0, sizeof(held));
+		if (bpf_obj_get_info_by_fd(e->p.link_fd, &held, &len)) {
+			err = -errno;
+			pins_close(&e->p);
+			break;
+		}
+		e->link_id = held.id;
+		stats_source(&e->src, &e->t, &e->p);
+		/* The loop's next pass checks the link is still the pinned one. */
+	}
+	if (!err)
+		err = -EAGAIN;	/* replaced three times while we looked */
+	exp_drop(e);
+	return err;
+}
+
+/* Why exp_follow() found nothing to read. */
+static const char *follow_error(int err)
+{
+	return err == -ENOENT ? "not attached" :
+	       err == -ENOLINK ? "its link is detached, the interface gone?" : strerror(-err);
+}
+
+/*
+ * The exposition of one scrape, written to @f: 0, or -errno when the maps
+ * could not be read (and nothing written).  With no attachment to read it
+ * is synguard_up 0 alone: Prometheus stores that, where an error status
+ * would only set its own `up` to 0 and leave no reason.  The HTTP loop
+ * below is one user; anything else that wants the same text (a file for
+ * node-exporter's textfile collector) can be another.
+ */
+static int exp_metrics(FILE *f, struct exporter *e)
+{
 	struct sg_flow_summary fl;
 	struct sg_flow_maps fm;
 	struct sg_counters c;
-	char req[4096], *body = NULL;
-	size_t blen = 0, got = 0;
-	const char *status = "200 OK";
-	ssize_t n;
-	FILE *f;
+	int err = exp_follow(e);
 
-	setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	/* The loop looks for the blank line before reading: start empty, or
-	 * it finds the last request's, left on the stack, and reads nothing. */
-	req[0] = '\0';
-	while (got < sizeof(req) - 1 && !strstr(req, "\r\n\r\n")) {
-		n = read(cfd, req + got, sizeof(req) - 1 - got);
-		if (n <= 0)
-			break;
-		got += n;
-		req[got] = '\0';
+	if (err != e->shown_err || (!err && e->p.prog_id != e->shown_prog)) {
+		if (err)
+			info_msg("synguard: nothing to read on %s (%s): synguard_up 0",
+				 e->t.ifname, follow_error(err));
+		else
+			info_msg("synguard: reading prog %u on %s", e->p.prog_id, e->t.ifname);
+		fflush(stdout);
+		e->shown_err = err;
+		e->shown_prog = err ? 0 : e->p.prog_id;
 	}
-	req[got] = '\0';
+	if (!err) {
+		/* The policy may change live: read it per scrape. */
+		pins_refresh_config(&e->p);
+		e->src.dry_run = e->p.cfg.flags & SG_CFG_DRY_RUN;
+		pins_flow_maps(&e->p, &fm);
+		if (stats_read(e->p.stats_fd, e->p.drops_fd, &c) ||
+		    flows_read(&fm, &e->p.cfg, 0, &fl))
+			return -errno;
+	}
+	head(f, "up", "gauge", "1: synguard is attached to the interface and was read; "
+	     "0: it is not (and no other sample follows).");
+	fprintf(f, "synguard_up %d\n", !err);
+	if (!err)
+		export_write(f, &e->src, &c, &fl);
+	return 0;
+}
+
+struct exp_conn {
+	int fd;			/* -1: a free slot */
+	bool answering;		/* the request is in, the answer going out */
+	double since;		/* accepted at (now_mono) */
+	double deadline;
+	char *resp;
+	size_t len, off;	/* of resp, and how much of it is sent */
+	size_t got;		/* bytes of the request in req */
+	char req[EXP_REQ_MAX];	/* last: a new connection clears what is before */
+};
+
+static void conn_close(struct exp_conn *c)
+{
+	char junk[512];
+	int i;
+
+	if (c->answering && c->off == c->len) {
+		/* Unread input makes close() send a RST, which may throw away
+		 * the end of the answer before the client reads it: read what
+		 * is there (bounded, never waiting) first. */
+		shutdown(c->fd, SHUT_WR);
+		for (i = 0; i < 16 && recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT) > 0; i++)
+			;
+	}
+	close(c->fd);
+	free(c->resp);
+	c->resp = NULL;
+	c->fd = -1;
+}
+
+/* Is the request's header block complete?  A lone LF ends lines too. */
+static bool request_done(const struct exp_conn *c)
+{
+	return strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n") ||
+	       c->got == sizeof(c->req) - 1;
+}
+
+/* The answer to c->req, whole, into c->resp; false when out of memory. */
+static bool conn_answer(struct exp_conn *c, struct exporter *e)
+{
+	const char *status = "200 OK";
+	char *body = NULL;
+	size_t blen = 0;
+	FILE *f;
+	int err;
+
 	f = open_memstream(&body, &blen);
 	if (!f)
-		return;
-	pins_flow_maps(p, &fm);
-	if (strncmp(req, "GET /metrics ", 13) && strncmp(req, "GET /metrics?", 13)) {
+		return false;
+	if (strncmp(c->req, "GET /metrics ", 13) && strncmp(c->req, "GET /metrics?", 13)) {
 		status = "404 Not Found";
 		fputs("synguard serves /metrics\n", f);
-	} else if (stats_read(p->stats_fd, p->drops_fd, &c) ||
-		   flows_read(&fm, &p->cfg, 0, &fl)) {
+	} else if ((err = exp_metrics(f, e))) {
 		status = "503 Service Unavailable";
-		fprintf(f, "cannot read the maps: %s\n", strerror(errno));
-	} else {
-		export_write(f, src, &c, &fl);
+		fprintf(f, "cannot read the maps: %s\n", strerror(-err));
 	}
-	fclose(f);
-	dprintf(cfd, "HTTP/1.1 %s\r\nContent-Type: text/plain; version=0.0.4\r\n"
+	if (fclose(f)) {
+		free(body);
+		return false;
+	}
+	f = open_memstream(&c->resp, &c->len);
+	if (!f) {
+		free(body);
+		return false;
+	}
+	fprintf(f, "HTTP/1.1 %s\r\nContent-Type: text/plain; version=0.0.4\r\n"
 		"Content-Length: %zu\r\nConnection: close\r\n\r\n", status, blen);
-	/* A scraper that went away gets nothing more; there is no one to tell. */
-	if (write(cfd, body, blen) != (ssize_t)blen)
-		blen = 0;
+	fwrite(body, 1, blen, f);
 	free(body);
+	return fclose(f) == 0;
+}
+
+/* Sends what the socket takes; false when the connection is done with. */
+static bool conn_send(struct exp_conn *c)
+{
+	ssize_t n;
+
+	while (c->off < c->len) {
+		n = send(c->fd, c->resp + c->off, c->len - c->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0)
+			/* A scraper that went away gets nothing more. */
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+		c->off += n;
+	}
+	return false;
+}
+
+/* @c's socket is ready; false when the connection is done with. */
+static bool conn_io(struct exp_conn *c, struct exporter *e, double now)
+{
+	ssize_t n;
+
+	if (c->answering)
+		return conn_send(c);
+	n = recv(c->fd, c->req + c->got, sizeof(c->req) - 1 - c->got, MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+	/* End of input: the request is what came, if anything did. */
+	if (n == 0 && !c->got)
+		return false;
+	c->got += n;
+	c->req[c->got] = '\0';
+	if (n && !request_done(c))
+		return true;
+	if (!conn_answer(c, e))
+		return false;
+	c->answering = true;
+	c->deadline = now + EXP_DEADLINE;
+	return conn_send(c);
+}
+
+/* Takes the connections waiting on @lfd into free slots of @conns. */
+static void conn_accept(int lfd, struct exp_conn *conns, double now)
+{
+	struct exp_conn *slot, *c;
+	int i, fd;
+
+	for (i = 0; i < EXP_MAX_CONNS; i++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return;		/* EAGAIN: none left; else try next round */
+		}
+		slot = NULL;
+		for (c = conns; c < conns + EXP_MAX_CONNS; c++) {
+			if (c->fd < 0) {
+				slot = c;
+				break;
+			}
+			if (!c->answering && (!slot || c->since < slot->since))
+				slot = c;
+		}
+		if (!slot) {
+			close(fd);	/* every slot answering: refused */
+			continue;
+		}
+		if (slot->fd >= 0)
+			conn_close(slot);
+		memset(slot, 0, offsetof(struct exp_conn, req));
+		slot->fd = fd;
+		slot->since = now;
+		slot->deadline = now + EXP_DEADLINE;
+		slot->req[0] = '\0';
+	}
+}
+
+/* Serves until SIGINT or SIGTERM; EXIT_* code. */
+static int exp_serve(int lfd, struct exporter *e)
+{
+	struct pollfd pfd[EXP_MAX_CONNS + 1];
+	int idx[EXP_MAX_CONNS + 1];
+	struct exp_conn *conns;
+	sigset_t block, orig;
+	int i, k, n, rc = EXIT_OK;
+
+	conns = calloc(EXP_MAX_CONNS, sizeof(*conns));
+	if (!conns) {
+		err_msg("cannot serve: %s", strerror(errno));
+		return EXIT_FAIL;
+	}
+	for (i = 0; i < EXP_MAX_CONNS; i++)
+		conns[i].fd = -1;
+	/* The signals arrive only inside ppoll: a flag set anywhere else
+	 * could be missed until the next connection woke the loop. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	while (!stop) {
+		double now = now_mono(), next = -1;
+		struct timespec ts;
+
+		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		n = 1;
+		for (i = 0; i < EXP_MAX_CONNS; i++) {
+			struct exp_conn *c = &conns[i];
+
+			if (c->fd < 0)
+				continue;
+			if (now >= c->deadline) {
+				conn_close(c);
+				continue;
+			}
+			if (next < 0 || c->deadline < next)
+				next = c->deadline;
+			pfd[n] = (struct pollfd){ .fd = c->fd,
+						  .events = c->answering ? POLLOUT : POLLIN };
+			idx[n++] = i;
+		}
+		if (next >= 0) {
+			/* Rounded up: woken early, the loop would spin to it. */
+			long long ns = (long long)((next - now) * 1e9) + 1;
+
+			ts.tv_sec = ns / 1000000000;
+			ts.tv_nsec = ns % 1000000000;
+		}
+		if (ppoll(pfd, n, next >= 0 ? &ts : NULL, &orig) < 0) {
+			if (errno == EINTR)
+				continue;
+			err_msg("poll: %s", strerror(errno));
+			rc = EXIT_FAIL;
+			break;
+		}
+		now = now_mono();
+		for (k = 1; k < n; k++)
+			if (pfd[k].revents && !conn_io(&conns[idx[k]], e, now))
+				conn_close(&conns[idx[k]]);
+		if (pfd[0].revents & POLLIN)
+			conn_accept(lfd, conns, now);
+	}
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	for (i = 0; i < EXP_MAX_CONNS; i++)
+		if (conns[i].fd >= 0)
+			conn_close(&conns[i]);
+	free(conns);
+	return rc;
 }
 
 static const char export_usage[] =
@@ -243,11 +566,9 @@ int cmd_export(int argc, char **argv)
 		CMD_COMMON_OPTS, { "listen", required_argument, NULL, 'l' }, {}
 	};
 	const char *listen_spec = DEFAULT_LISTEN;
-	struct sg_source src = {};
 	struct sockaddr_storage sa;
-	struct sg_target t;
+	struct exporter e = {};
 	socklen_t salen;
-	struct sg_pins p;
 	int opt, rc, lfd, err;
 
 	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "l:", opts,
@@ -264,42 +585,28 @@ int cmd_export(int argc, char **argv)
 		err_msg("--listen takes ADDR:PORT or [V6ADDR]:PORT, not '%s'", listen_spec);
 		return EXIT_USAGE;
 	}
-	rc = attachment_open(argv[optind], &t, NULL);
+	rc = attachment_open(argv[optind], &e.t, NULL);
 	if (rc)
 		return rc;
 	lfd = listen_on(&sa, salen, listen_spec);
 	if (lfd < 0)
 		return EXIT_FAIL;
-	err = pins_open(t.dir, &p);
+	err = exp_follow(&e);
 	if (err) {
-		err_msg("cannot open the pins under %s: %s", t.dir, strerror(-err));
+		err_msg("cannot read the attachment under %s: %s", e.t.dir, follow_error(err));
 		close(lfd);
 		return EXIT_FAIL;
 	}
-	stats_source(&src, &t, &p);
+	e.shown_prog = e.p.prog_id;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	info_msg("synguard: serving /metrics for %s on %s", t.ifname, listen_spec);
+	info_msg("synguard: serving /metrics for %s on %s", e.t.ifname, listen_spec);
 	/* Whoever started it may wait for this line: through a pipe, stdout
 	 * would hold it until exit. */
 	fflush(stdout);
-	while (!stop) {
-		struct pollfd pfd = { .fd = lfd, .events = POLLIN };
-		int cfd;
-
-		if (poll(&pfd, 1, 1000) <= 0)
-			continue;	/* timeout, or EINTR from a signal */
-		cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (cfd < 0)
-			continue;
-		/* The policy may change live: read it per scrape. */
-		pins_refresh_config(&p);
-		src.dry_run = p.cfg.flags & SG_CFG_DRY_RUN;
-		serve(cfd, &p, &src);
-		close(cfd);
-	}
-	pins_close(&p);
+	rc = exp_serve(lfd, &e);
+	exp_drop(&e);
 	close(lfd);
-	return EXIT_OK;
+	return rc;
 }

@@ -125,7 +125,8 @@ expect_eq "every value stats --json holds still on is the scraped one" "$(echo "
 expect_eq "the scrape has every sample stats implies" \
 	"$(comm -3 <(cut -d' ' -f1 "$T/want1" | sort) \
 		   <(awk '/^#/ { next } { print $1 }' "$T/metrics" | sort) |
-	   grep -Ev '^[[:space:]]*synguard_(info|handshake_latency_seconds_(bucket|sum))\{')" ""
+	   grep -Ev '^[[:space:]]*synguard_(info|handshake_latency_seconds_(bucket|sum))\{|^[[:space:]]*synguard_up$')" ""
+expect_eq "synguard_up 1: attached and read" "$(metric synguard_up)" 1
 
 # The four the issue names, one by one, with their figures.
 j() { jq -r "$1" "$T/s2.json"; }
@@ -187,6 +188,7 @@ SECONDS=0
 check "Prometheus stores synguard_drops_total{reason=\"syn_fin\"} == stats ($want)" until_ok 100 same_syn_fin
 diag "first matching query after ${SECONDS}s"
 expect_eq 'up{job="synguard"} == 1' "$(promq 'up{job="synguard"}')" 1
+expect_eq 'synguard_up == 1' "$(promq synguard_up)" 1
 n=$(promq 'synguard_handshake_latency_seconds_count{phase="synack_to_ack"}')
 expect_ge "synguard_handshake_latency_seconds_count{phase=\"synack_to_ack\"} ($n) > 0" "${n:-0}" 1
 expect_eq "... and is stats' latency.synack_to_ack_us.samples" "$n" \
