@@ -214,6 +214,8 @@ int cmd_replay(int argc, char **argv)
 	struct synguard *skel = NULL;
 	struct sg_source src = {};
 	struct sg_policy pol;
+	/* Static: the early returns below need not free it. */
+	static struct policy_lists lists;
 	struct sg_counters c;
 	char assign[64];
 	bool json = false;
@@ -237,7 +239,7 @@ int cmd_replay(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'C':
-			if (policy_load_file(&pol, optarg))
+			if (policy_load_file(&pol, &lists, optarg))
 				return EXIT_USAGE;
 			break;
 		case 'l':
@@ -276,6 +278,15 @@ int cmd_replay(int argc, char **argv)
 	if (policy_write(bpf_map__fd(skel->maps.sg_config),
 			 bpf_map__fd(skel->maps.sg_ports), &pol)) {
 		err_msg("cannot write the policy map: %s", strerror(errno));
+		rc = EXIT_FAIL;
+		goto cleanup;
+	}
+	if (policy_lists_apply((const int[SG_LIST_TRIES]){
+				       [SG_LIST_ALLOW4] = bpf_map__fd(skel->maps.sg_allow4),
+				       [SG_LIST_ALLOW6] = bpf_map__fd(skel->maps.sg_allow6),
+				       [SG_LIST_DENY4] = bpf_map__fd(skel->maps.sg_deny4),
+				       [SG_LIST_DENY6] = bpf_map__fd(skel->maps.sg_deny6) },
+			       bpf_map__fd(skel->maps.sg_lists), &lists)) {
 		rc = EXIT_FAIL;
 		goto cleanup;
 	}
@@ -356,5 +367,6 @@ int cmd_replay(int argc, char **argv)
 cleanup:
 	free(extra);
 	synguard__destroy(skel);
+	policy_lists_free(&lists);
 	return rc;
 }
