@@ -62,7 +62,8 @@ DEPS := clang:clang llvm:llvm-strip libbpf-dev:/usr/include/bpf/libbpf.h \
 	zlib1g-dev:/usr/include/zlib.h \
 	gcc:gcc make:make iproute2:ip hping3:hping3 tcpdump:tcpdump \
 	nginx-light:nginx curl:curl util-linux:setpriv procps:pgrep jq:jq ethtool:ethtool \
-	wrk:wrk tmux:tmux prometheus:promtool nftables:nft
+	wrk:wrk tmux:tmux prometheus:promtool nftables:nft mandoc:mandoc man-db:man \
+	groff-base:groff systemd:systemd-analyze
 
 deps: ## install missing Debian packages (apt-get, as root)
 	$(Q)missing=""; for d in $(DEPS); do pkg=$${d%%:*}; what=$${d#*:}; \
