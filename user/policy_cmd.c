@@ -31,6 +31,8 @@ static int trie_of(int which, const struct sg_cidr *c)
 	return (which == POLICY_DENY ? SG_LIST_DENY4 : SG_LIST_ALLOW4) + (c->family == 6);
 }
 
+static int lists_fit(const int fds[SG_LIST_TRIES], const struct policy_lists *want);
+
 static const char config_usage[] =
 	"usage: synguard config IFACE show [--json]\n"
 	"       synguard config IFACE set KEY=VALUE...\n"
@@ -200,6 +202,14 @@ int cmd_config(int argc, char **argv)
 		if (!policy_key_set(&next, "half_open_timeout"))
 			policy_defaults_from_host(&next);
 		policy_cookie_defaults_from_host(&next, t.ifname);
+	}
+	/* Room in the lists before anything changes (policy_lists_apply checks again). */
+	if (load) {
+		err = lists_fit(m.list_fds, &lists);
+		if (err) {
+			rc = err == -E2BIG ? EXIT_STATE : EXIT_FAIL;
+			goto out;
+		}
 	}
 	if (set || load) {
 		/* Synproxy first: no cookie may go out before its ACK has a way in. */
@@ -502,13 +512,41 @@ static bool list_has(const struct policy_lists *l, int which, const struct sg_ci
 				      policy_cidr_cmp);
 }
 
+/* Does each trie of @fds have room for @want's entries?  0, or -errno said. */
+static int lists_fit(const int fds[SG_LIST_TRIES], const struct policy_lists *want)
+{
+	size_t i, want_n[SG_LIST_TRIES] = {};
+	int w, t, err;
+
+	for (w = 0; w < POLICY_LISTS; w++)
+		for (i = 0; i < want->n[w]; i++)
+			want_n[trie_of(w, &want->cidr[w][i])]++;
+	for (t = 0; t < SG_LIST_TRIES; t++) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(fds[t], &info, &len)) {
+			err = -errno;
+			err_msg("cannot read %s's size: %s", trie_names[t], strerror(-err));
+			return err;
+		}
+		if (want_n[t] > info.max_entries) {
+			err_msg("%zu IPv%c entries for the %s list, it holds %u", want_n[t],
+				t == SG_LIST_ALLOW6 || t == SG_LIST_DENY6 ? '6' : '4',
+				t >= SG_LIST_DENY4 ? "deny" : "allow", info.max_entries);
+			return -E2BIG;
+		}
+	}
+	return 0;
+}
+
 int policy_lists_apply(const int fds[SG_LIST_TRIES], int sizes_fd,
 		       const struct policy_lists *want)
 {
 	union { struct sg_lpm4 v4; struct sg_lpm6 v6; } key;
 	struct policy_lists have = {};
 	struct list_change *done = NULL;
-	size_t i, n_done = 0, want_n[SG_LIST_TRIES] = {};
+	size_t i, n_done = 0;
 	__u32 *sizes = NULL;
 	__u64 zero = 0;
 	char buf[64];
@@ -520,26 +558,9 @@ int policy_lists_apply(const int fds[SG_LIST_TRIES], int sizes_fd,
 		goto out;
 	}
 	/* Deleting first, the tries never hold more than the larger of before and after. */
-	for (w = 0; w < POLICY_LISTS; w++)
-		for (i = 0; i < want->n[w]; i++)
-			want_n[trie_of(w, &want->cidr[w][i])]++;
-	for (t = 0; t < SG_LIST_TRIES; t++) {
-		struct bpf_map_info info = {};
-		__u32 len = sizeof(info);
-
-		if (bpf_obj_get_info_by_fd(fds[t], &info, &len)) {
-			err = -errno;
-			err_msg("cannot read %s's size: %s", trie_names[t], strerror(-err));
-			goto out;
-		}
-		if (want_n[t] > info.max_entries) {
-			err = -E2BIG;
-			err_msg("%zu IPv%c entries for the %s list, it holds %u", want_n[t],
-				t == SG_LIST_ALLOW6 || t == SG_LIST_DENY6 ? '6' : '4',
-				t >= SG_LIST_DENY4 ? "deny" : "allow", info.max_entries);
-			goto out;
-		}
-	}
+	err = lists_fit(fds, want);
+	if (err)
+		goto out;
 	if (sizes_fd >= 0 && !(sizes = sizes_map(sizes_fd))) {
 		err = -errno;
 		err_msg("cannot map the list sizes: %s", strerror(-err));

@@ -165,6 +165,10 @@ expect_eq "...all of it applied" "$(sg config $SRV_IF show | grep '^ports=')" "p
 
 # attach --config reads the same format: lists included.
 check "detach" sg detach $SRV_IF
+sg attach $SRV_IF --config "$T/big.conf" >"$T/out" 2>"$T/err"
+rc=$?
+expect_eq "attach --config with 16385 allow entries: exit 3, one line" "$rc/$(wc -l <"$T/err")" "3/1"
+expect_eq "...and nothing attached" "$(ip -n "$NS_S" -o link show $SRV_IF | grep -c prog/xdp)" 0
 check "attach --config with the show file" sg attach $SRV_IF --config "$T/show.conf"
 expect_eq "config show after attach --config is the file" \
 	"$(sg config $SRV_IF show)" "$(cat "$T/show.conf")"
