@@ -9,7 +9,8 @@
 # on the lab's srv0 (with --netns after the binary: systemd would run them
 # in the host's netns, on a host interface).  Start attaches with the
 # file's policy and lists, reload applies an edited file live (and a bad
-# one not at all), the exporter serves /metrics, stop detaches.
+# one not at all), the exporter serves /metrics, stop detaches, also
+# after the interface went away.
 set -u
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root (netns, XDP)"; exit 0; }
@@ -146,5 +147,15 @@ expect_eq "no XDP program on $SRV_IF" "$(xdp_id)" ""
 [ ! -e "/sys/fs/bpf/synguard/netns/$NS_S/$SRV_IF" ] && ok "its pins are gone" || not_ok "its pins are gone"
 expect_eq "no nftables table of synguard left" \
 	"$(ip netns exec "$NS_S" nft list tables 2>/dev/null | grep -c synguard)" 0
+
+# BindsTo= the device: when the interface goes away, systemd stops the
+# unit, and ExecStop must still clean up.
+unit_exec "$UNIT" ExecStart >/dev/null 2>&1
+expect_eq "started again" "$(sg status --json | jq -r --arg i $SRV_IF '.attachments[] | select(.interface == $i) | .state')" active
+ip -n "$NS_S" link del $SRV_IF
+unit_exec "$UNIT" ExecStop >"$T/out" 2>&1
+expect_eq "ExecStop after the interface went away exits 0" "$?" 0
+[ ! -e "/sys/fs/bpf/synguard/netns/$NS_S/$SRV_IF" ] && ok "...and removes the pins" ||
+	not_ok "...and removes the pins"
 
 tap_done
