@@ -61,7 +61,8 @@ _synguard()
 		else
 			COMPREPLY=($(compgen -W "$("$sg" --help 2>/dev/null |
 				awk '/^commands:/ { on = 1; next } /^$/ { on = 0 }
-				     on && /^  [a-z]/ { gsub(/\|/, " ", $1); print $1 }')" -- "$cur"))
+				     on && /^  [a-z]/ { n = split($1, c, "|"); for (i = 1; i <= n; i++)
+					if (!seen[c[i]]++) print c[i] }')" -- "$cur"))
 		fi
 		return
 	fi

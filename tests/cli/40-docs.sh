@@ -36,7 +36,7 @@ section() { awk -v s="$1" '/^[A-Z]/ { on = ($0 == s); next } on' "$T/page"; }
 
 # --- commands ------------------------------------------------------------------
 cmds=$("$SYNGUARD" --help | awk '/^commands:/ { on = 1; next } /^$/ { on = 0 }
-	on && /^  [a-z]/ { gsub(/\|/, " ", $1); print $1 }')
+	on && /^  [a-z]/ { gsub(/\|/, " ", $1); print $1 }' | tr ' ' '\n' | sort -u)
 expect_ge "synguard --help lists commands" "$(wc -w <<<"$cmds")" 10
 missing=
 for c in $cmds; do
