@@ -42,7 +42,7 @@ SAN_OBJ   := $(patsubst user/%.c,$(OUT)/san/%.o,$(USER_SRC))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test unit integration asan demo bench vmlinux clean help
+.PHONY: all deps test unit integration asan demo bench vmlinux clean help install uninstall
 
 all: $(OUT)/synguard $(OUT)/test_xdp $(OUT)/test_policy $(OUT)/test_flow $(OUT)/test_cookie \
 	$(OUT)/sendframes $(OUT)/sg-flood $(OUT)/trivial.bpf.o ## build the CLI and the test programs
@@ -62,7 +62,8 @@ DEPS := clang:clang llvm:llvm-strip libbpf-dev:/usr/include/bpf/libbpf.h \
 	zlib1g-dev:/usr/include/zlib.h \
 	gcc:gcc make:make iproute2:ip hping3:hping3 tcpdump:tcpdump \
 	nginx-light:nginx curl:curl util-linux:setpriv procps:pgrep jq:jq ethtool:ethtool \
-	wrk:wrk tmux:tmux prometheus:promtool nftables:nft strace:strace
+	wrk:wrk tmux:tmux prometheus:promtool nftables:nft strace:strace \
+	mandoc:mandoc man-db:man groff-base:groff systemd:systemd-analyze
 
 deps: ## install missing Debian packages (apt-get, as root)
 	$(Q)missing=""; for d in $(DEPS); do pkg=$${d%%:*}; what=$${d#*:}; \
@@ -197,6 +198,41 @@ demo: deps all ## install deps, build, and show synguard in a netns lab
 
 bench: all $(OUT)/bench_paths $(OUT)/bench_scale ## build and run the benchmarks (root; netns labs for the floods and the stats timing), print the tables
 	$(Q)tests/bench/run.sh
+
+# Installation: `make install` (PREFIX=/usr/local, DESTDIR for staging).
+# The configuration directory is /etc whatever the PREFIX, as the units
+# and the man page say; the units are written with the paths they run.
+PREFIX        ?= /usr/local
+SBINDIR       ?= $(PREFIX)/sbin
+MANDIR        ?= $(PREFIX)/share/man
+DOCDIR        ?= $(PREFIX)/share/doc/synguard
+UNITDIR       ?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR    ?= /etc
+UNITS         := synguard@.service synguard-export@.service
+# Every file install makes, for uninstall to remove exactly those.
+INSTALLED      = $(SBINDIR)/synguard $(MANDIR)/man8/synguard.8 \
+		 $(addprefix $(UNITDIR)/,$(UNITS)) $(COMPLETIONDIR)/synguard \
+		 $(DOCDIR)/example.conf
+
+install: $(OUT)/synguard ## install the CLI, man page, units, completion, example config (PREFIX, DESTDIR)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 0755 $(OUT)/synguard $(DESTDIR)$(SBINDIR)/synguard
+	$(Q)install -D -m 0644 docs/synguard.8 $(DESTDIR)$(MANDIR)/man8/synguard.8
+	$(Q)install -D -m 0644 completion/synguard.bash $(DESTDIR)$(COMPLETIONDIR)/synguard
+	$(Q)install -D -m 0644 docs/example.conf $(DESTDIR)$(DOCDIR)/example.conf
+	$(Q)install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/synguard
+	$(Q)for u in $(UNITS); do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+			systemd/$$u.in > $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+		mv -f $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+
+uninstall: ## remove what install installed (same PREFIX, DESTDIR); configs in /etc/synguard stay
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	$(Q)rmdir $(DESTDIR)$(SYSCONFDIR)/synguard 2>/dev/null || true
 
 vmlinux: ## regenerate vmlinux.h from the running kernel's BTF
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h

@@ -28,7 +28,8 @@ static const char attach_usage[] =
 	"  is pinned under /sys/fs/bpf/synguard/ and outlives this command.\n"
 	"  --mode       native (driver, the default) or generic (skb) XDP\n"
 	"  --force      replace an attachment synguard already has on IFACE\n"
-	"  --config     a file of KEY=VALUE lines (as `synguard config show` prints)\n"
+	"  --config     a file of KEY=VALUE, allow=CIDR and deny=CIDR lines\n"
+	"               (as `synguard config show` prints)\n"
 	"  --dry-run    count what would be dropped, drop nothing (dry_run=on)\n"
 	"  --half-open-max N, --flows-max N   flow table sizes (65536, 262144)\n"
 	"  Policy keys, as --key-with-dashes VALUE; later ones win:\n";
@@ -179,6 +180,8 @@ int cmd_attach(int argc, char **argv)
 	__u64 half_max = SG_DEFAULT_HALF_MAX, flows_max = SG_DEFAULT_FLOWS_MAX;
 	bool force = false;
 	__u32 zero = 0;
+	/* Static: the early returns below need not free it. */
+	static struct policy_lists lists;
 
 	policy_defaults(&pol);
 	attach_options(opts, names);
@@ -206,7 +209,7 @@ int cmd_attach(int argc, char **argv)
 			policy_set(&pol, "dry_run=on");
 			break;
 		case 'C':
-			if (policy_load_file(&pol, optarg))
+			if (policy_load_file(&pol, &lists, optarg))
 				return EXIT_USAGE;
 			break;
 		case 'f':
@@ -304,6 +307,17 @@ int cmd_attach(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto cleanup;
 	}
+	/* The file's allow and deny lists, in force from the first frame. */
+	err = policy_lists_apply((const int[SG_LIST_TRIES]){
+				 [SG_LIST_ALLOW4] = bpf_map__fd(skel->maps.sg_allow4),
+				 [SG_LIST_ALLOW6] = bpf_map__fd(skel->maps.sg_allow6),
+				 [SG_LIST_DENY4] = bpf_map__fd(skel->maps.sg_deny4),
+				 [SG_LIST_DENY6] = bpf_map__fd(skel->maps.sg_deny6) },
+				 bpf_map__fd(skel->maps.sg_lists), &lists);
+	if (err) {
+		rc = err == -E2BIG ? EXIT_STATE : EXIT_FAIL;
+		goto cleanup;
+	}
 
 	LIBBPF_OPTS(bpf_link_create_opts, lopts,
 		    .flags = mode == SG_MODE_NATIVE ? XDP_FLAGS_DRV_MODE
@@ -355,6 +369,7 @@ cleanup:
 		close(egress_fd);
 	flow_walk__destroy(walker);	/* its pin keeps the program */
 	synguard__destroy(skel);
+	policy_lists_free(&lists);
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "common.h"
 #include "cmd.h"
+#include "export.h"
 #include "flows.h"
 #include "pin.h"
 #include "stats.h"
@@ -556,31 +557,62 @@ static int exp_serve(int lfd, struct exporter *e)
 
 static const char export_usage[] =
 	"usage: synguard export IFACE [--listen ADDR:PORT] [-n NETNS]\n"
+	"       synguard export IFACE --textfile DIR [--interval SEC] [--count N]\n"
 	"  Serves /metrics in the Prometheus text format until interrupted.\n"
 	"  --listen  address and port, [v6]:port for IPv6 (default " DEFAULT_LISTEN ")\n"
-	"  With --netns the socket listens inside that netns.\n";
+	"  With --netns the socket listens inside that netns.\n"
+	"  --textfile  instead, write DIR/synguard_IFACE.prom for node-exporter's\n"
+	"            textfile collector, atomically, every SEC seconds (15; 0: back\n"
+	"            to back), N times (until interrupted)\n";
 
 int cmd_export(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		CMD_COMMON_OPTS, { "listen", required_argument, NULL, 'l' }, {}
+		CMD_COMMON_OPTS, { "listen", required_argument, NULL, 'l' },
+		{ "textfile", required_argument, NULL, 't' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'c' }, {}
 	};
-	const char *listen_spec = DEFAULT_LISTEN;
+	const char *listen_spec = DEFAULT_LISTEN, *textfile = NULL;
+	bool listen_set = false, timing_set = false;
+	double interval = 15;
+	__u64 count = 0;
 	struct sockaddr_storage sa;
 	struct exporter e = {};
 	socklen_t salen;
 	int opt, rc, lfd, err;
 
-	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "l:", opts,
+	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "l:t:i:c:", opts,
 				 export_usage)) != -1) {
-		if (opt != 'l')
+		if (opt == 't') {
+			textfile = optarg;
+		} else if (opt == 'i' && !parse_seconds(optarg, 0, 86400, &interval)) {
+			timing_set = true;
+		} else if (opt == 'c' && !parse_u64(optarg, 1, 1ULL << 32, &count)) {
+			timing_set = true;
+		} else if (opt == 'i' || opt == 'c') {
+			err_msg(opt == 'i' ? "--interval takes seconds from 0 to 86400, not '%s'"
+					   : "--count takes a number from 1 to 4294967296, not '%s'",
+				optarg);
+			return EXIT_USAGE;
+		} else if (opt == 'l') {
+			listen_spec = optarg;
+			listen_set = true;
+		} else {
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
-		listen_spec = optarg;
+		}
 	}
 	if (optind != argc - 1) {
 		err_msg("export takes one interface (see synguard export --help)");
 		return EXIT_USAGE;
 	}
+	if (textfile ? listen_set : timing_set) {
+		err_msg(textfile ? "--textfile writes a file: no --listen"
+				 : "--interval and --count go with --textfile");
+		return EXIT_USAGE;
+	}
+	if (textfile)
+		return export_textfile(argv[optind], textfile, interval, count);
 	if (listen_parse(listen_spec, &sa, &salen)) {
 		err_msg("--listen takes ADDR:PORT or [V6ADDR]:PORT, not '%s'", listen_spec);
 		return EXIT_USAGE;

@@ -25,6 +25,16 @@
 
 static const char *const netns_dirs[] = { "/run/netns", "/var/run/netns" };
 
+/*
+ * The netns this process was in before --netns moved it.  home_find()
+ * learns the home netns from the outermost ancestor it may look into; a
+ * process whose capabilities are bounded (a hardened systemd service) may
+ * look into none, not even PID 1, and without this would take the netns
+ * it entered for home: pins under synguard/IFACE, no netns name.
+ */
+static __u64 start_net_ino;
+static __u64 ns_ino(const char *path);
+
 int netns_enter(const char *name)
 {
 	char path[PATH_MAX];
@@ -44,6 +54,8 @@ int netns_enter(const char *name)
 		err_msg("network namespace '%s' not found (no /run/netns/%s)", name, name);
 		return EXIT_USAGE;
 	}
+	if (!start_net_ino)
+		start_net_ino = ns_ino("/proc/self/ns/net");
 	if (setns(fd, CLONE_NEWNET)) {
 		int err = errno;
 
@@ -108,14 +120,14 @@ static void home_find(struct home *h)
 	int depth;
 
 	memset(h, 0, sizeof(*h));
-	h->net_ino = ns_ino("/proc/self/ns/net");
+	h->net_ino = start_net_ino ?: ns_ino("/proc/self/ns/net");
 	for (depth = 0; pid > 0 && depth < 256; depth++, pid = parent_of(pid)) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
 		ino = ns_ino(path);
 		if (!ino)
 			break;		/* not ours to look into */
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-		if (ns_ino(path))
+		if ((pid != getpid() || !start_net_ino) && ns_ino(path))
 			h->net_ino = ns_ino(path);
 		if (ino == seen)
 			continue;

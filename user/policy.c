@@ -641,24 +641,76 @@ bool policy_key_set(const struct sg_policy *p, const char *name)
 	return k && key_bit(p, k);
 }
 
-int policy_load_file(struct sg_policy *p, const char *path)
+const char *const policy_list_names[POLICY_LISTS] = { "allow", "deny" };
+
+void policy_lists_free(struct policy_lists *l)
 {
-	struct sg_policy next = *p;
-	char *line = NULL, where[256];
-	size_t cap = 0;
-	int lineno = 0, err = 0;
-	FILE *f;
+	int i;
 
-	f = fopen(path, "r");
-	if (!f) {
-		err_msg("cannot read config %s: %s", path, strerror(errno));
-		return -errno;
+	for (i = 0; i < POLICY_LISTS; i++) {
+		free(l->cidr[i]);
+		l->cidr[i] = NULL;
+		l->n[i] = 0;
 	}
-	/* Whole lines, however long: a cut line's tail must not become a setting. */
-	while (getline(&line, &cap, f) >= 0) {
-		char *s = line, *e;
+}
 
-		lineno++;
+int policy_lists_add(struct policy_lists *l, int which, const struct sg_cidr *c)
+{
+	struct sg_cidr *a = l->cidr[which];
+	size_t n = l->n[which];
+
+	/* Grows by doubling: n a power of two means the array is full. */
+	if (!n || !(n & (n - 1))) {
+		a = realloc(a, (n ? 2 * n : 1) * sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		l->cidr[which] = a;
+	}
+	a[n] = *c;
+	l->n[which] = n + 1;
+	return 0;
+}
+
+/* IPv4 first, then by address, then by prefix: `config show`'s order. */
+int policy_cidr_cmp(const void *x, const void *y)
+{
+	const struct sg_cidr *a = x, *b = y;
+	int d;
+
+	if (a->family != b->family)
+		return a->family - b->family;
+	d = memcmp(a->addr, b->addr, sizeof(a->addr));
+	return d ? d : a->prefix - b->prefix;
+}
+
+void policy_lists_sort(struct policy_lists *l)
+{
+	size_t i, j;
+	int w;
+
+	for (w = 0; w < POLICY_LISTS; w++) {
+		if (!l->n[w])
+			continue;
+		qsort(l->cidr[w], l->n[w], sizeof(*l->cidr[w]), policy_cidr_cmp);
+		for (i = 1, j = 1; i < l->n[w]; i++)
+			if (policy_cidr_cmp(&l->cidr[w][i], &l->cidr[w][j - 1]))
+				l->cidr[w][j++] = l->cidr[w][i];
+		l->n[w] = j;
+	}
+}
+
+/*
+ * The next line of a config file that says something: comment cut, blanks
+ * trimmed, spaces around the first '=' removed; NULL at the end of the
+ * file.  getline, not a fixed buffer: a line of any length is one line, so
+ * the tail of a long comment is never read as a setting.
+ */
+static char *conf_next_line(FILE *f, char **buf, size_t *cap, int *lineno)
+{
+	while (getline(buf, cap, f) >= 0) {
+		char *s = *buf, *e, *eq, *k, *v;
+
+		++*lineno;
 		s[strcspn(s, "#\n")] = '\0';
 		while (*s == ' ' || *s == '\t')
 			s++;
@@ -667,21 +719,103 @@ int policy_load_file(struct sg_policy *p, const char *path)
 			*--e = '\0';
 		if (!*s)
 			continue;
-		snprintf(where, sizeof(where), "%.200s:%d: ", path, lineno);
-		if (policy_set_at(&next, s, where)) {
-			err = -EINVAL;
-			break;
+		eq = strchr(s, '=');
+		if (eq) {
+			for (k = eq; k > s && (k[-1] == ' ' || k[-1] == '\t'); k--)
+				;
+			for (v = eq + 1; *v == ' ' || *v == '\t'; v++)
+				;
+			*k = '=';
+			memmove(k + 1, v, strlen(v) + 1);
 		}
+		return s;
+	}
+	return NULL;
+}
+
+/* "allow=CIDR" or "deny=CIDR" into @l; 1 when @s is neither. */
+static int conf_list_line(struct policy_lists *l, const char *s, const char *where)
+{
+	struct sg_cidr c;
+	size_t len;
+	int w, err;
+
+	for (w = 0; w < POLICY_LISTS; w++) {
+		len = strlen(policy_list_names[w]);
+		if (!strncmp(s, policy_list_names[w], len) && s[len] == '=')
+			break;
+	}
+	if (w == POLICY_LISTS)
+		return 1;
+	if (!l) {
+		err_msg("%s%s lists are not taken here", where, policy_list_names[w]);
+		return -EINVAL;
+	}
+	err = cidr_parse(s + len + 1, &c);
+	if (err) {
+		err_msg(err == -ERANGE ? "%s%s: '%s': prefix longer than the address family allows"
+				       : "%s%s takes an IPv4 or IPv6 CIDR, not '%s'",
+			where, policy_list_names[w], s + len + 1);
+		return -EINVAL;
+	}
+	if (policy_lists_add(l, w, &c)) {
+		err_msg("%sout of memory", where);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int policy_load_file(struct sg_policy *p, struct policy_lists *lists, const char *path)
+{
+	struct policy_lists l = {};
+	struct sg_policy next = *p;
+	char *buf = NULL, *s, where[256];
+	size_t cap = 0;
+	int lineno = 0, err = 0;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f) {
+		err = -errno;
+		err_msg("cannot read config %s: %s", path, strerror(-err));
+		return err;
+	}
+	while (!err && (s = conf_next_line(f, &buf, &cap, &lineno))) {
+		snprintf(where, sizeof(where), "%.200s:%d: ", path, lineno);
+		err = conf_list_line(lists ? &l : NULL, s, where);
+		if (err > 0)
+			err = policy_set_at(&next, s, where);
 	}
 	if (!err && ferror(f)) {
 		err = -EIO;
-		err_msg("cannot read config %s: %s", path, strerror(EIO));
+		err_msg("cannot read config %s: %s", path, strerror(errno));
 	}
-	free(line);
+	free(buf);
 	fclose(f);
-	if (!err)
-		*p = next;
-	return err;
+	if (err) {
+		policy_lists_free(&l);
+		return err;
+	}
+	*p = next;
+	if (lists) {
+		policy_lists_free(lists);
+		policy_lists_sort(&l);
+		*lists = l;
+	}
+	return 0;
+}
+
+void policy_lists_print(const struct policy_lists *l, FILE *f)
+{
+	char buf[64];
+	size_t i;
+	int w;
+
+	for (w = 0; w < POLICY_LISTS; w++)
+		for (i = 0; i < l->n[w]; i++) {
+			cidr_format(&l->cidr[w][i], buf, sizeof(buf));
+			fprintf(f, "%s=%s\n", policy_list_names[w], buf);
+		}
 }
 
 void policy_print(const struct sg_policy *p, FILE *f)
@@ -695,15 +829,27 @@ void policy_print(const struct sg_policy *p, FILE *f)
 	}
 }
 
-void policy_print_json(const struct sg_policy *p, FILE *f)
+void policy_print_json(const struct sg_policy *p, const struct policy_lists *l,
+		       FILE *f)
 {
 	const struct policy_key *k;
+	char buf[64];
+	size_t i;
+	int w;
 
 	fputc('{', f);
 	for (k = policy_keys; k->name; k++) {
 		fprintf(f, "%s\"%s\":\"", k == policy_keys ? "" : ",", k->name);
 		k->format(p, f);
 		fputc('"', f);
+	}
+	for (w = 0; l && w < POLICY_LISTS; w++) {
+		fprintf(f, ",\"%s\":[", policy_list_names[w]);
+		for (i = 0; i < l->n[w]; i++) {
+			cidr_format(&l->cidr[w][i], buf, sizeof(buf));
+			fprintf(f, "%s\"%s\"", i ? "," : "", buf);
+		}
+		fputc(']', f);
 	}
 	fputs("}\n", f);
 }

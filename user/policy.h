@@ -50,11 +50,47 @@ bool policy_key_set(const struct sg_policy *p, const char *name);
 int policy_set(struct sg_policy *p, const char *assignment);
 /* The same, with @where ("FILE:LINE: ") before the message. */
 int policy_set_at(struct sg_policy *p, const char *assignment, const char *where);
-/* KEY=VALUE lines, '#' comments and blank lines; 0 or -errno (printed). */
-int policy_load_file(struct sg_policy *p, const char *path);
+/* A CIDR: address and prefix, host bits cleared. */
+struct sg_cidr {
+	__u8 family;		/* 4 or 6 */
+	__u8 prefix;
+	__u8 addr[16];
+};
+
+/*
+ * The allow and deny entries a config file gives ("allow=CIDR" and
+ * "deny=CIDR" lines): each list whole, so a file describes an attachment
+ * completely.
+ */
+#define POLICY_ALLOW 0
+#define POLICY_DENY 1
+#define POLICY_LISTS 2
+struct policy_lists {
+	struct sg_cidr *cidr[POLICY_LISTS];
+	size_t n[POLICY_LISTS];
+};
+
+extern const char *const policy_list_names[POLICY_LISTS];	/* "allow", "deny" */
+void policy_lists_free(struct policy_lists *l);
+/* 0 or -ENOMEM. */
+int policy_lists_add(struct policy_lists *l, int which, const struct sg_cidr *c);
+/* Sorts each list (IPv4 first, by address, by prefix) and drops repeats. */
+void policy_lists_sort(struct policy_lists *l);
+int policy_cidr_cmp(const void *a, const void *b);
+void policy_lists_print(const struct policy_lists *l, FILE *f);
+
+/*
+ * KEY=VALUE lines, allow=CIDR and deny=CIDR lines, '#' comments and blank
+ * lines, into @p and @lists (sorted); all or nothing: on a bad line, one
+ * message naming FILE:LINE and -EINVAL, @p and @lists as they were.  With
+ * @lists NULL, allow and deny lines are refused.  0 or -errno (printed).
+ */
+int policy_load_file(struct sg_policy *p, struct policy_lists *lists, const char *path);
 /* Every key as KEY=VALUE lines: a file policy_load_file() reads back. */
 void policy_print(const struct sg_policy *p, FILE *f);
-void policy_print_json(const struct sg_policy *p, FILE *f);
+/* The keys, then "allow" and "deny" arrays of CIDRs unless @l is NULL. */
+void policy_print_json(const struct sg_policy *p, const struct policy_lists *l,
+		       FILE *f);
 
 /* An attachment's policy maps: sg_config, sg_ports and sg_policy_cur. */
 struct policy_fds {
@@ -76,12 +112,15 @@ int policy_read_config(const struct policy_fds *m, struct sg_config *cfg);
  */
 int policy_write(const struct policy_fds *m, const struct sg_policy *p);
 
-/* A CIDR: address and prefix, host bits cleared. */
-struct sg_cidr {
-	__u8 family;		/* 4 or 6 */
-	__u8 prefix;
-	__u8 addr[16];
-};
+/*
+ * Makes an attachment's allow and deny tries (@fds by SG_LIST_*) hold
+ * exactly @l (sorted): deletes what @l lacks, then adds what is new;
+ * entries in both keep their hit counts.  @sizes_fd is sg_lists, or -1.
+ * Checks the tries' capacity first and undoes its changes on a failure.
+ * 0 or -errno, a message printed.
+ */
+int policy_lists_apply(const int fds[SG_LIST_TRIES], int sizes_fd,
+		       const struct policy_lists *l);
 
 /* 0, or -EINVAL for a malformed CIDR, -ERANGE for a too long prefix. */
 int cidr_parse(const char *s, struct sg_cidr *c);

@@ -13,11 +13,36 @@
 #include "policy.h"
 #include "cookie.h"
 
+/* The attachment's policy maps and lists, opened by path. */
+struct policy_maps {
+	struct policy_fds pf;		/* sg_config, sg_ports, sg_policy_cur */
+	int list_fds[SG_LIST_TRIES];	/* by SG_LIST_* */
+	int sizes_fd;			/* sg_lists, -1 if the attachment has none */
+};
+
+static const char *const trie_names[SG_LIST_TRIES] = {
+	[SG_LIST_ALLOW4] = "sg_allow4", [SG_LIST_ALLOW6] = "sg_allow6",
+	[SG_LIST_DENY4] = "sg_deny4", [SG_LIST_DENY6] = "sg_deny6",
+};
+
+/* The SG_LIST_* trie of list @which (POLICY_ALLOW/DENY) for @c's family. */
+static int trie_of(int which, const struct sg_cidr *c)
+{
+	return (which == POLICY_DENY ? SG_LIST_DENY4 : SG_LIST_ALLOW4) + (c->family == 6);
+}
+
+static int lists_fit(const int fds[SG_LIST_TRIES], const struct policy_lists *want);
+
 static const char config_usage[] =
 	"usage: synguard config IFACE show [--json]\n"
 	"       synguard config IFACE set KEY=VALUE...\n"
+	"       synguard config IFACE load FILE\n"
 	"  Shows or changes the live policy; every change takes effect at once,\n"
-	"  and a bad KEY=VALUE changes nothing.  Keys:\n";
+	"  and a bad KEY=VALUE changes nothing.  show prints every key, then the\n"
+	"  allow and deny lists as allow=CIDR and deny=CIDR lines.  load applies a\n"
+	"  file in that format (the one attach --config reads) as a whole: keys it\n"
+	"  does not set go back to their defaults, entries not in it leave the\n"
+	"  lists; a bad line changes nothing.  Keys:\n";
 
 static void print_config_usage(void)
 {
@@ -28,15 +53,83 @@ static void print_config_usage(void)
 		printf("    %-11s %s\n", k->name, k->values);
 }
 
+static void policy_maps_close(struct policy_maps *m)
+{
+	int i;
+
+	if (m->pf.config_fd >= 0)
+		close(m->pf.config_fd);
+	if (m->pf.ports_fd >= 0)
+		close(m->pf.ports_fd);
+	if (m->pf.cur_fd >= 0)
+		close(m->pf.cur_fd);
+	for (i = 0; i < SG_LIST_TRIES; i++)
+		if (m->list_fds[i] >= 0)
+			close(m->list_fds[i]);
+	if (m->sizes_fd >= 0)
+		close(m->sizes_fd);
+}
+
+/* The entries of the tries @fds, sorted; 0 or -errno. */
+static int lists_read(const int fds[SG_LIST_TRIES], struct policy_lists *l)
+{
+	union { struct sg_lpm4 v4; struct sg_lpm6 v6; } key, next;
+	struct sg_cidr c;
+	int t, f6;
+
+	for (t = 0; t < SG_LIST_TRIES; t++) {
+		void *prev = NULL;
+
+		f6 = t == SG_LIST_ALLOW6 || t == SG_LIST_DENY6;
+		while (!bpf_map_get_next_key(fds[t], prev, &next)) {
+			key = next;
+			prev = &key;
+			memset(&c, 0, sizeof(c));
+			c.family = f6 ? 6 : 4;
+			c.prefix = f6 ? key.v6.prefixlen : key.v4.prefixlen;
+			memcpy(c.addr, f6 ? key.v6.addr : key.v4.addr, f6 ? 16 : 4);
+			if (policy_lists_add(l, t >= SG_LIST_DENY4 ? POLICY_DENY : POLICY_ALLOW, &c))
+				return -ENOMEM;
+		}
+		if (errno != ENOENT)
+			return -errno;
+	}
+	policy_lists_sort(l);
+	return 0;
+}
+
+/* What `config show` prints: every key, then the lists. */
+static int config_print(const struct policy_maps *m, const struct sg_policy *pol, bool json)
+{
+	struct policy_lists l = {};
+	int err = lists_read(m->list_fds, &l);
+
+	if (err) {
+		err_msg("cannot read the allow and deny lists: %s", strerror(-err));
+		policy_lists_free(&l);
+		return EXIT_FAIL;
+	}
+	if (json) {
+		policy_print_json(pol, &l, stdout);
+	} else {
+		policy_print(pol, stdout);
+		policy_lists_print(&l, stdout);
+	}
+	policy_lists_free(&l);
+	return EXIT_OK;
+}
+
 int cmd_config(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CMD_COMMON_OPTS, { "json", no_argument, NULL, 'j' }, {}
 	};
-	struct policy_fds m = { -1, -1, -1 };
+	struct policy_maps m = { { -1, -1, -1 }, { -1, -1, -1, -1 }, -1 };
+	struct policy_lists lists = {};
 	struct sg_policy pol, next;
 	struct sg_target t;
-	bool json = false, set;
+	const char *verb;
+	bool json = false, set, load;
 	int opt, rc, err, i, lock = -1;
 
 	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "j", opts, "")) != -1) {
@@ -46,34 +139,61 @@ int cmd_config(int argc, char **argv)
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		json = true;
 	}
-	if (argc - optind < 2 || (strcmp(argv[optind + 1], "show") &&
-				  strcmp(argv[optind + 1], "set"))) {
-		err_msg("usage: synguard config IFACE show|set [KEY=VALUE...]");
+	verb = argc - optind >= 2 ? argv[optind + 1] : "";
+	if (strcmp(verb, "show") && strcmp(verb, "set") && strcmp(verb, "load")) {
+		err_msg("usage: synguard config IFACE show|set KEY=VALUE...|load FILE");
 		return EXIT_USAGE;
 	}
-	set = !strcmp(argv[optind + 1], "set");
+	set = !strcmp(verb, "set");
+	load = !strcmp(verb, "load");
 	if (set && argc - optind < 3) {
 		err_msg("config set needs at least one KEY=VALUE");
 		return EXIT_USAGE;
 	}
-	if (!set && argc - optind > 2) {
+	if (load && argc - optind != 3) {
+		err_msg("config load takes one FILE");
+		return EXIT_USAGE;
+	}
+	if (!set && !load && argc - optind > 2) {
 		err_msg("config show takes no KEY=VALUE");
 		return EXIT_USAGE;
 	}
+	/* A file is read whole, and refused whole, before anything is opened. */
+	if (load) {
+		policy_defaults(&next);
+		if (policy_load_file(&next, &lists, argv[optind + 2]))
+			return EXIT_USAGE;
+	}
 	rc = attachment_open(argv[optind], &t, NULL);
 	if (rc)
-		return rc;
+		goto out;
 	/* A read-modify-write: two at once would lose one's change. */
-	if (set && (lock = pin_lock(t.dir)) < 0) {
+	if ((set || load) && (lock = pin_lock(t.dir)) < 0) {
 		err_msg("cannot lock %s: %s", t.dir, strerror(-lock));
-		return EXIT_FAIL;
+		rc = EXIT_FAIL;
+		goto out;
 	}
-	m.config_fd = pin_get(t.dir, "sg_config");
-	m.ports_fd = pin_get(t.dir, "sg_ports");
-	m.cur_fd = pin_get(t.dir, "sg_policy_cur");
-	if (m.config_fd < 0 || m.ports_fd < 0 || m.cur_fd < 0 ||
-	    (err = policy_read(&m, &pol))) {
+	m.pf.config_fd = pin_get(t.dir, "sg_config");
+	m.pf.ports_fd = pin_get(t.dir, "sg_ports");
+	m.pf.cur_fd = pin_get(t.dir, "sg_policy_cur");
+	if (m.pf.config_fd < 0 || m.pf.ports_fd < 0 || m.pf.cur_fd < 0 ||
+	    (err = policy_read(&m.pf, &pol))) {
 		err_msg("cannot read the policy under %s: %s", t.dir, strerror(errno));
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	for (i = 0; i < SG_LIST_TRIES; i++) {
+		m.list_fds[i] = pin_get(t.dir, trie_names[i]);
+		if (m.list_fds[i] < 0) {
+			err_msg("cannot open %s under %s: %s", trie_names[i], t.dir,
+				strerror(errno));
+			rc = EXIT_FAIL;
+			goto out;
+		}
+	}
+	m.sizes_fd = pin_get(t.dir, "sg_lists");
+	if (m.sizes_fd < 0 && errno != ENOENT) {
+		err_msg("cannot open sg_lists under %s: %s", t.dir, strerror(errno));
 		rc = EXIT_FAIL;
 		goto out;
 	}
@@ -86,13 +206,35 @@ int cmd_config(int argc, char **argv)
 				goto out;
 			}
 		}
+	} else if (load) {
+		/* What `attach --config FILE` would make of it, here and now. */
+		if (!policy_key_set(&next, "half_open_timeout"))
+			policy_defaults_from_host(&next);
+		policy_cookie_defaults_from_host(&next, t.ifname);
+	}
+	/* Room in the lists before anything changes (policy_lists_apply checks again). */
+	if (load) {
+		err = lists_fit(m.list_fds, &lists);
+		if (err) {
+			rc = err == -E2BIG ? EXIT_STATE : EXIT_FAIL;
+			goto out;
+		}
+	}
+	if (set || load) {
 		/* Synproxy first: no cookie may go out before its ACK has a way in. */
 		if (cookie_infra_needed(&next.cfg)) {
 			rc = cookie_infra_up(&t, &next.cfg);
 			if (rc)
 				goto out;
 		}
-		err = policy_write(&m, &next);
+		if (load) {
+			err = policy_lists_apply(m.list_fds, m.sizes_fd, &lists);
+			if (err) {
+				rc = err == -E2BIG ? EXIT_STATE : EXIT_FAIL;
+				goto out;
+			}
+		}
+		err = policy_write(&m.pf, &next);
 		if (err) {
 			err_msg("cannot write the policy: %s", strerror(-err));
 			rc = EXIT_FAIL;
@@ -100,18 +242,10 @@ int cmd_config(int argc, char **argv)
 		}
 		pol = next;
 	}
-	if (json)
-		policy_print_json(&pol, stdout);
-	else
-		policy_print(&pol, stdout);
-	rc = EXIT_OK;
+	rc = config_print(&m, &pol, json);
 out:
-	if (m.config_fd >= 0)
-		close(m.config_fd);
-	if (m.ports_fd >= 0)
-		close(m.ports_fd);
-	if (m.cur_fd >= 0)
-		close(m.cur_fd);
+	policy_maps_close(&m);
+	policy_lists_free(&lists);
 	pin_unlock(lock);
 	return rc;
 }
@@ -129,17 +263,28 @@ struct list_maps {
  * never be below the trie's size, even with two synguard commands at once
  * or one killed midway: up before adding, down after deleting, atomically.
  */
+static void trie_count(__u32 *sizes, int trie, int delta)
+{
+	if (!sizes)
+		return;
+	if (delta > 0)
+		__atomic_add_fetch(&sizes[trie], 1, __ATOMIC_SEQ_CST);
+	else
+		__atomic_sub_fetch(&sizes[trie], 1, __ATOMIC_SEQ_CST);
+}
+
 static void list_count(const struct list_maps *l, int fam, int delta)
 {
-	__u32 *n;
+	trie_count(l->sizes, fam ? l->idx6 : l->idx4, delta);
+}
 
-	if (!l->sizes)
-		return;
-	n = &l->sizes[fam ? l->idx6 : l->idx4];
-	if (delta > 0)
-		__atomic_add_fetch(n, 1, __ATOMIC_SEQ_CST);
-	else
-		__atomic_sub_fetch(n, 1, __ATOMIC_SEQ_CST);
+/* sg_lists (@fd) mapped, or NULL with errno set. */
+static __u32 *sizes_map(int fd)
+{
+	void *p = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
+		       MAP_SHARED, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
 }
 
 /*
@@ -148,19 +293,16 @@ static void list_count(const struct list_maps *l, int fam, int delta)
  */
 static int list_sizes_open(const char *dir, struct list_maps *l)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	void *p;
-	int fd;
+	int fd, err = 0;
 
 	fd = pin_get(dir, "sg_lists");
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	l->sizes = sizes_map(fd);
+	if (!l->sizes)
+		err = -errno;
 	close(fd);
-	if (p == MAP_FAILED)
-		return -errno;
-	l->sizes = p;
-	return 0;
+	return err;
 }
 
 static int list_key(const struct sg_cidr *c, void *key)
@@ -364,4 +506,148 @@ int cmd_allow(int argc, char **argv)
 int cmd_deny(int argc, char **argv)
 {
 	return cmd_list(argc, argv, "deny");
+}
+
+/* One change policy_lists_apply() made, to undo it. */
+struct list_change {
+	struct sg_cidr c;
+	int which;
+	bool added;
+	__u64 hits;	/* of a deleted entry */
+};
+
+static bool list_has(const struct policy_lists *l, int which, const struct sg_cidr *c)
+{
+	return l->n[which] && bsearch(c, l->cidr[which], l->n[which], sizeof(*c),
+				      policy_cidr_cmp);
+}
+
+/* Does each trie of @fds have room for @want's entries?  0, or -errno said. */
+static int lists_fit(const int fds[SG_LIST_TRIES], const struct policy_lists *want)
+{
+	size_t i, want_n[SG_LIST_TRIES] = {};
+	int w, t, err;
+
+	for (w = 0; w < POLICY_LISTS; w++)
+		for (i = 0; i < want->n[w]; i++)
+			want_n[trie_of(w, &want->cidr[w][i])]++;
+	for (t = 0; t < SG_LIST_TRIES; t++) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(fds[t], &info, &len)) {
+			err = -errno;
+			err_msg("cannot read %s's size: %s", trie_names[t], strerror(-err));
+			return err;
+		}
+		if (want_n[t] > info.max_entries) {
+			err_msg("%zu IPv%c entries for the %s list, it holds %u", want_n[t],
+				t == SG_LIST_ALLOW6 || t == SG_LIST_DENY6 ? '6' : '4',
+				t >= SG_LIST_DENY4 ? "deny" : "allow", info.max_entries);
+			return -E2BIG;
+		}
+	}
+	return 0;
+}
+
+int policy_lists_apply(const int fds[SG_LIST_TRIES], int sizes_fd,
+		       const struct policy_lists *want)
+{
+	union { struct sg_lpm4 v4; struct sg_lpm6 v6; } key;
+	struct policy_lists have = {};
+	struct list_change *done = NULL;
+	size_t i, n_done = 0;
+	__u32 *sizes = NULL;
+	__u64 zero = 0;
+	char buf[64];
+	int w, t, err;
+
+	err = lists_read(fds, &have);
+	if (err) {
+		err_msg("cannot read the allow and deny lists: %s", strerror(-err));
+		goto out;
+	}
+	/* Deleting first, the tries never hold more than the larger of before and after. */
+	err = lists_fit(fds, want);
+	if (err)
+		goto out;
+	if (sizes_fd >= 0 && !(sizes = sizes_map(sizes_fd))) {
+		err = -errno;
+		err_msg("cannot map the list sizes: %s", strerror(-err));
+		goto out;
+	}
+	done = calloc(have.n[0] + have.n[1] + want->n[0] + want->n[1] + 1, sizeof(*done));
+	if (!done) {
+		err = -ENOMEM;
+		err_msg("out of memory");
+		goto out;
+	}
+	for (w = 0; w < POLICY_LISTS; w++)
+		for (i = 0; i < have.n[w]; i++) {
+			struct list_change *d = &done[n_done];
+
+			if (list_has(want, w, &have.cidr[w][i]))
+				continue;
+			memset(&key, 0, sizeof(key));
+			list_key(&have.cidr[w][i], &key);
+			t = trie_of(w, &have.cidr[w][i]);
+			*d = (struct list_change){ .c = have.cidr[w][i], .which = w };
+			bpf_map_lookup_elem(fds[t], &key, &d->hits);
+			if (bpf_map_delete_elem(fds[t], &key) && errno != ENOENT) {
+				err = -errno;
+				cidr_format(&d->c, buf, sizeof(buf));
+				err_msg("cannot delete %s from the %s list: %s", buf,
+					policy_list_names[w], strerror(-err));
+				goto undo;
+			}
+			trie_count(sizes, t, -1);
+			n_done++;
+		}
+	for (w = 0; w < POLICY_LISTS; w++)
+		for (i = 0; i < want->n[w]; i++) {
+			if (list_has(&have, w, &want->cidr[w][i]))
+				continue;
+			memset(&key, 0, sizeof(key));
+			list_key(&want->cidr[w][i], &key);
+			t = trie_of(w, &want->cidr[w][i]);
+			trie_count(sizes, t, 1);
+			if (bpf_map_update_elem(fds[t], &key, &zero, BPF_NOEXIST)) {
+				err = -errno;
+				trie_count(sizes, t, -1);
+				if (err == -EEXIST) {	/* a concurrent `allow add` */
+					err = 0;
+					continue;
+				}
+				cidr_format(&want->cidr[w][i], buf, sizeof(buf));
+				err_msg("cannot add %s to the %s list: %s", buf,
+					policy_list_names[w], strerror(-err));
+				goto undo;
+			}
+			done[n_done++] = (struct list_change){ .c = want->cidr[w][i],
+							       .which = w, .added = true };
+		}
+	goto out;
+undo:
+	/* Best effort: the lists as they were, deleted entries with their hits. */
+	while (n_done--) {
+		struct list_change *d = &done[n_done];
+
+		memset(&key, 0, sizeof(key));
+		list_key(&d->c, &key);
+		t = trie_of(d->which, &d->c);
+		if (d->added) {
+			if (!bpf_map_delete_elem(fds[t], &key))
+				trie_count(sizes, t, -1);
+		} else {
+			trie_count(sizes, t, 1);
+			if (bpf_map_update_elem(fds[t], &key, &d->hits, BPF_NOEXIST))
+				trie_count(sizes, t, -1);
+		}
+	}
+out:
+	if (sizes)
+		munmap(sizes, sysconf(_SC_PAGESIZE));
+	free(done);
+	policy_lists_free(&have);
+	return err;
 }

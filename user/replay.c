@@ -215,6 +215,8 @@ int cmd_replay(int argc, char **argv)
 	struct synguard *skel = NULL;
 	struct sg_source src = {};
 	struct sg_policy pol;
+	/* Static: the early returns below need not free it. */
+	static struct policy_lists lists;
 	struct sg_counters c;
 	char assign[64];
 	bool json = false;
@@ -238,7 +240,7 @@ int cmd_replay(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'C':
-			if (policy_load_file(&pol, optarg))
+			if (policy_load_file(&pol, &lists, optarg))
 				return EXIT_USAGE;
 			break;
 		case 'l':
@@ -277,6 +279,16 @@ int cmd_replay(int argc, char **argv)
 	if (policy_write(POLICY_FDS(skel), &pol)) {
 		err_msg("cannot write the policy map: %s", strerror(errno));
 		rc = EXIT_FAIL;
+		goto cleanup;
+	}
+	err = policy_lists_apply((const int[SG_LIST_TRIES]){
+				 [SG_LIST_ALLOW4] = bpf_map__fd(skel->maps.sg_allow4),
+				 [SG_LIST_ALLOW6] = bpf_map__fd(skel->maps.sg_allow6),
+				 [SG_LIST_DENY4] = bpf_map__fd(skel->maps.sg_deny4),
+				 [SG_LIST_DENY6] = bpf_map__fd(skel->maps.sg_deny6) },
+				 bpf_map__fd(skel->maps.sg_lists), &lists);
+	if (err) {
+		rc = err == -E2BIG ? EXIT_STATE : EXIT_FAIL;
 		goto cleanup;
 	}
 	progs.xdp_fd = bpf_program__fd(skel->progs.synguard_xdp);
@@ -356,5 +368,6 @@ int cmd_replay(int argc, char **argv)
 cleanup:
 	free(extra);
 	synguard__destroy(skel);
+	policy_lists_free(&lists);
 	return rc;
 }

@@ -146,9 +146,12 @@ check "attach --config (a file from config show)" \
 	sg attach $SRV_IF --config "$LAB_TMP/policy.conf"
 expect_eq "config show after attach --config is the show it came from" \
 	"$(sg config $SRV_IF show)" "$(cat "$LAB_TMP/policy.conf")"
-# --json carries the same keys and values as the text form, whatever keys exist.
+# --json carries the same keys and values as the text form, whatever keys
+# exist, and the lists' allow= and deny= lines as arrays.
 expect_eq "the same with --json" "$(sg config $SRV_IF show --json | jq -c .)" \
-	"$(sg config $SRV_IF show | jq -R -s -c 'split("\n") | map(select(length > 0) | split("=") | {(.[0]): .[1]}) | add')"
+	"$(sg config $SRV_IF show | jq -R -s -c 'split("\n") | map(select(length > 0) | split("="))
+		| (map(select(.[0] != "allow" and .[0] != "deny") | {(.[0]): .[1]}) | add)
+		+ {allow: map(select(.[0] == "allow") | .[1]), deny: map(select(.[0] == "deny") | .[1])}')"
 expect_eq "--json has the values set" \
 	"$(sg config $SRV_IF show --json | jq -c '[.dry_run, .unparsed, .src_rate, .src_burst, .prefix4, .prefix6, .block_time, .ports]')" \
 	'["on","pass","123","77","24","48","2.5","80,443,8000-8100"]'
