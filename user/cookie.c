@@ -119,21 +119,31 @@ static int nft_table_up(const struct sg_target *t, const struct sg_config *cfg)
 	int n, i, rc;
 
 	cookie_table(table, sizeof(table), t->ifindex);
+	/*
+	 * No interface name goes into the script: a Linux name may hold '"',
+	 * '#', ';', '{' or '}', and nft's quoted strings have no escape for
+	 * '"'.  The rule matches the index instead, and nft resolves an iif
+	 * value as a name first (`iif 3` is the interface called "3" if there
+	 * is one, and a bare number loses its leading zeros in the scanner),
+	 * so the index goes in quoted and zero-padded to 16 digits, longer
+	 * than any name (IFNAMSIZ 16 with its NUL): nft then reads it as the
+	 * number.
+	 */
 	/* add + delete first: one transaction that also replaces an old table. */
 	n = snprintf(script, sizeof(script),
 		     "add table inet %s\n"
 		     "delete table inet %s\n"
 		     "table inet %s {\n"
-		     "\tcomment \"synguard: SYN cookie ACKs from %s to synproxy\"\n"
+		     "\tcomment \"synguard: SYN cookie ACKs from ifindex %u to synproxy\"\n"
 		     "\tchain cookie_ack {\n"
 		     "\t\ttype filter hook input priority filter - 10; policy accept;\n",
-		     table, table, table, t->ifname);
+		     table, table, table, t->ifindex);
 	for (i = 0; i < 2; i++)
 		n += snprintf(script + n, sizeof(script) - n,
-			      "\t\tiifname \"%s\" meta mark 0x%08x meta nfproto %s "
+			      "\t\tiif \"%016u\" meta mark 0x%08x meta nfproto %s "
 			      "tcp flags & (fin | syn | rst | ack) == ack "
 			      "synproxy mss %u wscale %u timestamp sack-perm\n",
-			      t->ifname, SG_COOKIE_MARK, i ? "ipv6" : "ipv4",
+			      t->ifindex, SG_COOKIE_MARK, i ? "ipv6" : "ipv4",
 			      i ? cfg->cookie_mss6 : cfg->cookie_mss4, cfg->cookie_wscale);
 	snprintf(script + n, sizeof(script) - n, "\t}\n}\n");
 	rc = run_nft("", script, false);
