@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
@@ -84,22 +85,35 @@ static void print_attach_usage(void)
 	}
 }
 
-static int detach_target(const struct sg_target *t)
+/*
+ * Detaches and unpins the attachment in @dir, whose pins are under the
+ * netns name @netns; its nftables table only if that is still its netns.
+ */
+static int detach_dir(const char *dir, const char *netns)
 {
 	const char *links[] = { PIN_LINK, PIN_LINK_EGRESS };
+	struct sg_target t = {};
+	struct sg_meta meta;
 	size_t i;
 	int fd;
 
+	pin_meta(dir, &meta);
 	/* Detach even if some other process holds a link open. */
 	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
-		fd = pin_get(t->dir, links[i]);
+		fd = pin_get(dir, links[i]);
 		if (fd >= 0) {
 			bpf_link_detach(fd);
 			close(fd);
 		}
 	}
-	cookie_infra_down(t->dir, "", t->ifindex);
-	return pin_remove_all(t);
+	cookie_infra_down(dir, netns, &meta);
+	snprintf(t.dir, sizeof(t.dir), "%s", dir);
+	return pin_remove_all(&t);
+}
+
+static int detach_target(const struct sg_target *t)
+{
+	return detach_dir(t->dir, t->netns);
 }
 
 static int pin_all(struct synguard *skel, int link_fd, int egress_fd, int walk_fd,
@@ -289,6 +303,13 @@ int cmd_attach(int argc, char **argv)
 	}
 	meta.attached_at = time(NULL);
 	meta.netns_ino = t.netns_ino;
+	meta.netns_cookie = t.netns_cookie;
+	while (!meta.attach_id)
+		if (getrandom(&meta.attach_id, sizeof(meta.attach_id), 0) < 0) {
+			err_msg("cannot read random bytes: %s", strerror(errno));
+			rc = EXIT_FAIL;
+			goto cleanup;
+		}
 	meta.ifindex = t.ifindex;
 	meta.mode = mode;
 	memcpy(meta.ifname, t.ifname, sizeof(meta.ifname));
@@ -326,7 +347,7 @@ int cmd_attach(int argc, char **argv)
 		goto cleanup;
 	}
 	if (cookie_infra_needed(&pol.cfg)) {
-		rc = cookie_infra_up(&t, &pol.cfg);
+		rc = cookie_infra_up(&t, &meta, &pol.cfg);
 		if (rc) {
 			detach_target(&t);
 			goto cleanup;
@@ -441,6 +462,7 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 	struct status_ctx *ctx = arg;
 	const char *state = "active";
 	char since[32] = "-";
+	__u64 named;
 	struct sg_pins p;
 	struct tm tm;
 	time_t when;
@@ -464,23 +486,31 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 		state = "broken";
 		memset(&p.meta, 0, sizeof(p.meta));
 		p.prog_id = 0;
+	} else if (p.meta.netns_cookie && netns[0] && strncmp(netns, "ino-", 4) &&
+		   (named = netns_cookie_named(netns)) && named != p.meta.netns_cookie) {
+		/*
+		 * Its netns was deleted and the name given to a new one: not
+		 * the new one's, whatever that has on the same ifindex.
+		 */
+		state = "stale";
 	} else if (!p.link_ifindex) {
 		state = "defunct";	/* the interface (or its netns) is gone */
 	} else if (p.cfg.flags & SG_CFG_DRY_RUN) {
 		state = "dry-run";
 	}
 	pins_close(&p);
+	/* --netns NAME: the attachments of the netns called NAME now. */
+	if (ctx->netns && !ctx->prune && !strcmp(state, "stale"))
+		return 0;
 
 	if (ctx->prune) {
-		struct sg_target t = {};
-
 		if (!strcmp(state, "active") || !strcmp(state, "dry-run"))
 			return 0;
-		/* Its nftables table lives on in a netns that does. */
-		if (p.meta.ifindex && strncmp(netns, "ino-", 4))
-			cookie_infra_down(dir, netns, p.meta.ifindex);
-		snprintf(t.dir, sizeof(t.dir), "%s", dir);
-		detach_target(&t);
+		/*
+		 * Its nftables table lives on in a netns that does (when its
+		 * interface went), never in another netns of the same name.
+		 */
+		detach_dir(dir, netns);
 		info_msg("synguard: pruned %s attachment of %s%s%s", state, ifname,
 			 netns[0] ? " in netns " : "", netns);
 		ctx->pruned++;

@@ -87,7 +87,10 @@ int cmd_config(int argc, char **argv)
 		}
 		/* Synproxy first: no cookie may go out before its ACK has a way in. */
 		if (cookie_infra_needed(&next.cfg)) {
-			rc = cookie_infra_up(&t, &next.cfg);
+			struct sg_meta meta;
+
+			pin_meta(t.dir, &meta);
+			rc = cookie_infra_up(&t, &meta, &next.cfg);
 			if (rc)
 				goto out;
 		}

@@ -4,14 +4,29 @@
 # the kernel's view (nft list tables, bpftool, ip link) and a real client:
 #   1. interface names with every odd character Linux allows: the cookie
 #      path's nftables rule is whole and a client gets in through synproxy;
+#   2. a netns deleted and made again under the same name: the old
+#      attachment is stale, not the new netns's, and prune removes its pins
+#      and nothing of the new attachment on the same ifindex;
+# PARTS=23 runs parts 2 and 3 only.
 set -u
 . "$(dirname "$0")/../lib.sh"
+part() { [ -z "${PARTS:-}" ] || [ "${PARTS#*$1}" != "$PARTS" ]; }
 [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root (netns, XDP)"; exit 0; }
 for tool in nginx curl jq nft bpftool; do
 	command -v $tool >/dev/null || { echo "1..0 # SKIP $tool is not installed"; exit 0; }
 done
 
 lab_up || { not_ok "lab_up"; tap_done; }
+NS_R=$(lab_ns r)	# part 2's, deleted and made again
+down() {
+	local rc=$?
+	"$SYNGUARD" --netns "$NS_R" detach q0 >/dev/null 2>&1
+	ip netns del "$NS_R" 2>/dev/null
+	rm -rf "/sys/fs/bpf/synguard/netns/$NS_R"
+	(exit $rc)
+	lab_down
+}
+trap down EXIT
 lab_nginx || { not_ok "nginx starts in the server namespace"; tap_done; }
 
 stats() { sg stats "$1" --json; }
@@ -29,6 +44,7 @@ fetch() {
 #    ';', '{', '}' end a token or a statement.  "1" is lo's index: a rule
 #    that said `iif 1` would match lo.
 # ==============================================================================
+if part 1; then
 IF=$SRV_IF
 rename_srv() {	# rename_srv NEW: the server's interface renamed
 	ip -n "$NS_S" link set dev "$IF" down &&
@@ -57,5 +73,51 @@ for name in 'v"#' 'v;x' 'v{x}' "v'x" 'v\x' 'v$x' '1' \
 	fi
 done
 rename_srv $SRV_IF || not_ok "the server's veth back to $SRV_IF"
+fi
+
+# ==============================================================================
+# 2. A netns made again under the same name.  Its first veth is ifindex 2
+#    again: by ifindex alone both attachments' tables were synguard_2, and
+#    pruning the old attachment removed the new one's.
+# ==============================================================================
+if part 2; then
+state_of() {	# state_of NETNS IFACE: its state in `status --json`
+	"$SYNGUARD" status --json | jq -r --arg ns "$1" --arg i "$2" \
+		'.attachments[] | select(.netns == $ns and .interface == $i) | .state'
+}
+veth_in() {	# veth_in NETNS NAME: a veth pair NAME -- NAME-peer, both up
+	ip -n "$1" link add "$2" type veth peer name "${2}p" &&
+		ip -n "$1" link set "$2" up && ip -n "$1" link set "${2}p" up
+}
+ip netns add "$NS_R" && veth_in "$NS_R" p0
+check "attach p0 --cookies always in $NS_R" \
+	"$SYNGUARD" -n "$NS_R" attach p0 --mode generic --cookies always
+T_OLD=$(tables "$NS_R")
+ip netns del "$NS_R"
+ip netns add "$NS_R" && veth_in "$NS_R" q0
+check "the netns made again, attach q0 --cookies always" \
+	"$SYNGUARD" -n "$NS_R" attach q0 --mode generic --cookies always
+T_NEW=$(tables "$NS_R")
+diag "old table $T_OLD, new table $T_NEW, both on ifindex $(ip -n "$NS_R" -o link show q0 | cut -d: -f1)"
+if [ -n "$T_NEW" ] && [ "$T_NEW" != "$T_OLD" ]; then ok "the new attachment's table has a name of its own"
+else not_ok "the new attachment's table has a name of its own ($T_OLD, $T_NEW)"; fi
+expect_eq "status: the old attachment is stale" "$(state_of "$NS_R" p0)" stale
+expect_eq "status --netns lists only the new netns's attachment" \
+	"$("$SYNGUARD" -n "$NS_R" status --json | jq -r '[.attachments[].interface] | join(" ")')" q0
+"$SYNGUARD" -n "$NS_R" prune >"$LAB_TMP/out" 2>&1
+expect_eq "prune exits 0 and prunes the old one" \
+	"$?:$(grep -c "pruned stale attachment of p0" "$LAB_TMP/out")" "0:1"
+expect_eq "... the new one's table is still there" "$(tables "$NS_R")" "$T_NEW"
+expect_eq "... with its 2 synproxy rules" \
+	"$(ip netns exec "$NS_R" nft list table inet "${T_NEW:-none}" 2>/dev/null | grep -c 'synproxy mss')" 2
+expect_eq "... and its ingress link" \
+	"$(bpftool -j link show pinned "/sys/fs/bpf/synguard/netns/$NS_R/q0/link_ingress" 2>/dev/null |
+	   jq -r '.prog_id > 0')" true
+expect_eq "... q0 active, p0 gone from status" \
+	"$(state_of "$NS_R" q0) $(state_of "$NS_R" p0)" "active "
+check "... p0's pins are gone" test ! -e "/sys/fs/bpf/synguard/netns/$NS_R/p0"
+check "detach q0" "$SYNGUARD" -n "$NS_R" detach q0
+expect_eq "... no table left in $NS_R" "$(tables "$NS_R" | wc -l)" 0
+fi
 
 tap_done
