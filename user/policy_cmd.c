@@ -40,6 +40,7 @@ int cmd_config(int argc, char **argv)
 	};
 	struct policy_maps m = { -1, -1 };
 	struct sg_policy pol, next;
+	struct sg_meta meta;
 	struct sg_target t;
 	bool json = false, set;
 	int opt, rc, err, i;
@@ -85,11 +86,9 @@ int cmd_config(int argc, char **argv)
 				goto out;
 			}
 		}
+		pin_meta(t.dir, &meta);
 		/* Synproxy first: no cookie may go out before its ACK has a way in. */
 		if (cookie_infra_needed(&next.cfg)) {
-			struct sg_meta meta;
-
-			pin_meta(t.dir, &meta);
 			rc = cookie_infra_up(&t, &meta, &next.cfg);
 			if (rc)
 				goto out;
@@ -101,6 +100,20 @@ int cmd_config(int argc, char **argv)
 			goto out;
 		}
 		pol = next;
+		/*
+		 * No policy that can send a cookie: the path goes, and with its
+		 * table conntrack, which ran for every connection of the netns.
+		 * Only once the policy is written: no cookie goes out after.
+		 */
+		if (!cookie_infra_needed(&next.cfg) && cookie_infra_present(&t)) {
+			err = cookie_infra_down(t.dir, t.netns, &meta);
+			if (err) {
+				err_msg("the policy is written, but the SYN cookie path "
+					"could not be removed: %s", strerror(-err));
+				rc = EXIT_FAIL;
+				goto out;
+			}
+		}
 	}
 	if (json)
 		policy_print_json(&pol, stdout);

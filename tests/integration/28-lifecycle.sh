@@ -7,6 +7,9 @@
 #   2. a netns deleted and made again under the same name: the old
 #      attachment is stale, not the new netns's, and prune removes its pins
 #      and nothing of the new attachment on the same ifindex;
+#   3. config set cookies=never removes the cookie path (the table, and
+#      with it conntrack, and the tcx ingress link), cookies=always brings
+#      it back;
 # PARTS=23 runs parts 2 and 3 only.
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -118,6 +121,35 @@ expect_eq "... q0 active, p0 gone from status" \
 check "... p0's pins are gone" test ! -e "/sys/fs/bpf/synguard/netns/$NS_R/p0"
 check "detach q0" "$SYNGUARD" -n "$NS_R" detach q0
 expect_eq "... no table left in $NS_R" "$(tables "$NS_R" | wc -l)" 0
+fi
+
+# ==============================================================================
+# 3. The cookie path follows the policy.
+# ==============================================================================
+if part 3; then
+PIN=/sys/fs/bpf/synguard/netns/$NS_S/$SRV_IF
+ct_count() { ip netns exec "$NS_S" cat /proc/sys/net/netfilter/nf_conntrack_count 2>/dev/null || echo 0; }
+path_state() {	# "TABLES LINK": synguard tables in the server netns, ingress link pinned
+	echo "$(tables "$NS_S" | wc -l) $(test -e "$PIN/link_ingress" && echo link || echo nolink)"
+}
+check "attach --cookies always" sg attach $SRV_IF --mode generic --cookies always
+expect_eq "... the cookie path is there" "$(path_state)" "1 link"
+check "config set cookies=never" sg config $SRV_IF set cookies=never
+expect_eq "... no table, no ingress link" "$(path_state)" "0 nolink"
+CT0=$(ct_count)
+expect_eq "... a client still gets in" "$(fetch)" 200
+CT1=$(ct_count)
+if [ "$CT1" -le "$CT0" ]; then ok "... and conntrack does not track it ($CT0 -> $CT1 entries)"
+else not_ok "... and conntrack does not track it ($CT0 -> $CT1 entries)"; fi
+check "config set cookies=attack with no attack threshold" \
+	sg config $SRV_IF set cookies=attack attack_syn_rate=off attack_half_open=off
+expect_eq "... cannot send a cookie: no path" "$(path_state)" "0 nolink"
+check "config set cookies=always" sg config $SRV_IF set cookies=always
+expect_eq "... the path is back" "$(path_state)" "1 link"
+V0=$(stats $SRV_IF | jq -r .cookies.valid)
+expect_eq "... a client gets in through a cookie" "$(fetch) $(($(stats $SRV_IF | jq -r .cookies.valid) - V0))" "200 1"
+check "detach" sg detach $SRV_IF
+expect_eq "... no table left" "$(tables "$NS_S" | wc -l)" 0
 fi
 
 tap_done
