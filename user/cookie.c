@@ -215,8 +215,11 @@ int cookie_infra_up(const struct sg_target *t, const struct sg_meta *m,
 			return EXIT_FAIL;
 		}
 		close(link_fd);
+		test_kill_at("ingress");
 	}
 	rc = nft_table_up(t, m, cfg);
+	if (!rc)
+		test_kill_at("nft");
 	if (rc && !had_link)
 		cookie_infra_down(t->dir, "", NULL);
 	return rc;

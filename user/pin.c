@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -320,6 +321,26 @@ bool target_attached(const struct sg_target *t)
 
 	snprintf(path, sizeof(path), "%s/" PIN_LINK, t->dir);
 	return access(path, F_OK) == 0;
+}
+
+int pin_lock(void)
+{
+	char base[PATH_MAX];
+	int fd, err = pin_base(base, sizeof(base), false);
+
+	if (err)
+		return err;
+	fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX)) {
+		if (errno != EINTR) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
+	}
+	return fd;
 }
 
 int pin_mkdirs(const char *dir)

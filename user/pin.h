@@ -53,6 +53,13 @@ int target_resolve(const char *ifname, bool mount, struct sg_target *t);
 /* Does @t have a pinned link? */
 bool target_attached(const struct sg_target *t);
 int pin_mkdirs(const char *dir);
+/*
+ * Serialises the commands that add or remove pins (attach, detach, prune,
+ * config set of the cookie path): flock() on the bpffs root, held until
+ * the process exits, released by the kernel however it ends.  The fd, or
+ * -errno.
+ */
+int pin_lock(void);
 /* Removes every pin in @t->dir, the directory and its empty parents. */
 int pin_remove_all(const struct sg_target *t);
 /* Calls @fn for every attachment directory under the bpffs; 0 or -errno. */

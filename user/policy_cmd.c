@@ -43,7 +43,7 @@ int cmd_config(int argc, char **argv)
 	struct sg_meta meta;
 	struct sg_target t;
 	bool json = false, set;
-	int opt, rc, err, i;
+	int opt, rc, err, i, lock;
 
 	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "j", opts, "")) != -1) {
 		if (opt == 'h')
@@ -85,6 +85,13 @@ int cmd_config(int argc, char **argv)
 				rc = EXIT_USAGE;
 				goto out;
 			}
+		}
+		/* The cookie path's pins and table change: attach's lock. */
+		lock = pin_lock();
+		if (lock < 0) {
+			err_msg("cannot lock the pins of %s: %s", t.ifname, strerror(-lock));
+			rc = EXIT_FAIL;
+			goto out;
 		}
 		pin_meta(t.dir, &meta);
 		/* Synproxy first: no cookie may go out before its ACK has a way in. */

@@ -10,10 +10,12 @@
 #   3. config set cookies=never removes the cookie path (the table, and
 #      with it conntrack, and the tcx ingress link), cookies=always brings
 #      it back;
+#   4. attach killed (SIGKILL) at each of its steps: status says
+#      `incomplete`, and an attach without --force, or prune, repairs it.
 # PARTS=23 runs parts 2 and 3 only.
 set -u
 . "$(dirname "$0")/../lib.sh"
-part() { [ -z "${PARTS:-}" ] || [ "${PARTS#*$1}" != "$PARTS" ]; }
+part() { [ -z "${PARTS:-}" ] || [ "${PARTS#*"$1"}" != "$PARTS" ]; }
 [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root (netns, XDP)"; exit 0; }
 for tool in nginx curl jq nft bpftool; do
 	command -v $tool >/dev/null || { echo "1..0 # SKIP $tool is not installed"; exit 0; }
@@ -32,7 +34,7 @@ down() {
 trap down EXIT
 lab_nginx || { not_ok "nginx starts in the server namespace"; tap_done; }
 
-stats() { sg stats "$1" --json; }
+stats() { sg stats "$1" --json 2>/dev/null; }
 # tables NS: the synguard tables in netns NS, one per line
 tables() { ip netns exec "$1" nft list tables 2>/dev/null | awk '$3 ~ /^synguard/ { print $3 }'; }
 # fetch: one page from the server, prints the HTTP code
@@ -54,6 +56,7 @@ rename_srv() {	# rename_srv NEW: the server's interface renamed
 		ip -n "$NS_S" link set dev "$IF" name "$1" &&
 		ip -n "$NS_S" link set dev "$1" up && IF=$1
 }
+# shellcheck disable=SC2016
 for name in 'v"#' 'v;x' 'v{x}' "v'x" 'v\x' 'v$x' '1' \
 	    'p!"#$&'"'"'()*+,-' 'q<=>?@[\]^_' 'r`{|}~;"#x'; do
 	if ! rename_srv "$name"; then not_ok "rename the server's veth to '$name'"; continue; fi
@@ -79,9 +82,9 @@ rename_srv $SRV_IF || not_ok "the server's veth back to $SRV_IF"
 fi
 
 # ==============================================================================
-# 2. A netns made again under the same name.  Its first veth is ifindex 2
-#    again: by ifindex alone both attachments' tables were synguard_2, and
-#    pruning the old attachment removed the new one's.
+# 2. A netns made again under the same name.  Its first veth pair has the
+#    same ifindexes again: by ifindex alone both attachments' tables were
+#    synguard_3, and pruning the old attachment removed the new one's.
 # ==============================================================================
 if part 2; then
 state_of() {	# state_of NETNS IFACE: its state in `status --json`
@@ -150,6 +153,58 @@ V0=$(stats $SRV_IF | jq -r .cookies.valid)
 expect_eq "... a client gets in through a cookie" "$(fetch) $(($(stats $SRV_IF | jq -r .cookies.valid) - V0))" "200 1"
 check "detach" sg detach $SRV_IF
 expect_eq "... no table left" "$(tables "$NS_S" | wc -l)" 0
+fi
+
+# ==============================================================================
+# 4. kill -9 during attach (SYNGUARD_TEST_KILL_AT, a test-only hook: the
+#    process kills itself with SIGKILL at the named step).  Steps: among
+#    the map pins (after sg_src), the ingress link pinned, the nftables
+#    table added, the XDP link pinned, everything done but the last step.
+# ==============================================================================
+if part 4; then
+PIN=/sys/fs/bpf/synguard/netns/$NS_S/$SRV_IF
+status_srv() {	# the server's attachments in status --json, "IFACE:STATE ..."
+	"$SYNGUARD" status --json | jq -r --arg ns "$NS_S" \
+		'[.attachments[] | select(.netns == $ns) | "\(.interface):\(.state)"] | join(" ")'
+}
+xdp_on() { ip -n "$NS_S" link show $SRV_IF | grep -c 'prog/xdp'; }
+killed_attach() {	# killed_attach STEP: attach killed there; "ok" or why not
+	SYNGUARD_TEST_KILL_AT=$1 sg attach $SRV_IF --mode generic --cookies always >/dev/null 2>&1
+	local rc=$? st
+	st=$(status_srv)
+	if [ $rc = 137 ] && [ "$st" = "$SRV_IF:incomplete" ]; then echo ok
+	else echo "exit $rc (want 137), status '$st' (want '$SRV_IF:incomplete')"; fi
+}
+for step in sg_src ingress nft xdp publish; do
+	expect_eq "killed at $step: status says incomplete" "$(killed_attach $step)" ok
+	sg attach $SRV_IF --mode generic --cookies always >"$LAB_TMP/out" 2>&1
+	RC=$?
+	V0=$(stats $SRV_IF | jq -r .cookies.valid)
+	GOT="exit $RC, $(status_srv), tables $(tables "$NS_S" | wc -l), client $(fetch)"
+	GOT+=" cookies $(($(stats $SRV_IF | jq -r .cookies.valid) - ${V0:-0}))"
+	expect_eq "... attach without --force repairs it, cookies work" "$GOT" \
+		"exit 0, $SRV_IF:active, tables 1, client 200 cookies 1"
+	[ $RC = 0 ] || sed 's/^/#   /' "$LAB_TMP/out"
+	sg detach $SRV_IF >/dev/null 2>&1
+	expect_eq "killed at $step again: status says incomplete" "$(killed_attach $step)" ok
+	"$SYNGUARD" prune >"$LAB_TMP/out" 2>&1
+	RC=$?
+	GOT="exit $RC, status '$(status_srv)', tables $(tables "$NS_S" | wc -l), xdp $(xdp_on)"
+	GOT+=", pins $(test -e "$PIN" && echo yes || echo no)"
+	expect_eq "... prune removes all of it" "$GOT" "exit 0, status '', tables 0, xdp 0, pins no"
+	# Whatever is left, for the next step.
+	sg detach $SRV_IF >/dev/null 2>&1
+	ip netns exec "$NS_S" nft list tables | awk '$3 ~ /^synguard/ { print "delete table inet " $3 }' |
+		ip netns exec "$NS_S" nft -f - 2>/dev/null
+	rm -rf "/sys/fs/bpf/synguard/netns/$NS_S"
+	ip -n "$NS_S" link set dev $SRV_IF xdp off 2>/dev/null
+done
+expect_eq "killed at xdp once more" "$(killed_attach xdp)" ok
+sg detach $SRV_IF >"$LAB_TMP/out" 2>&1
+RC=$?
+GOT="exit $RC, status '$(status_srv)', tables $(tables "$NS_S" | wc -l), xdp $(xdp_on)"
+GOT+=", pins $(test -e "$PIN:new" && echo yes || echo no)"
+expect_eq "... detach IFACE removes it" "$GOT" "exit 0, status '', tables 0, xdp 0, pins no"
 fi
 
 tap_done
