@@ -480,6 +480,15 @@ struct sg_meta {
 	__u32 mode;		/* SG_MODE_* */
 	char ifname[16];
 	char netns[64];		/* `ip netns` name, "" for the initial netns */
+	/*
+	 * Appended (an older attachment's map is shorter and reads as 0s).
+	 * A netns inode is reused as soon as the netns is freed, and a
+	 * recreated netns numbers its interfaces from 1 again: what is the
+	 * attachment's is told by the netns cookie (SO_NETNS_COOKIE, never
+	 * reused) and by a random id in the name of its nftables table.
+	 */
+	__u64 netns_cookie;
+	__u64 attach_id;
 };
 
 #endif /* SYNGUARD_H */

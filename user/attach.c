@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
@@ -90,26 +91,53 @@ static void print_attach_usage(void)
 	}
 }
 
-static int detach_target(const struct sg_target *t)
+/*
+ * Detaches and unpins the attachment in @dir, whose pins are under the
+ * netns name @netns; its nftables table only if that is still its netns.
+ */
+static int detach_dir(const char *dir, const char *netns)
 {
 	const char *links[] = { PIN_LINK, PIN_LINK_EGRESS };
+	struct sg_target t = {};
+	struct sg_meta meta;
 	size_t i;
 	int fd;
 
+	pin_meta(dir, &meta);
 	/* Detach even if some other process holds a link open. */
 	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
-		fd = pin_get(t->dir, links[i]);
+		fd = pin_get(dir, links[i]);
 		if (fd >= 0) {
 			bpf_link_detach(fd);
 			close(fd);
 		}
 	}
-	cookie_infra_down(t->dir, "", t->ifindex);
-	return pin_remove_all(t);
+	cookie_infra_down(dir, netns, &meta);
+	snprintf(t.dir, sizeof(t.dir), "%s", dir);
+	return pin_remove_all(&t);
 }
 
-static int pin_all(struct synguard *skel, int link_fd, int egress_fd, int walk_fd,
-		   const char *dir)
+static int detach_target(const struct sg_target *t)
+{
+	return detach_dir(t->dir, t->netns);
+}
+
+/*
+ * attach builds an attachment in a staging directory beside its own,
+ * IFACE:new (no interface name has a ':', no bpffs name a '.'), and
+ * publishes it with one rename(): a directory named IFACE is always whole,
+ * and a killed attach leaves IFACE:new, which `status` shows as
+ * `incomplete` and the next attach or prune removes.  Every command that
+ * adds or removes pins holds pin_lock(), so a staging directory found
+ * under the lock is a dead attach's.
+ */
+static int staging_dir(char *buf, size_t len, const char *dir)
+{
+	return snprintf(buf, len, "%s:new", dir) < (int)len ? 0 : -ENAMETOOLONG;
+}
+
+/* The maps and the programs (no link yet) under @dir. */
+static int pin_objects(struct synguard *skel, int walk_fd, const char *dir)
 {
 	char path[PATH_MAX + 32];
 	struct bpf_map *map;
@@ -127,6 +155,7 @@ static int pin_all(struct synguard *skel, int link_fd, int egress_fd, int walk_f
 		err = bpf_map__pin(map, path);
 		if (err)
 			return err;
+		test_kill_at(pinned_maps[i]);
 	}
 	/* Linked only while cookies can be sent (cookie_infra_up). */
 	snprintf(path, sizeof(path), "%s/" PIN_PROG_INGRESS, dir);
@@ -134,14 +163,58 @@ static int pin_all(struct synguard *skel, int link_fd, int egress_fd, int walk_f
 	if (err)
 		return err;
 	snprintf(path, sizeof(path), "%s/" PIN_WALK, dir);
-	if (bpf_obj_pin(walk_fd, path))
-		return -errno;
-	snprintf(path, sizeof(path), "%s/" PIN_LINK_EGRESS, dir);
-	if (bpf_obj_pin(egress_fd, path))
-		return -errno;
-	/* The XDP link last: its pin is what says "attached". */
-	snprintf(path, sizeof(path), "%s/" PIN_LINK, dir);
-	return bpf_obj_pin(link_fd, path) ? -errno : 0;
+	return bpf_obj_pin(walk_fd, path) ? -errno : 0;
+}
+
+static int pin_link(int fd, const char *dir, const char *name)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return bpf_obj_pin(fd, path) ? -errno : 0;
+}
+
+/*
+ * What the attachment in @dir (pins under the netns name @netns) is:
+ * "active", "dry-run", "defunct" (its interface or netns is gone), "stale"
+ * (its netns is gone and the name is another's), "broken" (pins or its SYN
+ * cookie path missing), "incomplete" (an attach that did not finish).
+ * @p gets its meta and prog id, as far as there are any; closed.
+ */
+static const char *attachment_state(const char *dir, const char *netns,
+				    struct sg_pins *p)
+{
+	const char *state = "active";
+	char path[PATH_MAX + 32];
+	__u64 named;
+
+	if (strchr(strrchr(dir, '/') ?: dir, ':')) {
+		memset(p, 0, sizeof(*p));
+		pin_meta(dir, &p->meta);
+		return "incomplete";
+	}
+	if (pins_open(dir, p)) {
+		memset(p, 0, sizeof(*p));
+		pin_meta(dir, &p->meta);
+		return "broken";
+	}
+	snprintf(path, sizeof(path), "%s/" PIN_LINK_INGRESS, dir);
+	if (p->meta.netns_cookie && netns[0] && strncmp(netns, "ino-", 4) &&
+	    (named = netns_cookie_named(netns)) && named != p->meta.netns_cookie) {
+		/*
+		 * Its netns was deleted and the name given to a new one: not
+		 * the new one's, whatever that has on the same ifindex.
+		 */
+		state = "stale";
+	} else if (!p->link_ifindex) {
+		state = "defunct";	/* the interface (or its netns) is gone */
+	} else if (cookie_infra_needed(&p->cfg) && access(path, F_OK)) {
+		state = "broken";	/* cookies go out, their ACKs find no way in */
+	} else if (p->cfg.flags & SG_CFG_DRY_RUN) {
+		state = "dry-run";
+	}
+	pins_close(p);
+	return state;
 }
 
 /* tcx (Linux 6.6+): a link, no qdisc to add or remove. */
@@ -176,7 +249,8 @@ int cmd_attach(int argc, char **argv)
 	struct synguard *skel = NULL;
 	struct flow_walk *walker = NULL;
 	struct sg_target t;
-	int mode = SG_MODE_NATIVE, link_fd = -1, egress_fd = -1, err, rc, opt;
+	int mode = SG_MODE_NATIVE, link_fd = -1, egress_fd = -1, lock_fd, err, rc, opt;
+	struct sg_target staging = {};
 	__u64 half_max = SG_DEFAULT_HALF_MAX, flows_max = SG_DEFAULT_FLOWS_MAX;
 	bool force = false;
 	__u32 zero = 0;
@@ -249,15 +323,34 @@ int cmd_attach(int argc, char **argv)
 	if (!policy_key_set(&pol, "half_open_timeout"))
 		policy_defaults_from_host(&pol);
 	policy_cookie_defaults_from_host(&pol, t.ifname);
-	if (target_attached(&t)) {
+	lock_fd = pin_lock();
+	if (lock_fd < 0) {
+		err_msg("cannot lock %s: %s", t.dir, strerror(-lock_fd));
+		return EXIT_FAIL;
+	}
+	staging = t;
+	if (staging_dir(staging.dir, sizeof(staging.dir), t.dir)) {
+		err_msg("the pin path %s is too long", t.dir);
+		return EXIT_FAIL;
+	}
+	if (!access(staging.dir, F_OK)) {
+		err = detach_dir(staging.dir, t.netns);
+		if (err) {
+			err_msg("cannot remove %s, left by an attach that did not finish: %s",
+				staging.dir, strerror(-err));
+			return EXIT_FAIL;
+		}
+		info_msg("synguard: removed an attach to %s that did not finish",
+			 t.ifname);
+	}
+	if (!access(t.dir, F_OK)) {
 		struct sg_pins p;
+		const char *state = attachment_state(t.dir, t.netns, &p);
+		bool live = !strcmp(state, "active") || !strcmp(state, "dry-run");
 
-		if (!force) {
-			__u32 id = pins_open(t.dir, &p) ? 0 : p.prog_id;
-
-			pins_close(&p);
+		if (live && !force) {
 			err_msg("synguard is already attached to %s (prog %u); "
-				"--force replaces it", t.ifname, id);
+				"--force replaces it", t.ifname, p.prog_id);
 			return EXIT_STATE;
 		}
 		err = detach_target(&t);
@@ -266,6 +359,9 @@ int cmd_attach(int argc, char **argv)
 				strerror(-err));
 			return EXIT_FAIL;
 		}
+		if (!live)
+			info_msg("synguard: replaced the %s attachment of %s", state,
+				 t.ifname);
 	}
 
 	cmd_libbpf_logging();
@@ -297,6 +393,13 @@ int cmd_attach(int argc, char **argv)
 	}
 	meta.attached_at = time(NULL);
 	meta.netns_ino = t.netns_ino;
+	meta.netns_cookie = t.netns_cookie;
+	while (!meta.attach_id)
+		if (getrandom(&meta.attach_id, sizeof(meta.attach_id), 0) < 0) {
+			err_msg("cannot read random bytes: %s", strerror(errno));
+			rc = EXIT_FAIL;
+			goto cleanup;
+		}
 	meta.ifindex = t.ifindex;
 	meta.mode = mode;
 	memcpy(meta.ifname, t.ifname, sizeof(meta.ifname));
@@ -319,6 +422,18 @@ int cmd_attach(int argc, char **argv)
 		goto cleanup;
 	}
 
+	/* Staged: the cookie path, then the links; XDP goes live with both. */
+	err = pin_objects(skel, bpf_program__fd(walker->progs.sg_walk), staging.dir);
+	if (err) {
+		err_msg("cannot pin under %s: %s", staging.dir, strerror(-err));
+		rc = EXIT_FAIL;
+		goto cleanup;
+	}
+	if (cookie_infra_needed(&pol.cfg)) {
+		rc = cookie_infra_up(&staging, &meta, &pol.cfg);
+		if (rc)
+			goto cleanup;
+	}
 	LIBBPF_OPTS(bpf_link_create_opts, lopts,
 		    .flags = mode == SG_MODE_NATIVE ? XDP_FLAGS_DRV_MODE
 						    : XDP_FLAGS_SKB_MODE);
@@ -336,19 +451,19 @@ int cmd_attach(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto cleanup;
 	}
-	err = pin_all(skel, link_fd, egress_fd, bpf_program__fd(walker->progs.sg_walk), t.dir);
+	err = pin_link(egress_fd, staging.dir, PIN_LINK_EGRESS) ?:
+	      pin_link(link_fd, staging.dir, PIN_LINK);
 	if (err) {
-		err_msg("cannot pin under %s: %s", t.dir, strerror(-err));
-		pin_remove_all(&t);
+		err_msg("cannot pin under %s: %s", staging.dir, strerror(-err));
 		rc = EXIT_FAIL;
 		goto cleanup;
 	}
-	if (cookie_infra_needed(&pol.cfg)) {
-		rc = cookie_infra_up(&t, &pol.cfg);
-		if (rc) {
-			detach_target(&t);
-			goto cleanup;
-		}
+	test_kill_at("xdp");
+	test_kill_at("publish");
+	if (rename(staging.dir, t.dir)) {
+		err_msg("cannot rename %s to %s: %s", staging.dir, t.dir, strerror(errno));
+		rc = EXIT_FAIL;
+		goto cleanup;
 	}
 	{
 		struct bpf_prog_info info = {};
@@ -363,6 +478,8 @@ int cmd_attach(int argc, char **argv)
 	}
 	rc = EXIT_OK;
 cleanup:
+	if (rc && staging.dir[0] && !access(staging.dir, F_OK))
+		detach_dir(staging.dir, t.netns);
 	if (link_fd >= 0)
 		close(link_fd);	/* the pin keeps it */
 	if (egress_fd >= 0)
@@ -380,8 +497,9 @@ static const char detach_usage[] =
 int cmd_detach(int argc, char **argv)
 {
 	static const struct option opts[] = { CMD_COMMON_OPTS, {} };
+	char staging[PATH_MAX + 8];
 	struct sg_target t;
-	int rc, opt, err;
+	int rc, opt, err, lock;
 
 	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT, opts,
 				 detach_usage)) != -1)
@@ -396,6 +514,25 @@ int cmd_detach(int argc, char **argv)
 	rc = target_open(argv[optind], false, &t);
 	if (rc)
 		return rc;
+	lock = pin_lock();
+	if (lock < 0 && lock != -ENOENT) {	/* -ENOENT: no bpffs, no pins */
+		err_msg("cannot lock the pins of %s: %s", t.ifname, strerror(-lock));
+		return EXIT_FAIL;
+	}
+	/* An attach to it that was killed: detach finishes the job. */
+	staging_dir(staging, sizeof(staging), t.dir);
+	if (!access(staging, F_OK)) {
+		err = detach_dir(staging, t.netns);
+		if (err) {
+			err_msg("cannot remove %s: %s", staging, strerror(-err));
+			return EXIT_FAIL;
+		}
+		if (!target_attached(&t)) {
+			info_msg("synguard: removed an attach to %s%s%s that did not finish",
+				 t.ifname, t.netns[0] ? " in netns " : "", t.netns);
+			return EXIT_OK;
+		}
+	}
 	if (!target_attached(&t)) {
 		if (!t.ifindex) {
 			err_msg("unknown interface '%s'%s%s", t.ifname,
@@ -458,8 +595,8 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 		      void *arg)
 {
 	struct status_ctx *ctx = arg;
-	const char *state = "active";
-	char since[32] = "-";
+	const char *state, *colon;
+	char since[32] = "-", name[16];
 	struct sg_pins p;
 	struct tm tm;
 	time_t when;
@@ -467,39 +604,24 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 	/* The netns name of the directory; "" for the initial netns. */
 	if (ctx->netns && strcmp(ctx->netns, netns))
 		return 0;
-	if (pins_open(dir, &p)) {
-		struct stat st;
-		char link[PATH_MAX + 16];
-
-		/*
-		 * Pins missing: an attach still pinning (the XDP link is pinned
-		 * last) or one half removed.  Prune only what has stayed so for
-		 * a minute, so it never races another attach.
-		 */
-		snprintf(link, sizeof(link), "%s/" PIN_LINK, dir);
-		if (ctx->prune && (!stat(link, &st) || stat(dir, &st) ||
-				   time(NULL) - st.st_mtime < 60))
-			return 0;
-		state = "broken";
-		memset(&p.meta, 0, sizeof(p.meta));
-		p.prog_id = 0;
-	} else if (!p.link_ifindex) {
-		state = "defunct";	/* the interface (or its netns) is gone */
-	} else if (p.cfg.flags & SG_CFG_DRY_RUN) {
-		state = "dry-run";
-	}
-	pins_close(&p);
+	/* prune holds pin_lock(): nothing it finds is an attach in progress. */
+	state = attachment_state(dir, netns, &p);
+	colon = strchr(ifname, ':');	/* IFACE:new, a staging directory */
+	snprintf(name, sizeof(name), "%.*s",
+		 colon ? (int)(colon - ifname) : (int)strlen(ifname), ifname);
+	ifname = name;
+	/* --netns NAME: the attachments of the netns called NAME now. */
+	if (ctx->netns && !ctx->prune && !strcmp(state, "stale"))
+		return 0;
 
 	if (ctx->prune) {
-		struct sg_target t = {};
-
 		if (!strcmp(state, "active") || !strcmp(state, "dry-run"))
 			return 0;
-		/* Its nftables table lives on in a netns that does. */
-		if (p.meta.ifindex && strncmp(netns, "ino-", 4))
-			cookie_infra_down(dir, netns, p.meta.ifindex);
-		snprintf(t.dir, sizeof(t.dir), "%s", dir);
-		detach_target(&t);
+		/*
+		 * Its nftables table lives on in a netns that does (when its
+		 * interface went), never in another netns of the same name.
+		 */
+		detach_dir(dir, netns);
 		info_msg("synguard: pruned %s attachment of %s%s%s", state, ifname,
 			 netns[0] ? " in netns " : "", netns);
 		ctx->pruned++;
@@ -580,7 +702,7 @@ int cmd_prune(int argc, char **argv)
 {
 	static const struct option opts[] = { CMD_COMMON_OPTS, {} };
 	struct status_ctx ctx = { .prune = true };
-	int opt, rc;
+	int opt, rc, lock;
 
 	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT, opts,
 				 prune_usage)) != -1)
@@ -592,6 +714,12 @@ int cmd_prune(int argc, char **argv)
 	rc = require_root() ?: cmd_netns_filter(&ctx.netns, true);
 	if (rc)
 		return rc;
+	lock = pin_lock();
+	if (lock < 0 && lock != -ENOENT) {	/* -ENOENT: no bpffs, no pins */
+		err_msg("cannot lock the pins: %s", strerror(-lock));
+		free((char *)ctx.netns);
+		return EXIT_FAIL;
+	}
 	rc = pin_walk(status_one, &ctx);
 	free((char *)ctx.netns);
 	if (rc) {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,4 +97,12 @@ double now_mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void test_kill_at(const char *step)
+{
+	const char *at = getenv("SYNGUARD_TEST_KILL_AT");
+
+	if (at && !strcmp(at, step))
+		raise(SIGKILL);
 }

@@ -30,5 +30,11 @@ bool valid_ifname(const char *s);
 /* Fails with EXIT_PERM and a message unless running as root. */
 int require_root(void);
 double now_mono(void);
+/*
+ * For the tests only: with SYNGUARD_TEST_KILL_AT=@step in the environment,
+ * the process kills itself with SIGKILL here, as kill -9 or a crash would
+ * (28-lifecycle kills attach at each of its steps).
+ */
+void test_kill_at(const char *step);
 
 #endif

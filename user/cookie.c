@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +39,19 @@ bool cookie_infra_present(const struct sg_target *t)
 	return access(path, F_OK) == 0;
 }
 
-void cookie_table(char *buf, size_t len, __u32 ifindex)
+void cookie_table(char *buf, size_t len, const struct sg_meta *m)
 {
-	snprintf(buf, len, "synguard_%u", ifindex);
+	/*
+	 * A recreated netns numbers its interfaces from 1 again: by ifindex
+	 * alone, a new attachment's table had the name of an old one's, and
+	 * pruning the old one removed the new one's.  The random id makes the
+	 * name the attachment's own.  (Older attachments have none.)
+	 */
+	if (m->attach_id)
+		snprintf(buf, len, "synguard_%u_%016llx", m->ifindex,
+			 (unsigned long long)m->attach_id);
+	else
+		snprintf(buf, len, "synguard_%u", m->ifindex);
 }
 
 static const char *nft_path(void)
@@ -55,15 +66,21 @@ static const char *nft_path(void)
 	return NULL;
 }
 
+/* run_nft()'s status when @netns is not (or no longer) the attachment's. */
+#define NFT_NOT_OURS 124
+
 /*
  * Runs `nft -f -` with @script on its stdin, in the netns called @netns
- * ("" = ours).  Returns nft's exit status, or -errno.
+ * ("" = ours), and only if that netns is @m's when @m is not NULL.
+ * Returns nft's exit status, NFT_NOT_OURS, or -errno.
  */
-static int run_nft(const char *netns, const char *script, bool quiet)
+static int run_nft(const char *netns, const struct sg_meta *m, const char *script,
+		   bool quiet)
 {
 	const char *nft = nft_path();
 	int pfd[2], status;
 	size_t len = strlen(script), off = 0;
+	void (*old_pipe)(int);
 	ssize_t n;
 	pid_t pid;
 
@@ -88,11 +105,15 @@ static int run_nft(const char *netns, const char *script, bool quiet)
 				dup2(null, 2);
 		}
 		if (netns[0] && netns_enter(netns))
-			_exit(125);
+			_exit(NFT_NOT_OURS);
+		if (m && !netns_is(m))
+			_exit(NFT_NOT_OURS);
 		execl(nft, "nft", "-f", "-", (char *)NULL);
 		_exit(127);
 	}
 	close(pfd[0]);
+	/* A child that does not read (not our netns, nft gone) is no signal. */
+	old_pipe = signal(SIGPIPE, SIG_IGN);
 	while (off < len) {
 		n = write(pfd[1], script + off, len - off);
 		if (n <= 0)
@@ -100,6 +121,7 @@ static int run_nft(const char *netns, const char *script, bool quiet)
 		off += n;
 	}
 	close(pfd[1]);
+	signal(SIGPIPE, old_pipe);
 	if (waitpid(pid, &status, 0) < 0)
 		return -errno;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
@@ -113,30 +135,44 @@ static int no_nft(void)
 	return EXIT_FAIL;
 }
 
-static int nft_table_up(const struct sg_target *t, const struct sg_config *cfg)
+static int nft_table_up(const struct sg_target *t, const struct sg_meta *m,
+			const struct sg_config *cfg)
 {
-	char table[32], script[2048];
+	struct sg_meta mt = *m;
+	char table[64], script[2048];
 	int n, i, rc;
 
-	cookie_table(table, sizeof(table), t->ifindex);
+	if (!mt.ifindex)	/* no sg_meta: an attachment of long ago */
+		mt.ifindex = t->ifindex;
+	cookie_table(table, sizeof(table), &mt);
+	/*
+	 * No interface name goes into the script: a Linux name may hold '"',
+	 * '#', ';', '{' or '}', and nft's quoted strings have no escape for
+	 * '"'.  The rule matches the index instead, and nft resolves an iif
+	 * value as a name first (`iif 3` is the interface called "3" if there
+	 * is one, and a bare number loses its leading zeros in the scanner),
+	 * so the index goes in quoted and zero-padded to 16 digits, longer
+	 * than any name (IFNAMSIZ 16 with its NUL): nft then reads it as the
+	 * number.
+	 */
 	/* add + delete first: one transaction that also replaces an old table. */
 	n = snprintf(script, sizeof(script),
 		     "add table inet %s\n"
 		     "delete table inet %s\n"
 		     "table inet %s {\n"
-		     "\tcomment \"synguard: SYN cookie ACKs from %s to synproxy\"\n"
+		     "\tcomment \"synguard: SYN cookie ACKs from ifindex %u to synproxy\"\n"
 		     "\tchain cookie_ack {\n"
 		     "\t\ttype filter hook input priority filter - 10; policy accept;\n",
-		     table, table, table, t->ifname);
+		     table, table, table, t->ifindex);
 	for (i = 0; i < 2; i++)
 		n += snprintf(script + n, sizeof(script) - n,
-			      "\t\tiifname \"%s\" meta mark 0x%08x meta nfproto %s "
+			      "\t\tiif \"%016u\" meta mark 0x%08x meta nfproto %s "
 			      "tcp flags & (fin | syn | rst | ack) == ack "
 			      "synproxy mss %u wscale %u timestamp sack-perm\n",
-			      t->ifname, SG_COOKIE_MARK, i ? "ipv6" : "ipv4",
+			      t->ifindex, SG_COOKIE_MARK, i ? "ipv6" : "ipv4",
 			      i ? cfg->cookie_mss6 : cfg->cookie_mss4, cfg->cookie_wscale);
 	snprintf(script + n, sizeof(script) - n, "\t}\n}\n");
-	rc = run_nft("", script, false);
+	rc = run_nft("", NULL, script, false);
 	if (rc == -ENOENT)
 		return no_nft();
 	if (rc) {
@@ -148,7 +184,8 @@ static int nft_table_up(const struct sg_target *t, const struct sg_config *cfg)
 	return EXIT_OK;
 }
 
-int cookie_infra_up(const struct sg_target *t, const struct sg_config *cfg)
+int cookie_infra_up(const struct sg_target *t, const struct sg_meta *m,
+		    const struct sg_config *cfg)
 {
 	char path[PATH_MAX + 32];
 	int prog_fd, link_fd, rc;
@@ -178,34 +215,51 @@ int cookie_infra_up(const struct sg_target *t, const struct sg_config *cfg)
 			return EXIT_FAIL;
 		}
 		close(link_fd);
+		test_kill_at("ingress");
 	}
-	rc = nft_table_up(t, cfg);
+	rc = nft_table_up(t, m, cfg);
+	if (!rc)
+		test_kill_at("nft");
 	if (rc && !had_link)
-		cookie_infra_down(t->dir, "", 0);
+		cookie_infra_down(t->dir, "", NULL);
 	return rc;
 }
 
-int cookie_infra_down(const char *dir, const char *netns, __u32 ifindex)
+static int cookie_table_down(const char *netns, const struct sg_meta *m)
 {
-	char path[PATH_MAX + 32], table[32], script[128];
+	char table[64], script[192];
+	int rc;
+
+	cookie_table(table, sizeof(table), m);
+	/*
+	 * add + delete: removes it if it is there, never fails if not.  Only
+	 * in the attachment's own netns: one of the same name may hold another
+	 * (its table went with it).
+	 */
+	snprintf(script, sizeof(script), "add table inet %s\ndelete table inet %s\n",
+		 table, table);
+	rc = run_nft(netns, m, script, true);
+	return rc && rc != NFT_NOT_OURS ? -EIO : 0;
+}
+
+int cookie_infra_down(const char *dir, const char *netns, const struct sg_meta *m)
+{
+	char path[PATH_MAX + 32];
 	int fd, err = 0;
 
-	/* The link is pinned before the table is added: no link, no table. */
+	/*
+	 * The link is pinned before the table is added, and unpinned after
+	 * the table is gone: no link, no table, even if a command is killed.
+	 */
 	snprintf(path, sizeof(path), "%s/" PIN_LINK_INGRESS, dir);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
 	bpf_link_detach(fd);
 	close(fd);
-	if (unlink(path))
+	if (m && m->ifindex && nft_path())
+		err = cookie_table_down(netns, m);
+	if (unlink(path) && !err)
 		err = -errno;
-	if (!ifindex || !nft_path())
-		return err;
-	cookie_table(table, sizeof(table), ifindex);
-	/* add + delete: removes it if it is there, never fails if not. */
-	snprintf(script, sizeof(script), "add table inet %s\ndelete table inet %s\n",
-		 table, table);
-	if (run_nft(netns, script, true) && !err)
-		err = -EIO;
 	return err;
 }

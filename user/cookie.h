@@ -26,14 +26,16 @@ bool cookie_infra_present(const struct sg_target *t);
  * link from the pinned ingress program, then the nftables table.  EXIT_*;
  * on failure nothing of it is left.
  */
-int cookie_infra_up(const struct sg_target *t, const struct sg_config *cfg);
+int cookie_infra_up(const struct sg_target *t, const struct sg_meta *m,
+		    const struct sg_config *cfg);
 /*
- * Removes it: the ingress link and the table, in the netns called @netns
- * ("" = the current one).  Nothing to do (and no nft run) when no ingress
- * link is pinned in @dir; 0 or -errno.
+ * Removes it: the ingress link, and @m's table in the netns called @netns
+ * ("" = the current one) if that netns is still @m's (the table of a
+ * vanished netns went with it; @m NULL: the link only).  Nothing to do (and
+ * no nft run) when no ingress link is pinned in @dir; 0 or -errno.
  */
-int cookie_infra_down(const char *dir, const char *netns, __u32 ifindex);
-/* The nftables table name of the attachment on @ifindex. */
-void cookie_table(char *buf, size_t len, __u32 ifindex);
+int cookie_infra_down(const char *dir, const char *netns, const struct sg_meta *m);
+/* The nftables table name of the attachment @m: synguard_IFINDEX_ID. */
+void cookie_table(char *buf, size_t len, const struct sg_meta *m);
 
 #endif

@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 #include "common.h"
@@ -72,6 +73,76 @@ static __u64 ns_ino(const char *path)
 	struct stat st;
 
 	return stat(path, &st) ? 0 : (__u64)st.st_ino;
+}
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71	/* Linux 5.14 */
+#endif
+
+__u64 netns_cookie_self(void)
+{
+	__u64 cookie = 0;
+	socklen_t len = sizeof(cookie);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len))
+		cookie = 0;
+	close(fd);
+	return cookie;
+}
+
+__u64 netns_cookie_named(const char *name)
+{
+	char path[PATH_MAX];
+	int self, fd = -1;
+	__u64 cookie = 0;
+	size_t i;
+
+	if (!*name || strchr(name, '/'))
+		return 0;
+	for (i = 0; i < sizeof(netns_dirs) / sizeof(netns_dirs[0]) && fd < 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s", netns_dirs[i], name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && self >= 0 && !setns(fd, CLONE_NEWNET)) {
+		cookie = netns_cookie_self();
+		if (setns(self, CLONE_NEWNET)) {
+			err_msg("cannot return to our network namespace: %s", strerror(errno));
+			exit(EXIT_FAIL);
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	if (self >= 0)
+		close(self);
+	return cookie;
+}
+
+bool netns_is(const struct sg_meta *m)
+{
+	if (m->netns_cookie)
+		return netns_cookie_self() == m->netns_cookie;
+	return m->netns_ino && ns_ino("/proc/self/ns/net") == m->netns_ino;
+}
+
+int pin_meta(const char *dir, struct sg_meta *m)
+{
+	__u32 zero = 0;
+	int fd, err = 0;
+
+	memset(m, 0, sizeof(*m));
+	fd = pin_get(dir, "sg_meta");
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &zero, m)) {
+		err = -errno;
+		memset(m, 0, sizeof(*m));
+	}
+	close(fd);
+	return err;
 }
 
 static bool is_bpffs(const char *path)
@@ -237,6 +308,7 @@ int target_resolve(const char *ifname, bool mount, struct sg_target *t)
 	snprintf(t->ifname, sizeof(t->ifname), "%s", ifname);
 	t->ifindex = if_nametoindex(ifname);
 	t->netns_ino = ns_ino("/proc/self/ns/net");
+	t->netns_cookie = netns_cookie_self();
 	netns_name(t->netns_ino, t->netns, sizeof(t->netns));
 
 	err = pin_base(base, sizeof(base), mount);
@@ -262,6 +334,26 @@ bool target_attached(const struct sg_target *t)
 
 	snprintf(path, sizeof(path), "%s/" PIN_LINK, t->dir);
 	return access(path, F_OK) == 0;
+}
+
+int pin_lock(void)
+{
+	char base[PATH_MAX];
+	int fd, err = pin_base(base, sizeof(base), false);
+
+	if (err)
+		return err;
+	fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX)) {
+		if (errno != EINTR) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
+	}
+	return fd;
 }
 
 int pin_mkdirs(const char *dir)
@@ -501,31 +593,4 @@ int attachment_open(const char *ifname, struct sg_target *t, struct sg_pins *p)
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
-}
-
-int pin_lock(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err;
-
-	if (fd < 0)
-		return -errno;
-	/*
-	 * bpffs holds no regular files, but flock() works on any open inode:
-	 * the directory itself is the lock.  A writer killed while holding it
-	 * releases it with its fd.
-	 */
-	while (flock(fd, LOCK_EX)) {
-		if (errno == EINTR)
-			continue;
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-void pin_unlock(int fd)
-{
-	if (fd >= 0)
-		close(fd);
 }

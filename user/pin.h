@@ -26,11 +26,23 @@ struct sg_target {
 	__u32 ifindex;		/* 0 when no such interface */
 	char netns[64];		/* "" for the initial netns */
 	__u64 netns_ino;
+	__u64 netns_cookie;	/* SO_NETNS_COOKIE; 0 if the kernel has none */
 	char dir[PATH_MAX];
 };
 
 /* Joins the network namespace `ip netns` calls @name; EXIT_* code. */
 int netns_enter(const char *name);
+/* The cookie of the current netns (SO_NETNS_COOKIE); 0 if unknown. */
+__u64 netns_cookie_self(void);
+/* The cookie of the netns `ip netns` calls @name now; 0 if there is none. */
+__u64 netns_cookie_named(const char *name);
+/*
+ * Is the current netns the one @m was attached in?  By cookie, or by inode
+ * for an attachment older than the cookie in sg_meta; false if unknown.
+ */
+bool netns_is(const struct sg_meta *m);
+/* The attachment's sg_meta under @dir: 0, or -errno with @m zeroed. */
+int pin_meta(const char *dir, struct sg_meta *m);
 /*
  * The bpffs root; with @mount, mounts one where PID 1 would see it if
  * there is none.  0, -ENOENT when none is mounted and !@mount, or -errno.
@@ -41,6 +53,13 @@ int target_resolve(const char *ifname, bool mount, struct sg_target *t);
 /* Does @t have a pinned link? */
 bool target_attached(const struct sg_target *t);
 int pin_mkdirs(const char *dir);
+/*
+ * Serialises the commands that add or remove pins (attach, detach, prune,
+ * config set of the cookie path): flock() on the bpffs root, held until
+ * the process exits, released by the kernel however it ends.  The fd, or
+ * -errno.
+ */
+int pin_lock(void);
 /* Removes every pin in @t->dir, the directory and its empty parents. */
 int pin_remove_all(const struct sg_target *t);
 /* Calls @fn for every attachment directory under the bpffs; 0 or -errno. */
@@ -79,11 +98,5 @@ void pins_refresh_config(struct sg_pins *p);
 int attachment_open(const char *ifname, struct sg_target *t, struct sg_pins *p);
 /* --netns, then target_resolve(); EXIT_* code, message printed. */
 int target_open(const char *ifname, bool mount, struct sg_target *t);
-/*
- * Serialises the CLIs that change an attachment: an exclusive flock() on
- * its pin directory, held until pin_unlock() (or exit).  An fd, or -errno.
- */
-int pin_lock(const char *dir);
-void pin_unlock(int fd);
 
 #endif

@@ -108,7 +108,7 @@ int policy_read(const struct policy_fds *m, struct sg_policy *p);
 int policy_read_config(const struct policy_fds *m, struct sg_config *cfg);
 /*
  * Publishes @p whole: into the slot not in force, then one flip of
- * sg_policy_cur.  Concurrent writers must be serialised (pin_lock).
+ * sg_policy_cur.  Concurrent writers must be serialised (pin_lock()).
  */
 int policy_write(const struct policy_fds *m, const struct sg_policy *p);
 

@@ -127,6 +127,7 @@ int cmd_config(int argc, char **argv)
 	struct policy_maps m = { { -1, -1, -1 }, { -1, -1, -1, -1 }, -1 };
 	struct policy_lists lists = {};
 	struct sg_policy pol, next;
+	struct sg_meta meta;
 	struct sg_target t;
 	const char *verb;
 	bool json = false, set, load;
@@ -167,12 +168,18 @@ int cmd_config(int argc, char **argv)
 	rc = attachment_open(argv[optind], &t, NULL);
 	if (rc)
 		goto out;
-	/* A read-modify-write: two at once would lose one's change. */
-	if ((set || load) && (lock = pin_lock(t.dir)) < 0) {
-		err_msg("cannot lock %s: %s", t.dir, strerror(-lock));
+	/*
+	 * A read-modify-write (two at once would lose one's change) that may
+	 * add or remove the cookie path's pins and table: attach's lock,
+	 * held until exit.
+	 */
+	if ((set || load) && (lock = pin_lock()) < 0) {
+		err_msg("cannot lock the pins of %s: %s", t.ifname, strerror(-lock));
 		rc = EXIT_FAIL;
 		goto out;
 	}
+	if (set || load)
+		pin_meta(t.dir, &meta);
 	m.pf.config_fd = pin_get(t.dir, "sg_config");
 	m.pf.ports_fd = pin_get(t.dir, "sg_ports");
 	m.pf.cur_fd = pin_get(t.dir, "sg_policy_cur");
@@ -223,7 +230,7 @@ int cmd_config(int argc, char **argv)
 	if (set || load) {
 		/* Synproxy first: no cookie may go out before its ACK has a way in. */
 		if (cookie_infra_needed(&next.cfg)) {
-			rc = cookie_infra_up(&t, &next.cfg);
+			rc = cookie_infra_up(&t, &meta, &next.cfg);
 			if (rc)
 				goto out;
 		}
@@ -241,12 +248,27 @@ int cmd_config(int argc, char **argv)
 			goto out;
 		}
 		pol = next;
+		/*
+		 * No policy that can send a cookie: the path goes, and with its
+		 * table conntrack, which ran for every connection of the netns.
+		 * Only once the policy is written: no cookie goes out after.
+		 */
+		if (!cookie_infra_needed(&next.cfg) && cookie_infra_present(&t)) {
+			err = cookie_infra_down(t.dir, t.netns, &meta);
+			if (err) {
+				err_msg("the policy is written, but the SYN cookie path "
+					"could not be removed: %s", strerror(-err));
+				rc = EXIT_FAIL;
+				goto out;
+			}
+		}
 	}
 	rc = config_print(&m, &pol, json);
 out:
 	policy_maps_close(&m);
 	policy_lists_free(&lists);
-	pin_unlock(lock);
+	if (lock >= 0)
+		close(lock);
 	return rc;
 }
 

@@ -98,11 +98,13 @@ BEFORE=$(host_state)
 check "attach --cookies attack --attack-syn-rate $ATTACK_RATE --attack-hold $HOLD" \
 	sg attach $SRV_IF --cookies attack --attack-syn-rate $ATTACK_RATE --attack-hold $HOLD
 IFX=$(ip -n "$NS_S" -o link show $SRV_IF | cut -d: -f1)
-if ip netns exec "$NS_S" nft list table inet synguard_$IFX 2>/dev/null |
+# synguard_IFINDEX_ID: the attachment's random id after the index
+TABLE=$(ip netns exec "$NS_S" nft list tables | awk -v p="synguard_${IFX}_" 'index($3, p) == 1 { print $3 }')
+if ip netns exec "$NS_S" nft list table inet "${TABLE:-none}" 2>/dev/null |
 	grep -q 'meta mark 0x53474b31 .*synproxy mss 1460 wscale'; then
-	ok "table inet synguard_$IFX hands marked ACKs to synproxy"
+	ok "table inet $TABLE hands marked ACKs to synproxy"
 else
-	not_ok "table inet synguard_$IFX hands marked ACKs to synproxy"
+	not_ok "table inet synguard_${IFX}_* hands marked ACKs to synproxy"
 fi
 PIN=/sys/fs/bpf/synguard/netns/$NS_S/$SRV_IF
 ING_PROG=$(bpftool -j link show pinned "$PIN/link_ingress" 2>/dev/null | jq -r '.prog_id // empty')
@@ -235,7 +237,7 @@ if ip netns exec "$NS_S" nft list tables | grep -q synguard; then
 else ok "--cookies never installs no nftables table"; fi
 check "config set cookies=always" sg config $SRV_IF set cookies=always
 expect_eq "... the table is there" \
-	"$(ip netns exec "$NS_S" nft list tables | grep -c "synguard_$IFX")" 1
+	"$(ip netns exec "$NS_S" nft list tables | grep -c "synguard_${IFX}_")" 1
 expect_eq "... a client connects through a cookie" \
 	"$(ip netns exec "$NS_C" curl -s --interface "$(addr_of 5)" --max-time 3 -o /dev/null \
 	   -w '%{http_code}' http://$SRV_IP/)" 200
@@ -274,7 +276,7 @@ check "attach --mode generic --cookies always to a second interface" \
 	sg attach sgck0 --mode generic --cookies always
 CKX=$(ip -n "$NS_S" -o link show sgck0 | cut -d: -f1)
 expect_eq "... its table is there" \
-	"$(ip netns exec "$NS_S" nft list tables | grep -c "synguard_$CKX\$")" 1
+	"$(ip netns exec "$NS_S" nft list tables | grep -c "synguard_${CKX}_")" 1
 ip -n "$NS_S" link del sgck0
 check "prune after the interface went" sg prune
 expect_eq "... the vanished interface's table is gone" \
