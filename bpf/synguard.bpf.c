@@ -228,11 +228,23 @@ static __always_inline int sg_decide(struct sg_pkt *pkt)
 #define SG_V_COOKIE_VALID 103	/* a valid cookie: passed, marked for synproxy */
 
 /*
+ * A drop on the cookie path, counted as every drop is.  Not verdict_drop():
+ * dry-run never gets here (it answers nothing), and a frame already
+ * rewritten must not go up even then.
+ */
+static __always_inline int cookie_drop(struct sg_stat_vals *st, enum sg_reason r)
+{
+	stats_reason(r);
+	stats_add(st, SG_DROP);
+	return XDP_DROP;
+}
+
+/*
  * Answers the SYN in the frame with a SYN cookie SYN-ACK, in place:
  * XDP_TX; XDP_PASS if it cannot (counted as cookie_fallback; the stack
  * and its own cookies take the SYN); XDP_DROP if a store failed after the
- * frame was resized (half rewritten).  IPv4 options and IPv6 extension
- * headers are not copied; VLAN tags stay where they are.
+ * frame was resized (half rewritten: cookie_rewrite).  IPv4 options and
+ * IPv6 extension headers are not copied; VLAN tags stay where they are.
  */
 __attribute__((noinline)) int sg_cookie_syn(struct xdp_md *ctx, struct sg_pkt *pkt)
 {
@@ -331,7 +343,7 @@ __attribute__((noinline)) int sg_cookie_syn(struct xdp_md *ctx, struct sg_pkt *p
 	if (bpf_xdp_store_bytes(ctx, 0, b->mac, sizeof(b->mac)) ||
 	    bpf_xdp_store_bytes(ctx, l3, &b->h, ip_len) ||
 	    bpf_xdp_store_bytes(ctx, l3 + ip_len, &b->t, out_len))
-		return XDP_DROP;	/* the frame is half rewritten */
+		return cookie_drop(st, SG_R_COOKIE_REWRITE);	/* half rewritten */
 
 	stats_add(st, SG_COOKIE_SENT);
 	now = bpf_ktime_get_coarse_ns();

@@ -239,6 +239,7 @@ static int xdp(struct ctx *c, const __u8 *frame, int len, struct out *o)
 	if (err)
 		return -errno;
 	stats_read(fd(c->skel->maps.sg_stats), fd(c->skel->maps.sg_drops), &c->after);
+	books_check(&c->before, &c->after, "a frame of xdp()");
 	o->len = opts.data_size_out;
 	o->meta = out.data;
 	return opts.retval;
@@ -1333,6 +1334,7 @@ int main(void)
 	real_sockets(&c, 4);
 	real_sockets(&c, 6);
 	synguard__destroy(c.skel);
+	c.failed += !books_report(++c.n);
 	printf("1..%d\n", c.n);
 	if (c.skipped)
 		printf("# %d skipped\n", c.skipped);

@@ -93,9 +93,13 @@ static int send_n(struct ctx *c, const struct pkt_spec *spec, int count)
 
 	for (i = 0; i < count && len > 0; i++) {
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len);
+		struct sg_counters a, b;
 
+		stats_read(fd(c->skel->maps.sg_stats), fd(c->skel->maps.sg_drops), &a);
 		if (bpf_prog_test_run_opts(bpf_program__fd(c->skel->progs.synguard_xdp), &o))
 			return -errno;
+		stats_read(fd(c->skel->maps.sg_stats), fd(c->skel->maps.sg_drops), &b);
+		books_check(&a, &b, "a frame of send_n()");
 		passed += o.retval == XDP_PASS;
 	}
 	return len > 0 ? passed : len;
@@ -692,6 +696,7 @@ static void lane_case(struct ctx *c, const char *desc, struct pkt_spec spec,
 		else
 			verdict[i] = o.retval;
 		stats_read(fd(c->skel->maps.sg_stats), fd(c->skel->maps.sg_drops), &b);
+		books_check(&a, &b, desc);
 		for (j = 0; j < SG_STAT_MAX; j++)
 			d[i].stat[j] = b.stat[j] - a.stat[j];
 		for (j = 0; j < SG_REASON_MAX; j++)
@@ -1032,6 +1037,7 @@ int main(void)
 	express_lane(&c);
 	jiffy_horizon(&c);
 	synguard__destroy(c.skel);
+	c.failed += !books_report(++c.n);
 	printf("1..%d\n%d passed, %d failed\n", c.n, c.n - c.failed, c.failed);
 	return c.failed ? 1 : 0;
 }
