@@ -66,7 +66,8 @@ struct cookie_tcp {
 };
 
 /* When the last cookie went out (coarse clock): ACKs are checked until then
- * plus the cookies' lifetime.  Per attachment (one object each). */
+ * plus the cookies' lifetime, and 0 again after (cookie_armed()).  Per
+ * attachment (one object each). */
 __u64 sg_cookie_last_ns;
 
 /* A cookie stays valid for up to MAX_SYNCOOKIE_AGE + 1 minutes. */

@@ -60,12 +60,24 @@ static __always_inline int verdict_drop(struct sg_stat_vals *st,
 #define SG_V_COOKIE_SYN 100	/* answer with a cookie SYN-ACK */
 #define SG_V_COOKIE_ACK 101	/* may complete a cookie handshake: check it */
 
-/* Were cookies sent recently enough that an ACK may carry one? */
+/*
+ * Were cookies sent recently enough that an ACK may carry one?  Once the
+ * last one is older than a cookie lives, sg_cookie_last_ns goes back to
+ * 0: the express lane tests it as a flag (no clock on its ACK path), and
+ * left set it would send every established ACK here for the life of the
+ * attachment.  Compare-and-swap, so that a cookie another CPU sent since
+ * we read the time keeps it set.
+ */
 static __always_inline bool cookie_armed(void)
 {
 	__u64 last = sg_cookie_last_ns;
 
-	return last && bpf_ktime_get_coarse_ns() - last < SG_COOKIE_LIFE_NS;
+	if (!last)
+		return false;
+	if (bpf_ktime_get_coarse_ns() - last < SG_COOKIE_LIFE_NS)
+		return true;
+	__sync_val_compare_and_swap(&sg_cookie_last_ns, last, 0);
+	return false;
 }
 
 static __always_inline void count_flag_class(struct sg_stat_vals *st, __u8 flags)

@@ -949,14 +949,33 @@ static void express_lane(struct ctx *c)
 		lane_case(c, desc, ACK_FROM(src[f], .sport = 43000 + f,
 					    .tcp_flags = PKT_ACK | PKT_FIN), XDP_PASS, false);
 	}
-	/* While SYN cookies may be out, every ACK is sg_decide's to check. */
+	/*
+	 * While SYN cookies may be out (SG_COOKIE_LIFE_NS, 3 minutes after the
+	 * last went out, by the coarse clock), every ACK is sg_decide's to
+	 * check; after that the express lane's again.  The clock is moved by
+	 * moving the time of the last cookie.
+	 */
 	setup(c, CFG("src_rate=off"));
 	establish(c, ACK_FROM(src[0], .sport = 45000));
 	lane_case(c, "established ACK, before cookies", ACK_FROM(src[0], .sport = 45000),
 		  XDP_PASS, true);
-	c->skel->bss->sg_cookie_last_ns = 1;
-	lane_case(c, "established ACK, cookies sent once", ACK_FROM(src[0], .sport = 45000),
-		  XDP_PASS, false);
+	/* No socket behind it in this netns: checked as a cookie, invalid. */
+	c->skel->bss->sg_cookie_last_ns = coarse_ns() - 1000000000ULL;
+	lane_case(c, "established ACK, last cookie 1 s ago", ACK_FROM(src[0], .sport = 45000),
+		  XDP_DROP, false);
+	expect(c, "  ...cookies may still be out: the mark stays",
+	       c->skel->bss->sg_cookie_last_ns != 0, 1);
+	c->skel->bss->sg_cookie_last_ns = coarse_ns() - 181ULL * 1000000000ULL;
+	{
+		long long express = d_stat(c, SG_EXPRESS);
+
+		expect(c, "established ACK, last cookie 3 min 1 s ago: passed",
+		       send_n(c, &ACK_FROM(src[0], .sport = 45000), 1), 1);
+		expect(c, "  ...by the general path, which clears the mark",
+		       (d_stat(c, SG_EXPRESS) - express) * 10 + !!c->skel->bss->sg_cookie_last_ns, 0);
+	}
+	lane_case(c, "established ACK, the cookie window over", ACK_FROM(src[0], .sport = 45000),
+		  XDP_PASS, true);
 	c->skel->bss->sg_cookie_last_ns = 0;
 }
 

@@ -44,6 +44,14 @@ __u64 mono_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+__u64 coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 static unsigned int books_frames, books_broken;
 
 bool books_check(const struct sg_counters *before, const struct sg_counters *after,

@@ -17,6 +17,8 @@ void clear_map(int map_fd, size_t key_size);
 const char *verdict_name(int v);
 /* CLOCK_MONOTONIC in ns: what bpf_ktime_get_ns() reads. */
 __u64 mono_ns(void);
+/* CLOCK_MONOTONIC_COARSE in ns: what bpf_ktime_get_coarse_ns() reads. */
+__u64 coarse_ns(void);
 
 /*
  * The books of one frame through synguard_xdp, from the counters around
