@@ -473,11 +473,11 @@ static void check_table(struct test_ctx *t)
 	t->n++;
 	for (i = 0; i < SG_REASON_MAX; i++) {
 		/* Policy reasons need a configured policy: test_policy.c;
-		 * cookie_invalid needs cookies sent first: test_cookie.c;
+		 * cookie_invalid and bad_csum need the cookie path: test_cookie.c;
 		 * cookie_rewrite needs a store to fail in a frame just grown. */
 		if (i == SG_R_DENY_LIST || i == SG_R_SRC_RATE || i == SG_R_SRC_BLOCKED ||
 		    i == SG_R_ATTACK_UNPROVEN || i == SG_R_COOKIE_INVALID ||
-		    i == SG_R_COOKIE_REWRITE)
+		    i == SG_R_BAD_CSUM || i == SG_R_COOKIE_REWRITE)
 			continue;
 		for (ri = 0; ri < N_ROWS; ri++)
 			if (rows[ri].verdict == XDP_DROP && (int)rows[ri].reason == i)
