@@ -66,7 +66,8 @@ struct cookie_tcp {
 };
 
 /* When the last cookie went out (coarse clock): ACKs are checked until then
- * plus the cookies' lifetime.  Per attachment (one object each). */
+ * plus the cookies' lifetime, and 0 again after (cookie_armed()).  Per
+ * attachment (one object each). */
 __u64 sg_cookie_last_ns;
 
 /* A cookie stays valid for up to MAX_SYNCOOKIE_AGE + 1 minutes. */
@@ -105,6 +106,9 @@ struct cookie_scratch {
 					 * the chain under synguard_xdp */
 	__u8 probe;		/* sg_cookie_ack: the ACK was a zero-window probe */
 	__u8 pad;
+	__u32 off;		/* cookie_csum_ok(): where it is in the segment... */
+	__u64 sum;		/* ...and the sum so far */
+	__be32 seg[128];	/* a SYN's payload, 512 bytes at a time (its checksum) */
 };
 
 struct {

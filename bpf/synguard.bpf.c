@@ -82,12 +82,24 @@ static __always_inline int verdict_drop(struct sg_stat_vals *st,
 #define SG_V_COOKIE_SYN 100	/* answer with a cookie SYN-ACK */
 #define SG_V_COOKIE_ACK 101	/* may complete a cookie handshake: check it */
 
-/* Were cookies sent recently enough that an ACK may carry one? */
+/*
+ * Were cookies sent recently enough that an ACK may carry one?  Once the
+ * last one is older than a cookie lives, sg_cookie_last_ns goes back to
+ * 0: the express lane tests it as a flag (no clock on its ACK path), and
+ * left set it would send every established ACK here for the life of the
+ * attachment.  Compare-and-swap, so that a cookie another CPU sent since
+ * we read the time keeps it set.
+ */
 static __always_inline bool cookie_armed(void)
 {
 	__u64 last = sg_cookie_last_ns;
 
-	return last && bpf_ktime_get_coarse_ns() - last < SG_COOKIE_LIFE_NS;
+	if (!last)
+		return false;
+	if (bpf_ktime_get_coarse_ns() - last < SG_COOKIE_LIFE_NS)
+		return true;
+	__sync_val_compare_and_swap(&sg_cookie_last_ns, last, 0);
+	return false;
 }
 
 static __always_inline void count_flag_class(struct sg_stat_vals *st, __u8 flags)
@@ -249,11 +261,115 @@ static __always_inline int sg_decide(struct sg_pkt *pkt)
 #define SG_V_COOKIE_VALID 103	/* a valid cookie: passed, marked for synproxy */
 
 /*
+ * A drop on the cookie path, counted as every drop is.  Not verdict_drop():
+ * dry-run never gets here (it answers nothing), and a frame already
+ * rewritten must not go up even then.
+ */
+static __always_inline int cookie_drop(struct sg_stat_vals *st, enum sg_reason r)
+{
+	stats_reason(r);
+	stats_add(st, SG_DROP);
+	return XDP_DROP;
+}
+
+/*
+ * Would the stack take this SYN: do its IPv4 header checksum and its TCP
+ * checksum verify?  A SYN the stack would drop must get no SYN-ACK from
+ * us either (the kernel's XDP synproxy selftest checks both before it
+ * answers).  Only here, on the cookie path: elsewhere a bad checksum is
+ * the stack's to see.  @b->th holds the TCP header (@tcp_len bytes).
+ *
+ * XDP sees no skb->ip_summed, and 6.18's bpf_xdp_metadata_rx_* kfuncs give
+ * no checksum state, so the sums are computed: the IPv4 header from the
+ * packet, the TCP header from @b->th, the payload (a SYN may carry data)
+ * 512 bytes at a time through @b->seg, every chunk at an even offset.
+ * A frame a local stack sent through veth with CHECKSUM_PARTIAL carries,
+ * for TCP, only the pseudo-header's sum (__tcp_v4_send_check()), which
+ * the stack takes as it is; that value is taken here too: whoever can
+ * write it could as well write the right sum.
+ */
+static __always_inline bool cookie_csum_ok(struct xdp_md *ctx, const struct sg_pkt *pkt,
+					   struct cookie_scratch *b, __u32 tcp_len)
+{
+	__u64 pseudo;
+	__u32 n, i;
+	__s64 s;
+
+	/* The running sum and offset live in @b, not on the stack: the chain
+	 * under synguard_xdp has no room for more spills. */
+	if (pkt->l3_proto == ETH_P_IP) {
+		void *data_end = (void *)(long)ctx->data_end;
+		__u32 *w = (void *)(long)ctx->data + (pkt->l3_off & 0xff);
+		__u32 ihl = ((__u32)(pkt->l4_off - pkt->l3_off) / 4) & 0xf;
+
+		if (ihl < 5 || (void *)(w + 5) > data_end)
+			return false;
+		b->sum = (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
+		if (ihl > 5) {			/* options: rare, through the scratch */
+			n = (ihl - 5) * 4;
+			if (bpf_xdp_load_bytes(ctx, pkt->l3_off + 20, b->seg, n))
+				return false;
+			s = bpf_csum_diff(NULL, 0, b->seg, n, 0);
+			if (s < 0)
+				return false;
+			b->sum += (__u32)s;
+		}
+		if (cookie_fold(b->sum))
+			return false;
+	}
+
+	s = bpf_csum_diff(NULL, 0, (__be32 *)b->th, tcp_len, 0);
+	if (s < 0)
+		return false;
+	b->sum = (__u32)s;
+	b->off = tcp_len;
+	/* 8 x 512 bytes: more than an XDP frame of one buffer can hold. */
+	for (i = 0; i < 8 && b->off < pkt->l4_len; i++) {
+		n = pkt->l4_len - b->off;
+		asm volatile("" : "+r"(n));	/* the bounds, for the verifier */
+		if (n > sizeof(b->seg))
+			n = sizeof(b->seg);
+		if (n < 1)
+			return false;
+		if (n & 3)			/* the tail's padding sums as zero */
+			b->seg[(n / 4) & 127] = 0;
+		if (bpf_xdp_load_bytes(ctx, pkt->l4_off + b->off, b->seg, n))
+			return false;
+		n = (n + 3) & ~3U;
+		if (n > sizeof(b->seg))
+			n = sizeof(b->seg);
+		s = bpf_csum_diff(NULL, 0, b->seg, n, 0);
+		if (s < 0)
+			return false;
+		b->sum += (__u32)s;
+		b->off += sizeof(b->seg);
+	}
+	if (b->off < pkt->l4_len)
+		return false;
+
+	if (pkt->l3_proto == ETH_P_IP) {
+		pseudo = pkt->addr.v4[0];
+		pseudo += pkt->addr.v4[1];
+	} else {
+		pseudo = 0;
+		for (i = 0; i < 4; i++) {
+			pseudo += pkt->addr.v6[0].in6_u.u6_addr32[i];
+			pseudo += pkt->addr.v6[1].in6_u.u6_addr32[i];
+		}
+	}
+	pseudo += bpf_htonl(pkt->l4_len);
+	pseudo += bpf_htonl(IPPROTO_TCP);
+	return !cookie_fold(b->sum + pseudo) ||
+	       *(__u16 *)&b->th[16] == (__u16)~cookie_fold(pseudo);
+}
+
+/*
  * Answers the SYN in the frame with a SYN cookie SYN-ACK, in place:
  * XDP_TX; XDP_PASS if it cannot (counted as cookie_fallback; the stack
- * and its own cookies take the SYN); XDP_DROP if a store failed after the
- * frame was resized (half rewritten).  IPv4 options and IPv6 extension
- * headers are not copied; VLAN tags stay where they are.
+ * and its own cookies take the SYN); XDP_DROP if a checksum is bad
+ * (bad_csum) or a store failed after the frame was resized (half
+ * rewritten: cookie_rewrite).  IPv4 options and IPv6 extension headers
+ * are not copied; VLAN tags stay where they are.
  */
 __attribute__((noinline)) int sg_cookie_syn(struct xdp_md *ctx, struct sg_pkt *pkt)
 {
@@ -276,6 +392,8 @@ __attribute__((noinline)) int sg_cookie_syn(struct xdp_md *ctx, struct sg_pkt *p
 	if (tcp_len < 20 || bpf_xdp_load_bytes(ctx, pkt->l4_off, b->th, tcp_len) ||
 	    bpf_xdp_load_bytes(ctx, 0, b->mac, sizeof(b->mac)))
 		goto fallback;
+	if (!cookie_csum_ok(ctx, pkt, b, tcp_len))
+		return cookie_drop(st, SG_R_BAD_CSUM);
 	__builtin_memset(&b->h, 0, sizeof(b->h));
 	if (pkt->l3_proto == ETH_P_IP) {
 		b->h.ip.saddr = pkt->addr.v4[0];
@@ -352,7 +470,7 @@ __attribute__((noinline)) int sg_cookie_syn(struct xdp_md *ctx, struct sg_pkt *p
 	if (bpf_xdp_store_bytes(ctx, 0, b->mac, sizeof(b->mac)) ||
 	    bpf_xdp_store_bytes(ctx, l3, &b->h, ip_len) ||
 	    bpf_xdp_store_bytes(ctx, l3 + ip_len, &b->t, out_len))
-		return XDP_DROP;	/* the frame is half rewritten */
+		return cookie_drop(st, SG_R_COOKIE_REWRITE);	/* half rewritten */
 
 	stats_add(st, SG_COOKIE_SENT);
 	now = bpf_ktime_get_coarse_ns();

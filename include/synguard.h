@@ -84,7 +84,9 @@
 	X(SRC_RATE, "src_rate")		/* SYN over its source's bucket */     \
 	X(SRC_BLOCKED, "src_blocked")	/* SYN while its source is blocked */ \
 	X(ATTACK_UNPROVEN, "attack_unproven") /* attack mode: unproven SYN */ \
-	X(COOKIE_INVALID, "cookie_invalid") /* ACK to a listener, no valid cookie */
+	X(COOKIE_INVALID, "cookie_invalid") /* ACK to a listener, no valid cookie */ \
+	X(COOKIE_REWRITE, "cookie_rewrite") /* SYN-ACK half written: a store failed */ \
+	X(BAD_CSUM, "bad_csum")		/* SYN to answer with a cookie: bad IP or TCP checksum */
 
 #define SG_ENUM_ENTRY(id, name) SG_##id,
 enum sg_stat { SG_STAT_LIST(SG_ENUM_ENTRY) SG_STAT_MAX };

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -67,6 +68,15 @@ static void setup(struct bench *b, const char *const *assign)
 	map_clear(bpf_map__fd(s->maps.sg_flows));
 	/* No cookies out: an ACK is not a cookie ACK to check. */
 	s->bss->sg_cookie_last_ns = 0;
+}
+
+/* CLOCK_MONOTONIC_COARSE: what bpf_ktime_get_coarse_ns() reads. */
+static __u64 coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static __u32 run_spec(int prog, const struct pkt_spec *spec)
@@ -260,6 +270,10 @@ static void repeat_table(struct bench *b)
 		row(b, "established ACK, IPv4", &a4, false, 2.0);
 		row(b, "established ACK, IPv6", &a6, false, 2.0);
 		row(b, "established ACK, IPv4 in VLAN", &av, false, 2.0);
+		/* The last cookie went out 3 min 1 s ago: its ACKs are over. */
+		b->sg->bss->sg_cookie_last_ns = coarse_ns() - 181ULL * 1000000000ULL;
+		row(b, "established ACK after a cookie, window over, IPv4", &a4, false, 2.0);
+		b->sg->bss->sg_cookie_last_ns = 0;
 	}
 	{
 		struct pkt_spec fin = ack_of(&syn4);
@@ -328,7 +342,7 @@ static void run_once(int prog, const struct frame *f, __u32 n, double *kern, dou
 	*kern = (double)sum / n;
 }
 
-enum once_kind { ONCE_SYN, ONCE_ACK, ONCE_FIN };
+enum once_kind { ONCE_SYN, ONCE_ACK, ONCE_FIN, ONCE_COOKIE };
 
 static void once_row(struct bench *b, enum once_kind kind, bool v6, const char *path)
 {
@@ -336,7 +350,8 @@ static void once_row(struct bench *b, enum once_kind kind, bool v6, const char *
 	struct frame *f = calloc(b->once, sizeof(*f));
 	__u64 done_before, done = 0;
 	enum sg_stat st = kind == ONCE_SYN ? SG_FLOW_SYN :
-			  kind == ONCE_ACK ? SG_FLOW_COMPLETED : SG_TCP_FIN;
+			  kind == ONCE_ACK ? SG_FLOW_COMPLETED :
+			  kind == ONCE_COOKIE ? SG_COOKIE_SENT : SG_TCP_FIN;
 	char addr[32];
 	__u32 i;
 	int r;
@@ -344,7 +359,9 @@ static void once_row(struct bench *b, enum once_kind kind, bool v6, const char *
 	if (!f)
 		exit(1);
 	for (r = 0; r < b->rounds; r++) {
-		setup(b, NULL);
+		/* Each cookie SYN is rewritten in place: the same frame twice
+		 * would be the SYN-ACK the second time. */
+		setup(b, kind == ONCE_COOKIE ? CFG("cookies=always") : NULL);
 		for (i = 0; i < b->once; i++) {
 			struct pkt_spec syn = flow_syn(i, r, v6, addr, sizeof(addr)), p = syn;
 
@@ -383,8 +400,8 @@ static void once_table(struct bench *b)
 	       "timer's own ktime reads); \"wall\" is clock_gettime around the loop of syscalls, "
 	       "per frame.  The trivial XDP_PASS program runs the same frames first, so the "
 	       "difference is synguard's own cost.  \"done\" counts what synguard's counters "
-	       "say happened (hs_started, hs_completed; for the FIN only its flag class, fin, as a "
-	       "first FIN moves a flow to CLOSE_WAIT without a counter of its own): it must "
+	       "say happened (hs_started, hs_completed, cookie_sent; for the FIN only its flag "
+	       "class, fin, as a first FIN moves a flow to CLOSE_WAIT without a counter of its own): it must "
 	       "equal the frames.\n\n");
 	printf("| path | frames | done | synguard ns (kernel) | trivial PASS ns (kernel) | "
 	       "difference | synguard ns (wall) | trivial PASS ns (wall) |\n");
@@ -394,6 +411,8 @@ static void once_table(struct bench *b)
 	once_row(b, ONCE_ACK, false, "ACK completing a handshake: sg_half → sg_flows, IPv4");
 	once_row(b, ONCE_ACK, true, "ACK completing a handshake: sg_half → sg_flows, IPv6");
 	once_row(b, ONCE_FIN, false, "first FIN+ACK of an established flow, IPv4");
+	once_row(b, ONCE_COOKIE, false, "cookie SYN: answered with a SYN cookie SYN-ACK (XDP_TX), IPv4");
+	once_row(b, ONCE_COOKIE, true, "cookie SYN: answered with a SYN cookie SYN-ACK (XDP_TX), IPv6");
 	printf("\n");
 }
 

@@ -239,6 +239,7 @@ static int xdp(struct ctx *c, const __u8 *frame, int len, struct out *o)
 	if (err)
 		return -errno;
 	stats_read(fd(c->skel->maps.sg_stats), fd(c->skel->maps.sg_drops), &c->after);
+	books_check(&c->before, &c->after, "a frame of xdp()");
 	o->len = opts.data_size_out;
 	o->meta = out.data;
 	return opts.retval;
@@ -953,6 +954,141 @@ static void stack_cookie(struct ctx *c)
 	eq(c, ho_sum(c, true) - ho_sum(c, false) - ho, 0, "%s: the estimate has it resolved", d);
 }
 
+/* ---- checksums ------------------------------------------------------------ */
+
+/*
+ * Where @s's SYN has its IP header and TCP header in a frame pkt_build()
+ * wrote, and the TCP checksum recomputed after the test wrote into it
+ * (pkt_build sums its zero payload; a payload of zeros sums as nothing).
+ */
+static void tcp_at_of(const struct pkt_spec *s, int len, int *l3, int *tcp_at)
+{
+	*l3 = 14 + 4 * s->vlan_tags;
+	/* Extension headers or IPv4 options before it; no padding after. */
+	*tcp_at = len - (int)s->payload_len - 20 - s->tcp_opt_len;
+}
+
+static __u32 pseudo_of(const struct pkt_spec *s, const __u8 *f, int l3, int tcp_len)
+{
+	if (s->family == 4)
+		return pkt_csum_pseudo(4, f + l3 + 12, f + l3 + 16, IPPROTO_TCP, tcp_len);
+	return pkt_csum_pseudo(6, f + l3 + 8, f + l3 + 24, IPPROTO_TCP, tcp_len);
+}
+
+static void tcp_csum_fix(const struct pkt_spec *s, __u8 *f, int len)
+{
+	int l3, tcp_at;
+	__u16 sum;
+
+	tcp_at_of(s, len, &l3, &tcp_at);
+	f[tcp_at + 16] = f[tcp_at + 17] = 0;
+	sum = pkt_csum_fold(pkt_csum_add(pseudo_of(s, f, l3, len - tcp_at), f + tcp_at,
+					 len - tcp_at));
+	f[tcp_at + 16] = sum >> 8;
+	f[tcp_at + 17] = sum;
+}
+
+enum damage { GOOD, BAD_IP, BAD_TCP, BAD_PAYLOAD_END, PARTIAL };
+
+/*
+ * @s's SYN in cookie mode, its payload (if any) made of non-zero bytes and
+ * the sums fixed, then damaged as @how says: answered with a cookie
+ * (GOOD, PARTIAL) or dropped as bad_csum and never answered.
+ */
+static void csum_case(struct ctx *c, struct pkt_spec s, enum damage how, const char *d)
+{
+	__u8 in[PKT_MAX_FRAME];
+	static struct out o;
+	int len, l3, tcp_at, i;
+	__u64 fam = family_stat(s.family) | S(TCP) | S(TCP_SYN) | (s.vlan_tags ? S(VLAN) : 0);
+
+	setup(c, ALWAYS);
+	len = build(&s, in);
+	if (!ok(c, len > 0, "%s: frame built", d))
+		return;
+	tcp_at_of(&s, len, &l3, &tcp_at);
+	for (i = len - (int)s.payload_len; i < len; i++)
+		in[i] = 0x80 | (i * 7);
+	tcp_csum_fix(&s, in, len);
+	switch (how) {
+	case GOOD:
+		break;
+	case BAD_IP:
+		in[l3 + 10] ^= 0x01;
+		break;
+	case BAD_TCP:
+		in[tcp_at + 17] ^= 0x01;
+		break;
+	case BAD_PAYLOAD_END:
+		in[len - 1] ^= 0x01;
+		break;
+	case PARTIAL: {
+		/* What a local stack sends with CHECKSUM_PARTIAL: the
+		 * pseudo-header's sum, not inverted (__tcp_v4_send_check()). */
+		__u16 p = ~pkt_csum_fold(pseudo_of(&s, in, l3, len - tcp_at));
+
+		in[tcp_at + 16] = p >> 8;
+		in[tcp_at + 17] = p;
+		break;
+	}
+	}
+	if (how == GOOD || how == PARTIAL) {
+		if (verdict(c, xdp(c, in, len, &o), XDP_TX, d))
+			counters(c, d, fam | S(COOKIE_SENT), NO_REASON);
+		return;
+	}
+	if (verdict(c, xdp(c, in, len, &o), XDP_DROP, d))
+		counters(c, d, fam | S(DROP), SG_R_BAD_CSUM);
+}
+
+static void bad_checksums(struct ctx *c)
+{
+	struct pkt_spec v4 = V4(LINUX4, .sport = 47000, .seq = 1000);
+	struct pkt_spec v6 = V6(LINUX6, .sport = 47100, .seq = 1000);
+	struct pkt_spec v4o = V4(LINUX4, .sport = 47001, .seq = 1000, .ip_opt_len = 12);
+	struct pkt_spec q6 = V6(LINUX6, .sport = 47101, .seq = 1000, .vlan_tags = 2,
+				.vlan_proto = { 0x88a8 }, .ext = { HOP }, .n_ext = 1);
+	struct pkt_spec d4 = V4(LINUX4, .sport = 47002, .seq = 1000, .payload_len = 1001);
+	struct pkt_spec d6 = V6(OPTS(O_MSS(1440)), .sport = 47102, .seq = 1000,
+				.payload_len = 101);
+
+	csum_case(c, v4, GOOD, "IPv4 SYN, good checksums: answered");
+	csum_case(c, v4, BAD_IP, "IPv4 SYN, bad IPv4 header checksum: bad_csum");
+	csum_case(c, v4, BAD_TCP, "IPv4 SYN, bad TCP checksum: bad_csum");
+	csum_case(c, v4, PARTIAL, "IPv4 SYN, partial TCP checksum (veth, CHECKSUM_PARTIAL): answered");
+	csum_case(c, v4o, GOOD, "IPv4 SYN with IPv4 options, good checksums: answered");
+	csum_case(c, v4o, BAD_IP, "IPv4 SYN with IPv4 options, bad header checksum: bad_csum");
+	csum_case(c, d4, GOOD, "IPv4 SYN with 1001 bytes of data, good checksums: answered");
+	csum_case(c, d4, BAD_PAYLOAD_END, "IPv4 SYN with 1001 bytes of data, its last byte "
+		  "changed: bad_csum");
+	csum_case(c, v6, GOOD, "IPv6 SYN, good checksum: answered");
+	csum_case(c, v6, BAD_TCP, "IPv6 SYN, bad TCP checksum: bad_csum");
+	csum_case(c, v6, PARTIAL, "IPv6 SYN, partial TCP checksum (veth, CHECKSUM_PARTIAL): answered");
+	csum_case(c, q6, GOOD, "QinQ IPv6 SYN behind hop-by-hop, good checksum: answered");
+	csum_case(c, q6, BAD_TCP, "QinQ IPv6 SYN behind hop-by-hop, bad TCP checksum: bad_csum");
+	csum_case(c, d6, GOOD, "IPv6 SYN with 101 bytes of data, good checksum: answered");
+	csum_case(c, d6, BAD_PAYLOAD_END, "IPv6 SYN with 101 bytes of data, its last byte "
+		  "changed: bad_csum");
+
+	/* Off the cookie path a bad checksum is the stack's to see. */
+	{
+		__u8 in[PKT_MAX_FRAME];
+		static struct out o;
+		struct pkt_spec s = v4;
+		int len;
+
+		setup(c, CFG(.cookie_mode = SG_COOKIE_NEVER));
+		s.sport = 47003;
+		len = build(&s, in);
+		in[14 + 10] ^= 0x01;
+		in[len - 1] ^= 0x01;
+		if (verdict(c, xdp(c, in, len, &o), XDP_PASS,
+			    "cookies never: a SYN with bad checksums passes"))
+			counters(c, "cookies never, bad checksums", S(IPV4) | S(TCP) | S(TCP_SYN) |
+				 S(FLOW_SYN) | S(PASS), NO_REASON);
+	}
+}
+
 /* ---- modes and scope ------------------------------------------------------ */
 
 /* A SYN that must go to the stack untouched. */
@@ -1329,10 +1465,12 @@ int main(void)
 	repeated_ack(&c);
 	stack_cookie(&c);
 	modes(&c);
+	bad_checksums(&c);
 	ack_scope(&c);
 	real_sockets(&c, 4);
 	real_sockets(&c, 6);
 	synguard__destroy(c.skel);
+	c.failed += !books_report(++c.n);
 	printf("1..%d\n", c.n);
 	if (c.skipped)
 		printf("# %d skipped\n", c.skipped);

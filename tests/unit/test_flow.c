@@ -114,9 +114,15 @@ static int seg(struct ctx *c, const struct conn *k, int dir, __u8 flags, __u32 s
 	{
 		/* The egress program needs no ctx: the kernel builds the skb. */
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len);
+		struct sg_counters a, b;
 
+		stats_read(fd(c->skel->maps.sg_stats), fd(c->skel->maps.sg_drops), &a);
 		if (bpf_prog_test_run_opts(bpf_program__fd(prog), &o))
 			return -errno;
+		if (dir == SG_DIR_IN) {
+			stats_read(fd(c->skel->maps.sg_stats), fd(c->skel->maps.sg_drops), &b);
+			books_check(&a, &b, "a segment of seg()");
+		}
 		return o.retval;
 	}
 }
@@ -1027,6 +1033,7 @@ int main(void)
 	synguard__destroy(c.skel);
 	flood(&c);
 	gauges_evicted(&c);
+	c.failed += !books_report(++c.n);
 	printf("1..%d\n%d passed, %d failed\n", c.n, c.n - c.failed, c.failed);
 	return c.failed ? 1 : 0;
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <linux/bpf.h>
@@ -41,4 +42,53 @@ __u64 mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+__u64 coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static unsigned int books_frames, books_broken;
+
+bool books_check(const struct sg_counters *before, const struct sg_counters *after,
+		 const char *what)
+{
+	__u64 d[SG_STAT_MAX], reasons = 0, unparsed;
+	bool ok;
+	int i;
+
+	for (i = 0; i < SG_STAT_MAX; i++)
+		d[i] = after->stat[i] - before->stat[i];
+	for (i = 0; i < SG_REASON_MAX; i++)
+		reasons += after->reason[i] - before->reason[i];
+	unparsed = after->reason[SG_R_UNPARSED_VLAN] - before->reason[SG_R_UNPARSED_VLAN] +
+		   after->reason[SG_R_UNPARSED_IPV6_EXT] - before->reason[SG_R_UNPARSED_IPV6_EXT];
+	books_frames++;
+	ok = d[SG_PASS] + d[SG_DROP] + d[SG_COOKIE_SENT] == d[SG_FRAMES] &&
+	     d[SG_WOULD_DROP] <= d[SG_PASS] &&
+	     (reasons == d[SG_DROP] + d[SG_WOULD_DROP] ||
+	      /* --unparsed pass: the reason is counted, the frame passed */
+	      (reasons == unparsed && !d[SG_DROP] && !d[SG_WOULD_DROP] && d[SG_PASS] == reasons));
+	if (ok)
+		return true;
+	if (books_broken++ < 20)
+		printf("#   books of %s: frames +%llu, pass +%llu, drop +%llu, tx (cookie_sent) +%llu, "
+		       "would_drop +%llu, reasons +%llu\n", what, (unsigned long long)d[SG_FRAMES],
+		       (unsigned long long)d[SG_PASS], (unsigned long long)d[SG_DROP],
+		       (unsigned long long)d[SG_COOKIE_SENT], (unsigned long long)d[SG_WOULD_DROP],
+		       (unsigned long long)reasons);
+	return false;
+}
+
+bool books_report(int n)
+{
+	bool ok = books_frames && !books_broken;
+
+	printf("%s %d - every frame: pass + drop + tx = frames, one reason a drop or would-drop "
+	       "(%u frames, %u broken)\n", ok ? "ok" : "not ok", n, books_frames, books_broken);
+	return ok;
 }

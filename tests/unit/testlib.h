@@ -3,9 +3,11 @@
 #ifndef SYNGUARD_TESTLIB_H
 #define SYNGUARD_TESTLIB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include <bpf/libbpf.h>
+#include "stats.h"
 
 /* The map's fd. */
 int fd(struct bpf_map *m);
@@ -15,5 +17,22 @@ void clear_map(int map_fd, size_t key_size);
 const char *verdict_name(int v);
 /* CLOCK_MONOTONIC in ns: what bpf_ktime_get_ns() reads. */
 __u64 mono_ns(void);
+/* CLOCK_MONOTONIC_COARSE in ns: what bpf_ktime_get_coarse_ns() reads. */
+__u64 coarse_ns(void);
+
+/*
+ * The books of one frame through synguard_xdp, from the counters around
+ * it: one verdict (pass + drop + tx == frames, tx being cookie_sent; a
+ * dry-run would-drop is passed, so would_drop <= pass) and exactly one
+ * reason per drop or would-drop (the sum of the reasons == drop +
+ * would_drop), except that a frame the unparsed policy passes counts its
+ * unparsed_* reason with a pass.  Tallied in
+ * testlib; a broken frame prints a diagnostic naming @what.  Returns
+ * whether the frame kept them.
+ */
+bool books_check(const struct sg_counters *before, const struct sg_counters *after,
+		 const char *what);
+/* One TAP line (number @n) over every frame books_check() saw: true if all kept them. */
+bool books_report(int n);
 
 #endif
