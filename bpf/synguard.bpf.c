@@ -33,13 +33,16 @@ struct {
 	__type(value, __u32);
 } sg_policy_cur SEC(".maps");
 
-/* The policy in force; NULL only if a lookup failed (it cannot). */
+/*
+ * The policy in force; NULL only if a lookup failed (userspace writes 0 or
+ * 1).  The slot's own map value is the key: no stack slot for it, in a
+ * call chain with a few bytes of its 512 to spare.
+ */
 static __always_inline const struct sg_config *policy_current(void)
 {
 	__u32 zero = 0, *cur = bpf_map_lookup_elem(&sg_policy_cur, &zero);
-	__u32 slot = cur ? *cur & (SG_POLICY_SLOTS - 1) : 0;
 
-	return bpf_map_lookup_elem(&sg_config, &slot);
+	return cur ? bpf_map_lookup_elem(&sg_config, cur) : NULL;
 }
 
 /* Written by userspace only; pinned so `synguard status` can read it. */
