@@ -257,6 +257,106 @@ flow_complete(const struct sg_flow_key *k, const struct sg_flow *f, __u64 now)
 }
 
 /*
+ * The kernel's own SYN cookies (tcp_syncookies, or a full SYN queue).  A
+ * cookie SYN-ACK leaves with no socket: tcp_make_synack() attaches the
+ * skb to the request socket for TCP_SYNACK_NORMAL, to the child for
+ * TCP_SYNACK_FASTOPEN, and to none for TCP_SYNACK_COOKIE, whose request
+ * socket tcp_conn_request() frees once it is sent.  (So does netfilter's
+ * SYNPROXY, which also answers with a cookie.)  The host holds nothing
+ * for it: it is no half-open flow.  Its ACK, if one comes, carries the
+ * cookie; the kernel then makes the socket (cookie_v4_check(),
+ * cookie_v6_check()) with no SYN-ACK of its own seen here.
+ *
+ * When egress last saw one (coarse clock): until the cookies' lifetime
+ * after it, an ACK of no known flow is checked for one.
+ */
+__u64 sg_kcookie_last_ns;
+
+/*
+ * The kernel takes a cookie up to MAX_SYNCOOKIE_AGE (2) minutes of its
+ * counter old, and with tcp_syncookies=1 only within TCP_SYNCOOKIE_VALID
+ * (2 minutes) of the listener's last overflow: 3 minutes covers both.
+ */
+#define SG_KCOOKIE_LIFE_NS (3ULL * 60 * 1000000000ULL)
+
+/* Egress: a SYN-ACK without a socket, the kernel's cookie. */
+static __always_inline void flow_kcookie_synack(const struct sg_pkt *pkt)
+{
+	struct sg_flow_key k = {};
+	struct sg_flow *f;
+	__u64 now;
+
+	stats_inc(SG_SYNACK_COOKIE);
+	flow_key(pkt, SG_DIR_OUT, &k);
+	/*
+	 * The SYN's entry goes: the kernel keeps no request for it, and a
+	 * flood of them must not take the table from the flows it does keep.
+	 * (sg_ack remembers sg_flows entries only: nothing to bump.)
+	 */
+	f = bpf_map_lookup_elem(&sg_half, &k);
+	if (f && f->opener == SG_DIR_IN &&
+	    !(f->flags & (SG_FF_SYNACK_OUT | SG_FF_SIMUL)) &&
+	    flow_acks_syn(f, SG_DIR_IN, pkt->ack))
+		bpf_map_delete_elem(&sg_half, &k);
+	now = bpf_ktime_get_coarse_ns();
+	if (now - sg_kcookie_last_ns > 1000000000ULL)
+		sg_kcookie_last_ns = now;
+}
+
+/*
+ * Does the ACK @seq/@ack from the remote end of @k carry a cookie of the
+ * kernel's (the same secret and function as its own check)?  Global: the
+ * verifier checks it once, and its headers are not on the callers' stack.
+ */
+__attribute__((noinline)) int flow_kcookie_valid(const struct sg_flow_key *k,
+						 __u32 seq, __u32 ack)
+{
+	struct {
+		struct tcphdr th;
+		union {
+			struct iphdr ip;
+			struct ipv6hdr ip6;
+		};
+	} h = {};
+
+	if (!k)
+		return 0;
+	h.th.source = k->rport;
+	h.th.dest = k->lport;
+	h.th.seq = bpf_htonl(seq);
+	h.th.ack_seq = bpf_htonl(ack);
+	if (k->family == 4) {
+		__builtin_memcpy(&h.ip.saddr, k->remote, 4);
+		__builtin_memcpy(&h.ip.daddr, k->local, 4);
+		return !bpf_tcp_raw_check_syncookie_ipv4(&h.ip, &h.th);
+	}
+	__builtin_memcpy(&h.ip6.saddr, k->remote, 16);
+	__builtin_memcpy(&h.ip6.daddr, k->local, 16);
+	return !bpf_tcp_raw_check_syncookie_ipv6(&h.ip6, &h.th);
+}
+
+/*
+ * An ACK of no known flow arriving while the kernel's cookies are about:
+ * if it carries one, the handshake completed through it.  The flow
+ * starts here, established, as flow_cookie_completed() starts one.
+ */
+static __always_inline struct sg_conn *
+flow_kcookie_ack(const struct sg_flow_key *k, __u32 seq, __u32 ack, __u64 now)
+{
+	__u64 last = sg_kcookie_last_ns;
+	struct sg_conn *c;
+
+	if (!last || now - last >= SG_KCOOKIE_LIFE_NS || !flow_kcookie_valid(k, seq, ack))
+		return NULL;
+	c = flow_insert_established(k, SG_DIR_IN, SG_FF_SYNACK_OUT, now, BPF_NOEXIST);
+	if (!c)
+		return NULL;
+	stats_inc(SG_FLOW_COMPLETED);
+	attack_prove(k, now);
+	return c;
+}
+
+/*
  * A SYN without ACK from @dir.  True when it changed a table (a new
  * attempt in sg_half, a TIME_WAIT flow removed): sg_ack must hear of it.
  */
@@ -366,8 +466,10 @@ flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 seq,
 		 * the local stack sends proves a socket: spoofed ACKs arriving
 		 * must not fill the table.
 		 */
-		if (flags & TCP_RST || dir != SG_DIR_OUT)
+		if (flags & TCP_RST)
 			return NULL;
+		if (dir != SG_DIR_OUT)
+			return flags & TCP_ACK ? flow_kcookie_ack(k, seq, ack, now) : NULL;
 		c = flow_insert_established(k, SG_DIR_NONE, SG_FF_PICKED_UP, now,
 					    BPF_NOEXIST);
 		if (c)

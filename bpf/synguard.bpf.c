@@ -703,6 +703,12 @@ int synguard_egress(struct __sk_buff *skb)
 	}
 	if (res != SG_P_TCP)
 		return TC_ACT_UNSPEC;
+	if ((pkt.tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == (TCP_SYN | TCP_ACK) &&
+	    !skb->sk) {
+		/* No request socket behind it: the kernel's SYN cookie. */
+		flow_kcookie_synack(&pkt);
+		return TC_ACT_UNSPEC;
+	}
 	if (filter_flags(pkt.tcp_flags) < 0)
 		flow_track(&pkt, SG_DIR_OUT);
 	return TC_ACT_UNSPEC;

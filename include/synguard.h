@@ -57,7 +57,8 @@
 	X(COOKIE_VALID, "cookie_valid") /* ACK with a valid cookie: to synproxy */ \
 	X(COOKIE_FALLBACK, "cookie_fallback") /* SYN a cookie could not answer */ \
 	X(COOKIE_PROBE, "cookie_probe")	/* zero-window probe after a lost cookie ACK */ \
-	X(EXPRESS, "express")		/* frames the express lane judged */
+	X(EXPRESS, "express")		/* frames the express lane judged */ \
+	X(SYNACK_COOKIE, "synack_cookie") /* the kernel's own cookie SYN-ACKs (egress) */
 
 /*
  * Why a frame was (or, in dry-run, would have been) dropped: one per-CPU

@@ -357,11 +357,12 @@ static void top_gauges(FILE *f, const struct top_view *v)
 			fputc('\n', f);
 	}
 	fprintf(f, "handshakes since attach: %llu started, %llu completed, %llu failed, "
-		"%llu reset\n",
+		"%llu reset; %llu answered by the kernel's SYN cookies\n",
 		(unsigned long long)stat[SG_FLOW_SYN],
 		(unsigned long long)stat[SG_FLOW_COMPLETED],
 		(unsigned long long)flows_failed(fl, stat),
-		(unsigned long long)stat[SG_FLOW_HS_RESET]);
+		(unsigned long long)stat[SG_FLOW_HS_RESET],
+		(unsigned long long)stat[SG_SYNACK_COOKIE]);
 	top_attack(f, v);
 	top_cookies(f, v);
 }
