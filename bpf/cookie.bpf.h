@@ -82,10 +82,6 @@ static __always_inline __u16 cookie_fold(__u64 sum)
 	return (__u16)~sum;
 }
 
-/*
- * Per-CPU room for the frames being read and built: on the stack they would
- * not fit beside the XDP program's own frame (512 bytes for the chain).
- */
 /* Where bpf_loop() walks the SYN's options (in sg_cookie_buf, beside its header). */
 struct cookie_optwalk {
 	struct cookie_opts o;
@@ -93,6 +89,10 @@ struct cookie_optwalk {
 	__u32 i;		/* offset of the next option */
 };
 
+/*
+ * Per-CPU room for the frames being read and built: on the stack they would
+ * not fit beside the XDP program's own frame (512 bytes for the chain).
+ */
 struct cookie_scratch {
 	__u8 th[64];		/* the SYN's TCP header, options and all */
 	struct cookie_tcp t;	/* the SYN-ACK's */

@@ -22,7 +22,7 @@
  * read back, no flow key built in memory, about half of what those paths
  * cost above a trivial program (BENCHMARKS.md, part 1).
  *
- * tests/unit/test_xdp.c ("express lane") runs each such frame untagged
+ * tests/unit/test_policy.c (express_lane) runs each such frame untagged
  * and in a VLAN tag through both lanes and compares verdicts and every
  * counter.
  */

@@ -579,7 +579,8 @@ __attribute__((noinline)) int flow_close_step(struct sg_conn *f, struct flow_seg
 }
 
 /*
- * sg_ack and sg_flow_ver (include/synguard.h): a pure ACK arriving on an
+ * sg_ack and sg_flow_ver (struct sg_ack_slot in include/synguard.h): a
+ * pure ACK arriving on an
  * established flow with no FIN either way changes nothing in flow_update,
  * yet finding that out is the sg_flows lookup, about 40 ns here (jhash of
  * the 40-byte key, then the compare).  The slot remembers the answer.

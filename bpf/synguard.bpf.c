@@ -665,11 +665,6 @@ int synguard_xdp(struct xdp_md *ctx)
 
 #define TC_ACT_UNSPEC (-1)	/* tcx: go on to the next program, then pass */
 
-/*
- * What the host sends: its SYN-ACKs, FINs and ACKs, which XDP never sees.
- * It only watches; it never drops, and parse failures are not counted as
- * drops here (the stack built these packets).
- */
 /* Parses what the host sends; global, so its two calls verify once. */
 __attribute__((noinline)) int egress_parse(struct __sk_buff *skb,
 					   struct sg_pkt *pkt)
@@ -683,6 +678,11 @@ __attribute__((noinline)) int egress_parse(struct __sk_buff *skb,
 	return parse_frame(pkt, data, data_end);
 }
 
+/*
+ * What the host sends: its SYN-ACKs, FINs and ACKs, which XDP never sees.
+ * It only watches; it never drops, and parse failures are not counted as
+ * drops here (the stack built these packets).
+ */
 SEC("tc")
 int synguard_egress(struct __sk_buff *skb)
 {

@@ -346,7 +346,7 @@ struct sg_conn {
  * Flow gauges kept as they change, so that `stats` need not visit a
  * million entries: the entries of sg_flows by state, +1/-1 by whoever
  * inserts, moves or removes one (per CPU, summed by the reader).  The LRU
- * evicts silently, so these alone would drift (DESIGN.md): the reader
+ * evicts silently, so these alone would drift: the reader
  * checks that they add up to the kernel's own count of the map's entries
  * (bpf_map_sum_elem_count, which evictions do decrement), and where they
  * do not it walks the map, counts it, and re-bases (sg_gauge_base).

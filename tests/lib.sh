@@ -153,7 +153,7 @@ lab_pair_up() {
 
 # --- XDP_TX floods (sg-flood) -------------------------------------------------
 # Frames sent with XDP_TX into a veth are dropped without a word unless its
-# peer runs an XDP program or has GRO on (DESIGN.md).  bpf/trivial.bpf.c
+# peer runs an XDP program or has GRO on.  bpf/trivial.bpf.c
 # has two programs in one SEC("xdp"): name the one wanted.
 # lab_xdp NS IFACE pass|drop: the trivial XDP_PASS/XDP_DROP program on IFACE.
 lab_xdp() { ip -n "$1" link set dev "$2" xdpdrv object "$TRIVIAL_OBJ" program "trivial_$3"; }

@@ -70,7 +70,7 @@ teardown_synguard() { sg detach $SRV_IF >/dev/null; }
 # XDP SYN cookies for every SYN, the client's included: each of its
 # connections goes SYN-ACK from XDP, ACK through nftables' synproxy.  The
 # server's SYN-ACKs leave by XDP_TX into sws, which must run an XDP
-# program for them to arrive (DESIGN.md).
+# program for them to arrive (or GRO on); without, they vanish unseen.
 setup_synguard_cookies() {
 	lab_xdp_pass "$NS_W" sws && sg attach $SRV_IF --cookies always >/dev/null
 }

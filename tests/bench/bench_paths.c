@@ -2,7 +2,8 @@
 /*
  * bench_paths: what each path through synguard_xdp costs, against a
  * trivial XDP_DROP and XDP_PASS program measured on the same frames in the
- * same rounds (DESIGN.md, "Measuring").  BPF_PROG_TEST_RUN with a large
+ * same rounds: absolute figures drift on a shared machine, ratios measured
+ * side by side hold.  BPF_PROG_TEST_RUN with a large
  * repeat gives the kernel's average ns per run; each row is the median of
  * several rounds, the programs interleaved within a round.
  *

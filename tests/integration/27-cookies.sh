@@ -28,7 +28,8 @@ CLIENT_LOG=$(mktemp /tmp/sgcookie.XXXXXX)
 
 lab_up || { not_ok "lab_up"; tap_done; }
 lab_nginx || { not_ok "nginx starts in the server namespace"; tap_done; }
-# XDP_TX on veth: the receiving end needs an XDP program (DESIGN.md).  The
+# XDP_TX on veth: the receiving end needs an XDP program, or the frames
+# vanish without a word.  The
 # server answers SYNs out of srv0 into sws; the generator sends out of att0
 # into swa.
 lab_xdp_pass "$NS_W" sws && lab_xdp_pass "$NS_W" swa ||

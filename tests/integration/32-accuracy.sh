@@ -155,7 +155,8 @@ lab_up || { echo "not ok 1 - lab_up"; exit 1; }
 ip netns exec "$NS_S" sysctl -qw net.ipv4.tcp_max_syn_backlog=$BACKLOG \
 	net.ipv4.tcp_synack_retries=2 net.ipv4.tcp_syncookies=2
 NGINX_BACKLOG=$BACKLOG lab_nginx || { echo "not ok 1 - nginx in the server namespace"; exit 1; }
-# sg-flood sends with XDP_TX: the veth peer needs an XDP program (DESIGN.md).
+# sg-flood sends with XDP_TX: the veth peer needs an XDP program, or the
+# frames vanish without a word.
 lab_xdp_pass "$NS_W" swa || { echo "not ok 1 - XDP on the attacker's switch port"; exit 1; }
 # Permanent: no neighbour resolution in the way while the flood runs.
 ip -n "$NS_S" neigh replace $ATT_IP lladdr "$(lab_mac $NS_A att0)" dev $SRV_IF nud permanent

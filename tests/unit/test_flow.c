@@ -950,7 +950,7 @@ static void gauges(struct ctx *c)
 }
 
 /*
- * The LRU evicts silently (DESIGN.md): an sg_flows of 64 entries given
+ * The LRU evicts silently, in batches per CPU: an sg_flows of 64 entries given
  * 300 handshakes.  The counts then exceed the map's own count; the reader
  * must notice, walk, and give what the map holds.
  */
