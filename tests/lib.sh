@@ -34,6 +34,15 @@ check() {
 	else not_ok "$desc"; sed 's/^/#   /' /tmp/sg-check.$$ | head -20; fi
 	rm -f /tmp/sg-check.$$
 }
+# known DESC WHY CMD...: a check of a known open defect (WHY): ok when CMD
+# succeeds, else TAP's "not ok ... # TODO WHY", reported and counted apart,
+# not a failure.  For a target the code does not meet yet, never to hide
+# a regression: pair it with a check that does fail on one.
+known() {
+	local desc=$1 why=$2; shift 2
+	if "$@" >/dev/null 2>&1; then ok "$desc"
+	else TAP_N=$((TAP_N + 1)); echo "not ok $TAP_N - $desc # TODO $why"; fi
+}
 # expect_eq DESC GOT WANT
 expect_eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; diag "  got '$2', want '$3'"; fi

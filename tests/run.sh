@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Runs the suites (default: all) and merges their TAP into one stream,
-# ending with "N passed, N failed".   tests/run.sh [unit] [cli] [integration]
+# ending with "N passed, N failed, N skipped".   tests/run.sh [unit] [cli] [integration]
 set -u
 cd "$(dirname "$0")/.."
 suites=${*:-unit cli integration}
-pass=0 fail=0 skipped=0 n=0
+pass=0 fail=0 skipped=0 todo=0 n=0
 
 # Renumbers the TAP lines of one test program into the whole run's; a
 # program that exits non-zero without a failed test line is a failure too.
@@ -24,7 +24,10 @@ run_one() {
 		rest=${rest#* }		# drop the program's own number
 		n=$((n + 1))
 		echo "$st $n $rest"
-		if [ "$st" = "not ok" ]; then fail=$((fail + 1)); failed_here=1
+		# TAP's TODO: a known open defect, expected to fail; counted
+		# with the skipped, its reason in the line.
+		if [ "$st" = "not ok" ] && [[ $rest == *"# TODO "* ]]; then todo=$((todo + 1))
+		elif [ "$st" = "not ok" ]; then fail=$((fail + 1)); failed_here=1
 		elif [[ $rest == *"# SKIP"* ]]; then skipped=$((skipped + 1))
 		else pass=$((pass + 1)); fi
 	done < <("$1" 2>&1; echo "__rc=$?")
@@ -43,5 +46,6 @@ for s in $suites; do
 	esac
 	for p in $progs; do run_one "$p"; done
 done
-echo "$pass passed, $fail failed, $skipped skipped"
+[ "$todo" = 0 ] || echo "# $todo known open defects (not ok ... # TODO), counted as skipped"
+echo "$pass passed, $fail failed, $((skipped + todo)) skipped"
 [ "$fail" = 0 ]
