@@ -19,6 +19,8 @@
 #ifndef SYNGUARD_ATTACK_BPF_H
 #define SYNGUARD_ATTACK_BPF_H
 
+#include "detect.h"
+
 #define SG_PROVEN_MAX 65536
 
 struct {
@@ -42,10 +44,13 @@ struct {
 	__type(value, __u64);		/* ktime of its last completed handshake */
 } sg_proven SEC(".maps");
 
-/* The SYNs attack mode counted on each CPU, ever: only that CPU writes it. */
+/*
+ * The SYNs attack mode counted on each CPU, ever (SG_ATTACK_SYNS), and the
+ * handshakes remote ends completed (SG_ATTACK_DONE): only that CPU writes.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u64);
 } sg_attack_syns SEC(".maps");
@@ -122,15 +127,21 @@ static __always_inline __u64 *attack_bits_word(__u32 bit)
 }
 
 /*
- * The remote end of a flow completed a handshake it opened: proven.  A
- * call (flow tracking inlines it at several sites; its frame is not
- * synguard_xdp's).
+ * The remote end of a flow completed a handshake it opened: proven, and
+ * counted as answered (the detector's SG_ATTACK_DONE; its SYN back to its
+ * per-source bucket, rl_refund).  A call (flow tracking inlines it at
+ * several sites; its frame is not synguard_xdp's).
  */
 static __attribute__((noinline)) void attack_prove(const struct sg_flow_key *fk, __u64 now)
 {
 	struct sg_src_key k = {};
+	const struct sg_config *cfg;
+	__u32 bit, idx = SG_ATTACK_DONE;
 	__u64 *bits, w0, w1;
-	__u32 bit;
+
+	bits = bpf_map_lookup_elem(&sg_attack_syns, &idx);
+	if (bits)
+		(*bits)++;
 
 	attack_src_key(&k, fk->remote, fk->family);
 	__builtin_memcpy(&w0, k.addr, 8);
@@ -141,6 +152,10 @@ static __attribute__((noinline)) void attack_prove(const struct sg_flow_key *fk,
 	if (bits && !(*bits & (1ULL << (bit & 63))))
 		__sync_fetch_and_or(bits, 1ULL << (bit & 63));
 	bpf_map_update_elem(&sg_proven, &k, &now, BPF_ANY);
+	idx = 0;
+	cfg = bpf_map_lookup_elem(&sg_config, &idx);
+	if (cfg && cfg->src_rate)
+		rl_refund(cfg, &k);
 }
 
 /*
@@ -181,25 +196,43 @@ static __always_inline void attack_log(struct sg_attack *a, __u64 now, bool ente
 	stats_inc(entering ? SG_ATTACK_ENTERED : SG_ATTACK_LEFT);
 }
 
-/* At a new window: enter, stay or leave. */
+/*
+ * At a new window: enter, stay or leave.  A set attack_syn_rate judges
+ * every SYN; auto judges the unanswered ones against the learned
+ * threshold (include/detect.h), learning only while calm.
+ */
 static __always_inline void attack_evaluate(struct sg_attack *a,
 					    const struct sg_config *cfg,
 					    __u64 now, __u64 calm_from)
 {
-	__u64 pct = cfg->attack_leave_pct;
-	bool over, calm;
+	__u64 pct = cfg->attack_leave_pct, rate = a->last_rate, thr = cfg->attack_syn_rate;
+	bool autos = cfg->flags & SG_CFG_AUTO_SYN_RATE;
+	__u32 why = 0;
+	bool calm;
 
-	over = (cfg->attack_syn_rate && a->last_rate >= cfg->attack_syn_rate) ||
-	       (cfg->attack_half_open && a->half_open_est >= cfg->attack_half_open);
-	calm = (!cfg->attack_syn_rate ||
-		a->last_rate * 100 < cfg->attack_syn_rate * pct) &&
+	if (autos) {
+		rate = a->unanswered;
+		thr = detect_threshold(a->baseline_fp, cfg->attack_syn_rate);
+	}
+	a->syn_threshold = thr;
+	if (thr && rate >= thr)
+		why |= SG_WHY_SYN_RATE;
+	if (cfg->attack_half_open && a->half_open_est >= cfg->attack_half_open)
+		why |= SG_WHY_HALF_OPEN;
+	if (why)
+		a->why = why;
+	calm = (!thr || rate * 100 < thr * pct) &&
 	       (!cfg->attack_half_open ||
 		a->half_open_est * 100 < cfg->attack_half_open * pct);
 	if (!a->active) {
-		if (over) {
+		if (why) {
 			a->active = 1;
 			a->calm_since_ns = 0;
 			attack_log(a, now, true);
+		} else if (autos) {
+			a->baseline_fp = detect_learn(a->baseline_fp, rate,
+						      cfg->attack_syn_rate);
+			a->learned++;
 		}
 		return;
 	}
@@ -233,18 +266,23 @@ static __always_inline __u64 attack_horizon(__u64 j, __u64 r)
 
 struct attack_sum {
 	__u64 sum;
+	__u64 done;
 };
 
-/* bpf_loop: adds CPU @cpu's count of sg_attack_syns; stops past the last CPU. */
+/* bpf_loop: adds CPU @cpu's counts of sg_attack_syns; stops past the last CPU. */
 static long attack_sum_cpu(__u64 cpu, void *ctx)
 {
 	struct attack_sum *s = ctx;
-	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_percpu_elem(&sg_attack_syns, &zero, (__u32)cpu);
+	__u32 idx = SG_ATTACK_SYNS;
+	__u64 *n = bpf_map_lookup_percpu_elem(&sg_attack_syns, &idx, (__u32)cpu);
 
 	if (!n)
 		return 1;
 	s->sum += *n;
+	idx = SG_ATTACK_DONE;
+	n = bpf_map_lookup_percpu_elem(&sg_attack_syns, &idx, (__u32)cpu);
+	if (n)
+		s->done += *n;
 	return 0;
 }
 
@@ -265,7 +303,10 @@ static __attribute__((noinline)) void attack_roll(struct sg_attack *a, const str
 	/* Every CPU's count; this SYN is counted after, in the new window. */
 	bpf_loop(SG_MAX_CPUS, attack_sum_cpu, &s, 0);
 	a->last_rate = gap || s.sum < a->syns_base ? 0 : s.sum - a->syns_base;
+	a->unanswered = detect_unanswered(a->last_rate, gap || s.done < a->done_base ?
+					  0 : s.done - a->done_base);
 	a->syns_base = s.sum;
+	a->done_base = s.done;
 	jiffy_learn(now, j);
 	a->half_open_est = cfg->attack_half_open ?
 		attack_half_open_estimate(now, cfg->half_open_s) : 0;

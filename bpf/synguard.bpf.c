@@ -4,6 +4,15 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "synguard.h"
+
+/* First: attack_prove() (attack.bpf.h) reads it too. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_config);
+} sg_config SEC(".maps");
+
 #include "parse.bpf.h"
 #include "stats.bpf.h"
 #include "filter.bpf.h"
@@ -12,13 +21,6 @@
 #include "attack.bpf.h"
 #include "flow.bpf.h"
 #include "cookie.bpf.h"
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sg_config);
-} sg_config SEC(".maps");
 
 /* Written by userspace only; pinned so `synguard status` can read it. */
 struct {
