@@ -124,16 +124,17 @@ static int nft_table_up(const struct sg_target *t, const struct sg_config *cfg)
 		     "add table inet %s\n"
 		     "delete table inet %s\n"
 		     "table inet %s {\n"
-		     "\tcomment \"synguard: SYN cookie ACKs from %s to synproxy\"\n"
+		     "\tcomment \"synguard: SYN cookie ACKs from ifindex %u to synproxy\"\n"
 		     "\tchain cookie_ack {\n"
 		     "\t\ttype filter hook input priority filter - 10; policy accept;\n",
-		     table, table, table, t->ifname);
+		     table, table, table, t->ifindex);
 	for (i = 0; i < 2; i++)
 		n += snprintf(script + n, sizeof(script) - n,
-			      "\t\tiifname \"%s\" meta mark 0x%08x meta nfproto %s "
+			      /* By index: a name may hold '"', ';', '{' (DESIGN). */
+			      "\t\tiif %u meta mark 0x%08x meta nfproto %s "
 			      "tcp flags & (fin | syn | rst | ack) == ack "
 			      "synproxy mss %u wscale %u timestamp sack-perm\n",
-			      t->ifname, SG_COOKIE_MARK, i ? "ipv6" : "ipv4",
+			      t->ifindex, SG_COOKIE_MARK, i ? "ipv6" : "ipv4",
 			      i ? cfg->cookie_mss6 : cfg->cookie_mss4, cfg->cookie_wscale);
 	snprintf(script + n, sizeof(script) - n, "\t}\n}\n");
 	rc = run_nft("", script, false);
