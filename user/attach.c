@@ -241,6 +241,7 @@ int cmd_attach(int argc, char **argv)
 	if (!policy_key_set(&pol, "half_open_timeout"))
 		policy_defaults_from_host(&pol);
 	policy_cookie_defaults_from_host(&pol, t.ifname);
+	policy_attack_defaults_from_host(&pol);
 	if (target_attached(&t)) {
 		struct sg_pins p;
 

@@ -85,6 +85,8 @@ int cmd_config(int argc, char **argv)
 				goto out;
 			}
 		}
+		/* In the interface's netns: auto reads its sysctls. */
+		policy_attack_defaults_from_host(&next);
 		/* Synproxy first: no cookie may go out before its ACK has a way in. */
 		if (cookie_infra_needed(&next.cfg)) {
 			rc = cookie_infra_up(&t, &next.cfg);

@@ -58,6 +58,10 @@ static void setup(struct bench *b, const char *const *assign)
 	struct sg_policy pol;
 
 	policy_defaults(&pol);
+	/* From the guard's defaults, each row turns on what it tests. */
+	for (const char *const *o = (const char *const[]){ "src_rate=off",
+			"attack_syn_rate=off", "attack_half_open=off", NULL }; *o; o++)
+		policy_set(&pol, *o);
 	for (; assign && *assign; assign++)
 		if (policy_set(&pol, *assign))
 			exit(1);

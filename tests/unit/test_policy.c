@@ -37,6 +37,10 @@ static void setup(struct ctx *c, const char *const *assign)
 	struct sg_policy pol;
 
 	policy_defaults(&pol);
+	/* From the guard's defaults, each case turns on what it tests. */
+	for (const char *const *o = (const char *const[]){ "src_rate=off",
+			"attack_syn_rate=off", "attack_half_open=off", NULL }; *o; o++)
+		policy_set(&pol, *o);
 	for (; assign && *assign; assign++)
 		if (policy_set(&pol, *assign))
 			fprintf(stderr, "bad assignment %s\n", *assign);
