@@ -11,6 +11,7 @@
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "attack.h"
 #include "common.h"
 #include "cookie.h"
 #include "cmd.h"
@@ -441,8 +442,11 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 {
 	struct status_ctx *ctx = arg;
 	const char *state = "active";
+	struct sg_attack attack = {};
+	struct attack_thresholds at;
 	char since[32] = "-";
 	struct sg_pins p;
+	__u32 zero = 0;
 	struct tm tm;
 	time_t when;
 
@@ -464,12 +468,17 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 			return 0;
 		state = "broken";
 		memset(&p.meta, 0, sizeof(p.meta));
+		memset(&p.cfg, 0, sizeof(p.cfg));
+		p.attack_fd = -1;
 		p.prog_id = 0;
 	} else if (!p.link_ifindex) {
 		state = "defunct";	/* the interface (or its netns) is gone */
 	} else if (p.cfg.flags & SG_CFG_DRY_RUN) {
 		state = "dry-run";
 	}
+	if (p.attack_fd >= 0)
+		bpf_map_lookup_elem(p.attack_fd, &zero, &attack);
+	attack_thresholds(&attack, &p.cfg, &at);
 	pins_close(&p);
 
 	if (ctx->prune) {
@@ -497,16 +506,27 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 		fputs(",\"netns\":", stdout);
 		json_str(stdout, netns);
 		printf(",\"mode\":\"%s\",\"prog_id\":%u,\"attached_at\":%llu,"
-		       "\"state\":\"%s\"}",
+		       "\"state\":\"%s\",\"attack\":{\"active\":%s,\"why\":\"%s\","
+		       "\"syn_rate\":%llu,\"syn_rate_kind\":\"%s\",\"syn_baseline\":%.3f,"
+		       "\"half_open\":%llu,\"half_open_kind\":\"%s\"}}",
 		       p.meta.mode == SG_MODE_GENERIC ? "generic" : "native",
-		       p.prog_id, (unsigned long long)p.meta.attached_at, state);
+		       p.prog_id, (unsigned long long)p.meta.attached_at, state,
+		       attack.active ? "true" : "false", attack.active ? at.why : "",
+		       (unsigned long long)at.syn, at.syn_kind, at.baseline,
+		       (unsigned long long)at.half_open, at.half_open_kind);
 	} else {
 		if (!ctx->count)
-			printf("%-16s %-16s %-8s %8s  %-25s %s\n", "INTERFACE", "NETNS",
-			       "MODE", "PROG", "SINCE", "STATE");
-		printf("%-16s %-16s %-8s %8u  %-25s %s\n", ifname, netns[0] ? netns : "-",
+			printf("%-16s %-16s %-8s %8s  %-25s %-8s %s\n", "INTERFACE", "NETNS",
+			       "MODE", "PROG", "SINCE", "STATE", "ATTACK MODE");
+		printf("%-16s %-16s %-8s %8u  %-25s %-8s ", ifname, netns[0] ? netns : "-",
 		       p.meta.mode == SG_MODE_GENERIC ? "generic" : "native",
 		       p.prog_id, since, state);
+		if (attack.active)
+			printf("ON by %s; ", *at.why ? at.why : "?");
+		else
+			fputs("off; ", stdout);
+		attack_thresholds_text(stdout, &at);
+		putchar('\n');
 	}
 	ctx->count++;
 	return 0;
