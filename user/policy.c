@@ -517,13 +517,14 @@ void policy_defaults(struct sg_policy *p)
 	memset(p, 0, sizeof(*p));
 	/*
 	 * Guard by default.  src_rate limits a source's unanswered SYNs
-	 * (completions refund them): 200/s with 1000 at once is far above
-	 * what a real host leaves unanswered, and stops a single-source
-	 * flood (over 99% of 120k SYN/s).  Attack mode starts on its own:
-	 * both thresholds auto.
+	 * (completions refund them): 100/s with 500 at once (in flight: 5000
+	 * connections a second at 100 ms) is far above what a real host
+	 * leaves unanswered, and stops a single-source flood: 99% of 8 s
+	 * even at 20k SYN/s.  Attack mode starts on its own: both
+	 * thresholds auto.
 	 */
-	p->cfg.src_rate = 200;
-	p->cfg.src_burst = 1000;
+	p->cfg.src_rate = 100;
+	p->cfg.src_burst = 500;
 	p->cfg.flags = SG_CFG_AUTO_SYN_RATE | SG_CFG_AUTO_HALF_OPEN;
 	p->cfg.attack_syn_rate = SG_AUTO_SYN_FLOOR;
 	p->cfg.attack_half_open = SG_AUTO_HALF_OPEN_MIN;
