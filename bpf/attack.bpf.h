@@ -198,7 +198,7 @@ static __always_inline void attack_log(struct sg_attack *a, __u64 now, bool ente
 
 /*
  * At a new window: enter, stay or leave.  A set attack_syn_rate judges
- * every SYN; auto judges the unanswered ones against the learned
+ * every SYN past the per-source limit; auto judges the unanswered ones against the learned
  * threshold (include/detect.h), learning only while calm.
  */
 static __always_inline void attack_evaluate(struct sg_attack *a,
@@ -315,18 +315,21 @@ static __attribute__((noinline)) void attack_roll(struct sg_attack *a, const str
 }
 
 /*
- * Counts a SYN into the interface-wide rate; is attack mode on?  @j is
- * jiffies64, read before any clock read of this frame; *@now is the
- * clock, 0 until read: read here only once jiffies reach roll_jiffy, when
- * the window may have ended.
+ * A SYN: is attack mode on?  *@syns is this CPU's count to add it to, once
+ * it is past the per-source limit: a flood that limit already stops is no
+ * reason for attack mode.  @j is jiffies64, read before any clock read of
+ * this frame; *@now is the clock, 0 until read: read here only once
+ * jiffies reach roll_jiffy, when the window may have ended.
  */
-static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 j, __u64 *now)
+static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 j, __u64 *now,
+				       __u64 **syns_out)
 {
 	__u32 zero = 0;
 	struct sg_attack *a = bpf_map_lookup_elem(&sg_attack, &zero);
 	__u64 *syns = bpf_map_lookup_elem(&sg_attack_syns, &zero);
 	__u64 ws, t, h;
 
+	*syns_out = syns;
 	if (!a || !syns)
 		return false;
 	if (j >= a->roll_jiffy) {
@@ -346,7 +349,6 @@ static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 j, __u
 				a->roll_jiffy = h;
 		}
 	}
-	(*syns)++;
 	return a->active;
 }
 

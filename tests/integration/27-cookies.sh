@@ -96,7 +96,8 @@ flood() {
 # ==============================================================================
 BEFORE=$(host_state)
 check "attach --cookies attack --attack-syn-rate $ATTACK_RATE --attack-hold $HOLD" \
-	sg attach $SRV_IF --cookies attack --attack-syn-rate $ATTACK_RATE --attack-hold $HOLD
+	sg attach $SRV_IF --cookies attack --attack-syn-rate $ATTACK_RATE --attack-hold $HOLD \
+	--attack-half-open off --src-rate off	# cookies under test, not the defaults
 IFX=$(ip -n "$NS_S" -o link show $SRV_IF | cut -d: -f1)
 if ip netns exec "$NS_S" nft list table inet synguard_$IFX 2>/dev/null |
 	grep -q 'meta mark 0x53474b31 .*synproxy mss 1460 wscale'; then

@@ -1147,9 +1147,9 @@ static void express_lane(struct ctx *c)
 		syns = syns_sum(c);
 		snprintf(desc, sizeof(desc), "flood SYN IPv%d, attack detection on", f ? 6 : 4);
 		lane_case(c, desc, SYN_FROM(src[f]), XDP_DROP, true);
-		snprintf(desc, sizeof(desc), "flood SYN IPv%d, attack detection on: 3 SYNs in its rate",
-			 f ? 6 : 4);
-		expect(c, desc, syns_sum(c) - syns, 3);
+		snprintf(desc, sizeof(desc), "flood SYN IPv%d, attack detection on: SYNs over "
+			 "their source's limit are not in its rate", f ? 6 : 4);
+		expect(c, desc, syns_sum(c) - syns, 0);
 
 		/* Attack mode surely refusing unproven SYNs, no per-source limit. */
 		for (i = 0; i < 2; i++) {
