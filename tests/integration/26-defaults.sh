@@ -111,12 +111,19 @@ SENT=$(hp_sent "$LAB_TMP/hp1")
 DROPPED=$(( $(d drops.src_rate) + $(d drops.src_blocked) ))
 diag "hping3 sent ${SENT:-?} SYNs; dropped at XDP $DROPPED; attack entered $(d attack.entered)"
 diag "$(thresholds)"
-expect_ge "hping3 sent >= 100000 SYNs" "${SENT:-0}" 100000
-if [ -n "$SENT" ] && [ "$SENT" -gt 0 ] && le 0.99 "$(calc "$DROPPED / $SENT")"; then
+expect_ge "hping3 sent >= 50000 SYNs" "${SENT:-0}" 50000
+# What passes is the bucket's: 500 at once and 100 a second (8 s), 5% slack.
+expect_ge "single-source flood: at most 500 + 100/s x 8 s passed ($((SENT - DROPPED)))" \
+	1365 $((SENT - DROPPED))
+# >= 99% holds from 130k SYNs in 8 s (16k/s); a loaded machine may not send that many.
+if [ "${SENT:-0}" -lt 130000 ]; then
+	skip "single-source flood: >= 99% dropped" "hping3 sent only ${SENT:-0} (< 130000) on this machine now"
+elif le 0.99 "$(calc "$DROPPED / $SENT")"; then
 	ok "single-source flood: $(calc "100 * $DROPPED / $SENT")% dropped at XDP (>= 99%)"
 else
 	not_ok "single-source flood: >= 99% dropped at XDP"; diag "  $DROPPED of ${SENT:-?}"
 fi
+expect_eq "a flood src_rate stops does not put attack mode on" "$(d attack.entered)" 0
 G=$(good_conns "$LAB_TMP/c1")
 expect_eq "a real client from another address: 500 of 500" "$G" 500
 [ "$G" = 500 ] || diag "$(grep -v '^200 1 ' "$LAB_TMP/c1" | sort | uniq -c)"
