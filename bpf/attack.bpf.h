@@ -129,16 +129,19 @@ static __always_inline __u64 *attack_bits_word(__u32 bit)
 /*
  * The remote end of a flow completed a handshake it opened: proven, and
  * counted as answered (the detector's SG_ATTACK_DONE; its SYN back to its
- * per-source bucket, rl_refund).  A call (flow tracking inlines it at
- * several sites; its frame is not synguard_xdp's).
+ * per-source bucket, rl_refund).  A global function: the verifier checks
+ * it once, not at each of the sites flow tracking inlines it at (88k
+ * instructions fewer); its frame is not synguard_xdp's.
  */
-static __attribute__((noinline)) void attack_prove(const struct sg_flow_key *fk, __u64 now)
+__attribute__((noinline)) int attack_prove(const struct sg_flow_key *fk, __u64 now)
 {
 	struct sg_src_key k = {};
 	const struct sg_config *cfg;
 	__u32 bit, idx = SG_ATTACK_DONE;
 	__u64 *bits, w0, w1;
 
+	if (!fk)
+		return 0;
 	bits = bpf_map_lookup_elem(&sg_attack_syns, &idx);
 	if (bits)
 		(*bits)++;
@@ -156,6 +159,7 @@ static __attribute__((noinline)) void attack_prove(const struct sg_flow_key *fk,
 	cfg = bpf_map_lookup_elem(&sg_config, &idx);
 	if (cfg && cfg->src_rate)
 		rl_refund(cfg, &k);
+	return 0;
 }
 
 /*
@@ -267,12 +271,14 @@ static __always_inline __u64 attack_horizon(__u64 j, __u64 r)
 struct attack_sum {
 	__u64 sum;
 	__u64 done;
+	__u64 limited;
 };
 
 /* bpf_loop: adds CPU @cpu's counts of sg_attack_syns; stops past the last CPU. */
 static long attack_sum_cpu(__u64 cpu, void *ctx)
 {
 	struct attack_sum *s = ctx;
+	struct sg_reason_vals *r;
 	__u32 idx = SG_ATTACK_SYNS;
 	__u64 *n = bpf_map_lookup_percpu_elem(&sg_attack_syns, &idx, (__u32)cpu);
 
@@ -283,6 +289,10 @@ static long attack_sum_cpu(__u64 cpu, void *ctx)
 	n = bpf_map_lookup_percpu_elem(&sg_attack_syns, &idx, (__u32)cpu);
 	if (n)
 		s->done += *n;
+	idx = 0;
+	r = bpf_map_lookup_percpu_elem(&sg_drops, &idx, (__u32)cpu);
+	if (r)
+		s->limited += r->n[SG_R_SRC_RATE] + r->n[SG_R_SRC_BLOCKED];
 	return 0;
 }
 
@@ -302,11 +312,18 @@ static __attribute__((noinline)) void attack_roll(struct sg_attack *a, const str
 
 	/* Every CPU's count; this SYN is counted after, in the new window. */
 	bpf_loop(SG_MAX_CPUS, attack_sum_cpu, &s, 0);
+	/*
+	 * The SYNs past the per-source limit: a flood that limit stops (one
+	 * address) is no reason for attack mode.
+	 */
 	a->last_rate = gap || s.sum < a->syns_base ? 0 : s.sum - a->syns_base;
+	a->last_rate = detect_unanswered(a->last_rate, gap || s.limited < a->limited_base ?
+					 0 : s.limited - a->limited_base);
 	a->unanswered = detect_unanswered(a->last_rate, gap || s.done < a->done_base ?
 					  0 : s.done - a->done_base);
 	a->syns_base = s.sum;
 	a->done_base = s.done;
+	a->limited_base = s.limited;
 	jiffy_learn(now, j);
 	a->half_open_est = cfg->attack_half_open ?
 		attack_half_open_estimate(now, cfg->half_open_s) : 0;
@@ -315,21 +332,20 @@ static __attribute__((noinline)) void attack_roll(struct sg_attack *a, const str
 }
 
 /*
- * A SYN: is attack mode on?  *@syns is this CPU's count to add it to, once
- * it is past the per-source limit: a flood that limit already stops is no
- * reason for attack mode.  @j is jiffies64, read before any clock read of
- * this frame; *@now is the clock, 0 until read: read here only once
- * jiffies reach roll_jiffy, when the window may have ended.
+ * Counts a SYN into the interface-wide rate; is attack mode on?  @j is
+ * jiffies64, read before any clock read of this frame; *@now is the
+ * clock, 0 until read: read here only once jiffies reach roll_jiffy, when
+ * the window may have ended.  (The per-source limit's drops are taken off
+ * at the window's end, attack_roll: counting only what passed it here
+ * would keep a pointer live across that check, 70k more verifier insns.)
  */
-static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 j, __u64 *now,
-				       __u64 **syns_out)
+static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 j, __u64 *now)
 {
 	__u32 zero = 0;
 	struct sg_attack *a = bpf_map_lookup_elem(&sg_attack, &zero);
 	__u64 *syns = bpf_map_lookup_elem(&sg_attack_syns, &zero);
 	__u64 ws, t, h;
 
-	*syns_out = syns;
 	if (!a || !syns)
 		return false;
 	if (j >= a->roll_jiffy) {
@@ -349,6 +365,7 @@ static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 j, __u
 				a->roll_jiffy = h;
 		}
 	}
+	(*syns)++;
 	return a->active;
 }
 

@@ -154,9 +154,8 @@ static __always_inline int xp_syn(const struct sg_xp *x, const struct sg_config 
 		o->pending++;
 		r = o->reason;
 	}
-	/* Attack mode counts what passes the per-source limit (sg_decide). */
-	if (syns && !cfg->src_rate)
-		(*syns)++;
+	if (syns)
+		(*syns)++;	/* attack mode counts every SYN, dropped or not */
 	xp_count(st, x);
 	stats_add(st, SG_TCP_SYN);
 	if (cfg->src_rate)

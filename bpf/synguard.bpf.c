@@ -172,16 +172,15 @@ static __always_inline int sg_decide(struct sg_pkt *pkt)
 	     cfg->cookie_mode == SG_COOKIE_ALWAYS) &&
 	    rl_port_in_scope(cfg, pkt->dport)) {
 		bool attack = false;
-		__u64 now = 0, j = 0, *syns = NULL;
+		__u64 now = 0, j = 0;
 
 		/*
-		 * Attack mode counts the SYNs past the per-source limit, the
-		 * ones it may have to answer for.  Jiffies first: its horizons
-		 * need them read before the clock.
+		 * Attack mode counts every SYN, dropped or not.  Jiffies first:
+		 * its horizons need them read before the clock.
 		 */
 		if (cfg->attack_syn_rate || cfg->attack_half_open) {
 			j = bpf_jiffies64();
-			attack = attack_syn(cfg, j, &now, &syns);
+			attack = attack_syn(cfg, j, &now);
 		}
 		if (cfg->src_rate) {
 			struct sg_over *o;
@@ -200,8 +199,6 @@ static __always_inline int sg_decide(struct sg_pkt *pkt)
 			if (r >= 0)
 				return verdict_drop(st, cfg, r);
 		}
-		if (syns)
-			(*syns)++;
 		/* Dry-run answers nothing: the SYN goes on to the stack. */
 		bool cookie = cfg->cookie_mode != SG_COOKIE_NEVER &&
 			      !(cfg->flags & SG_CFG_DRY_RUN);

@@ -423,7 +423,7 @@ struct sg_walk {
 struct sg_attack {
 	__u64 window_ns;	/* start of the current one-second window */
 	__u64 reserved;		/* was window_syns (now per CPU: sg_attack_syns) */
-	__u64 last_rate;	/* SYNs in the last complete window */
+	__u64 last_rate;	/* SYNs past the per-source limit in the last window */
 	__u64 half_open_est;	/* half-open estimate at the last window */
 	__u64 calm_since_ns;	/* below the leave thresholds since; 0: not */
 	__u64 admit_tat;	/* GCRA of unproven admissions */
@@ -440,6 +440,7 @@ struct sg_attack {
 	__u64 syn_threshold;	/* the SYN threshold in force; 0: off */
 	__u32 learned;		/* auto: calm windows learned */
 	__u32 why;		/* SG_WHY_*: what was over when last over */
+	__u64 limited_base;	/* sum of src_rate and src_blocked drops then */
 };
 
 /* sg_attack.why */
