@@ -33,9 +33,9 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 BPF_SRC   := bpf/synguard.bpf.c
-BPF_HDRS  := $(wildcard bpf/*.bpf.h) include/synguard.h vmlinux.h
+BPF_HDRS  := $(wildcard bpf/*.bpf.h) include/synguard.h include/detect.h vmlinux.h
 USER_SRC  := $(filter-out user/main.c,$(wildcard user/*.c))
-USER_HDRS := $(wildcard user/*.h) include/synguard.h $(OUT)/synguard.skel.h \
+USER_HDRS := $(wildcard user/*.h) include/synguard.h include/detect.h $(OUT)/synguard.skel.h \
 	     $(OUT)/flow_walk.skel.h
 USER_OBJ  := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRC))
 SAN_OBJ   := $(patsubst user/%.c,$(OUT)/san/%.o,$(USER_SRC))

@@ -19,6 +19,8 @@
 #ifndef SYNGUARD_ATTACK_BPF_H
 #define SYNGUARD_ATTACK_BPF_H
 
+#include "detect.h"
+
 #define SG_PROVEN_MAX 65536
 
 struct {
@@ -42,10 +44,13 @@ struct {
 	__type(value, __u64);		/* ktime of its last completed handshake */
 } sg_proven SEC(".maps");
 
-/* The SYNs attack mode counted on each CPU, ever: only that CPU writes it. */
+/*
+ * The SYNs attack mode counted on each CPU, ever (SG_ATTACK_SYNS), and the
+ * handshakes remote ends completed (SG_ATTACK_DONE): only that CPU writes.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u64);
 } sg_attack_syns SEC(".maps");
@@ -122,15 +127,24 @@ static __always_inline __u64 *attack_bits_word(__u32 bit)
 }
 
 /*
- * The remote end of a flow completed a handshake it opened: proven.  A
- * call (flow tracking inlines it at several sites; its frame is not
- * synguard_xdp's).
+ * The remote end of a flow completed a handshake it opened: proven, and
+ * counted as answered (the detector's SG_ATTACK_DONE; its SYN back to its
+ * per-source bucket, rl_refund).  A global function: the verifier checks
+ * it once, not at each of the sites flow tracking inlines it at (88k
+ * instructions fewer); its frame is not synguard_xdp's.
  */
-static __attribute__((noinline)) void attack_prove(const struct sg_flow_key *fk, __u64 now)
+__attribute__((noinline)) int attack_prove(const struct sg_flow_key *fk, __u64 now)
 {
 	struct sg_src_key k = {};
+	const struct sg_config *cfg;
+	__u32 bit, idx = SG_ATTACK_DONE;
 	__u64 *bits, w0, w1;
-	__u32 bit;
+
+	if (!fk)
+		return 0;
+	bits = bpf_map_lookup_elem(&sg_attack_syns, &idx);
+	if (bits)
+		(*bits)++;
 
 	attack_src_key(&k, fk->remote, fk->family);
 	__builtin_memcpy(&w0, k.addr, 8);
@@ -141,6 +155,10 @@ static __attribute__((noinline)) void attack_prove(const struct sg_flow_key *fk,
 	if (bits && !(*bits & (1ULL << (bit & 63))))
 		__sync_fetch_and_or(bits, 1ULL << (bit & 63));
 	bpf_map_update_elem(&sg_proven, &k, &now, BPF_ANY);
+	cfg = policy_current();
+	if (cfg && cfg->src_rate)
+		rl_refund(cfg, &k);
+	return 0;
 }
 
 /*
@@ -181,25 +199,43 @@ static __always_inline void attack_log(struct sg_attack *a, __u64 now, bool ente
 	stats_inc(entering ? SG_ATTACK_ENTERED : SG_ATTACK_LEFT);
 }
 
-/* At a new window: enter, stay or leave. */
+/*
+ * At a new window: enter, stay or leave.  A set attack_syn_rate judges
+ * every SYN past the per-source limit; auto judges the unanswered ones against the learned
+ * threshold (include/detect.h), learning only while calm.
+ */
 static __always_inline void attack_evaluate(struct sg_attack *a,
 					    const struct sg_config *cfg,
 					    __u64 now, __u64 calm_from)
 {
-	__u64 pct = cfg->attack_leave_pct;
-	bool over, calm;
+	__u64 pct = cfg->attack_leave_pct, rate = a->last_rate, thr = cfg->attack_syn_rate;
+	bool autos = cfg->flags & SG_CFG_AUTO_SYN_RATE;
+	__u32 why = 0;
+	bool calm;
 
-	over = (cfg->attack_syn_rate && a->last_rate >= cfg->attack_syn_rate) ||
-	       (cfg->attack_half_open && a->half_open_est >= cfg->attack_half_open);
-	calm = (!cfg->attack_syn_rate ||
-		a->last_rate * 100 < cfg->attack_syn_rate * pct) &&
+	if (autos) {
+		rate = a->unanswered;
+		thr = detect_threshold(a->baseline_fp, cfg->attack_syn_rate);
+	}
+	a->syn_threshold = thr;
+	if (thr && rate >= thr)
+		why |= SG_WHY_SYN_RATE;
+	if (cfg->attack_half_open && a->half_open_est >= cfg->attack_half_open)
+		why |= SG_WHY_HALF_OPEN;
+	if (why)
+		a->why = why;
+	calm = (!thr || rate * 100 < thr * pct) &&
 	       (!cfg->attack_half_open ||
 		a->half_open_est * 100 < cfg->attack_half_open * pct);
 	if (!a->active) {
-		if (over) {
+		if (why) {
 			a->active = 1;
 			a->calm_since_ns = 0;
 			attack_log(a, now, true);
+		} else if (autos) {
+			a->baseline_fp = detect_learn(a->baseline_fp, rate,
+						      cfg->attack_syn_rate);
+			a->learned++;
 		}
 		return;
 	}
@@ -233,18 +269,29 @@ static __always_inline __u64 attack_horizon(__u64 j, __u64 r)
 
 struct attack_sum {
 	__u64 sum;
+	__u64 done;
+	__u64 limited;
 };
 
-/* bpf_loop: adds CPU @cpu's count of sg_attack_syns; stops past the last CPU. */
+/* bpf_loop: adds CPU @cpu's counts of sg_attack_syns; stops past the last CPU. */
 static long attack_sum_cpu(__u64 cpu, void *ctx)
 {
 	struct attack_sum *s = ctx;
-	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_percpu_elem(&sg_attack_syns, &zero, (__u32)cpu);
+	struct sg_reason_vals *r;
+	__u32 idx = SG_ATTACK_SYNS;
+	__u64 *n = bpf_map_lookup_percpu_elem(&sg_attack_syns, &idx, (__u32)cpu);
 
 	if (!n)
 		return 1;
 	s->sum += *n;
+	idx = SG_ATTACK_DONE;
+	n = bpf_map_lookup_percpu_elem(&sg_attack_syns, &idx, (__u32)cpu);
+	if (n)
+		s->done += *n;
+	idx = 0;
+	r = bpf_map_lookup_percpu_elem(&sg_drops, &idx, (__u32)cpu);
+	if (r)
+		s->limited += r->n[SG_R_SRC_RATE] + r->n[SG_R_SRC_BLOCKED];
 	return 0;
 }
 
@@ -264,8 +311,18 @@ static __attribute__((noinline)) void attack_roll(struct sg_attack *a, const str
 
 	/* Every CPU's count; this SYN is counted after, in the new window. */
 	bpf_loop(SG_MAX_CPUS, attack_sum_cpu, &s, 0);
+	/*
+	 * The SYNs past the per-source limit: a flood that limit stops (one
+	 * address) is no reason for attack mode.
+	 */
 	a->last_rate = gap || s.sum < a->syns_base ? 0 : s.sum - a->syns_base;
+	a->last_rate = detect_unanswered(a->last_rate, gap || s.limited < a->limited_base ?
+					 0 : s.limited - a->limited_base);
+	a->unanswered = detect_unanswered(a->last_rate, gap || s.done < a->done_base ?
+					  0 : s.done - a->done_base);
 	a->syns_base = s.sum;
+	a->done_base = s.done;
+	a->limited_base = s.limited;
 	jiffy_learn(now, j);
 	a->half_open_est = cfg->attack_half_open ?
 		attack_half_open_estimate(now, cfg->half_open_s) : 0;
@@ -277,7 +334,9 @@ static __attribute__((noinline)) void attack_roll(struct sg_attack *a, const str
  * Counts a SYN into the interface-wide rate; is attack mode on?  @j is
  * jiffies64, read before any clock read of this frame; *@now is the
  * clock, 0 until read: read here only once jiffies reach roll_jiffy, when
- * the window may have ended.
+ * the window may have ended.  (The per-source limit's drops are taken off
+ * at the window's end, attack_roll: counting only what passed it here
+ * would keep a pointer live across that check, 70k more verifier insns.)
  */
 static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 j, __u64 *now)
 {

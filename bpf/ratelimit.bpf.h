@@ -277,4 +277,33 @@ static __always_inline int rl_syn(const struct sg_pkt *pkt,
 	return -1;
 }
 
+/*
+ * The remote end @key (its exact address, as sg_proven keys it: masked
+ * here to the policy's prefix) completed a handshake: its SYN back to its
+ * bucket.  What src_rate limits is a source's unanswered SYNs, so a host
+ * whose connections complete (a NAT gateway, a proven client) is never
+ * limited however fast it opens them, and a flood from any address, a
+ * proven one included, is.  A source already full stays full: rl_syn()
+ * starts a bucket behind now at now.
+ */
+static __always_inline void rl_refund(const struct sg_config *cfg, struct sg_src_key *key)
+{
+	struct sg_src_state *st;
+	__u64 t;
+
+	if (key->family == 4) {
+		key->prefix = cfg->prefix4 > 32 ? 32 : cfg->prefix4;
+		rl_mask(key->addr, 4, key->prefix);
+	} else {
+		key->prefix = cfg->prefix6 > 128 ? 128 : cfg->prefix6;
+		rl_mask(key->addr, 16, key->prefix);
+	}
+	st = bpf_map_lookup_elem(&sg_src, key);
+	if (!st)
+		return;
+	t = NSEC_PER_SEC / cfg->src_rate;
+	if (st->tat > t)
+		st->tat -= t;
+}
+
 #endif /* SYNGUARD_RATELIMIT_BPF_H */

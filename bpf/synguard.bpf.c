@@ -4,15 +4,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "synguard.h"
-#include "parse.bpf.h"
-#include "stats.bpf.h"
-#include "filter.bpf.h"
-#include "lists.bpf.h"
-#include "ratelimit.bpf.h"
-#include "attack.bpf.h"
-#include "flow.bpf.h"
-#include "cookie.bpf.h"
 
+/* First: attack_prove() (attack.bpf.h) reads it too. */
 /*
  * The policy, published whole: userspace writes the slot not in force
  * (its config and its half of sg_ports), then flips sg_policy_cur, one
@@ -44,6 +37,15 @@ static __always_inline const struct sg_config *policy_current(void)
 
 	return cur ? bpf_map_lookup_elem(&sg_config, cur) : NULL;
 }
+
+#include "parse.bpf.h"
+#include "stats.bpf.h"
+#include "filter.bpf.h"
+#include "lists.bpf.h"
+#include "ratelimit.bpf.h"
+#include "attack.bpf.h"
+#include "flow.bpf.h"
+#include "cookie.bpf.h"
 
 /* Written by userspace only; pinned so `synguard status` can read it. */
 struct {

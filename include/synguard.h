@@ -118,6 +118,25 @@ struct sg_reason_vals {
 #define SG_CFG_DRY_RUN (1U << 0)	/* count would-drops, drop nothing */
 #define SG_CFG_UNPARSED_PASS (1U << 1)	/* pass what cannot be parsed */
 #define SG_CFG_PORTS (1U << 2)		/* flood checks only on sg_ports */
+#define SG_CFG_AUTO_SYN_RATE (1U << 3)	/* attack_syn_rate is auto: the floor */
+#define SG_CFG_AUTO_HALF_OPEN (1U << 4)	/* attack_half_open was derived from the host */
+
+/*
+ * attack_syn_rate=auto: attack mode judges the interface's unanswered SYNs
+ * per second (SYNs less the handshakes remote ends completed) against
+ * max(floor, SG_AUTO_SYN_MULT x a learned baseline), the floor being
+ * sg_config.attack_syn_rate.  The baseline is an EWMA (weight
+ * 2^-SG_AUTO_EWMA_SHIFT) of calm windows only, in fixed point
+ * (SG_AUTO_FP_SHIFT bits), each window's sample clamped to
+ * max(floor, SG_AUTO_STEP x baseline): see bpf/detect.h.
+ */
+#define SG_AUTO_SYN_FLOOR 1000
+#define SG_AUTO_SYN_MULT 8
+#define SG_AUTO_STEP 2
+#define SG_AUTO_EWMA_SHIFT 3
+#define SG_AUTO_FP_SHIFT 10
+/* attack_half_open=auto where the host's backlog sysctls cannot be read. */
+#define SG_AUTO_HALF_OPEN_MIN 64
 
 /*
  * Live policy: the single entry of the sg_config array map, read by the
@@ -414,7 +433,7 @@ struct sg_walk {
 struct sg_attack {
 	__u64 window_ns;	/* start of the current one-second window */
 	__u64 reserved;		/* was window_syns (now per CPU: sg_attack_syns) */
-	__u64 last_rate;	/* SYNs in the last complete window */
+	__u64 last_rate;	/* SYNs past the per-source limit in the last window */
 	__u64 half_open_est;	/* half-open estimate at the last window */
 	__u64 calm_since_ns;	/* below the leave thresholds since; 0: not */
 	__u64 admit_tat;	/* GCRA of unproven admissions */
@@ -424,7 +443,23 @@ struct sg_attack {
 	__u64 syns_base;	/* sum of sg_attack_syns when the window began */
 	__u64 roll_jiffy;	/* no window ends while jiffies64 is below it */
 	__u64 refuse;		/* unproven SYNs refused: see SG_REFUSE_* */
+	/* The detector, as of the last window (appended: attach --force). */
+	__u64 done_base;	/* sum of completions (sg_attack_syns[1]) then */
+	__u64 unanswered;	/* last window's SYNs less its completions, >= 0 */
+	__u64 baseline_fp;	/* auto: learned unanswered SYNs/s << SG_AUTO_FP_SHIFT */
+	__u64 syn_threshold;	/* the SYN threshold in force; 0: off */
+	__u32 learned;		/* auto: calm windows learned */
+	__u32 why;		/* SG_WHY_*: what was over when last over */
+	__u64 limited_base;	/* sum of src_rate and src_blocked drops then */
 };
+
+/* sg_attack.why */
+#define SG_WHY_SYN_RATE (1U << 0)
+#define SG_WHY_HALF_OPEN (1U << 1)
+
+/* sg_attack_syns: per CPU, ever: SYNs counted, handshakes remote ends completed. */
+#define SG_ATTACK_SYNS 0
+#define SG_ATTACK_DONE 1
 
 /* sg_attack.refuse: a jiffies64 horizon (low 40 bits), a generation (high 24). */
 #define SG_REFUSE_UNTIL(r) ((r) & ((1ULL << 40) - 1))

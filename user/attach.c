@@ -12,6 +12,7 @@
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "attack.h"
 #include "common.h"
 #include "cookie.h"
 #include "cmd.h"
@@ -323,6 +324,7 @@ int cmd_attach(int argc, char **argv)
 	if (!policy_key_set(&pol, "half_open_timeout"))
 		policy_defaults_from_host(&pol);
 	policy_cookie_defaults_from_host(&pol, t.ifname);
+	policy_attack_defaults_from_host(&pol);
 	lock_fd = pin_lock();
 	if (lock_fd < 0) {
 		err_msg("cannot lock %s: %s", t.dir, strerror(-lock_fd));
@@ -597,7 +599,10 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 	struct status_ctx *ctx = arg;
 	const char *state, *colon;
 	char since[32] = "-", name[16];
+	struct sg_attack attack = {};
+	struct attack_thresholds at;
 	struct sg_pins p;
+	__u32 zero = 0;
 	struct tm tm;
 	time_t when;
 
@@ -613,6 +618,15 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 	/* --netns NAME: the attachments of the netns called NAME now. */
 	if (ctx->netns && !ctx->prune && !strcmp(state, "stale"))
 		return 0;
+	{
+		int afd = pin_get(dir, "sg_attack");
+
+		if (afd >= 0) {
+			bpf_map_lookup_elem(afd, &zero, &attack);
+			close(afd);
+		}
+	}
+	attack_thresholds(&attack, &p.cfg, &at);
 
 	if (ctx->prune) {
 		if (!strcmp(state, "active") || !strcmp(state, "dry-run"))
@@ -637,16 +651,27 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 		fputs(",\"netns\":", stdout);
 		json_str(stdout, netns);
 		printf(",\"mode\":\"%s\",\"prog_id\":%u,\"attached_at\":%llu,"
-		       "\"state\":\"%s\"}",
+		       "\"state\":\"%s\",\"attack\":{\"active\":%s,\"why\":\"%s\","
+		       "\"syn_rate\":%llu,\"syn_rate_kind\":\"%s\",\"syn_baseline\":%.3f,"
+		       "\"half_open\":%llu,\"half_open_kind\":\"%s\"}}",
 		       p.meta.mode == SG_MODE_GENERIC ? "generic" : "native",
-		       p.prog_id, (unsigned long long)p.meta.attached_at, state);
+		       p.prog_id, (unsigned long long)p.meta.attached_at, state,
+		       attack.active ? "true" : "false", attack.active ? at.why : "",
+		       (unsigned long long)at.syn, at.syn_kind, at.baseline,
+		       (unsigned long long)at.half_open, at.half_open_kind);
 	} else {
 		if (!ctx->count)
-			printf("%-16s %-16s %-8s %8s  %-25s %s\n", "INTERFACE", "NETNS",
-			       "MODE", "PROG", "SINCE", "STATE");
-		printf("%-16s %-16s %-8s %8u  %-25s %s\n", ifname, netns[0] ? netns : "-",
+			printf("%-16s %-16s %-8s %8s  %-25s %-8s %s\n", "INTERFACE", "NETNS",
+			       "MODE", "PROG", "SINCE", "STATE", "ATTACK MODE");
+		printf("%-16s %-16s %-8s %8u  %-25s %-8s ", ifname, netns[0] ? netns : "-",
 		       p.meta.mode == SG_MODE_GENERIC ? "generic" : "native",
 		       p.prog_id, since, state);
+		if (attack.active)
+			printf("ON by %s; ", *at.why ? at.why : "?");
+		else
+			fputs("off; ", stdout);
+		attack_thresholds_text(stdout, &at);
+		putchar('\n');
 	}
 	ctx->count++;
 	return 0;

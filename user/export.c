@@ -11,13 +11,14 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include "common.h"
 #include "cmd.h"
 #include "export.h"
+#include "attack.h"
 #include "flows.h"
 #include "pin.h"
 #include "stats.h"
-#include <bpf/bpf.h>
 
 #define DEFAULT_LISTEN "127.0.0.1:9474"
 
@@ -65,6 +66,35 @@ static void head(FILE *f, const char *name, const char *type, const char *help)
 static bool is_verdict(int i)
 {
 	return i == SG_PASS || i == SG_DROP || i == SG_WOULD_DROP;
+}
+
+/* Attack mode, the thresholds in force and which of them turned it on. */
+static void export_attack(FILE *f, const struct sg_attack *a, const struct sg_config *cfg)
+{
+	struct attack_thresholds t;
+
+	attack_thresholds(a, cfg, &t);
+	head(f, "attack_active", "gauge", "1 while attack mode is on.");
+	fprintf(f, "synguard_attack_active %u\n", a->active ? 1 : 0);
+	head(f, "attack_reason", "gauge",
+	     "1 for each threshold over when attack mode was last over one (on: why it is).");
+	fprintf(f, "synguard_attack_reason{threshold=\"syn_rate\"} %u\n"
+		"synguard_attack_reason{threshold=\"half_open\"} %u\n",
+		a->why & SG_WHY_SYN_RATE ? 1 : 0, a->why & SG_WHY_HALF_OPEN ? 1 : 0);
+	head(f, "attack_threshold", "gauge",
+	     "Thresholds in force (0: off); kind: learned, auto (host), set.");
+	fprintf(f, "synguard_attack_threshold{threshold=\"syn_rate\",kind=\"%s\",judges=\"%s\"} %llu\n"
+		"synguard_attack_threshold{threshold=\"half_open\",kind=\"%s\"} %llu\n",
+		t.syn_kind, t.syn_metric, (unsigned long long)t.syn, t.half_open_kind,
+		(unsigned long long)t.half_open);
+	head(f, "attack_syn_baseline", "gauge", "Learned unanswered SYNs per second (auto).");
+	fprintf(f, "synguard_attack_syn_baseline %.3f\n", t.baseline);
+	head(f, "attack_window", "gauge", "The last one-second window: SYNs, unanswered SYNs.");
+	fprintf(f, "synguard_attack_window{value=\"syns\"} %llu\n"
+		"synguard_attack_window{value=\"unanswered\"} %llu\n"
+		"synguard_attack_window{value=\"half_open_estimate\"} %llu\n",
+		(unsigned long long)a->last_rate, (unsigned long long)a->unanswered,
+		(unsigned long long)a->half_open_est);
 }
 
 void export_write(FILE *f, const struct sg_source *src, const struct sg_counters *c,
@@ -142,6 +172,8 @@ void export_write(FILE *f, const struct sg_source *src, const struct sg_counters
 			phase, (unsigned long long)cum, phase, fl->hist_sum_ns[h] / 1e9,
 			phase, (unsigned long long)cum);
 	}
+	if (src->attack && src->cfg)
+		export_attack(f, src->attack, src->cfg);
 }
 
 /* "ADDR:PORT" or "[V6ADDR]:PORT" into an address; -1 if it is neither.
@@ -331,8 +363,16 @@ static int exp_metrics(FILE *f, struct exporter *e)
 	head(f, "up", "gauge", "1: synguard is attached to the interface and was read; "
 	     "0: it is not (and no other sample follows).");
 	fprintf(f, "synguard_up %d\n", !err);
-	if (!err)
+	if (!err) {
+		struct sg_attack a;
+		__u32 zero = 0;
+
+		/* Attack mode's state and thresholds change under a running export. */
+		e->src.cfg = &e->p.cfg;
+		e->src.attack = bpf_map_lookup_elem(e->p.attack_fd, &zero, &a) ? NULL : &a;
 		export_write(f, &e->src, &c, &fl);
+		e->src.attack = NULL;
+	}
 	return 0;
 }
 

@@ -207,24 +207,45 @@ static void format_u32_off(__u32 v, FILE *f)
 		fputs("off", f);
 }
 
+/*
+ * attack_syn_rate=auto: the program learns the threshold, the config
+ * holding its floor (include/detect.h).
+ */
 static int parse_attack_syn_rate(struct sg_policy *p, const char *v)
 {
-	return parse_u32_off(&p->cfg.attack_syn_rate, v, 1, 0xFFFFFFFFULL);
+	if (!strcmp(v, "auto")) {
+		p->cfg.attack_syn_rate = SG_AUTO_SYN_FLOOR;
+		return set_flag(p, SG_CFG_AUTO_SYN_RATE, true);
+	}
+	return parse_u32_off(&p->cfg.attack_syn_rate, v, 1, 0xFFFFFFFFULL) ?:
+	       set_flag(p, SG_CFG_AUTO_SYN_RATE, false);
 }
 
 static void format_attack_syn_rate(const struct sg_policy *p, FILE *f)
 {
-	format_u32_off(p->cfg.attack_syn_rate, f);
+	if (p->cfg.flags & SG_CFG_AUTO_SYN_RATE)
+		fputs("auto", f);
+	else
+		format_u32_off(p->cfg.attack_syn_rate, f);
 }
 
+/* attack_half_open=auto: derived from the host (policy_attack_defaults_from_host). */
 static int parse_attack_half_open(struct sg_policy *p, const char *v)
 {
-	return parse_u32_off(&p->cfg.attack_half_open, v, 1, 0xFFFFFFFFULL);
+	if (!strcmp(v, "auto")) {
+		p->cfg.attack_half_open = SG_AUTO_HALF_OPEN_MIN;
+		return set_flag(p, SG_CFG_AUTO_HALF_OPEN, true);
+	}
+	return parse_u32_off(&p->cfg.attack_half_open, v, 1, 0xFFFFFFFFULL) ?:
+	       set_flag(p, SG_CFG_AUTO_HALF_OPEN, false);
 }
 
 static void format_attack_half_open(const struct sg_policy *p, FILE *f)
 {
-	format_u32_off(p->cfg.attack_half_open, f);
+	if (p->cfg.flags & SG_CFG_AUTO_HALF_OPEN)
+		fputs("auto", f);
+	else
+		format_u32_off(p->cfg.attack_half_open, f);
 }
 
 static int parse_attack_hold(struct sg_policy *p, const char *v)
@@ -460,9 +481,11 @@ const struct policy_key policy_keys[] = {
 	  parse_block_time, format_block_time },
 	{ "ports", "all, or destination ports and ranges: 80,443,8000-8100",
 	  parse_ports, format_ports },
-	{ "attack_syn_rate", "interface SYNs/s that start attack mode, 1..4294967295, or off",
+	{ "attack_syn_rate", "interface SYNs/s that start attack mode, 1..4294967295, "
+	  "auto (learned) or off",
 	  parse_attack_syn_rate, format_attack_syn_rate },
-	{ "attack_half_open", "half-open flows that start attack mode, 1..4294967295, or off",
+	{ "attack_half_open", "half-open flows that start attack mode, 1..4294967295, "
+	  "auto (from the host's backlog) or off",
 	  parse_attack_half_open, format_attack_half_open },
 	{ "attack_hold", "seconds below the leave thresholds before leaving, 1..3600",
 	  parse_attack_hold, format_attack_hold },
@@ -492,7 +515,19 @@ const struct policy_key policy_keys[] = {
 void policy_defaults(struct sg_policy *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->cfg.src_burst = 16;
+	/*
+	 * Guard by default.  src_rate limits a source's unanswered SYNs
+	 * (completions refund them): 100/s with 500 at once (in flight: 5000
+	 * connections a second at 100 ms) is far above what a real host
+	 * leaves unanswered, and stops a single-source flood: 99% of 8 s
+	 * even at 20k SYN/s.  Attack mode starts on its own: both
+	 * thresholds auto.
+	 */
+	p->cfg.src_rate = 100;
+	p->cfg.src_burst = 500;
+	p->cfg.flags = SG_CFG_AUTO_SYN_RATE | SG_CFG_AUTO_HALF_OPEN;
+	p->cfg.attack_syn_rate = SG_AUTO_SYN_FLOOR;
+	p->cfg.attack_half_open = SG_AUTO_HALF_OPEN_MIN;
 	p->cfg.prefix4 = 32;
 	p->cfg.prefix6 = 64;
 	p->cfg.attack_hold_s = 5;
@@ -524,6 +559,34 @@ void policy_defaults_from_host(struct sg_policy *p)
 	if (fscanf(f, "%u", &retries) == 1 && retries < 16)
 		p->cfg.half_open_s = (1U << (retries + 1)) - 1;
 	fclose(f);
+}
+
+static unsigned long read_ulong_field(const char *path, int field);
+
+void policy_attack_defaults_from_host(struct sg_policy *p)
+{
+	unsigned long somaxconn, backlog, m;
+
+	if (!(p->cfg.flags & SG_CFG_AUTO_HALF_OPEN))
+		return;
+	/*
+	 * A listener's SYN queue holds min(listen()'s backlog, somaxconn)
+	 * requests; when it is full the kernel answers with its own cookies
+	 * (tcp_conn_request(): inet_csk_reqsk_queue_is_full()), and without
+	 * cookies it drops at 3/4 of tcp_max_syn_backlog.  The backlog a
+	 * server asks for is not known here, so the largest queue the host
+	 * allows, min(somaxconn, tcp_max_syn_backlog), stands for it: attack
+	 * mode starts when the half-open flows of the interface would fill
+	 * half of it, before the kernel has to.  Real traffic keeps rate x
+	 * RTT half open: 1024 (the defaults 4096 and 2048) is 10,000
+	 * connections a second at 100 ms.  Read in the interface's netns.
+	 */
+	somaxconn = read_ulong_field("/proc/sys/net/core/somaxconn", 0);
+	backlog = read_ulong_field("/proc/sys/net/ipv4/tcp_max_syn_backlog", 0);
+	m = somaxconn && (!backlog || somaxconn < backlog) ? somaxconn : backlog;
+	m /= 2;
+	p->cfg.attack_half_open = m < SG_AUTO_HALF_OPEN_MIN ? SG_AUTO_HALF_OPEN_MIN :
+				  m > 0xFFFFFFFFUL ? 0xFFFFFFFFU : m;
 }
 
 static unsigned long read_ulong_field(const char *path, int field)

@@ -35,6 +35,8 @@ extern const struct policy_key policy_keys[];
 void policy_defaults(struct sg_policy *p);
 /* half_open_timeout from this netns's tcp_synack_retries. */
 void policy_defaults_from_host(struct sg_policy *p);
+/* attack_half_open=auto from this netns's somaxconn and tcp_max_syn_backlog. */
+void policy_attack_defaults_from_host(struct sg_policy *p);
 /*
  * cookie_mss4/6 from @ifname's MTU and cookie_wscale from this netns's
  * buffer sysctls, each unless set.

@@ -219,6 +219,9 @@ int cmd_config(int argc, char **argv)
 			policy_defaults_from_host(&next);
 		policy_cookie_defaults_from_host(&next, t.ifname);
 	}
+	/* In the interface's netns: auto reads its sysctls. */
+	if (set || load)
+		policy_attack_defaults_from_host(&next);
 	/* Room in the lists before anything changes (policy_lists_apply checks again). */
 	if (load) {
 		err = lists_fit(m.list_fds, &lists);

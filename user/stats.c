@@ -136,7 +136,7 @@ void stats_print_text(FILE *f, const struct sg_source *src,
 	if (src->flows)
 		flows_print_text(f, src->flows, c->stat);
 	if (src->attack)
-		attack_print_text(f, src->attack, c->stat);
+		attack_print_text(f, src->attack, src->cfg, c->stat);
 	fflush(f);
 }
 
@@ -228,7 +228,7 @@ void stats_print_json(FILE *f, const struct sg_source *src,
 	}
 	if (src->attack) {
 		fputc(',', f);
-		attack_print_json(f, src->attack, c->stat);
+		attack_print_json(f, src->attack, src->cfg, c->stat);
 	}
 	if (extra_json)
 		fprintf(f, ",%s", extra_json);
@@ -245,6 +245,7 @@ void stats_source(struct sg_source *src, const struct sg_target *t,
 	src->meta = &p->meta;
 	src->prog_id = p->prog_id;
 	src->dry_run = p->cfg.flags & SG_CFG_DRY_RUN;
+	src->cfg = &p->cfg;
 	src->cookies = p->cfg.cookie_mode == SG_COOKIE_ALWAYS ? "always" :
 		       p->cfg.cookie_mode == SG_COOKIE_ATTACK ? "attack" : "never";
 }

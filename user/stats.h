@@ -28,6 +28,7 @@ struct sg_source {
 	const char *cookies;	/* cookie mode; NULL for a replay */
 	const struct sg_flow_summary *flows;	/* NULL: no flow section */
 	const struct sg_attack *attack;	/* NULL: no attack section */
+	const struct sg_config *cfg;	/* the policy; NULL: thresholds not shown */
 };
 
 /* @s as a JSON string, quoted and escaped. */

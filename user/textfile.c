@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <bpf/bpf.h>
 #include "common.h"
 #include "export.h"
 
@@ -95,7 +96,9 @@ static int textfile_run(const char *dir, const struct sg_target *t, struct sg_pi
 	struct timespec ts = { (time_t)interval,
 			       (long)((interval - (time_t)interval) * 1e9) };
 	sigset_t block, old;
+	struct sg_attack a;
 	char name[64];
+	__u32 zero = 0;
 	__u64 n;
 
 	snprintf(name, sizeof(name), "synguard_%s.prom", t->ifname);
@@ -113,6 +116,8 @@ static int textfile_run(const char *dir, const struct sg_target *t, struct sg_pi
 		/* The policy may change live: read it per write. */
 		pins_refresh_config(p);
 		src->dry_run = p->cfg.flags & SG_CFG_DRY_RUN;
+		src->cfg = &p->cfg;
+		src->attack = bpf_map_lookup_elem(p->attack_fd, &zero, &a) ? NULL : &a;
 		if (textfile_write(dir, name, p, src)) {
 			sigprocmask(SIG_SETMASK, &old, NULL);
 			return EXIT_FAIL;

@@ -60,6 +60,10 @@ static void setup(struct bench *b, const char *const *assign)
 	struct sg_policy pol;
 
 	policy_defaults(&pol);
+	/* From the guard's defaults, each row turns on what it tests. */
+	for (const char *const *o = (const char *const[]){ "src_rate=off",
+			"attack_syn_rate=off", "attack_half_open=off", NULL }; *o; o++)
+		policy_set(&pol, *o);
 	for (; assign && *assign; assign++)
 		if (policy_set(&pol, *assign))
 			exit(1);
@@ -78,6 +82,21 @@ static __u64 coarse_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* The policy `synguard attach` writes with nothing set; empty tables. */
+static void setup_defaults(struct bench *b)
+{
+	struct synguard *s = b->sg;
+	struct sg_policy pol;
+
+	policy_defaults(&pol);
+	policy_attack_defaults_from_host(&pol);
+	policy_write(POLICY_FDS(s), &pol);
+	map_clear(bpf_map__fd(s->maps.sg_src));
+	map_clear(bpf_map__fd(s->maps.sg_half));
+	map_clear(bpf_map__fd(s->maps.sg_flows));
+	s->bss->sg_cookie_last_ns = 0;
 }
 
 static __u32 run_spec(int prog, const struct pkt_spec *spec)
@@ -254,6 +273,20 @@ static void repeat_table(struct bench *b)
 	    true, 1.5);
 	row(b, "flood SYN, source blocked (src_rate, block_time), IPv6", &SEG("2001:2:0:2::1"),
 	    true, 1.5);
+
+	/*
+	 * The default policy, nothing set (as `synguard attach IFACE`): one
+	 * source past its burst of 500 unanswered SYNs, attack detection on.
+	 */
+	setup_defaults(b);
+	for (i = 0; i < 501; i++) {
+		run_spec(b->xdp, &SEG("198.18.2.1", .sport = 1 + i));
+		run_spec(b->xdp, &SEG("2001:2:0:2::1", .sport = 1 + i));
+	}
+	row(b, "flood SYN, default policy (src_rate 100/500, attack auto), IPv4",
+	    &SEG("198.18.2.1"), true, 0);
+	row(b, "flood SYN, default policy (src_rate 100/500, attack auto), IPv6",
+	    &SEG("2001:2:0:2::1"), true, 0);
 
 	setup(b, NULL);
 	row(b, "SYN admitted: first run inserts, the rest are retransmits (see below)",

@@ -284,6 +284,11 @@ int main(int argc, char **argv)
 		struct sg_policy pol;
 
 		policy_defaults(&pol);
+		/* Flows, not the guard: nothing limited, attack mode off. */
+		pol.cfg.src_rate = 0;
+		pol.cfg.attack_syn_rate = 0;
+		pol.cfg.attack_half_open = 0;
+		pol.cfg.flags = 0;
 		policy_write(POLICY_FDS(s.sg), &pol);
 	}
 	s.xdp = bpf_program__fd(s.sg->progs.synguard_xdp);

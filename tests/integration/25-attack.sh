@@ -77,7 +77,8 @@ FLOOD_CPU=
 check "attach --src-rate $SRC_RATE --src-burst $SRC_BURST --attack-syn-rate $ATTACK_RATE --unproven-rate $ADMIT_RATE --cookies never --unproven-burst $ADMIT_BURST --attack-hold $HOLD" \
 	sg attach $SRV_IF --src-rate $SRC_RATE --src-burst $SRC_BURST \
 	--attack-syn-rate $ATTACK_RATE --unproven-rate $ADMIT_RATE --cookies never \
-	--unproven-burst $ADMIT_BURST --attack-hold $HOLD
+	--unproven-burst $ADMIT_BURST --attack-hold $HOLD \
+	--attack-half-open off	# the SYN rate's mode under test, not the default
 
 lab_clients "$LAB_TMP/base.txt" $BASE_CONNS $CONN_RATE
 S_BASE=$(stats)

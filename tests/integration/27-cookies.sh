@@ -97,7 +97,8 @@ flood() {
 # ==============================================================================
 BEFORE=$(host_state)
 check "attach --cookies attack --attack-syn-rate $ATTACK_RATE --attack-hold $HOLD" \
-	sg attach $SRV_IF --cookies attack --attack-syn-rate $ATTACK_RATE --attack-hold $HOLD
+	sg attach $SRV_IF --cookies attack --attack-syn-rate $ATTACK_RATE --attack-hold $HOLD \
+	--attack-half-open off --src-rate off	# cookies under test, not the defaults
 IFX=$(ip -n "$NS_S" -o link show $SRV_IF | cut -d: -f1)
 # synguard_IFINDEX_ID: the attachment's random id after the index
 TABLE=$(ip netns exec "$NS_S" nft list tables | awk -v p="synguard_${IFX}_" 'index($3, p) == 1 { print $3 }')

@@ -145,6 +145,8 @@ static void write_cfg(struct ctx *c, const struct cfg *k)
 	pol.cfg.cookie_mss6 = k->mss6 ? k->mss6 : 1440;
 	pol.cfg.cookie_wscale = k->wscale_set ? k->wscale : 7;
 	pol.cfg.attack_syn_rate = k->attack_syn_rate;
+	pol.cfg.attack_half_open = 0;	/* cookies are the subject, not the guard */
+	pol.cfg.src_rate = 0;
 	if (k->port > 0)
 		pol.ports[k->port / 64] |= 1ULL << (k->port % 64);
 	if (policy_write(POLICY_FDS(c->skel), &pol))

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "testlib.h"
 #include "policy.h"
 #include "stats.h"
+#include "detect.h"
 #include "synguard.skel.h"
 
 /* SYN_FROM(addr, overrides...): defaults first, then what a case changes. */
@@ -38,6 +40,10 @@ static void setup(struct ctx *c, const char *const *assign)
 	struct sg_policy pol;
 
 	policy_defaults(&pol);
+	/* From the guard's defaults, each case turns on what it tests. */
+	for (const char *const *o = (const char *const[]){ "src_rate=off",
+			"attack_syn_rate=off", "attack_half_open=off", NULL }; *o; o++)
+		policy_set(&pol, *o);
 	for (; assign && *assign; assign++)
 		if (policy_set(&pol, *assign))
 			fprintf(stderr, "bad assignment %s\n", *assign);
@@ -115,6 +121,17 @@ static void expect(struct ctx *c, const char *desc, long long got, long long wan
 	}
 	c->failed++;
 	printf("not ok %d - %s\n#   got %lld, want %lld\n", c->n, desc, got, want);
+}
+
+static void diag_line(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("# ", stdout);
+	vprintf(fmt, ap);
+	fputc('\n', stdout);
+	va_end(ap);
 }
 
 /* Counter deltas since setup(). */
@@ -661,6 +678,301 @@ static void attack_admit_horizon(struct ctx *c)
 	attack_put(c, &a);
 }
 
+/* sg_attack_syns[@idx] summed over the CPUs. */
+static __u64 attack_count(struct ctx *c, __u32 idx)
+{
+	__u64 v[1024] = {}, sum = 0;
+	int i, n = libbpf_num_possible_cpus();
+
+	if (n > 1024 || bpf_map_lookup_elem(fd(c->skel->maps.sg_attack_syns), &idx, v))
+		return 0;
+	for (i = 0; i < n; i++)
+		sum += v[i];
+	return sum;
+}
+
+/* The per-source limit's drops, summed over the CPUs. */
+static __u64 src_limited(struct ctx *c)
+{
+	struct sg_counters now;
+
+	stats_read(fd(c->skel->maps.sg_stats), fd(c->skel->maps.sg_drops), &now);
+	return now.reason[SG_R_SRC_RATE] + now.reason[SG_R_SRC_BLOCKED];
+}
+
+/* Adds @n to CPU 0's sg_attack_syns[@idx]. */
+static void attack_count_add(struct ctx *c, __u32 idx, __u64 n)
+{
+	__u64 v[1024] = {};
+
+	if (libbpf_num_possible_cpus() > 1024 ||
+	    bpf_map_lookup_elem(fd(c->skel->maps.sg_attack_syns), &idx, v))
+		return;
+	v[0] += n;
+	bpf_map_update_elem(fd(c->skel->maps.sg_attack_syns), &idx, v, BPF_ANY);
+}
+
+/*
+ * The auto threshold's arithmetic (include/detect.h) across windows, as
+ * attack_evaluate() applies it: learn a calm window, enter at or above
+ * the threshold (nothing learned then).  @rate(k) gives window k's
+ * unanswered SYNs; returns the first window that enters, or -1.
+ */
+static int detect_run(__u64 *b, int windows, double (*rate)(int), __u64 *thr_at_enter)
+{
+	int k;
+
+	for (k = 0; k < windows; k++) {
+		__u64 x = (__u64)rate(k), thr = detect_threshold(*b, SG_AUTO_SYN_FLOOR);
+
+		if (x >= thr) {
+			*thr_at_enter = thr;
+			return k;
+		}
+		*b = detect_learn(*b, x, SG_AUTO_SYN_FLOOR);
+	}
+	return -1;
+}
+
+static double steady_600(int k) { (void)k; return 600; }
+/* 600 a second, rising 10x over the next minute (4% a second). */
+static double slow_rise(int k)
+{
+	double r = 600;
+	int i;
+
+	for (i = 0; i < k && i < 60; i++)
+		r *= 1.0391;	/* 10^(1/60) */
+	return r;
+}
+/* 600 a second for a minute, then 100x at once. */
+static double jump_100x(int k) { return k < 60 ? 600 : 60000; }
+/* A flood starting under the floor, growing 50% a second. */
+static double fast_ramp(int k)
+{
+	double r = 100;
+
+	while (k--)
+		r *= 1.5;
+	return r;
+}
+
+static void detector_arithmetic(struct ctx *c)
+{
+	__u64 b = 0, thr = 0;
+	int k;
+
+	expect(c, "detector: with nothing learned the threshold is the floor",
+	       detect_threshold(0, SG_AUTO_SYN_FLOOR), SG_AUTO_SYN_FLOOR);
+	expect(c, "detector: 8x the baseline above the floor",
+	       detect_threshold(500ULL << SG_AUTO_FP_SHIFT, SG_AUTO_SYN_FLOOR), 4000);
+	expect(c, "detector: unanswered never below 0", detect_unanswered(5, 9), 0);
+	expect(c, "detector: unanswered = SYNs less completions", detect_unanswered(9, 5), 4);
+	/* A calm window learns 1/8 of the way. */
+	expect(c, "detector: EWMA 1/8 up", detect_learn(0, 800, 1000), (800ULL << 10) / 8);
+	expect(c, "detector: EWMA 1/8 down",
+	       detect_learn(800ULL << 10, 0, 1000), (800ULL << 10) - (800ULL << 10) / 8);
+	/* One window far above the floor and the baseline moves by one step at most. */
+	b = 3000ULL << 10;
+	expect(c, "detector: a sample is clamped to 2x the baseline (3000 -> 3375, not +1e9/8)",
+	       detect_learn(b, 1000000000ULL, 1000) >> 10, 3375);
+	expect(c, "detector: no overflow at a huge sample",
+	       detect_learn(0, ~0ULL, 1000) >> 10, 125);
+
+	b = 0;
+	expect(c, "detector: steady 600/s for 60 s never enters",
+	       detect_run(&b, 60, steady_600, &thr), -1);
+	expect(c, "detector: ... and learns it (baseline 600 +- 5%)",
+	       (b >> 10) >= 570 && (b >> 10) <= 630, 1);
+	k = detect_run(&b, 90, slow_rise, &thr);
+	expect(c, "detector: a rise to 10x over a minute never enters", k, -1);
+	diag_line("detector: after the slow rise, baseline %llu/s, threshold %llu",
+		  (unsigned long long)(b >> 10),
+		  (unsigned long long)detect_threshold(b, SG_AUTO_SYN_FLOOR));
+	expect(c, "detector: ... and is tracked (baseline >= 5000/s after it)", (b >> 10) >= 5000, 1);
+	b = 0;
+	k = detect_run(&b, 120, jump_100x, &thr);
+	expect(c, "detector: a sudden 100x jump enters in its first window", k, 60);
+	expect(c, "detector: ... at the learned threshold (8 x 600 = 4800 +- 5%)",
+	       thr >= 4560 && thr <= 5040, 1);
+	b = 0;
+	k = detect_run(&b, 60, fast_ramp, &thr);
+	diag_line("detector: a flood from 100/s growing 50%%/s enters in window %d, at %.0f/s "
+		  "(threshold %llu)", k, fast_ramp(k), (unsigned long long)thr);
+	/* 1000/s by window 6; learning moves the threshold 12.5%/s at most. */
+	expect(c, "detector: a flood growing 50%/s from under the floor enters by window 12",
+	       k >= 6 && k <= 12, 1);
+}
+
+/*
+ * The program's roll: sg_attack set from userspace as a window about to
+ * end, then one SYN.  Windows are real seconds (BPF_PROG_TEST_RUN cannot
+ * fake time); putting the state in place stands for them.
+ */
+static void attack_window_due(struct ctx *c, __u64 syns, __u64 done, __u64 baseline,
+			      bool active)
+{
+	struct sg_attack a = attack_get(c);
+
+	a.window_ns = mono_ns() - 1050000000ULL;	/* 1.05 s ago: due, no gap */
+	a.roll_jiffy = 0;
+	a.admit_tat = 0;
+	a.refuse = 0;
+	a.calm_since_ns = 0;
+	a.active = active;
+	a.why = 0;
+	a.learned = 0;
+	a.baseline_fp = baseline;
+	/* As if @syns SYNs and @done completions came in the window (on CPU 0). */
+	a.limited_base = src_limited(c);
+	a.syns_base = attack_count(c, SG_ATTACK_SYNS);
+	a.done_base = attack_count(c, SG_ATTACK_DONE);
+	attack_count_add(c, SG_ATTACK_SYNS, syns);
+	attack_count_add(c, SG_ATTACK_DONE, done);
+	attack_put(c, &a);
+}
+
+static void detector_program(struct ctx *c)
+{
+	struct sg_attack a;
+	__u64 done0;
+
+	setup(c, CFG("attack_syn_rate=auto", "attack_half_open=off", "unproven_rate=0",
+		     "cookies=never", "attack_hold=1"));
+	attack_set(c, false);
+	done0 = attack_count(c, SG_ATTACK_DONE);
+	handshake(c, "198.18.40.1", 42000);
+	expect(c, "detector: a remote end's completed handshake is counted as answered",
+	       attack_count(c, SG_ATTACK_DONE) - done0, 1);
+
+	/* 3000 SYNs, 2900 answered: 100 unanswered, calm; learned. */
+	attack_window_due(c, 3000, 2900, 0, false);
+	send_n(c, &SYN_FROM("198.18.41.1"), 1);
+	a = attack_get(c);
+	expect(c, "detector: the window's SYNs", a.last_rate, 3000);
+	expect(c, "detector: its unanswered SYNs", a.unanswered, 100);
+	expect(c, "detector: a busy calm window does not enter (3000 SYN/s, 100 unanswered)",
+	       a.active, 0);
+	expect(c, "detector: the threshold in force is the floor", a.syn_threshold,
+	       SG_AUTO_SYN_FLOOR);
+	expect(c, "detector: the calm window learned (EWMA of 100)", a.baseline_fp,
+	       detect_learn(0, 100, SG_AUTO_SYN_FLOOR));
+	expect(c, "detector: learned windows counted", a.learned, 1);
+
+	/* A learned baseline of 500: threshold 4000; 3999 unanswered stays calm. */
+	attack_window_due(c, 3999, 0, 500ULL << SG_AUTO_FP_SHIFT, false);
+	send_n(c, &SYN_FROM("198.18.41.2"), 1);
+	a = attack_get(c);
+	expect(c, "detector: 3999 unanswered under the learned 4000: calm", a.active, 0);
+	expect(c, "detector: the threshold in force, 8 x 500", a.syn_threshold, 4000);
+
+	/* 4000 unanswered: enters, by the SYN rate, and learns nothing. */
+	attack_window_due(c, 4000, 0, 500ULL << SG_AUTO_FP_SHIFT, false);
+	expect(c, "detector: the window that reaches it enters; an unproven SYN dropped",
+	       send_n(c, &SYN_FROM("198.18.41.3"), 1), 0);
+	a = attack_get(c);
+	expect(c, "detector: on", a.active, 1);
+	expect(c, "detector: why: the SYN rate", a.why, SG_WHY_SYN_RATE);
+	expect(c, "detector: entering learns nothing", a.baseline_fp, 500ULL << SG_AUTO_FP_SHIFT);
+
+	/* Hysteresis: under the threshold but not under half of it stays on. */
+	attack_window_due(c, 2500, 0, 500ULL << SG_AUTO_FP_SHIFT, true);
+	send_n(c, &SYN_FROM("198.18.41.4"), 1);
+	a = attack_get(c);
+	expect(c, "detector: 2500 unanswered (over 50% of 4000): stays on", a.active, 1);
+	expect(c, "detector: ... not calm", a.calm_since_ns, 0);
+	expect(c, "detector: nothing learned while on", a.baseline_fp, 500ULL << SG_AUTO_FP_SHIFT);
+	/* Calm (1999 < 2000) starts the hold; still on until attack_hold passes. */
+	attack_window_due(c, 1999, 0, 500ULL << SG_AUTO_FP_SHIFT, true);
+	send_n(c, &SYN_FROM("198.18.41.5"), 1);
+	a = attack_get(c);
+	expect(c, "detector: 1999 unanswered (under 50%): calm, the hold begins",
+	       a.active == 1 && a.calm_since_ns != 0, 1);
+	expect(c, "detector: nothing learned during the hold", a.baseline_fp,
+	       500ULL << SG_AUTO_FP_SHIFT);
+
+	/* Answered SYNs are not a flood: 50000 SYNs, all completed. */
+	attack_window_due(c, 50000, 50000, 0, false);
+	send_n(c, &SYN_FROM("198.18.41.6"), 1);
+	a = attack_get(c);
+	expect(c, "detector: 50000 SYN/s all answered (a NAT gateway) does not enter",
+	       a.active, 0);
+
+	/* A flood the per-source limit stops is not in the window's rate. */
+	setup(c, CFG("attack_syn_rate=auto", "attack_half_open=off", "src_rate=1",
+		     "src_burst=1", "cookies=never"));
+	attack_window_due(c, 0, 0, 0, false);
+	send_n(c, &SYN_FROM("198.18.41.8"), 1);		/* rolls; a new window */
+	{
+		__u64 s0 = attack_count(c, SG_ATTACK_SYNS);
+
+		expect(c, "detector: one source, 6 SYNs, a burst of 1: 5 dropped",
+		       send_n(c, &SYN_FROM("198.18.41.9"), 6), 1);
+		a = attack_get(c);
+		a.window_ns = mono_ns() - 1050000000ULL;
+		a.roll_jiffy = 0;
+		attack_put(c, &a);
+		send_n(c, &SYN_FROM("198.18.41.10"), 1);
+		a = attack_get(c);
+		expect(c, "detector: every SYN counted (6, and the one that rolls)",
+		       attack_count(c, SG_ATTACK_SYNS) - s0, 7);
+		/* The window: the SYN that opened it and the 6, less the 5 dropped. */
+		expect(c, "detector: the window's rate is what passed the per-source limit (2)",
+		       a.last_rate, 2);
+	}
+
+	/* Half-open: a set threshold, why says so. */
+	setup(c, CFG("attack_syn_rate=auto", "attack_half_open=1", "unproven_rate=0",
+		     "cookies=never", "half_open_timeout=5"));
+	attack_window_due(c, 0, 0, 0, false);
+	handshake(c, "198.18.40.2", 42001);	/* the completed one resolves its slot */
+	send_n(c, &SYN_FROM("198.18.40.3", .sport = 42002), 1);
+	send_out(c, &(struct pkt_spec){ .family = 4, .src = "198.18.0.1", .dst = "198.18.40.3",
+					.sport = 80, .dport = 42002, .seq = 5000,
+					.ack_seq = 1001, .tcp_flags = PKT_SYN | PKT_ACK });
+	attack_window_due(c, 1, 0, 0, false);
+	send_n(c, &SYN_FROM("198.18.41.7"), 1);
+	a = attack_get(c);
+	expect(c, "detector: one half-open flow over attack_half_open=1 enters", a.active, 1);
+	expect(c, "detector: why: half-open", a.why, SG_WHY_HALF_OPEN);
+	attack_set(c, false);
+}
+
+/*
+ * src_rate counts a source's unanswered SYNs: a completed handshake gives
+ * its SYN back.  In attack mode it limits proven sources too.
+ */
+static void src_refund(struct ctx *c)
+{
+	int passed;
+
+	setup(c, CFG("src_rate=1", "src_burst=2"));
+	handshake(c, "198.18.42.1", 43000);
+	handshake(c, "198.18.42.1", 43001);
+	handshake(c, "198.18.42.1", 43002);
+	expect(c, "refund: three handshakes from a source with a burst of 2 all complete",
+	       d_stat(c, SG_FLOW_COMPLETED), 3);
+	passed = send_n(c, &SYN_FROM("198.18.42.1", .sport = 43010), 1) +
+		 send_n(c, &SYN_FROM("198.18.42.1", .sport = 43011), 1);
+	expect(c, "refund: the bucket is full again after them: 2 unanswered SYNs pass",
+	       passed, 2);
+	expect(c, "refund: the third unanswered SYN is over",
+	       send_n(c, &SYN_FROM("198.18.42.1", .sport = 43012), 1), 0);
+
+	setup(c, CFG("src_rate=1", "src_burst=3", "attack_syn_rate=1000000",
+		     "unproven_rate=0", "cookies=never"));
+	proven_clear(c);
+	handshake(c, "198.18.42.2", 43100);
+	attack_set(c, true);
+	/* Its handshake's SYN was given back: the whole burst of 3, then over. */
+	passed = send_n(c, &SYN_FROM("198.18.42.2", .sport = 43101), 5);
+	expect(c, "proven allowance: in attack mode a proven source's flood is limited (3 of 5)",
+	       passed, 3);
+	expect(c, "proven allowance: passed as proven", d_stat(c, SG_ATTACK_PROVEN), 3);
+	expect(c, "proven allowance: the rest dropped by src_rate", d_reason(c, SG_R_SRC_RATE), 2);
+	attack_set(c, false);
+}
+
 static void off(struct ctx *c)
 {
 	setup(c, CFG("src_rate=off"));
@@ -1071,6 +1383,7 @@ static void *publish_loop(void *arg)
 static void policy_publish(struct ctx *c)
 {
 	struct publisher w = { .skel = c->skel };
+	const char *const *a;
 	struct sg_policy next;
 	struct sg_config cur;
 	__u32 zero = 0, slot, other, k, i;
@@ -1085,9 +1398,8 @@ static void policy_publish(struct ctx *c)
 	expect(c, "publish: the slot in force holds its generation's parity",
 	       cur.generation & 1, slot);
 	policy_defaults(&next);
-	policy_set(&next, "ports=80");
-	policy_set(&next, "src_rate=1");
-	policy_set(&next, "src_burst=1");
+	for (a = PUBLISH_CFG("ports=80", "src_rate=1"); *a; a++)
+		policy_set(&next, *a);
 	next.cfg.generation = cur.generation + 1;
 	other = slot ^ 1;
 	bpf_map_update_elem(fd(c->skel->maps.sg_config), &other, &next.cfg, BPF_ANY);
@@ -1138,6 +1450,9 @@ int main(void)
 	attack_rate_cpus(&c);
 	attack_bitmap(&c);
 	attack_admit_horizon(&c);
+	detector_arithmetic(&c);
+	detector_program(&c);
+	src_refund(&c);
 	express_lane(&c);
 	jiffy_horizon(&c);
 	policy_publish(&c);
