@@ -149,7 +149,10 @@ void export_write(FILE *f, const struct sg_source *src, const struct sg_counters
 	head(f, "flow_table_size", "gauge", "Capacity of the flow tables.");
 	fprintf(f, "synguard_flow_table_size{table=\"half_open\"} %u\n"
 		"synguard_flow_table_size{table=\"flows\"} %u\n", fl->half_max, fl->flows_max);
+	if (src->attack && src->cfg)
+		export_attack(f, src->attack, src->cfg);
 
+	/* Last: a reader knows the exposition is whole when it ends with it. */
 	head(f, "handshake_latency_seconds", "histogram",
 	     "syn_to_synack: SYN in to SYN-ACK out; synack_to_ack: SYN-ACK to the ACK.");
 	for (h = 0; h < SG_HIST_MAX; h++) {
@@ -172,8 +175,6 @@ void export_write(FILE *f, const struct sg_source *src, const struct sg_counters
 			phase, (unsigned long long)cum, phase, fl->hist_sum_ns[h] / 1e9,
 			phase, (unsigned long long)cum);
 	}
-	if (src->attack && src->cfg)
-		export_attack(f, src->attack, src->cfg);
 }
 
 /* "ADDR:PORT" or "[V6ADDR]:PORT" into an address; -1 if it is neither.
