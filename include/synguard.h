@@ -128,7 +128,7 @@ struct sg_reason_vals {
  * sg_config.attack_syn_rate.  The baseline is an EWMA (weight
  * 2^-SG_AUTO_EWMA_SHIFT) of calm windows only, in fixed point
  * (SG_AUTO_FP_SHIFT bits), each window's sample clamped to
- * max(floor, SG_AUTO_STEP x baseline): see bpf/detect.h.
+ * max(floor, SG_AUTO_STEP x baseline): see include/detect.h.
  */
 #define SG_AUTO_SYN_FLOOR 1000
 #define SG_AUTO_SYN_MULT 8

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # The tree a newcomer reads: every top-level entry is one of the layout's
 # (no stray files), and every project file a comment or a
-# document names exists (no DESIGN.md that was never written, no file
+# document names exists (no design notes that were never written, no file
 # renamed under its readers).  Reads the git checkout only.
 set -u
 . "$(dirname "$0")/../lib.sh"

@@ -85,7 +85,7 @@ show=$(sg config $SRV_IF show)
 expect_eq "its key is set (spaces around '=' allowed)" "$(grep '^src_rate=' <<<"$show")" "src_rate=50"
 expect_eq "keys it does not set are back to their defaults" \
 	"$(grep -E '^(block_time|ports|cookies|attack_syn_rate|dry_run)=' <<<"$show" | tr '\n' ' ')" \
-	"dry_run=off block_time=0 ports=all attack_syn_rate=off cookies=attack "
+	"dry_run=off block_time=0 ports=all attack_syn_rate=auto cookies=attack "
 expect_eq "the lists are the file's (host bits cleared)" \
 	"$(grep -E '^(allow|deny)=' <<<"$show" | tr '\n' ' ')" "allow=198.18.9.0/24 "
 expect_eq "sg_lists counts follow: [1,0,0,0]" "$(lists_counts)" "[1,0,0,0]"
@@ -156,8 +156,8 @@ expect_eq "config load on an interface with nothing attached: exit 3" "$?" 3
 } >"$T/long.conf"
 expect_eq "the comment line is 5000 characters" "$(head -1 "$T/long.conf" | wc -c)" 5001
 check "config load of a file with a 5000-character comment" sg config $SRV_IF load "$T/long.conf"
-expect_eq "the comment's tail is not applied (src_rate off), the next line is (src_burst 9)" \
-	"$(sg config $SRV_IF show | grep -E '^src_(rate|burst)=' | tr '\n' ' ')" "src_rate=off src_burst=9 "
+expect_eq "the comment's tail is not applied (src_rate the default, 100), the next line is (src_burst 9)" \
+	"$(sg config $SRV_IF show | grep -E '^src_(rate|burst)=' | tr '\n' ' ')" "src_rate=100 src_burst=9 "
 # A long value is read whole too, and refused whole.
 printf 'ports=%s\n' "$(seq -s, 1 3000)" >"$T/longports.conf"
 check "config load of a 14 kB ports line" sg config $SRV_IF load "$T/longports.conf"

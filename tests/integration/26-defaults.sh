@@ -26,7 +26,7 @@ NEWN=50 PER=20			# new client addresses, connections each
 lab_up || { not_ok "lab_up"; tap_done; }
 lab_nginx || { not_ok "nginx starts in the server namespace"; tap_done; }
 # XDP_TX on veth (cookie SYN-ACKs, the generator): the receiving ends need
-# an XDP program (DESIGN.md).
+# an XDP program, or the frames vanish without a word.
 lab_xdp_pass "$NS_W" sws && lab_xdp_pass "$NS_W" swa ||
 	{ not_ok "XDP programs on the switch ports (XDP_TX on veth)"; tap_done; }
 ip -n "$NS_C" -b - <<EOF
