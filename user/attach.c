@@ -849,6 +849,9 @@ int cmd_stats(int argc, char **argv)
 			stats_print_text(stdout, &src, &prev, NULL, 0);
 	}
 	while (!err && interval && (!count || done < count) && nap(interval)) {
+		/* The policy may change live (dry-run, thresholds): per report. */
+		pins_refresh_config(&p);
+		src.dry_run = p.cfg.flags & SG_CFG_DRY_RUN;
 		err = stats_read(p.stats_fd, p.drops_fd, &cur) ?:
 		      flows_read(&fm, &p.cfg, 0, &flows) ?:
 		      attack_read(p.attack_fd, &attack);

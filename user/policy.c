@@ -943,6 +943,8 @@ int policy_read(const struct policy_fds *m, struct sg_policy *p)
 	__u32 slot, k, i;
 	int err = policy_slot(m, &slot);
 
+	/* Read from the maps, no key was set by policy_set(). */
+	memset(p->set_mask, 0, sizeof(p->set_mask));
 	if (err)
 		return err;
 	if (bpf_map_lookup_elem(m->config_fd, &slot, &p->cfg))

@@ -618,7 +618,10 @@ int policy_lists_apply(const int fds[SG_LIST_TRIES], int sizes_fd,
 			t = trie_of(w, &have.cidr[w][i]);
 			*d = (struct list_change){ .c = have.cidr[w][i], .which = w };
 			bpf_map_lookup_elem(fds[t], &key, &d->hits);
-			if (bpf_map_delete_elem(fds[t], &key) && errno != ENOENT) {
+			if (bpf_map_delete_elem(fds[t], &key)) {
+				/* Gone meanwhile: whoever deleted it counted it down. */
+				if (errno == ENOENT)
+					continue;
 				err = -errno;
 				cidr_format(&d->c, buf, sizeof(buf));
 				err_msg("cannot delete %s from the %s list: %s", buf,
