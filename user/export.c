@@ -239,15 +239,6 @@ static int listen_on(const struct sockaddr_storage *sa, socklen_t len, const cha
 	return fd;
 }
 
-/* What a scrape reads: the attachment behind IFACE, while there is one. */
-struct exporter {
-	struct sg_target t;
-	struct sg_pins p;	/* open when link_id != 0 */
-	struct sg_source src;
-	__u32 link_id;		/* of p.link_fd; 0: nothing open */
-	int shown_err;		/* what the log last said: exp_follow's answer */
-	__u32 shown_prog;	/* ... and the program then */
-};
 
 /* The id, program and interface of the link pinned in @dir: 0 or -errno. */
 static int pinned_link(const char *dir, struct bpf_link_info *info)
@@ -268,7 +259,7 @@ static int pinned_link(const char *dir, struct bpf_link_info *info)
 	return err;
 }
 
-static void exp_drop(struct exporter *e)
+void export_drop(struct exporter *e)
 {
 	if (e->link_id)
 		pins_close(&e->p);
@@ -300,7 +291,7 @@ static int exp_follow(struct exporter *e)
 			break;
 		if (e->link_id == now.id && e->p.prog_id == now.prog_id)
 			return 0;
-		exp_drop(e);
+		export_drop(e);
 		err = pins_open(e->t.dir, &e->p);
 		if (err)
 			break;
@@ -316,7 +307,7 @@ static int exp_follow(struct exporter *e)
 	}
 	if (!err)
 		err = -EAGAIN;	/* replaced three times while we looked */
-	exp_drop(e);
+	export_drop(e);
 	return err;
 }
 
@@ -332,10 +323,9 @@ static const char *follow_error(int err)
  * could not be read (and nothing written).  With no attachment to read it
  * is synguard_up 0 alone: Prometheus stores that, where an error status
  * would only set its own `up` to 0 and leave no reason.  The HTTP loop
- * below is one user; anything else that wants the same text (a file for
- * node-exporter's textfile collector) can be another.
+ * below is one user, export --textfile (textfile.c) the other.
  */
-static int exp_metrics(FILE *f, struct exporter *e)
+int export_metrics(FILE *f, struct exporter *e)
 {
 	struct sg_flow_summary fl;
 	struct sg_flow_maps fm;
@@ -429,7 +419,7 @@ static bool conn_answer(struct exp_conn *c, struct exporter *e)
 	if (strncmp(c->req, "GET /metrics ", 13) && strncmp(c->req, "GET /metrics?", 13)) {
 		status = "404 Not Found";
 		fputs("synguard serves /metrics\n", f);
-	} else if ((err = exp_metrics(f, e))) {
+	} else if ((err = export_metrics(f, e))) {
 		status = "503 Service Unavailable";
 		fprintf(f, "cannot read the maps: %s\n", strerror(-err));
 	}
@@ -679,7 +669,7 @@ int cmd_export(int argc, char **argv)
 	 * would hold it until exit. */
 	fflush(stdout);
 	rc = exp_serve(lfd, &e);
-	exp_drop(&e);
+	export_drop(&e);
 	close(lfd);
 	return rc;
 }

@@ -8,6 +8,28 @@
 #include "pin.h"
 #include "stats.h"
 
+/*
+ * What a scrape reads: the attachment behind IFACE, while there is one.
+ * Zeroed, then t from attachment_open(); export_metrics() opens and
+ * follows the pins, export_drop() closes them.
+ */
+struct exporter {
+	struct sg_target t;
+	struct sg_pins p;	/* open when link_id != 0 */
+	struct sg_source src;
+	__u32 link_id;		/* of p.link_fd; 0: nothing open */
+	int shown_err;		/* what the log last said: exp_follow's answer */
+	__u32 shown_prog;	/* ... and the program then */
+};
+
+/*
+ * One exposition into @f, of the attachment pinned now: a re-attach is
+ * followed, and with nothing attached it is `synguard_up 0` alone.  0, or
+ * -errno when the maps could not be read (nothing written then).
+ */
+int export_metrics(FILE *f, struct exporter *e);
+void export_drop(struct exporter *e);
+
 /* The metrics, in the Prometheus text format 0.0.4. */
 void export_write(FILE *f, const struct sg_source *src, const struct sg_counters *c,
 		  const struct sg_flow_summary *fl);

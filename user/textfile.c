@@ -43,22 +43,12 @@ static int textfile_check_dir(const char *dir)
  * .prom, which the collector skips), reach the disk (fsync), and one
  * rename() puts them in place.  0 or -errno, with a message.
  */
-static int textfile_write(const char *dir, const char *name, const struct sg_pins *p,
-			  const struct sg_source *src)
+static int textfile_write(const char *dir, const char *name, struct exporter *e)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
-	struct sg_flow_summary fl;
-	struct sg_flow_maps fm;
-	struct sg_counters c;
 	int fd, err = 0;
 	FILE *f;
 
-	pins_flow_maps(p, &fm);
-	if (stats_read(p->stats_fd, p->drops_fd, &c) || flows_read(&fm, &p->cfg, 0, &fl)) {
-		err = -errno;
-		err_msg("cannot read the maps: %s", strerror(-err));
-		return err;
-	}
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name);
 	fd = mkstemp(tmp);
@@ -73,7 +63,14 @@ static int textfile_write(const char *dir, const char *name, const struct sg_pin
 		goto fail;
 	}
 	fd = -1;	/* f owns it */
-	export_write(f, src, &c, &fl);
+	/* As a scrape: the attachment pinned now, or synguard_up 0. */
+	err = export_metrics(f, e);
+	if (err) {
+		fclose(f);
+		err_msg("cannot read the maps: %s", strerror(-err));
+		unlink(tmp);
+		return err;
+	}
 	if (fflush(f) || fsync(fileno(f)) || ferror(f))
 		err = -(errno ?: EIO);
 	if (fclose(f) && !err)
@@ -90,18 +87,15 @@ fail:
 	return err;
 }
 
-static int textfile_run(const char *dir, const struct sg_target *t, struct sg_pins *p,
-			struct sg_source *src, double interval, __u64 count)
+static int textfile_run(const char *dir, struct exporter *e, double interval, __u64 count)
 {
 	struct timespec ts = { (time_t)interval,
 			       (long)((interval - (time_t)interval) * 1e9) };
 	sigset_t block, old;
-	struct sg_attack a;
 	char name[64];
-	__u32 zero = 0;
 	__u64 n;
 
-	snprintf(name, sizeof(name), "synguard_%s.prom", t->ifname);
+	snprintf(name, sizeof(name), "synguard_%s.prom", e->t.ifname);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	/*
@@ -113,12 +107,7 @@ static int textfile_run(const char *dir, const struct sg_target *t, struct sg_pi
 	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	for (n = 0; !stop;) {
-		/* The policy may change live: read it per write. */
-		pins_refresh_config(p);
-		src->dry_run = p->cfg.flags & SG_CFG_DRY_RUN;
-		src->cfg = &p->cfg;
-		src->attack = bpf_map_lookup_elem(p->attack_fd, &zero, &a) ? NULL : &a;
-		if (textfile_write(dir, name, p, src)) {
+		if (textfile_write(dir, name, e)) {
 			sigprocmask(SIG_SETMASK, &old, NULL);
 			return EXIT_FAIL;
 		}
@@ -134,21 +123,13 @@ static int textfile_run(const char *dir, const struct sg_target *t, struct sg_pi
 /* The directory is checked before anything is opened. */
 int export_textfile(const char *ifname, const char *dir, double interval, __u64 count)
 {
-	struct sg_source src = {};
-	struct sg_target t;
-	struct sg_pins p;
-	int rc, err;
+	struct exporter e = {};
+	int rc;
 
-	rc = textfile_check_dir(dir) ?: attachment_open(ifname, &t, NULL);
+	rc = textfile_check_dir(dir) ?: attachment_open(ifname, &e.t, NULL);
 	if (rc)
 		return rc;
-	err = pins_open(t.dir, &p);
-	if (err) {
-		err_msg("cannot open the pins under %s: %s", t.dir, strerror(-err));
-		return EXIT_FAIL;
-	}
-	stats_source(&src, &t, &p);
-	rc = textfile_run(dir, &t, &p, &src, interval, count);
-	pins_close(&p);
+	rc = textfile_run(dir, &e, interval, count);
+	export_drop(&e);
 	return rc;
 }

@@ -111,4 +111,24 @@ wait $EPID
 expect_eq "...exit 0" "$?" 0
 LAB_PIDS=
 
+# --- follows a re-attach and a detach, as a scrape does -------------------------------
+F=$DIR/synguard_$SRV_IF.prom
+prog_in_file() { sed -n 's/^synguard_info{.*prog_id="\([0-9]*\)".*/\1/p' "$F"; }
+"$SYNGUARD" --netns "$NS_S" export $SRV_IF --textfile "$DIR" --interval 0.2 >"$T/out" 2>&1 &
+EPID=$!
+LAB_PIDS="$EPID"
+sleep 0.6
+old=$(prog_in_file)
+check "attach --force under a running --textfile" sg attach $SRV_IF --force
+# (attach --force detaches first: the file may say synguard_up 0 between.)
+for i in $(seq 50); do p=$(prog_in_file); [ -n "$p" ] && [ "$p" != "$old" ] && break; sleep 0.1; done
+check "the file names the new program ($old -> $(prog_in_file))" \
+	test -n "$old" -a "$(prog_in_file)" != "$old" -a "$(grep -c '^synguard_up 1$' "$F")" = 1
+check "detach under it" sg detach $SRV_IF
+for i in $(seq 30); do grep -q '^synguard_up 0$' "$F" && break; sleep 0.1; done
+check "the file then says synguard_up 0, and nothing else" \
+	bash -c '[ "$(grep -vc "^#" "$1")" = 1 ] && grep -q "^synguard_up 0$" "$1"' _ "$F"
+kill -TERM $EPID; wait $EPID
+LAB_PIDS=
+
 tap_done
