@@ -214,9 +214,14 @@ for k in $keys; do
 done
 expect_eq "attach takes each of the $(echo $keys | wc -w) keys --help lists" "${missing:-none}" none
 check "attach to list the policy keys" sg attach $SRV_IF
+# Keys whose defaults come from the host, and list entries.
+HOSTKEYS="allow|deny|half_open_timeout|cookie_mss4|cookie_mss6|cookie_wscale"
 keys_show=$(sg config $SRV_IF show | sed -n 's/^\([a-z0-9_]*\)=.*/\1/p' | grep -vx dry_run | tr _ - | sort)
 expect_eq "config show and attach --help list the same keys" \
 	"$keys_show" "$(echo "$keys" | tr ' ' '\n' | sort)"
+expect_eq "a fresh attach's policy is docs/example.conf's defaults" \
+	"$(sg config $SRV_IF show | grep -E '^[a-z0-9_]+=' | grep -vE "^($HOSTKEYS)=" | sort)" \
+	"$(sed -n 's/^#\([a-z0-9_]*=[^ ]*\)$/\1/p' "$TOP/docs/example.conf" | grep -vE "^($HOSTKEYS)=" | sort)"
 check "detach" sg detach $SRV_IF
 
 # Two `config set` at once both land: each reads, changes and writes the
