@@ -51,7 +51,9 @@ echo "(cookies=always: every SYN gets a SYN cookie SYN-ACK by XDP_TX; valid ACKs
 echo " the kernel's synproxy through synguard's own nftables table; 10 s at most, 3M SYNs at most)"
 lab_xdp_pass "$NS_W" sws && lab_xdp_pass "$NS_W" swa || { echo "demo: no XDP on the switch ports" >&2; exit 1; }
 run "$SYNGUARD" --netns "$NS_S" config $SRV_IF set cookies=always
-ip netns exec "$NS_S" nft list table inet "synguard_$(ip -n "$NS_S" -o link show $SRV_IF | cut -d: -f1)"
+# Its table: synguard_IFINDEX_ID (ID: the attachment's random id).
+ip netns exec "$NS_S" nft list tables | awk '$3 ~ /^synguard_/ { print $3 }' |
+	while read -r table; do ip netns exec "$NS_S" nft list table inet "$table"; done
 ip -n "$NS_C" addr add 198.18.64.1/32 dev cli0
 ip -n "$NS_S" route add 198.18.64.0/24 via $CLI_IP
 lab_flood "$NS_A" att0 "$(lab_mac "$NS_S" $SRV_IF)" $SRV_IP 198.19.0.0/16 3000000 10 --random \
