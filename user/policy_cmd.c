@@ -130,7 +130,7 @@ int cmd_config(int argc, char **argv)
 	struct sg_meta meta;
 	struct sg_target t;
 	const char *verb;
-	bool json = false, set, load;
+	bool json = false, set, load, had_infra = false;
 	int opt, rc, err, i, lock = -1;
 
 	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "j", opts, "")) != -1) {
@@ -231,6 +231,7 @@ int cmd_config(int argc, char **argv)
 		}
 	}
 	if (set || load) {
+		had_infra = cookie_infra_present(&t);
 		/* Synproxy first: no cookie may go out before its ACK has a way in. */
 		if (cookie_infra_needed(&next.cfg)) {
 			rc = cookie_infra_up(&t, &meta, &next.cfg);
@@ -241,14 +242,14 @@ int cmd_config(int argc, char **argv)
 			err = policy_lists_apply(m.list_fds, m.sizes_fd, &lists);
 			if (err) {
 				rc = err == -E2BIG ? EXIT_STATE : EXIT_FAIL;
-				goto out;
+				goto undo_infra;
 			}
 		}
 		err = policy_write(&m.pf, &next);
 		if (err) {
 			err_msg("cannot write the policy: %s", strerror(-err));
 			rc = EXIT_FAIL;
-			goto out;
+			goto undo_infra;
 		}
 		pol = next;
 		/*
@@ -267,6 +268,11 @@ int cmd_config(int argc, char **argv)
 		}
 	}
 	rc = config_print(&m, &pol, json);
+	goto out;
+undo_infra:
+	/* A cookie path made for a policy that was never written goes again. */
+	if (!had_infra && cookie_infra_present(&t))
+		cookie_infra_down(t.dir, t.netns, &meta);
 out:
 	policy_maps_close(&m);
 	policy_lists_free(&lists);

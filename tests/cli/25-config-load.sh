@@ -176,4 +176,28 @@ expect_eq "sg_lists counts equal the tries' sizes after attach --config" \
 	"$(lists_counts)" "$(lists_sizes)"
 expect_eq "the attacker is denied from the start" "$(reach)" denied
 
+# A load that needs the cookie path, failing at its last step (the flip of
+# the policy slot, made to fail by strace): the path it made for a policy
+# never written goes again.  Its index among the bpf() calls comes from a
+# traced load that succeeds.
+tables() { ip netns exec "$NS_S" nft list tables 2>/dev/null | grep -c ' synguard_'; }
+if command -v strace >/dev/null; then
+	sg config $SRV_IF set cookies=never >/dev/null
+	{ grep -v '^cookies=' "$T/show.conf"; echo "cookies=always"; } >"$T/cookies.conf"
+	strace -f -e trace=bpf -o "$T/st.log" "$SYNGUARD" --netns "$NS_S" config $SRV_IF \
+		load "$T/cookies.conf" >/dev/null 2>&1
+	nth=$(awk '/bpf\(/ { n++ } /BPF_MAP_UPDATE_ELEM/ { last = n } END { print last }' "$T/st.log")
+	expect_eq "a traced load makes the cookie path (tables)" "$(tables)" 1
+	sg config $SRV_IF set cookies=never >/dev/null
+	expect_eq "...and cookies=never removes it" "$(tables)" 0
+	strace -f -o /dev/null -e trace=bpf -e inject=bpf:error=EIO:when="${nth:-1}" \
+		"$SYNGUARD" --netns "$NS_S" config $SRV_IF load "$T/cookies.conf" >"$T/out" 2>"$T/err"
+	expect_eq "a load whose policy write fails: exit 1" "$?" 1
+	expect_eq "...leaves no cookie path behind" "$(tables)" 0
+	expect_eq "...and the policy as it was (cookies=never)" \
+		"$(sg config $SRV_IF show | grep '^cookies=')" "cookies=never"
+else
+	skip "a failed load leaves no cookie path" "strace is not installed"
+fi
+
 tap_done
