@@ -125,8 +125,13 @@ expect_eq "every value stats --json holds still on is the scraped one" "$(echo "
 expect_eq "the scrape has every sample stats implies" \
 	"$(comm -3 <(cut -d' ' -f1 "$T/want1" | sort) \
 		   <(awk '/^#/ { next } { print $1 }' "$T/metrics" | sort) |
-	   grep -Ev '^[[:space:]]*synguard_(info|handshake_latency_seconds_(bucket|sum))\{|^[[:space:]]*synguard_up$')" ""
+	   grep -Ev '^[[:space:]]*synguard_(info|handshake_latency_seconds_(bucket|sum))\{|^[[:space:]]*synguard_up$|^[[:space:]]*synguard_attack_[a-z_]+(\{|$)')" ""
 expect_eq "synguard_up 1: attached and read" "$(metric synguard_up)" 1
+# Attack mode's section, from the policy and sg_attack rather than counters.
+expect_eq "synguard_attack_active == stats .attack.active" \
+	"$(metric synguard_attack_active)" "$(jq -r 'if .attack.active then 1 else 0 end' "$T/s2.json")"
+expect_eq "the attack section has its thresholds (syn_rate, half_open)" \
+	"$(grep -c '^synguard_attack_threshold{threshold="\(syn_rate\|half_open\)"' "$T/metrics")" 2
 
 # The four the issue names, one by one, with their figures.
 j() { jq -r "$1" "$T/s2.json"; }
