@@ -184,13 +184,13 @@ tables() { ip netns exec "$NS_S" nft list tables 2>/dev/null | grep -c ' synguar
 if command -v strace >/dev/null; then
 	sg config $SRV_IF set cookies=never >/dev/null
 	{ grep -v '^cookies=' "$T/show.conf"; echo "cookies=always"; } >"$T/cookies.conf"
-	strace -f -e trace=bpf -o "$T/st.log" "$SYNGUARD" --netns "$NS_S" config $SRV_IF \
+	ASAN_OPTIONS=detect_leaks=0 strace -f -e trace=bpf -o "$T/st.log" "$SYNGUARD" --netns "$NS_S" config $SRV_IF \
 		load "$T/cookies.conf" >/dev/null 2>&1
 	nth=$(awk '/bpf\(/ { n++ } /BPF_MAP_UPDATE_ELEM/ { last = n } END { print last }' "$T/st.log")
 	expect_eq "a traced load makes the cookie path (tables)" "$(tables)" 1
 	sg config $SRV_IF set cookies=never >/dev/null
 	expect_eq "...and cookies=never removes it" "$(tables)" 0
-	strace -f -o /dev/null -e trace=bpf -e inject=bpf:error=EIO:when="${nth:-1}" \
+	ASAN_OPTIONS=detect_leaks=0 strace -f -o /dev/null -e trace=bpf -e inject=bpf:error=EIO:when="${nth:-1}" \
 		"$SYNGUARD" --netns "$NS_S" config $SRV_IF load "$T/cookies.conf" >"$T/out" 2>"$T/err"
 	expect_eq "a load whose policy write fails: exit 1" "$?" 1
 	expect_eq "...leaves no cookie path behind" "$(tables)" 0

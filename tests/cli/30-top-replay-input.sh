@@ -103,10 +103,10 @@ bad "replay --local before asking for root" 2 "--local" \
 # not 2: the capture is fine.  strace makes the first test run fail; its
 # place among the bpf() calls comes from a traced run that succeeds.
 if command -v strace >/dev/null; then
-	strace -f -e trace=bpf -o "$T/st.log" "$SYNGUARD" replay "$T/real.pcap" >/dev/null 2>&1
+	ASAN_OPTIONS=detect_leaks=0 strace -f -e trace=bpf -o "$T/st.log" "$SYNGUARD" replay "$T/real.pcap" >/dev/null 2>&1
 	nth=$(awk '/bpf\(/ { n++ } /BPF_PROG_TEST_RUN/ { print n; exit }' "$T/st.log")
 	bad "replay: BPF_PROG_TEST_RUN refused is exit 1" 1 "BPF_PROG_TEST_RUN.*record 1" \
-		strace -f -o /dev/null -e trace=bpf -e inject=bpf:error=EINVAL:when="${nth:-1}" \
+		env ASAN_OPTIONS=detect_leaks=0 strace -f -o /dev/null -e trace=bpf -e inject=bpf:error=EINVAL:when="${nth:-1}" \
 		"$SYNGUARD" replay "$T/real.pcap"
 else
 	skip "replay: BPF_PROG_TEST_RUN refused is exit 1" "strace is not installed"
