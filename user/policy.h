@@ -104,6 +104,14 @@ struct policy_fds {
 			       bpf_map__fd((skel)->maps.sg_ports),             \
 			       bpf_map__fd((skel)->maps.sg_policy_cur) })
 
+/* A loaded skeleton's allow and deny tries, by SG_LIST_*. */
+#define LIST_FDS(skel)                                                         \
+	((const int[SG_LIST_TRIES]){                                           \
+		[SG_LIST_ALLOW4] = bpf_map__fd((skel)->maps.sg_allow4),        \
+		[SG_LIST_ALLOW6] = bpf_map__fd((skel)->maps.sg_allow6),        \
+		[SG_LIST_DENY4] = bpf_map__fd((skel)->maps.sg_deny4),          \
+		[SG_LIST_DENY6] = bpf_map__fd((skel)->maps.sg_deny6) })
+
 /* Reads and writes an attachment's policy through its maps: 0 or -errno. */
 int policy_read(const struct policy_fds *m, struct sg_policy *p);
 /* Only the config entry in force. */

@@ -281,12 +281,7 @@ int cmd_replay(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto cleanup;
 	}
-	err = policy_lists_apply((const int[SG_LIST_TRIES]){
-				 [SG_LIST_ALLOW4] = bpf_map__fd(skel->maps.sg_allow4),
-				 [SG_LIST_ALLOW6] = bpf_map__fd(skel->maps.sg_allow6),
-				 [SG_LIST_DENY4] = bpf_map__fd(skel->maps.sg_deny4),
-				 [SG_LIST_DENY6] = bpf_map__fd(skel->maps.sg_deny6) },
-				 bpf_map__fd(skel->maps.sg_lists), &lists);
+	err = policy_lists_apply(LIST_FDS(skel), bpf_map__fd(skel->maps.sg_lists), &lists);
 	if (err) {
 		rc = err == -E2BIG ? EXIT_STATE : EXIT_FAIL;
 		goto cleanup;
