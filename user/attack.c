@@ -73,6 +73,19 @@ void attack_thresholds_text(FILE *f, const struct attack_thresholds *t)
 		fputs(", half-open off", f);
 }
 
+void attack_thresholds_line(FILE *f, const struct sg_attack *a, const struct sg_config *cfg)
+{
+	struct attack_thresholds t;
+
+	attack_thresholds(a, cfg, &t);
+	fputs("thresholds: ", f);
+	attack_thresholds_text(f, &t);
+	fprintf(f, "; last window %llu unanswered", (unsigned long long)a->unanswered);
+	if (a->active && *t.why)
+		fprintf(f, "; on by %s", t.why);
+	fputc('\n', f);
+}
+
 static void log_text(FILE *f, double at, bool entered, int n)
 {
 	char buf[64];
@@ -88,8 +101,6 @@ static void log_text(FILE *f, double at, bool entered, int n)
 void attack_print_text(FILE *f, const struct sg_attack *a, const struct sg_config *cfg,
 		       const __u64 *stat)
 {
-	struct attack_thresholds t;
-
 	fprintf(f, "  attack mode %s: last window %llu SYN/s, half-open estimate %llu; "
 		"entered %llu, left %llu; proven %llu, admitted %llu\n",
 		a->active ? "ON" : "off", (unsigned long long)a->last_rate,
@@ -99,13 +110,8 @@ void attack_print_text(FILE *f, const struct sg_attack *a, const struct sg_confi
 		(unsigned long long)stat[SG_ATTACK_PROVEN],
 		(unsigned long long)stat[SG_ATTACK_ADMITTED]);
 	if (cfg) {
-		attack_thresholds(a, cfg, &t);
-		fputs("  thresholds: ", f);
-		attack_thresholds_text(f, &t);
-		fprintf(f, "; last window %llu unanswered", (unsigned long long)a->unanswered);
-		if (a->active && *t.why)
-			fprintf(f, "; on by %s", t.why);
-		fputc('\n', f);
+		fputs("  ", f);
+		attack_thresholds_line(f, a, cfg);
 	}
 	for_each_log(a, log_text, f);
 }

@@ -22,6 +22,8 @@ void attack_thresholds(const struct sg_attack *a, const struct sg_config *cfg,
 		       struct attack_thresholds *t);
 /* "THRESHOLD (KIND, ...)" phrases for text reports. */
 void attack_thresholds_text(FILE *f, const struct attack_thresholds *t);
+/* "thresholds: ...; last window N unanswered[; on by WHY]\n" */
+void attack_thresholds_line(FILE *f, const struct sg_attack *a, const struct sg_config *cfg);
 
 /*
  * The attack-mode state, the thresholds in force (@cfg: the policy; NULL

@@ -303,7 +303,6 @@ static void top_attack(FILE *f, const struct top_view *v)
 	const struct sg_attack *a = &v->cur->attack;
 	const __u64 *stat = v->cur->c.stat;
 	double secs = v->prev ? v->cur->at - v->prev->at : 0;
-	struct attack_thresholds t;
 
 	if (!v->cfg->attack_syn_rate && !v->cfg->attack_half_open) {
 		fputs("attack mode: off (no thresholds set)\n", f);
@@ -317,13 +316,8 @@ static void top_attack(FILE *f, const struct top_view *v)
 	if (secs > 0)
 		fprintf(f, "  proven %.1f/s, admitted %.1f/s",
 			top_rate(v, SG_ATTACK_PROVEN), top_rate(v, SG_ATTACK_ADMITTED));
-	attack_thresholds(a, v->cfg, &t);
-	fputs("\n  thresholds: ", f);
-	attack_thresholds_text(f, &t);
-	fprintf(f, "; last window %llu unanswered", (unsigned long long)a->unanswered);
-	if (a->active && *t.why)
-		fprintf(f, "; on by %s", t.why);
-	fputc('\n', f);
+	fputs("\n  ", f);
+	attack_thresholds_line(f, a, v->cfg);
 }
 
 /* The SYN cookie path: what went out, what came back valid or not. */
