@@ -52,6 +52,15 @@ expect_ge() {
 	if [ "$2" -ge "$3" ] 2>/dev/null; then ok "$1"; else not_ok "$1"; diag "  got '$2', want >= '$3'"; fi
 }
 tap_done() { exit $((TAP_FAILED > 0)); }
+# until_ok TRIES CMD...: CMD every 0.1 s until it succeeds, at most TRIES times.
+until_ok() {
+	local n=$1 i
+	shift
+	for i in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+	return 1
+}
+# in_srv CMD...: CMD in the lab's server namespace.
+in_srv() { ip netns exec "$NS_S" "$@"; }
 
 # --- the lab ----------------------------------------------------------------
 lab_ns() { echo "sg$LAB_ID$1"; }

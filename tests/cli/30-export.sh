@@ -50,13 +50,6 @@ start_export() {
 	LAB_PIDS+=" $EXP_PID"
 }
 answers() { ip netns exec "$NS_S" curl -g -s -o /dev/null --max-time 2 "http://$1/metrics"; }
-# until_ok TRIES CMD...: CMD every 0.1 s until it succeeds, at most TRIES times.
-until_ok() {
-	local n=$1 i
-	shift
-	for i in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
-}
 # The synguard that timeout runs for EXP_PID.
 exporter_of() { pgrep -P "$1"; }
 

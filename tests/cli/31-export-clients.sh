@@ -20,14 +20,6 @@ PESTS=
 lab_up || { not_ok "lab_up"; tap_done; }
 T=$LAB_TMP
 
-in_srv() { ip netns exec "$NS_S" "$@"; }
-# until_ok TRIES CMD...: CMD every 0.1 s until it succeeds, at most TRIES times.
-until_ok() {
-	local n=$1 i
-	shift
-	for i in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
-}
 answers() { in_srv curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/metrics"; }
 # Client-side sockets connected to the exporter (accepted or still queued).
 clients() { in_srv ss -Htn state established "dport = :$PORT" | wc -l; }

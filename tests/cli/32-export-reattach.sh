@@ -17,14 +17,6 @@ PORT=19477
 lab_up || { not_ok "lab_up"; tap_done; }
 T=$LAB_TMP
 
-in_srv() { ip netns exec "$NS_S" "$@"; }
-# until_ok TRIES CMD...: CMD every 0.1 s until it succeeds, at most TRIES times.
-until_ok() {
-	local n=$1 i
-	shift
-	for i in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
-}
 # scrape: /metrics into $T/m, the HTTP code on stdout.
 scrape() {
 	in_srv curl -s -o "$T/m" -w '%{http_code}' --max-time 5 "http://127.0.0.1:$PORT/metrics"

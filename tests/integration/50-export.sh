@@ -23,13 +23,6 @@ lab_up || { not_ok "lab_up"; tap_done; }
 T=$LAB_TMP
 
 # until_ok TRIES CMD...: CMD every 0.2 s until it succeeds, at most TRIES times.
-until_ok() {
-	local n=$1 i
-	shift
-	for i in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-	return 1
-}
-in_srv() { ip netns exec "$NS_S" "$@"; }
 scrape() { in_srv curl -s --max-time 5 "$EXP_URL${1:-/metrics}"; }
 # Prometheus's HTTP API: the value of an instant query, "" when it has none.
 promq() {
@@ -58,14 +51,14 @@ settled() {
 	b=$(sg_counter verdicts.drop)
 	[ "$a" = "$b" ] && [ "$b" -ge 21 ]
 }
-check "the 21 malformed frames are counted" until_ok 50 settled
+check "the 21 malformed frames are counted" until_ok 100 settled
 
 # --- the exporter -------------------------------------------------------------------
 timeout 300 "$SYNGUARD" --netns "$NS_S" export $SRV_IF --listen 127.0.0.1:$EXP_PORT \
 	>"$T/export.out" 2>"$T/export.err" &
 LAB_PIDS+=" $!"
 check "the exporter answers on 127.0.0.1:$EXP_PORT in the server netns" \
-	until_ok 50 scrape
+	until_ok 100 scrape
 check "it says where it serves, on stdout, while it runs" \
 	grep -q "serving /metrics for $SRV_IF on 127.0.0.1:$EXP_PORT" "$T/export.out"
 check "nothing listens on :$EXP_PORT in the root netns" no_listener $EXP_PORT
@@ -179,7 +172,7 @@ timeout 300 ip netns exec "$NS_S" prometheus --config.file="$T/prometheus.yml" \
 	>"$T/prometheus.log" 2>&1 &
 LAB_PIDS+=" $!"
 ready() { [ "$(in_srv curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$PROM_URL/-/ready")" = 200 ]; }
-if until_ok 150 ready; then
+if until_ok 300 ready; then
 	ok "Prometheus is ready on 127.0.0.1:$PROM_PORT in the server netns"
 else
 	not_ok "Prometheus is ready on 127.0.0.1:$PROM_PORT in the server netns"
@@ -190,7 +183,7 @@ check "nothing listens on :$PROM_PORT in the root netns" no_listener $PROM_PORT
 want=$(sg_counter drops.syn_fin)
 same_syn_fin() { [ "$(promq 'synguard_drops_total{reason="syn_fin"}')" = "$want" ]; }
 SECONDS=0
-check "Prometheus stores synguard_drops_total{reason=\"syn_fin\"} == stats ($want)" until_ok 100 same_syn_fin
+check "Prometheus stores synguard_drops_total{reason=\"syn_fin\"} == stats ($want)" until_ok 200 same_syn_fin
 diag "first matching query after ${SECONDS}s"
 expect_eq 'up{job="synguard"} == 1' "$(promq 'up{job="synguard"}')" 1
 expect_eq 'synguard_up == 1' "$(promq synguard_up)" 1
