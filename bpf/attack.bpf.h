@@ -201,8 +201,9 @@ static __always_inline void attack_log(struct sg_attack *a, __u64 now, bool ente
 
 /*
  * At a new window: enter, stay or leave.  A set attack_syn_rate judges
- * every SYN past the per-source limit; auto judges the unanswered ones against the learned
- * threshold (include/detect.h), learning only while calm.
+ * every SYN past the per-source limit; auto judges the unanswered ones
+ * against the learned threshold (include/detect.h), learning only while
+ * calm.
  */
 static __always_inline void attack_evaluate(struct sg_attack *a,
 					    const struct sg_config *cfg,

@@ -580,10 +580,9 @@ __attribute__((noinline)) int flow_close_step(struct sg_conn *f, struct flow_seg
 
 /*
  * sg_ack and sg_flow_ver (struct sg_ack_slot in include/synguard.h): a
- * pure ACK arriving on an
- * established flow with no FIN either way changes nothing in flow_update,
- * yet finding that out is the sg_flows lookup, about 40 ns here (jhash of
- * the 40-byte key, then the compare).  The slot remembers the answer.
+ * pure ACK arriving on an established flow with no FIN either way changes
+ * nothing in flow_update, yet finding that out is the sg_flows lookup
+ * (jhash of the 40-byte key, then the compare).  The slot remembers the answer.
  * Whatever could change it bumps the flow's version word after the
  * change: a FIN (flags), a RST (removal), a SYN or SYN-ACK that wrote a
  * table (a new attempt in sg_half on the same ports).  The version is

@@ -5,9 +5,9 @@
 #include <bpf/bpf_endian.h>
 #include "synguard.h"
 
-/* First: attack_prove() (attack.bpf.h) reads it too. */
 /*
- * The policy, published whole: userspace writes the slot not in force
+ * First, as attack_prove() (attack.bpf.h) reads it too.  The policy,
+ * published whole: userspace writes the slot not in force
  * (its config and its half of sg_ports), then flips sg_policy_cur, one
  * 32-bit word.  A frame reads the word once and sees one policy, never
  * half of an old one and half of a new.  Slot = generation & 1.
