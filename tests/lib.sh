@@ -96,7 +96,7 @@ lab_up() {
 		ip -n "$NS_W" link set "sw$role" master br0 up
 		# With tx VLAN offload the bridge hands the outer tag to the
 		# server's veth as metadata, and XDP never sees it (a known
-		# gap, see README); off, the tag stays in the frame.
+		# gap, see docs/design.md); off, the tag stays in the frame.
 		ip netns exec "$NS_W" ethtool -K "sw$role" txvlan off >/dev/null 2>&1
 		ip -n "$ns" addr add "$v4/24" dev "$ifn"
 		ip -n "$ns" addr add "$v6/64" dev "$ifn" nodad

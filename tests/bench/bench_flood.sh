@@ -57,9 +57,10 @@ teardown_nft_meter() {
 	sysctl_s net.ipv4.tcp_syncookies=1
 }
 
-# The README's attack mode: proven sources (the client, from its warm-up)
-# pass, unproven SYNs are admitted at unproven_rate; the kernel's default
-# SYN cookies (1) take care of the admitted ones that overflow the queue.
+# Attack mode (synguard.8, THE POLICY): proven sources (the client, from
+# its warm-up) pass, unproven SYNs are admitted at unproven_rate; the
+# kernel's default SYN cookies (1) take care of the admitted ones that
+# overflow the queue.
 setup_synguard() {
 	sysctl_s net.ipv4.tcp_syncookies=1
 	sg attach $SRV_IF --attack-syn-rate 5000 --unproven-rate 100 --unproven-burst 100 \

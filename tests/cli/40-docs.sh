@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# The man page, docs/synguard.8: man renders it without a warning, groff
-# -ww and mandoc -T lint find nothing, and it cannot drift from the CLI:
-# every command `synguard --help` lists, every option a command's --help
-# names, every policy key (`synguard config --help`, printed from the key
-# table in user/policy.c) and every exit code is in it, and every key it
-# describes is one the CLI knows.  docs/example.conf names every key too.
-# No root, no lab.
+# The documents cannot drift from the CLI.  The man page, docs/synguard.8:
+# man renders it without a warning, groff -ww and mandoc -T lint find
+# nothing; every command `synguard --help` lists, every option a command's
+# --help names, every policy key (`synguard config --help`, printed from
+# the key table in user/policy.c), every counter and drop reason (the lists
+# in include/synguard.h) and every exit code is in it, and every key,
+# counter and reason it describes is one the code knows.  docs/example.conf
+# names every key too.  The README states the two commands (CI runs its
+# test command), has every command, key and exit code in its tables, and
+# points to the man page, docs/design.md and BENCHMARKS.md; BENCHMARKS.md
+# has a section for every part `make bench` prints; README and
+# docs/design.md keep to 80 columns outside tables.  No root, no lab.
 set -u
 . "$(dirname "$0")/../lib.sh"
 MAN=$TOP/docs/synguard.8
@@ -89,5 +94,76 @@ for k in $keys; do
 	grep -qE "^#?$k=" "$TOP/docs/example.conf" || missing+=" $k"
 done
 expect_eq "docs/example.conf shows every key" "${missing# }" ""
+
+# --- counters and drop reasons --------------------------------------------------------
+# names: the "..." of X(ID, "name") in one of include/synguard.h's lists
+names() {
+	awk -v l="#define $1(X)" 'index($0, l) == 1 { on = 1 } on { print } on && !/\\$/ { exit }' \
+		"$TOP/include/synguard.h" | grep -oE 'X\([A-Z0-9_]+, *"[a-z0-9_]+"' |
+		sed -E 's/.*"(.*)"/\1/' | sort -u
+}
+# tags: the names the .TP tags of a section of the page's source give
+# (".B syn\fR, \fPsynack" -> syn synack)
+tags() {
+	awk -v s=".SH $1" '/^\.SH/ { on = ($0 == s) } on && prev == ".TP" { print } { prev = $0 }' "$MAN" |
+		sed -E 's/^\.[BI]R? //; s/\\f[BIRP]//g' | grep -oE '[a-z][a-z0-9_]*' | sort -u
+}
+for l in "SG_STAT_LIST:COUNTERS" "SG_REASON_LIST:DROP REASONS"; do
+	list=${l%%:*} sec=${l#*:}
+	want=$(names "$list")
+	expect_ge "$list names (include/synguard.h)" "$(wc -w <<<"$want")" 20
+	got=$(tags "$sec")
+	expect_eq "every name of $list is under $sec" \
+		"$(comm -23 <(echo "$want") <(echo "$got") | tr '\n' ' ')" ""
+	expect_eq "every name under $sec is one of $list" \
+		"$(comm -13 <(echo "$want") <(echo "$got") | tr '\n' ' ')" ""
+done
+
+# --- README -------------------------------------------------------------------------------
+README=$TOP/README.md
+# The two commands, each on a line of its own in an indented block.
+for c in "make demo" "make test"; do
+	grep -qE "^    $c( |$)" "$README" && ok "README states \`$c\`" ||
+		not_ok "README states \`$c\`"
+done
+# A README table's first column: "| `attach IFACE ...` |" -> attach
+col1() { awk -v h="$1" '/^## / { on = ($0 == h); next } on && /^\| `/' "$README" |
+	sed -E 's/^\| `([^`]*)`.*/\1/'; }
+missing=
+for c in $cmds; do
+	col1 "## Commands" | grep -qE "^([a-z]+\\\\?\|)*$c( |\\\\|\||$)" || missing+=" $c"
+done
+expect_eq "every command is in the README's commands table" "${missing# }" ""
+missing=
+rkeys=$(awk '/^## Policy keys/ { on = 1; next } /^## / { on = 0 } on && /^\| `/' "$README" |
+	cut -d'|' -f2 | grep -oE '`[a-z0-9_]+`' | tr -d '`' | sort -u)
+missing=$(comm -23 <(sort -u <<<"$keys") <(echo "$rkeys") | tr '\n' ' ')
+expect_eq "every policy key is in the README's table" "${missing% }" ""
+unknown=$(comm -13 <(sort -u <<<"$keys") <(echo "$rkeys") | tr '\n' ' ')
+expect_eq "every key of the README's table is one the CLI knows" "${unknown% }" ""
+rcodes=$(awk '/^## Exit codes/ { on = 1; next } /^## / { on = 0 } on && /^\| [0-9] \|/ { print $2 }' "$README")
+expect_eq "the README's exit codes are those of --help" "$(echo $rcodes)" "$(echo $codes)"
+missing=
+for f in docs/synguard.8 docs/design.md BENCHMARKS.md; do
+	grep -qF "$f" "$README" || missing+=" $f"
+done
+expect_eq "the README points to the man page, design.md and BENCHMARKS.md" "${missing# }" ""
+
+# --- BENCHMARKS.md: a section for each part make bench prints -----------------------------
+parts=$(cat "$TOP"/tests/bench/*.sh "$TOP"/tests/bench/*.c 2>/dev/null |
+	grep -oE '## Part [0-9]+: [^"\\%]*' | sed -E 's/ +$//' | sort -u)
+expect_ge "make bench prints its parts" "$(grep -c . <<<"$parts")" 4
+missing=
+while read -r h; do
+	# bench_paths prints its CPU: "## Part 1: per-path cost (bench_paths, CPU "
+	grep -qF -- "$h" "$TOP/BENCHMARKS.md" || missing+=" [$h]"
+done <<<"$parts"
+expect_eq "BENCHMARKS.md has a section for every part make bench prints" "${missing# }" ""
+
+# --- line width -------------------------------------------------------------------------------
+# Tables, URLs and the two commands (kept as they are) may be wider.
+wide=$(awk 'length > 80 && !/^\|/ && !/:\/\// && !/^    make (demo|test) / { print FILENAME ":" FNR }' \
+	"$README" "$TOP/docs/design.md" | sed "s|$TOP/||")
+expect_eq "README.md and docs/design.md: no line over 80 columns outside tables" "${wide:-none}" none
 
 tap_done

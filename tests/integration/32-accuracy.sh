@@ -32,7 +32,7 @@ RATE=20000			# flood SYNs a second: the queue fills in well under 1 s
 # lab_nginx's default.  A queue of 4,096 retransmits 4,096 SYN-ACKs in one
 # timer tick (at 1 s and 3 s); the bridge's input backlog (netdev_max_backlog,
 # 1,000) drops some, and the kernel drops each request whose retransmit
-# failed, with no packet synguard could see (README, Known gaps).
+# failed, with no packet synguard could see (docs/design.md, Known gaps).
 BACKLOG=511
 CLIENTS=40			# real connections during each flood, 10 a second
 
@@ -168,7 +168,7 @@ lab_up || { echo "not ok 1 - lab_up"; exit 1; }
 # tcp_synack_retries=2: a request lives 1 + 2 + 4 s, full queue or not
 # (above 2, reqsk_timer_handler prunes old requests early once the queue
 # is half full, after 2 retransmits, and no packet tells synguard: see
-# README, Known gaps); synguard derives the same 7 s at attach.
+# docs/design.md, Known gaps); synguard derives the same 7 s at attach.
 ip netns exec "$NS_S" sysctl -qw net.ipv4.tcp_max_syn_backlog=$BACKLOG \
 	net.ipv4.tcp_synack_retries=2 net.ipv4.tcp_syncookies=2
 NGINX_BACKLOG=$BACKLOG lab_nginx || { echo "not ok 1 - nginx in the server namespace"; exit 1; }

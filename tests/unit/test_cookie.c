@@ -840,7 +840,8 @@ static void forged(struct ctx *c, int family)
  * synproxy, the handshake completed once.  Only where the probe cannot
  * pass for an ACK itself: a cookie of the MSS table's last entry (IPv4
  * MSS 1460); below it, seq - 1 reads as the next MSS entry and the kernel's
- * check (ours and synproxy's) takes the probe as is (README, Known gaps).
+ * check (ours and synproxy's) takes the probe as is (docs/design.md, Known
+ * gaps).
  */
 static void probe_ack(struct ctx *c, int family)
 {
