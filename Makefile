@@ -86,7 +86,7 @@ deps: ## install missing Debian packages (apt-get, as root)
 			systemctl disable --now $$u >/dev/null 2>&1 || true ;; esac; done; fi; \
 	fi
 
-$(OUT) $(OUT)/user $(OUT)/san $(OUT)/tests $(OUT)/bench $(OUT)/tools:
+$(OUT) $(OUT)/user $(OUT)/san $(OUT)/lib $(OUT)/tests $(OUT)/bench $(OUT)/tools:
 	$(Q)mkdir -p $@
 
 $(OUT)/%.tmp.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)
@@ -117,27 +117,35 @@ $(OUT)/synguard-san: $(OUT)/san/main.o $(SAN_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/tests/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(USER_HDRS) | $(OUT)/tests
+# tests/lib: what the unit tests, the tools and the benchmarks all use (the
+# frame builder), so none of them reaches into another's directory.
+TESTLIB_HDRS := $(wildcard tests/lib/*.h)
+
+$(OUT)/lib/%.o: tests/lib/%.c $(TESTLIB_HDRS) | $(OUT)/lib
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/lib -c $< -o $@
 
-$(OUT)/test_xdp: $(OUT)/tests/test_xdp.o $(OUT)/tests/pktbuild.o $(OUT)/tests/testlib.o $(USER_OBJ)
+$(OUT)/tests/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(TESTLIB_HDRS) $(USER_HDRS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Itests/lib -c $< -o $@
+
+$(OUT)/test_xdp: $(OUT)/tests/test_xdp.o $(OUT)/lib/pktbuild.o $(OUT)/tests/testlib.o $(USER_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/test_policy: $(OUT)/tests/test_policy.o $(OUT)/tests/pktbuild.o $(OUT)/tests/testlib.o $(USER_OBJ)
+$(OUT)/test_policy: $(OUT)/tests/test_policy.o $(OUT)/lib/pktbuild.o $(OUT)/tests/testlib.o $(USER_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/test_flow: $(OUT)/tests/test_flow.o $(OUT)/tests/pktbuild.o $(OUT)/tests/testlib.o $(USER_OBJ)
+$(OUT)/test_flow: $(OUT)/tests/test_flow.o $(OUT)/lib/pktbuild.o $(OUT)/tests/testlib.o $(USER_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/test_cookie: $(OUT)/tests/test_cookie.o $(OUT)/tests/pktbuild.o $(OUT)/tests/testlib.o $(USER_OBJ)
+$(OUT)/test_cookie: $(OUT)/tests/test_cookie.o $(OUT)/lib/pktbuild.o $(OUT)/tests/testlib.o $(USER_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/sendframes: $(OUT)/tests/sendframes.o $(OUT)/tests/pktbuild.o
+$(OUT)/sendframes: $(OUT)/tests/sendframes.o $(OUT)/lib/pktbuild.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
@@ -156,11 +164,11 @@ $(OUT)/tools/%.skel.h: $(OUT)/tools/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
-$(OUT)/tools/sg-flood.o: tests/tools/sg-flood.c tests/unit/pktbuild.h $(OUT)/tools/sg_flood.skel.h
+$(OUT)/tools/sg-flood.o: tests/tools/sg-flood.c $(TESTLIB_HDRS) $(OUT)/tools/sg_flood.skel.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -I$(OUT)/tools -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/lib -I$(OUT)/tools -c $< -o $@
 
-$(OUT)/sg-flood: $(OUT)/tools/sg-flood.o $(OUT)/tests/pktbuild.o
+$(OUT)/sg-flood: $(OUT)/tools/sg-flood.o $(OUT)/lib/pktbuild.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lpthread -o $@
 
@@ -169,15 +177,15 @@ $(OUT)/sg-flood: $(OUT)/tools/sg-flood.o $(OUT)/tests/pktbuild.o
 # the same tmp.o -> bpf.o -> skel.h rules as synguard.
 BENCH_HDRS := $(wildcard tests/bench/*.h) $(OUT)/trivial.skel.h
 
-$(OUT)/bench/%.o: tests/bench/%.c $(BENCH_HDRS) $(wildcard tests/unit/*.h) $(USER_HDRS) | $(OUT)/bench
+$(OUT)/bench/%.o: tests/bench/%.c $(BENCH_HDRS) $(TESTLIB_HDRS) $(USER_HDRS) | $(OUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -Itests/bench -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/lib -Itests/bench -c $< -o $@
 
-$(OUT)/bench_paths: $(OUT)/bench/bench_paths.o $(OUT)/bench/bench_util.o $(OUT)/tests/pktbuild.o $(USER_OBJ)
+$(OUT)/bench_paths: $(OUT)/bench/bench_paths.o $(OUT)/bench/bench_util.o $(OUT)/lib/pktbuild.o $(USER_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/bench_scale: $(OUT)/bench/bench_scale.o $(OUT)/bench/bench_util.o $(OUT)/tests/pktbuild.o $(USER_OBJ)
+$(OUT)/bench_scale: $(OUT)/bench/bench_scale.o $(OUT)/bench/bench_util.o $(OUT)/lib/pktbuild.o $(USER_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
