@@ -145,12 +145,19 @@ $(OUT)/test_cookie: $(OUT)/tests/test_cookie.o $(OUT)/lib/pktbuild.o $(OUT)/test
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/sendframes: $(OUT)/tests/sendframes.o $(OUT)/lib/pktbuild.o
+# The lab's tools (tests/tools), used by the integration tests and the
+# benchmarks, not tests themselves.  sendframes sends the frames hping3
+# cannot make (malformed headers, VLAN tags, IPv6 extension headers).
+$(OUT)/tools/sendframes.o: tests/tools/sendframes.c $(TESTLIB_HDRS) include/synguard.h | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/lib -c $< -o $@
+
+$(OUT)/sendframes: $(OUT)/tools/sendframes.o $(OUT)/lib/pktbuild.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
-# sg-flood (tests/tools): the lab's high-rate frame generator, an XDP program
-# run by BPF_PROG_TEST_RUN live frames; its BPF object takes the same
+# sg-flood is the lab's high-rate frame generator, an XDP program run by
+# BPF_PROG_TEST_RUN live frames; its BPF object takes the same
 # tmp.o -> bpf.o -> skel.h steps, from tests/tools.
 $(OUT)/tools/%.tmp.o: tests/tools/%.bpf.c vmlinux.h | $(OUT)/tools
 	$(call msg,BPF,$@)
