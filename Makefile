@@ -94,6 +94,13 @@ deps: ## install missing Debian packages (apt-get, as root)
 $(OUT) $(OUT)/user $(OUT)/san $(OUT)/lib $(OUT)/tests $(OUT)/bench $(OUT)/tools:
 	$(Q)mkdir -p $@
 
+# `make test` and `make demo` install first: every build step waits for its
+# directory, and with test or demo asked for, the directories wait for deps,
+# so `make -j` does not compile beside apt-get.
+ifneq ($(filter test demo,$(MAKECMDGOALS)),)
+$(OUT) $(OUT)/user $(OUT)/san $(OUT)/lib $(OUT)/tests $(OUT)/bench $(OUT)/tools: | deps
+endif
+
 # The two recipes every C file and every program share.  cc FLAGS[,LABEL]
 # compiles $< with the directory's include flags; link LIBS links $^, and
 # what loads BPF passes $(LDLIBS), expanded here when the link runs.
