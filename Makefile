@@ -39,13 +39,18 @@ USER_HDRS := $(wildcard user/*.h) include/synguard.h include/detect.h $(OUT)/syn
 	     $(OUT)/flow_walk.skel.h
 USER_OBJ  := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRC))
 SAN_OBJ   := $(patsubst user/%.c,$(OUT)/san/%.o,$(USER_SRC))
+# The programs built from tests/: every name is also its path under build/.
+UNIT_TESTS := test_xdp test_policy test_flow test_cookie
+TOOLS     := sendframes sg-flood
+BENCHES   := bench_paths bench_scale
 
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all deps test unit integration asan demo bench vmlinux clean help install uninstall
 
-all: $(OUT)/synguard $(OUT)/test_xdp $(OUT)/test_policy $(OUT)/test_flow $(OUT)/test_cookie \
-	$(OUT)/sendframes $(OUT)/sg-flood $(OUT)/trivial.bpf.o ## build the CLI and the test programs
+PROGS := $(OUT)/synguard $(UNIT_TESTS:%=$(OUT)/%) $(TOOLS:%=$(OUT)/%) $(OUT)/trivial.bpf.o
+
+all: $(PROGS) ## build the CLI, the unit tests and the lab's tools
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -86,10 +91,35 @@ deps: ## install missing Debian packages (apt-get, as root)
 			systemctl disable --now $$u >/dev/null 2>&1 || true ;; esac; done; fi; \
 	fi
 
-$(OUT) $(OUT)/user $(OUT)/san $(OUT)/tests $(OUT)/bench $(OUT)/tools:
+$(OUT) $(OUT)/user $(OUT)/san $(OUT)/lib $(OUT)/tests $(OUT)/bench $(OUT)/tools:
 	$(Q)mkdir -p $@
 
+# `make test` and `make demo` install first: every build step waits for its
+# directory, and with test or demo asked for, the directories wait for deps,
+# so `make -j` does not compile beside apt-get.
+ifneq ($(filter test demo,$(MAKECMDGOALS)),)
+$(OUT) $(OUT)/user $(OUT)/san $(OUT)/lib $(OUT)/tests $(OUT)/bench $(OUT)/tools: | deps
+endif
+
+# The two recipes every C file and every program share.  cc FLAGS[,LABEL]
+# compiles $< with the directory's include flags; link LIBS links $^, and
+# what loads BPF passes $(LDLIBS), expanded here when the link runs.
+define cc
+$(call msg,$(or $(2),CC),$@)
+$(Q)$(CC) $(CFLAGS) $(1) -c $< -o $@
+endef
+define link
+$(call msg,LINK,$@)
+$(Q)$(CC) $(CFLAGS) $^ $(1) -o $@
+endef
+
+# BPF objects: each bpf/*.bpf.c becomes build/*.tmp.o, then build/*.bpf.o and
+# build/*.skel.h; the tools' tests/tools/*.bpf.c the same way in build/tools.
 $(OUT)/%.tmp.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/tools/%.tmp.o: tests/tools/%.bpf.c vmlinux.h | $(OUT)/tools
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -99,87 +129,61 @@ $(OUT)/%.bpf.o: $(OUT)/%.tmp.o
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $*) > $@
 
+# The CLI, and the same with ASan/UBSan for `make asan`.
 $(OUT)/user/%.o: user/%.c $(USER_HDRS) | $(OUT)/user
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(call cc)
 
 $(OUT)/san/%.o: user/%.c $(USER_HDRS) | $(OUT)/san
-	$(call msg,CC-SAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	$(call cc,$(SAN_FLAGS),CC-SAN)
 
 $(OUT)/synguard: $(OUT)/user/main.o $(USER_OBJ)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(call link,$(LDLIBS))
 
 $(OUT)/synguard-san: $(OUT)/san/main.o $(SAN_OBJ)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
+	$(call link,$(SAN_FLAGS) $(LDLIBS))
 
-$(OUT)/tests/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(USER_HDRS) | $(OUT)/tests
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
+# tests/lib: what the unit tests, the tools and the benchmarks all use (the
+# frame builder), so none of them reaches into another's directory.
+TESTLIB_HDRS := $(wildcard tests/lib/*.h)
 
-$(OUT)/test_xdp: $(OUT)/tests/test_xdp.o $(OUT)/tests/pktbuild.o $(OUT)/tests/testlib.o $(USER_OBJ)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+$(OUT)/lib/%.o: tests/lib/%.c $(TESTLIB_HDRS) | $(OUT)/lib
+	$(call cc,-Itests/lib)
 
-$(OUT)/test_policy: $(OUT)/tests/test_policy.o $(OUT)/tests/pktbuild.o $(OUT)/tests/testlib.o $(USER_OBJ)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+# Unit tests (tests/unit): build/test_X from test_X.c, testlib.c and the CLI's
+# objects, run against the real BPF object.
+$(OUT)/tests/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(TESTLIB_HDRS) $(USER_HDRS) | $(OUT)/tests
+	$(call cc,-Itests/unit -Itests/lib)
 
-$(OUT)/test_flow: $(OUT)/tests/test_flow.o $(OUT)/tests/pktbuild.o $(OUT)/tests/testlib.o $(USER_OBJ)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+$(UNIT_TESTS:%=$(OUT)/%): $(OUT)/%: $(OUT)/tests/%.o $(OUT)/tests/testlib.o $(OUT)/lib/pktbuild.o $(USER_OBJ)
+	$(call link,$(LDLIBS))
 
-$(OUT)/test_cookie: $(OUT)/tests/test_cookie.o $(OUT)/tests/pktbuild.o $(OUT)/tests/testlib.o $(USER_OBJ)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+# The lab's tools (tests/tools), used by the integration tests and the
+# benchmarks, not tests themselves.  sendframes sends the frames hping3
+# cannot make (malformed headers, VLAN tags, IPv6 extension headers);
+# sg-flood is the lab's high-rate frame generator, an XDP program
+# (sg_flood.bpf.c) run by BPF_PROG_TEST_RUN live frames, one thread a queue.
+$(TOOLS:%=$(OUT)/tools/%.o): $(OUT)/tools/%.o: tests/tools/%.c $(TESTLIB_HDRS) include/synguard.h | $(OUT)/tools
+	$(call cc,-Itests/lib -I$(OUT)/tools)
 
-$(OUT)/sendframes: $(OUT)/tests/sendframes.o $(OUT)/tests/pktbuild.o
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@
+$(OUT)/tools/sg-flood.o: $(OUT)/tools/sg_flood.skel.h
 
-# sg-flood (tests/tools): the lab's high-rate frame generator, an XDP program
-# run by BPF_PROG_TEST_RUN live frames; its BPF object takes the same
-# tmp.o -> bpf.o -> skel.h steps, from tests/tools.
-$(OUT)/tools/%.tmp.o: tests/tools/%.bpf.c vmlinux.h | $(OUT)/tools
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(TOOLS:%=$(OUT)/%): $(OUT)/%: $(OUT)/tools/%.o $(OUT)/lib/pktbuild.o
+	$(call link,$(TOOL_LIBS))
 
-$(OUT)/tools/%.bpf.o: $(OUT)/tools/%.tmp.o
-	$(call msg,GEN-OBJ,$@)
-	$(Q)$(BPFTOOL) gen object $@ $<
-
-$(OUT)/tools/%.skel.h: $(OUT)/tools/%.bpf.o
-	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
-
-$(OUT)/tools/sg-flood.o: tests/tools/sg-flood.c tests/unit/pktbuild.h $(OUT)/tools/sg_flood.skel.h
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -I$(OUT)/tools -c $< -o $@
-
-$(OUT)/sg-flood: $(OUT)/tools/sg-flood.o $(OUT)/tests/pktbuild.o
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lpthread -o $@
+$(OUT)/sg-flood: TOOL_LIBS = $(LDLIBS) -lpthread
 
 # Benchmarks (tests/bench): not tests, and not part of `make test`.  The
 # trivial XDP programs are their baseline; bpf/trivial.bpf.c goes through
 # the same tmp.o -> bpf.o -> skel.h rules as synguard.
 BENCH_HDRS := $(wildcard tests/bench/*.h) $(OUT)/trivial.skel.h
 
-$(OUT)/bench/%.o: tests/bench/%.c $(BENCH_HDRS) $(wildcard tests/unit/*.h) $(USER_HDRS) | $(OUT)/bench
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -Itests/bench -c $< -o $@
+$(OUT)/bench/%.o: tests/bench/%.c $(BENCH_HDRS) $(TESTLIB_HDRS) $(USER_HDRS) | $(OUT)/bench
+	$(call cc,-Itests/lib -Itests/bench)
 
-$(OUT)/bench_paths: $(OUT)/bench/bench_paths.o $(OUT)/bench/bench_util.o $(OUT)/tests/pktbuild.o $(USER_OBJ)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
-
-$(OUT)/bench_scale: $(OUT)/bench/bench_scale.o $(OUT)/bench/bench_util.o $(OUT)/tests/pktbuild.o $(USER_OBJ)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+$(BENCHES:%=$(OUT)/%): $(OUT)/%: $(OUT)/bench/%.o $(OUT)/bench/bench_util.o $(OUT)/lib/pktbuild.o $(USER_OBJ)
+	$(call link,$(LDLIBS))
 
 test: deps all ## install deps, build, run every test (unit + netns lab)
 	$(Q)tests/run.sh
@@ -196,7 +200,7 @@ asan: $(OUT)/synguard-san all ## the userspace tests with ASan/UBSan
 demo: deps all ## install deps, build, and show synguard in a netns lab
 	$(Q)tests/demo.sh
 
-bench: all $(OUT)/bench_paths $(OUT)/bench_scale ## build and run the benchmarks (root; netns labs for the floods and the stats timing), print the tables
+bench: all $(BENCHES:%=$(OUT)/%) ## build and run the benchmarks (root; netns labs for the floods and the stats timing), print the tables
 	$(Q)tests/bench/run.sh
 
 # Installation: `make install` (PREFIX=/usr/local, DESTDIR for staging).
