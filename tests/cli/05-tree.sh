@@ -12,7 +12,7 @@ command -v git >/dev/null && git rev-parse --git-dir >/dev/null 2>&1 ||
 
 # Top-level entries: the layout below, and nothing else.  A new one is a
 # decision: add it here and say in the README what it holds.
-layout=" .ci .gitignore BENCHMARKS.md Makefile README.md bpf completion docs include systemd tests user vmlinux.h "
+layout=" .ci .gitignore BENCHMARKS.md Makefile README.md bpf completion docs include monitoring systemd tests user vmlinux.h "
 stray=
 for e in $(git ls-files | cut -d/ -f1 | sort -u); do
 	case $layout in *" $e "*) ;; *) stray+=" $e" ;; esac
