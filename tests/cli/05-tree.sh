@@ -25,7 +25,7 @@ missing=
 while read -r f; do
 	[ -e "$f" ] || missing+=" $f"
 done < <(git ls-files | grep -v '^vmlinux.h$' | xargs grep -hv '#include <' 2>/dev/null |
-	grep -oP '(?<![/\w.-])((bpf|user|tests|docs|systemd|completion)/[\w./@-]+|include/synguard[\w.-]*)\.(c|h|sh|8|conf|md|pl|in|bash)\b' |
+	grep -oP '(?<![/\w.-])((bpf|user|tests|docs|systemd|completion|monitoring)/[\w./@-]+|include/synguard[\w.-]*)\.(c|h|sh|8|conf|md|pl|in|bash|yml|json)\b' |
 	sort -u)
 expect_eq "every project file the tree names exists" "${missing:-none}" none
 missing=
