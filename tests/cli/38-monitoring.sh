@@ -42,6 +42,16 @@ expect_eq "every panel query selects by \$job and \$instance" \
 	"$(jq -r '.panels[].targets[]?.expr | select(test("job=~\"\\$job\", instance=~\"\\$instance\"") | not)' "$DASH")" ""
 expect_eq "every panel query has a legend naming its instance" \
 	"$(jq -r '.panels[].targets[]? | select(.legendFormat | test("\\{\\{instance\\}\\}") | not) | .expr' "$DASH")" ""
+# Each query parses as PromQL: promtool checks them as recording rules,
+# with Grafana's variables given values.
+jq -r '[.. | objects | .expr? // empty] | to_entries[] |
+	"  - record: dashboard:q\(.key)\n    expr: \(.value | gsub("\\$__rate_interval"; "1m") |
+		gsub("\\$job"; "synguard") | gsub("\\$instance"; ".*") | tojson)"' "$DASH" |
+	sed '1i groups:\n- name: dashboard\n  rules:' >"$T/dash.rules.yml"
+promtool check rules "$T/dash.rules.yml" >"$T/dcheck.out" 2>&1
+rc=$?
+expect_eq "every dashboard query parses (promtool check rules: $(grep -o '[0-9]* rules found' "$T/dcheck.out"))" "$rc" 0
+grep -q SUCCESS "$T/dcheck.out" || sed "s/^/#   /" "$T/dcheck.out" | head -10
 expect_eq "panel ids are unique" "$(jq '[.panels[].id] | length == (unique | length)' "$DASH")" true
 
 # --- every metric they name is exported ------------------------------------------
