@@ -214,17 +214,20 @@ UNITDIR       ?= $(PREFIX)/lib/systemd/system
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR    ?= /etc
 UNITS         := synguard@.service synguard-export@.service
+MONITORING    := README.md synguard.rules.yml synguard.rules.test.yml synguard.dashboard.json
 # Every file install makes, for uninstall to remove exactly those.
 INSTALLED      = $(SBINDIR)/synguard $(MANDIR)/man8/synguard.8 \
 		 $(addprefix $(UNITDIR)/,$(UNITS)) $(COMPLETIONDIR)/synguard \
-		 $(DOCDIR)/example.conf
+		 $(DOCDIR)/example.conf $(addprefix $(DOCDIR)/monitoring/,$(MONITORING))
 
-install: $(OUT)/synguard ## install the CLI, man page, units, completion, example config (PREFIX, DESTDIR)
+install: $(OUT)/synguard ## install the CLI, man page, units, completion, example config, monitoring/ (PREFIX, DESTDIR)
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -D -m 0755 $(OUT)/synguard $(DESTDIR)$(SBINDIR)/synguard
 	$(Q)install -D -m 0644 docs/synguard.8 $(DESTDIR)$(MANDIR)/man8/synguard.8
 	$(Q)install -D -m 0644 completion/synguard.bash $(DESTDIR)$(COMPLETIONDIR)/synguard
 	$(Q)install -D -m 0644 docs/example.conf $(DESTDIR)$(DOCDIR)/example.conf
+	$(Q)install -d -m 0755 $(DESTDIR)$(DOCDIR)/monitoring
+	$(Q)install -m 0644 $(addprefix monitoring/,$(MONITORING)) $(DESTDIR)$(DOCDIR)/monitoring/
 	$(Q)install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/synguard
 	$(Q)for u in $(UNITS); do \
 		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
@@ -235,7 +238,7 @@ install: $(OUT)/synguard ## install the CLI, man page, units, completion, exampl
 uninstall: ## remove what install installed (same PREFIX, DESTDIR); configs in /etc/synguard stay
 	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	$(Q)rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	$(Q)rmdir $(DESTDIR)$(DOCDIR)/monitoring $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	$(Q)rmdir $(DESTDIR)$(SYSCONFDIR)/synguard 2>/dev/null || true
 
 vmlinux: ## regenerate vmlinux.h from the running kernel's BTF

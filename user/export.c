@@ -68,10 +68,25 @@ static bool is_verdict(int i)
 	return i == SG_PASS || i == SG_DROP || i == SG_WOULD_DROP;
 }
 
+/* A sysctl's value in this (the interface's) netns; 0 when unreadable. */
+static unsigned long long sysctl_ull(const char *path)
+{
+	unsigned long long v = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
 /* Attack mode, the thresholds in force and which of them turned it on. */
 static void export_attack(FILE *f, const struct sg_attack *a, const struct sg_config *cfg)
 {
 	struct attack_thresholds t;
+	unsigned long long som, max;
 
 	attack_thresholds(a, cfg, &t);
 	head(f, "attack_active", "gauge", "1 while attack mode is on.");
@@ -89,6 +104,13 @@ static void export_attack(FILE *f, const struct sg_attack *a, const struct sg_co
 		(unsigned long long)t.half_open);
 	head(f, "attack_syn_baseline", "gauge", "Learned unanswered SYNs per second (auto).");
 	fprintf(f, "synguard_attack_syn_baseline %.3f\n", t.baseline);
+	/* What the auto half-open threshold is half of: an alert on the
+	 * half-open flows needs it whether the threshold is auto or set. */
+	som = sysctl_ull("/proc/sys/net/core/somaxconn");
+	max = sysctl_ull("/proc/sys/net/ipv4/tcp_max_syn_backlog");
+	head(f, "attack_syn_backlog", "gauge",
+	     "The host's largest SYN queue, min(somaxconn, tcp_max_syn_backlog); 0: unread.");
+	fprintf(f, "synguard_attack_syn_backlog %llu\n", som && (!max || som < max) ? som : max);
 	head(f, "attack_window", "gauge", "The last one-second window: SYNs, unanswered SYNs.");
 	fprintf(f, "synguard_attack_window{value=\"syns\"} %llu\n"
 		"synguard_attack_window{value=\"unanswered\"} %llu\n"

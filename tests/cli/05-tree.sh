@@ -12,7 +12,7 @@ command -v git >/dev/null && git rev-parse --git-dir >/dev/null 2>&1 ||
 
 # Top-level entries: the layout below, and nothing else.  A new one is a
 # decision: add it here and say in the README what it holds.
-layout=" .ci .gitignore BENCHMARKS.md Makefile README.md bpf completion docs include systemd tests user vmlinux.h "
+layout=" .ci .gitignore BENCHMARKS.md Makefile README.md bpf completion docs include monitoring systemd tests user vmlinux.h "
 stray=
 for e in $(git ls-files | cut -d/ -f1 | sort -u); do
 	case $layout in *" $e "*) ;; *) stray+=" $e" ;; esac
@@ -25,7 +25,7 @@ missing=
 while read -r f; do
 	[ -e "$f" ] || missing+=" $f"
 done < <(git ls-files | grep -v '^vmlinux.h$' | xargs grep -hv '#include <' 2>/dev/null |
-	grep -oP '(?<![/\w.-])((bpf|user|tests|docs|systemd|completion)/[\w./@-]+|include/synguard[\w.-]*)\.(c|h|sh|8|conf|md|pl|in|bash)\b' |
+	grep -oP '(?<![/\w.-])((bpf|user|tests|docs|systemd|completion|monitoring)/[\w./@-]+|include/synguard[\w.-]*)\.(c|h|sh|8|conf|md|pl|in|bash|yml|json)\b' |
 	sort -u)
 expect_eq "every project file the tree names exists" "${missing:-none}" none
 missing=

@@ -8,7 +8,8 @@
 #   - another path is a 404;
 #   - a Prometheus server scrapes it every second: `up` is 1, a drop reason
 #     it stores is the one stats reports, and the handshake latency
-#     histogram is there to query.
+#     histogram is there to query; it evaluates monitoring/'s alert rules
+#     without an error, and none fires.
 # The exporter and Prometheus listen on 127.0.0.1 inside the server netns
 # only; both are stopped (and waited for) on every exit path.
 set -u
@@ -162,6 +163,8 @@ cat >"$T/prometheus.yml" <<PROM
 global:
   scrape_interval: 1s
   scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files: ['$TOP/monitoring/synguard.rules.yml']
 scrape_configs:
   - job_name: synguard
     static_configs:
@@ -196,6 +199,18 @@ expect_eq 'synguard_hs_completed_total == stats handshakes.completed' \
 p50=$(promq 'histogram_quantile(0.5, synguard_handshake_latency_seconds_bucket{phase="synack_to_ack"})')
 diag "histogram_quantile(0.5, synack_to_ack) = ${p50:-none} s"
 check "a quantile of the histogram is a number" bash -c '[[ $1 =~ ^[0-9.e+-]+$ ]]' _ "$p50"
+# monitoring/'s alert rules, over this scrape: each evaluates without an
+# error, and none is pending or firing for a guarded, calm server.
+nrules=$(grep -c '^ *- alert:' "$TOP/monitoring/synguard.rules.yml")
+rules_ok() {
+	in_srv curl -s --max-time 5 "$PROM_URL/api/v1/rules" |
+		jq -e --argjson n "$nrules" '[.data.groups[].rules[].health] | length == $n and all(. == "ok")'
+}
+check "Prometheus evaluates the $nrules rules of monitoring/ without an error" until_ok 100 rules_ok
+in_srv curl -s --max-time 5 "$PROM_URL/api/v1/rules" |
+	jq -r '.data.groups[].rules[] | select(.health != "ok") | "#   \(.name): \(.health) \(.lastError // "")"'
+expect_eq "... and no alert is pending or firing" \
+	"$(in_srv curl -s --max-time 5 "$PROM_URL/api/v1/alerts" | jq -r '[.data.alerts[].labels.alertname] | join(" ")')" ""
 
 lab_stop_pids
 check "the exporter and Prometheus stopped: :$EXP_PORT is free" no_listener $EXP_PORT "$NS_S"
