@@ -724,6 +724,50 @@ void policy_print_json(const struct sg_policy *p, const struct policy_lists *l,
 	fputs("}\n", f);
 }
 
+/* @k's value in @p as key_format() spells it, malloc'd; NULL without memory. */
+static char *key_string(const struct sg_policy *p, const struct policy_key *k)
+{
+	char *s = NULL;
+	size_t len;
+	FILE *f = open_memstream(&s, &len);
+
+	if (!f)
+		return NULL;
+	key_format(p, k, f);
+	if (fclose(f)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void policy_print_changes(const struct sg_policy *old, const struct sg_policy *new,
+			  bool json, FILE *f)
+{
+	const struct policy_key *k;
+	char *a, *b;
+	int n = 0;
+
+	for (k = policy_keys; k->name; k++) {
+		a = key_string(old, k);
+		b = key_string(new, k);
+		if (a && b && strcmp(a, b)) {
+			if (json)
+				fprintf(f, "%s\"%s\":{\"old\":\"%s\",\"new\":\"%s\"}",
+					n ? "," : "{", k->name, a, b);
+			else
+				fprintf(f, "%s%s %s -> %s", n ? ", " : "", k->name, a, b);
+			n++;
+		}
+		free(a);
+		free(b);
+	}
+	if (json)
+		fputs(n ? "}\n" : "{}\n", f);
+	else
+		fputs(n ? "\n" : "no change\n", f);
+}
+
 /* The slot in force, 0 or 1. */
 static int policy_slot(const struct policy_fds *m, __u32 *slot)
 {

@@ -116,6 +116,14 @@ void policy_print(const struct sg_policy *p, FILE *f);
 void policy_print_json(const struct sg_policy *p, const struct policy_lists *l,
 		       FILE *f);
 
+/*
+ * What differs from @old to @new, in one line, each key as `config show`
+ * spells it: "src_rate 100 -> 200, block_time 0 -> 30", or "no change".
+ * With @json, one object: {"src_rate":{"old":"100","new":"200"},...}.
+ */
+void policy_print_changes(const struct sg_policy *old, const struct sg_policy *new,
+			  bool json, FILE *f);
+
 /* An attachment's policy maps: sg_config, sg_ports and sg_policy_cur. */
 struct policy_fds {
 	int config_fd, ports_fd, cur_fd;

@@ -1607,6 +1607,55 @@ static void policy_keys_text(struct ctx *c)
 	free(text2);
 }
 
+/* policy_print_changes()'s line from @old to @new, malloc'd. */
+static char *changes_text(const struct sg_policy *old, const struct sg_policy *new, bool json)
+{
+	char *s = NULL;
+	size_t len;
+	FILE *f = open_memstream(&s, &len);
+
+	policy_print_changes(old, new, json, f);
+	fclose(f);
+	return s;
+}
+
+/* `config set`'s one line: what changed, as `config show` spells it. */
+static void policy_changes(struct ctx *c)
+{
+	struct sg_policy old, new;
+	char *s;
+
+	policy_defaults(&old);
+	new = old;
+	policy_set(&new, "block_time=30");
+	policy_set(&new, "src_rate=200");
+	policy_set(&new, "dry_run=off");	/* as it was: not a change */
+	s = changes_text(&old, &new, false);
+	expect(c, "changes: two keys, in the table's order, one line",
+	       !strcmp(s, "src_rate 100 -> 200, block_time 0 -> 30\n"), 1);
+	diag_line("config set's line: %.*s", (int)strcspn(s, "\n"), s);
+	free(s);
+	s = changes_text(&old, &new, true);
+	expect(c, "changes: --json, one object of old and new values",
+	       !strcmp(s, "{\"src_rate\":{\"old\":\"100\",\"new\":\"200\"},"
+			  "\"block_time\":{\"old\":\"0\",\"new\":\"30\"}}\n"), 1);
+	free(s);
+	s = changes_text(&old, &old, false);
+	expect(c, "changes: none says \"no change\"", !strcmp(s, "no change\n"), 1);
+	free(s);
+	s = changes_text(&old, &old, true);
+	expect(c, "changes: none, --json: {}", !strcmp(s, "{}\n"), 1);
+	free(s);
+	/* auto whose value the host changed is still auto: nothing to say. */
+	new = old;
+	new.cfg.attack_half_open = old.cfg.attack_half_open + 1;
+	policy_set(&new, "ports=443");
+	s = changes_text(&old, &new, false);
+	expect(c, "changes: what show prints, not the fields (auto stays auto)",
+	       !strcmp(s, "ports all -> 443\n"), 1);
+	free(s);
+}
+
 int main(void)
 {
 	struct ctx c = {};
@@ -1618,6 +1667,7 @@ int main(void)
 		return 1;
 	}
 	policy_keys_text(&c);
+	policy_changes(&c);
 	per_source_bucket(&c);
 	prefixes(&c);
 	block_time(&c);
