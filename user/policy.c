@@ -14,314 +14,166 @@
 
 #define NSEC_PER_SEC 1000000000ULL
 
-static int parse_onoff(const char *v, bool *out)
+static const char *const on_off[] = { "off", "on" };
+static const char *const drop_pass[] = { "drop", "pass" };
+static const char *const cookie_modes[] = {
+	[SG_COOKIE_NEVER] = "never", [SG_COOKIE_ATTACK] = "attack",
+	[SG_COOKIE_ALWAYS] = "always",
+};
+
+#define NAMES(a) .names = a, .n_names = sizeof(a) / sizeof(a[0])
+#define FIELD(f) .off = offsetof(struct sg_config, f), .size = sizeof(((struct sg_config *)0)->f)
+#define FIELD_MAX(f) (~0ULL >> (64 - 8 * sizeof(((struct sg_config *)0)->f)))
+/* 0, or no build if @v does not fit in @field. */
+#define FITS(field, v) (0 * sizeof(char[(__u64)(v) <= FIELD_MAX(field) ? 1 : -1]))
+/*
+ * A number of @field in @lo..@hi, times @scale when stored: the range in
+ * the text a message and --help show is the one checked, spelled once.
+ * @tail says what else it takes (", or off").
+ */
+#define NUM(key, field, lo, hi, scale_, help, tail, ...)                        \
+	{ .name = key, .values = help ", " #lo ".." #hi tail, .type = POLICY_NUM, \
+	  FIELD(field), .min = lo, .max = (hi) + FITS(field, (hi) * (scale_)),   \
+	  .scale = scale_, __VA_ARGS__ }
+
+const struct policy_key policy_keys[] = {
+	{ .name = "dry_run", .values = "on|off", .type = POLICY_FLAG,
+	  .flag = SG_CFG_DRY_RUN, NAMES(on_off) },
+	{ .name = "unparsed", .values = "drop|pass", .type = POLICY_FLAG,
+	  .flag = SG_CFG_UNPARSED_PASS, NAMES(drop_pass) },
+	NUM("src_rate", src_rate, 1, 4294967295, 1, "SYNs per second per source",
+	    ", or off", .off_ok = true),
+	NUM("src_burst", src_burst, 1, 4294967295, 1, "SYNs a source may send at once", ""),
+	NUM("prefix4", prefix4, 0, 32, 1, "IPv4 prefix length sources are counted by", ""),
+	NUM("prefix6", prefix6, 0, 128, 1, "IPv6 prefix length sources are counted by", ""),
+	{ .name = "block_time", .values = "seconds a source over its rate stays blocked, 0..86400",
+	  .type = POLICY_TIME, FIELD(block_ns), .min = 0, .max = 86400 },
+	{ .name = "ports", .values = "all, or destination ports and ranges: 80,443,8000-8100",
+	  .type = POLICY_PORTS, .flag = SG_CFG_PORTS },
+	/* auto: the program learns the threshold, the field its floor (include/detect.h). */
+	NUM("attack_syn_rate", attack_syn_rate, 1, 4294967295, 1,
+	    "interface SYNs/s that start attack mode", ", auto (learned) or off",
+	    .off_ok = true, .auto_flag = SG_CFG_AUTO_SYN_RATE,
+	    .auto_value = SG_AUTO_SYN_FLOOR),
+	/* auto: derived from the host (policy_attack_defaults_from_host()). */
+	NUM("attack_half_open", attack_half_open, 1, 4294967295, 1,
+	    "half-open flows that start attack mode", ", auto (from the host's backlog) or off",
+	    .off_ok = true, .auto_flag = SG_CFG_AUTO_HALF_OPEN,
+	    .auto_value = SG_AUTO_HALF_OPEN_MIN),
+	NUM("attack_hold", attack_hold_s, 1, 3600, 1,
+	    "seconds below the leave thresholds before leaving", ""),
+	NUM("attack_leave_pct", attack_leave_pct, 1, 100, 1,
+	    "leave thresholds in % of the enter thresholds", ""),
+	/* 0 is meaningful here: admit no unproven SYN at all. */
+	NUM("unproven_rate", unproven_rate, 0, 4294967295, 1,
+	    "attack mode: SYNs/s admitted from unproven sources", ""),
+	NUM("unproven_burst", unproven_burst, 1, 4294967295, 1,
+	    "attack mode: unproven SYNs admitted at once", ""),
+	NUM("proven_time", proven_ns, 1, 2592000, NSEC_PER_SEC,
+	    "seconds a source stays proven after a handshake", ""),
+	NUM("half_open_timeout", half_open_s, 1, 86400, 1,
+	    "seconds a half-open flow is counted", ""),
+	NUM("time_wait_timeout", time_wait_s, 1, 86400, 1,
+	    "seconds a TIME_WAIT flow is counted", ""),
+	{ .name = "cookies", .values = "never|attack|always (when SYNs get a SYN cookie from XDP)",
+	  .type = POLICY_ENUM, FIELD(cookie_mode), NAMES(cookie_modes) },
+	/* RFC 879's 536 up to what a 64 KiB IPv4 / IPv6 packet can carry. */
+	NUM("cookie_mss4", cookie_mss4, 536, 65495, 1, "MSS a cookie SYN-ACK offers over IPv4", ""),
+	NUM("cookie_mss6", cookie_mss6, 1220, 65475, 1, "MSS a cookie SYN-ACK offers over IPv6", ""),
+	NUM("cookie_wscale", cookie_wscale, 0, 14, 1,
+	    "window scale a cookie SYN-ACK offers (the server's)", ""),
+	{}
+};
+
+/* The field @k keeps its value in: 1, 2, 4 or 8 bytes of the config. */
+static __u64 field_get(const struct sg_policy *p, const struct policy_key *k)
 {
-	if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
-		*out = true;
-	else if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false") ||
-		 !strcmp(v, "0"))
-		*out = false;
-	else
-		return -EINVAL;
-	return 0;
+	const void *f = (const char *)&p->cfg + k->off;
+
+	switch (k->size) {
+	case 1: return *(const __u8 *)f;
+	case 2: return *(const __u16 *)f;
+	case 4: return *(const __u32 *)f;
+	default: return *(const __u64 *)f;
+	}
 }
 
-static int set_flag(struct sg_policy *p, __u32 flag, bool on)
+static void field_put(struct sg_policy *p, const struct policy_key *k, __u64 v)
+{
+	void *f = (char *)&p->cfg + k->off;
+
+	switch (k->size) {
+	case 1: *(__u8 *)f = v; break;
+	case 2: *(__u16 *)f = v; break;
+	case 4: *(__u32 *)f = v; break;
+	default: *(__u64 *)f = v; break;
+	}
+}
+
+static void flag_put(struct sg_policy *p, __u32 flag, bool on)
 {
 	if (on)
 		p->cfg.flags |= flag;
 	else
 		p->cfg.flags &= ~flag;
+}
+
+/* @v's index in @k's names, or -1. */
+static int name_index(const struct policy_key *k, const char *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < k->n_names; i++)
+		if (!strcmp(v, k->names[i]))
+			return i;
+	return -1;
+}
+
+static int parse_flag(struct sg_policy *p, const struct policy_key *k, const char *v)
+{
+	int i = name_index(k, v);
+
+	/* on|off also takes yes|no, true|false and 1|0. */
+	if (i < 0 && k->names == on_off)
+		i = !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1") ? 1 :
+		    !strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0") ? 0 : -1;
+	if (i < 0)
+		return -EINVAL;
+	flag_put(p, k->flag, i);
 	return 0;
 }
 
-static int parse_dry_run(struct sg_policy *p, const char *v)
-{
-	bool on;
-
-	return parse_onoff(v, &on) ?: set_flag(p, SG_CFG_DRY_RUN, on);
-}
-
-static void format_dry_run(const struct sg_policy *p, FILE *f)
-{
-	fputs(p->cfg.flags & SG_CFG_DRY_RUN ? "on" : "off", f);
-}
-
-static int parse_unparsed(struct sg_policy *p, const char *v)
-{
-	if (strcmp(v, "pass") && strcmp(v, "drop"))
-		return -EINVAL;
-	return set_flag(p, SG_CFG_UNPARSED_PASS, !strcmp(v, "pass"));
-}
-
-static void format_unparsed(const struct sg_policy *p, FILE *f)
-{
-	fputs(p->cfg.flags & SG_CFG_UNPARSED_PASS ? "pass" : "drop", f);
-}
-
-static int parse_src_rate(struct sg_policy *p, const char *v)
+static int parse_num(struct sg_policy *p, const struct policy_key *k, const char *v)
 {
 	__u64 n;
 
-	if (!strcmp(v, "off")) {
-		p->cfg.src_rate = 0;
+	if (k->auto_flag && !strcmp(v, "auto")) {
+		field_put(p, k, k->auto_value);
+		flag_put(p, k->auto_flag, true);
 		return 0;
 	}
-	if (parse_u64(v, 1, 0xFFFFFFFFULL, &n))
+	if (k->off_ok && !strcmp(v, "off"))
+		n = 0;
+	else if (parse_u64(v, k->min, k->max, &n))
 		return -EINVAL;
-	p->cfg.src_rate = n;
+	field_put(p, k, n * k->scale);
+	if (k->auto_flag)
+		flag_put(p, k->auto_flag, false);
 	return 0;
 }
 
-static void format_src_rate(const struct sg_policy *p, FILE *f)
-{
-	if (p->cfg.src_rate)
-		fprintf(f, "%u", p->cfg.src_rate);
-	else
-		fputs("off", f);
-}
-
-static int parse_src_burst(struct sg_policy *p, const char *v)
-{
-	__u64 n;
-
-	if (parse_u64(v, 1, 0xFFFFFFFFULL, &n))
-		return -EINVAL;
-	p->cfg.src_burst = n;
-	return 0;
-}
-
-static void format_src_burst(const struct sg_policy *p, FILE *f)
-{
-	fprintf(f, "%u", p->cfg.src_burst);
-}
-
-static int parse_prefix(__u8 *out, const char *v, __u64 max)
-{
-	__u64 n;
-
-	if (parse_u64(v, 0, max, &n))
-		return -EINVAL;
-	*out = n;
-	return 0;
-}
-
-static int parse_prefix4(struct sg_policy *p, const char *v)
-{
-	return parse_prefix(&p->cfg.prefix4, v, 32);
-}
-
-static int parse_prefix6(struct sg_policy *p, const char *v)
-{
-	return parse_prefix(&p->cfg.prefix6, v, 128);
-}
-
-static void format_prefix4(const struct sg_policy *p, FILE *f)
-{
-	fprintf(f, "%u", p->cfg.prefix4);
-}
-
-static void format_prefix6(const struct sg_policy *p, FILE *f)
-{
-	fprintf(f, "%u", p->cfg.prefix6);
-}
-
-static int parse_block_time(struct sg_policy *p, const char *v)
+/* Seconds with a fraction, kept in nanoseconds. */
+static int parse_time(struct sg_policy *p, const struct policy_key *k, const char *v)
 {
 	double s;
 
-	if (parse_seconds(v, 0, 86400, &s))
+	if (parse_seconds(v, k->min, k->max, &s))
 		return -EINVAL;
-	/* Nanoseconds: a positive value that rounds to 0 would mean "off". */
+	/* A positive value that rounds to 0 ns would mean "off". */
 	if (s > 0 && s * NSEC_PER_SEC < 1)
 		return -EINVAL;
-	p->cfg.block_ns = (__u64)(s * NSEC_PER_SEC + 0.5);
+	field_put(p, k, (__u64)(s * NSEC_PER_SEC + 0.5));
 	return 0;
-}
-
-/* Exact to the nanosecond, so `config show` reads back as it was set. */
-static void format_block_time(const struct sg_policy *p, FILE *f)
-{
-	char frac[16];
-	int n;
-
-	fprintf(f, "%llu", (unsigned long long)(p->cfg.block_ns / NSEC_PER_SEC));
-	n = snprintf(frac, sizeof(frac), "%09llu",
-		     (unsigned long long)(p->cfg.block_ns % NSEC_PER_SEC));
-	while (n > 0 && frac[n - 1] == '0')
-		frac[--n] = '\0';
-	if (n)
-		fprintf(f, ".%s", frac);
-}
-
-static int parse_secs_u32(__u32 *out, const char *v)
-{
-	__u64 n;
-
-	if (parse_u64(v, 1, 86400, &n))
-		return -EINVAL;
-	*out = n;
-	return 0;
-}
-
-static int parse_half_open(struct sg_policy *p, const char *v)
-{
-	return parse_secs_u32(&p->cfg.half_open_s, v);
-}
-
-static int parse_time_wait(struct sg_policy *p, const char *v)
-{
-	return parse_secs_u32(&p->cfg.time_wait_s, v);
-}
-
-static void format_half_open(const struct sg_policy *p, FILE *f)
-{
-	fprintf(f, "%u", p->cfg.half_open_s);
-}
-
-static void format_time_wait(const struct sg_policy *p, FILE *f)
-{
-	fprintf(f, "%u", p->cfg.time_wait_s);
-}
-
-/* A u32 that may also be "off" (0), within [min, max]. */
-static int parse_u32_off(__u32 *out, const char *v, __u64 min, __u64 max)
-{
-	__u64 n;
-
-	if (!strcmp(v, "off")) {
-		*out = 0;
-		return 0;
-	}
-	if (parse_u64(v, min, max, &n))
-		return -EINVAL;
-	*out = n;
-	return 0;
-}
-
-static void format_u32_off(__u32 v, FILE *f)
-{
-	if (v)
-		fprintf(f, "%u", v);
-	else
-		fputs("off", f);
-}
-
-/*
- * attack_syn_rate=auto: the program learns the threshold, the config
- * holding its floor (include/detect.h).
- */
-static int parse_attack_syn_rate(struct sg_policy *p, const char *v)
-{
-	if (!strcmp(v, "auto")) {
-		p->cfg.attack_syn_rate = SG_AUTO_SYN_FLOOR;
-		return set_flag(p, SG_CFG_AUTO_SYN_RATE, true);
-	}
-	return parse_u32_off(&p->cfg.attack_syn_rate, v, 1, 0xFFFFFFFFULL) ?:
-	       set_flag(p, SG_CFG_AUTO_SYN_RATE, false);
-}
-
-static void format_attack_syn_rate(const struct sg_policy *p, FILE *f)
-{
-	if (p->cfg.flags & SG_CFG_AUTO_SYN_RATE)
-		fputs("auto", f);
-	else
-		format_u32_off(p->cfg.attack_syn_rate, f);
-}
-
-/* attack_half_open=auto: derived from the host (policy_attack_defaults_from_host). */
-static int parse_attack_half_open(struct sg_policy *p, const char *v)
-{
-	if (!strcmp(v, "auto")) {
-		p->cfg.attack_half_open = SG_AUTO_HALF_OPEN_MIN;
-		return set_flag(p, SG_CFG_AUTO_HALF_OPEN, true);
-	}
-	return parse_u32_off(&p->cfg.attack_half_open, v, 1, 0xFFFFFFFFULL) ?:
-	       set_flag(p, SG_CFG_AUTO_HALF_OPEN, false);
-}
-
-static void format_attack_half_open(const struct sg_policy *p, FILE *f)
-{
-	if (p->cfg.flags & SG_CFG_AUTO_HALF_OPEN)
-		fputs("auto", f);
-	else
-		format_u32_off(p->cfg.attack_half_open, f);
-}
-
-static int parse_attack_hold(struct sg_policy *p, const char *v)
-{
-	__u64 n;
-
-	if (parse_u64(v, 1, 3600, &n))
-		return -EINVAL;
-	p->cfg.attack_hold_s = n;
-	return 0;
-}
-
-static void format_attack_hold(const struct sg_policy *p, FILE *f)
-{
-	fprintf(f, "%u", p->cfg.attack_hold_s);
-}
-
-static int parse_attack_leave(struct sg_policy *p, const char *v)
-{
-	__u64 n;
-
-	if (parse_u64(v, 1, 100, &n))
-		return -EINVAL;
-	p->cfg.attack_leave_pct = n;
-	return 0;
-}
-
-static void format_attack_leave(const struct sg_policy *p, FILE *f)
-{
-	fprintf(f, "%u", p->cfg.attack_leave_pct);
-}
-
-static int parse_unproven_rate(struct sg_policy *p, const char *v)
-{
-	/* 0 is meaningful here: admit no unproven SYN at all. */
-	__u64 n;
-
-	if (parse_u64(v, 0, 0xFFFFFFFFULL, &n))
-		return -EINVAL;
-	p->cfg.unproven_rate = n;
-	return 0;
-}
-
-static void format_unproven_rate(const struct sg_policy *p, FILE *f)
-{
-	fprintf(f, "%u", p->cfg.unproven_rate);
-}
-
-static int parse_unproven_burst(struct sg_policy *p, const char *v)
-{
-	__u64 n;
-
-	if (parse_u64(v, 1, 0xFFFFFFFFULL, &n))
-		return -EINVAL;
-	p->cfg.unproven_burst = n;
-	return 0;
-}
-
-static void format_unproven_burst(const struct sg_policy *p, FILE *f)
-{
-	fprintf(f, "%u", p->cfg.unproven_burst);
-}
-
-static int parse_proven_time(struct sg_policy *p, const char *v)
-{
-	__u64 n;
-
-	if (parse_u64(v, 1, 30 * 86400, &n))
-		return -EINVAL;
-	p->cfg.proven_ns = n * NSEC_PER_SEC;
-	return 0;
-}
-
-static void format_proven_time(const struct sg_policy *p, FILE *f)
-{
-	fprintf(f, "%llu", (unsigned long long)(p->cfg.proven_ns / NSEC_PER_SEC));
 }
 
 static int parse_port(const char *s, char **end, __u32 *out)
@@ -348,7 +200,8 @@ static int parse_ports(struct sg_policy *p, const char *v)
 
 	if (!strcmp(v, "all")) {
 		memset(p->ports, 0, sizeof(p->ports));
-		return set_flag(p, SG_CFG_PORTS, false);
+		flag_put(p, SG_CFG_PORTS, false);
+		return 0;
 	}
 	for (;;) {
 		if (parse_port(s, &end, &lo))
@@ -367,7 +220,45 @@ static int parse_ports(struct sg_policy *p, const char *v)
 		s = end + 1;
 	}
 	memcpy(p->ports, bits, sizeof(bits));
-	return set_flag(p, SG_CFG_PORTS, true);
+	flag_put(p, SG_CFG_PORTS, true);
+	return 0;
+}
+
+static int key_parse(struct sg_policy *p, const struct policy_key *k, const char *v)
+{
+	int i;
+
+	switch (k->type) {
+	case POLICY_FLAG:
+		return parse_flag(p, k, v);
+	case POLICY_ENUM:
+		i = name_index(k, v);
+		if (i < 0)
+			return -EINVAL;
+		field_put(p, k, i);
+		return 0;
+	case POLICY_NUM:
+		return parse_num(p, k, v);
+	case POLICY_TIME:
+		return parse_time(p, k, v);
+	case POLICY_PORTS:
+		return parse_ports(p, v);
+	}
+	return -EINVAL;
+}
+
+/* Exact to the nanosecond, so `config show` reads back as it was set. */
+static void format_time(__u64 ns, FILE *f)
+{
+	char frac[16];
+	int n;
+
+	fprintf(f, "%llu", (unsigned long long)(ns / NSEC_PER_SEC));
+	n = snprintf(frac, sizeof(frac), "%09llu", (unsigned long long)(ns % NSEC_PER_SEC));
+	while (n > 0 && frac[n - 1] == '0')
+		frac[--n] = '\0';
+	if (n)
+		fprintf(f, ".%s", frac);
 }
 
 static bool port_set(const struct sg_policy *p, __u32 port)
@@ -397,120 +288,36 @@ static void format_ports(const struct sg_policy *p, FILE *f)
 	}
 }
 
-static const char *const cookie_modes[] = {
-	[SG_COOKIE_NEVER] = "never", [SG_COOKIE_ATTACK] = "attack",
-	[SG_COOKIE_ALWAYS] = "always",
-};
-
-static int parse_cookies(struct sg_policy *p, const char *v)
+/* @k's value in @p as `config show` and a config file spell it. */
+static void key_format(const struct sg_policy *p, const struct policy_key *k, FILE *f)
 {
-	size_t i;
+	__u64 v;
 
-	for (i = 0; i < sizeof(cookie_modes) / sizeof(cookie_modes[0]); i++)
-		if (!strcmp(v, cookie_modes[i])) {
-			p->cfg.cookie_mode = i;
-			return 0;
-		}
-	return -EINVAL;
+	switch (k->type) {
+	case POLICY_FLAG:
+		fputs(k->names[!!(p->cfg.flags & k->flag)], f);
+		break;
+	case POLICY_ENUM:
+		v = field_get(p, k);
+		fputs(v < k->n_names ? k->names[v] : "?", f);
+		break;
+	case POLICY_NUM:
+		v = field_get(p, k) / k->scale;
+		if (k->auto_flag && (p->cfg.flags & k->auto_flag))
+			fputs("auto", f);
+		else if (k->off_ok && !v)
+			fputs("off", f);
+		else
+			fprintf(f, "%llu", (unsigned long long)v);
+		break;
+	case POLICY_TIME:
+		format_time(field_get(p, k), f);
+		break;
+	case POLICY_PORTS:
+		format_ports(p, f);
+		break;
+	}
 }
-
-static void format_cookies(const struct sg_policy *p, FILE *f)
-{
-	fputs(p->cfg.cookie_mode <= SG_COOKIE_ALWAYS ? cookie_modes[p->cfg.cookie_mode]
-						      : "?", f);
-}
-
-static int parse_u16_range(__u16 *out, const char *v, __u64 min, __u64 max)
-{
-	__u64 n;
-
-	if (parse_u64(v, min, max, &n))
-		return -EINVAL;
-	*out = n;
-	return 0;
-}
-
-/* RFC 879's 536 up to what a 64 KiB IPv4 / IPv6 packet can carry. */
-static int parse_cookie_mss4(struct sg_policy *p, const char *v)
-{
-	return parse_u16_range(&p->cfg.cookie_mss4, v, 536, 65495);
-}
-
-static void format_cookie_mss4(const struct sg_policy *p, FILE *f)
-{
-	fprintf(f, "%u", p->cfg.cookie_mss4);
-}
-
-static int parse_cookie_mss6(struct sg_policy *p, const char *v)
-{
-	return parse_u16_range(&p->cfg.cookie_mss6, v, 1220, 65475);
-}
-
-static void format_cookie_mss6(const struct sg_policy *p, FILE *f)
-{
-	fprintf(f, "%u", p->cfg.cookie_mss6);
-}
-
-static int parse_cookie_wscale(struct sg_policy *p, const char *v)
-{
-	__u64 n;
-
-	if (parse_u64(v, 0, 14, &n))
-		return -EINVAL;
-	p->cfg.cookie_wscale = n;
-	return 0;
-}
-
-static void format_cookie_wscale(const struct sg_policy *p, FILE *f)
-{
-	fprintf(f, "%u", p->cfg.cookie_wscale);
-}
-
-const struct policy_key policy_keys[] = {
-	{ "dry_run", "on|off", parse_dry_run, format_dry_run },
-	{ "unparsed", "drop|pass", parse_unparsed, format_unparsed },
-	{ "src_rate", "SYNs per second per source, 1..4294967295, or off",
-	  parse_src_rate, format_src_rate },
-	{ "src_burst", "SYNs a source may send at once, 1..4294967295",
-	  parse_src_burst, format_src_burst },
-	{ "prefix4", "IPv4 prefix length sources are counted by, 0..32",
-	  parse_prefix4, format_prefix4 },
-	{ "prefix6", "IPv6 prefix length sources are counted by, 0..128",
-	  parse_prefix6, format_prefix6 },
-	{ "block_time", "seconds a source over its rate stays blocked, 0..86400",
-	  parse_block_time, format_block_time },
-	{ "ports", "all, or destination ports and ranges: 80,443,8000-8100",
-	  parse_ports, format_ports },
-	{ "attack_syn_rate", "interface SYNs/s that start attack mode, 1..4294967295, "
-	  "auto (learned) or off",
-	  parse_attack_syn_rate, format_attack_syn_rate },
-	{ "attack_half_open", "half-open flows that start attack mode, 1..4294967295, "
-	  "auto (from the host's backlog) or off",
-	  parse_attack_half_open, format_attack_half_open },
-	{ "attack_hold", "seconds below the leave thresholds before leaving, 1..3600",
-	  parse_attack_hold, format_attack_hold },
-	{ "attack_leave_pct", "leave thresholds in % of the enter thresholds, 1..100",
-	  parse_attack_leave, format_attack_leave },
-	{ "unproven_rate", "attack mode: SYNs/s admitted from unproven sources, 0..4294967295",
-	  parse_unproven_rate, format_unproven_rate },
-	{ "unproven_burst", "attack mode: unproven SYNs admitted at once, 1..4294967295",
-	  parse_unproven_burst, format_unproven_burst },
-	{ "proven_time", "seconds a source stays proven after a handshake, 1..2592000",
-	  parse_proven_time, format_proven_time },
-	{ "half_open_timeout", "seconds a half-open flow is counted, 1..86400",
-	  parse_half_open, format_half_open },
-	{ "time_wait_timeout", "seconds a TIME_WAIT flow is counted, 1..86400",
-	  parse_time_wait, format_time_wait },
-	{ "cookies", "never|attack|always (when SYNs get a SYN cookie from XDP)",
-	  parse_cookies, format_cookies },
-	{ "cookie_mss4", "MSS a cookie SYN-ACK offers over IPv4, 536..65495",
-	  parse_cookie_mss4, format_cookie_mss4 },
-	{ "cookie_mss6", "MSS a cookie SYN-ACK offers over IPv6, 1220..65475",
-	  parse_cookie_mss6, format_cookie_mss6 },
-	{ "cookie_wscale", "window scale a cookie SYN-ACK offers (the server's), 0..14",
-	  parse_cookie_wscale, format_cookie_wscale },
-	{}
-};
 
 void policy_defaults(struct sg_policy *p)
 {
@@ -687,7 +494,7 @@ int policy_set_at(struct sg_policy *p, const char *assignment, const char *where
 		return -EINVAL;
 	}
 	next = *p;
-	if (k->parse(&next, eq + 1)) {
+	if (key_parse(&next, k, eq + 1)) {
 		err_msg("%s%s takes %s, not '%.80s%s'", where, k->name, k->values,
 			eq + 1, strlen(eq + 1) > 80 ? "..." : "");
 		return -EINVAL;
@@ -887,7 +694,7 @@ void policy_print(const struct sg_policy *p, FILE *f)
 
 	for (k = policy_keys; k->name; k++) {
 		fprintf(f, "%s=", k->name);
-		k->format(p, f);
+		key_format(p, k, f);
 		fputc('\n', f);
 	}
 }
@@ -903,7 +710,7 @@ void policy_print_json(const struct sg_policy *p, const struct policy_lists *l,
 	fputc('{', f);
 	for (k = policy_keys; k->name; k++) {
 		fprintf(f, "%s\"%s\":\"", k == policy_keys ? "" : ",", k->name);
-		k->format(p, f);
+		key_format(p, k, f);
 		fputc('"', f);
 	}
 	for (w = 0; l && w < POLICY_LISTS; w++) {
@@ -915,6 +722,50 @@ void policy_print_json(const struct sg_policy *p, const struct policy_lists *l,
 		fputc(']', f);
 	}
 	fputs("}\n", f);
+}
+
+/* @k's value in @p as key_format() spells it, malloc'd; NULL without memory. */
+static char *key_string(const struct sg_policy *p, const struct policy_key *k)
+{
+	char *s = NULL;
+	size_t len;
+	FILE *f = open_memstream(&s, &len);
+
+	if (!f)
+		return NULL;
+	key_format(p, k, f);
+	if (fclose(f)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void policy_print_changes(const struct sg_policy *old, const struct sg_policy *new,
+			  bool json, FILE *f)
+{
+	const struct policy_key *k;
+	char *a, *b;
+	int n = 0;
+
+	for (k = policy_keys; k->name; k++) {
+		a = key_string(old, k);
+		b = key_string(new, k);
+		if (a && b && strcmp(a, b)) {
+			if (json)
+				fprintf(f, "%s\"%s\":{\"old\":\"%s\",\"new\":\"%s\"}",
+					n ? "," : "{", k->name, a, b);
+			else
+				fprintf(f, "%s%s %s -> %s", n ? ", " : "", k->name, a, b);
+			n++;
+		}
+		free(a);
+		free(b);
+	}
+	if (json)
+		fputs(n ? "}\n" : "{}\n", f);
+	else
+		fputs(n ? "\n" : "no change\n", f);
 }
 
 /* The slot in force, 0 or 1. */

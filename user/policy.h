@@ -23,11 +23,33 @@ struct sg_policy {
 	__u64 set_mask[POLICY_KEYS_MAX / 64];	/* keys set by policy_set(), by table index */
 };
 
+/* How a key's value is spelled, and where in struct sg_config it is kept. */
+enum policy_type {
+	POLICY_FLAG,	/* the bit @flag of flags: names[0] clear, names[1] set */
+	POLICY_ENUM,	/* an index into names[] */
+	POLICY_NUM,	/* min..max (also "off", "auto" if allowed), times scale */
+	POLICY_TIME,	/* seconds with a fraction, min..max, kept in nanoseconds */
+	POLICY_PORTS,	/* the port set: "all" (@flag clear) or ports and ranges */
+};
+
+/*
+ * One policy key: this table entry alone parses it (config set, config
+ * files, attach's options), prints it (config show, --json, config files)
+ * and names its values in messages and --help.
+ */
 struct policy_key {
 	const char *name;	/* config key; --name-with-dashes on attach */
 	const char *values;	/* what it takes, for messages and --help */
-	int (*parse)(struct sg_policy *p, const char *val);	/* 0 or -EINVAL */
-	void (*format)(const struct sg_policy *p, FILE *f);
+	enum policy_type type;
+	__u16 off, size;	/* the field: offsetof and sizeof in struct sg_config */
+	__u64 min, max;		/* POLICY_NUM, POLICY_TIME: the range taken */
+	__u64 scale;		/* POLICY_NUM: kept as value x scale (s as ns: 1e9) */
+	bool off_ok;		/* POLICY_NUM: "off" is 0 */
+	__u32 auto_flag;	/* POLICY_NUM: "auto" sets this flag ... */
+	__u32 auto_value;	/* ...and this value; a number clears it */
+	__u32 flag;		/* POLICY_FLAG, POLICY_PORTS */
+	const char *const *names;	/* POLICY_FLAG, POLICY_ENUM: by value */
+	unsigned int n_names;
 };
 
 extern const struct policy_key policy_keys[];
@@ -93,6 +115,14 @@ void policy_print(const struct sg_policy *p, FILE *f);
 /* The keys, then "allow" and "deny" arrays of CIDRs unless @l is NULL. */
 void policy_print_json(const struct sg_policy *p, const struct policy_lists *l,
 		       FILE *f);
+
+/*
+ * What differs from @old to @new, in one line, each key as `config show`
+ * spells it: "src_rate 100 -> 200, block_time 0 -> 30", or "no change".
+ * With @json, one object: {"src_rate":{"old":"100","new":"200"},...}.
+ */
+void policy_print_changes(const struct sg_policy *old, const struct sg_policy *new,
+			  bool json, FILE *f);
 
 /* An attachment's policy maps: sg_config, sg_ports and sg_policy_cur. */
 struct policy_fds {

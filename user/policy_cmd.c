@@ -38,11 +38,12 @@ static const char config_usage[] =
 	"       synguard config IFACE set KEY=VALUE...\n"
 	"       synguard config IFACE load FILE\n"
 	"  Shows or changes the live policy; every change takes effect at once,\n"
-	"  and a bad KEY=VALUE changes nothing.  show prints every key, then the\n"
-	"  allow and deny lists as allow=CIDR and deny=CIDR lines.  load applies a\n"
-	"  file in that format (the one attach --config reads) as a whole: keys it\n"
-	"  does not set go back to their defaults, entries not in it leave the\n"
-	"  lists; a bad line changes nothing.  Keys:\n";
+	"  and a bad KEY=VALUE changes nothing.  set prints what it changed, in\n"
+	"  one line.  show prints every key, then the allow and deny lists as\n"
+	"  allow=CIDR and deny=CIDR lines.  load applies a file in that format\n"
+	"  (the one attach --config reads) as a whole: keys it does not set go\n"
+	"  back to their defaults, entries not in it leave the lists; a bad line\n"
+	"  changes nothing.  Keys:\n";
 
 static void print_config_usage(void)
 {
@@ -126,7 +127,7 @@ int cmd_config(int argc, char **argv)
 	};
 	struct policy_maps m = { { -1, -1, -1 }, { -1, -1, -1, -1 }, -1 };
 	struct policy_lists lists = {};
-	struct sg_policy pol, next;
+	struct sg_policy pol, next, was;
 	struct sg_meta meta;
 	struct sg_target t;
 	const char *verb;
@@ -251,6 +252,7 @@ int cmd_config(int argc, char **argv)
 			rc = EXIT_FAIL;
 			goto undo_infra;
 		}
+		was = pol;
 		pol = next;
 		/*
 		 * No policy that can send a cookie: the path goes, and with its
@@ -267,7 +269,11 @@ int cmd_config(int argc, char **argv)
 			}
 		}
 	}
-	rc = config_print(&m, &pol, json);
+	/* set says what it changed; the whole policy is `config show`. */
+	if (set)
+		policy_print_changes(&was, &pol, json, stdout);
+	else
+		rc = config_print(&m, &pol, json);
 	goto out;
 undo_infra:
 	/* A cookie path made for a policy that was never written goes again. */

@@ -165,6 +165,20 @@ sg config $SRV_IF set block_time=0.25 >/dev/null
 expect_eq "config show prints block_time as set (0.25)" \
 	"$(sg config $SRV_IF show | grep '^block_time=')" "block_time=0.25"
 
+# config set says what it changed, in one line, as config show spells it;
+# the whole policy is config show's.
+expect_eq "config set prints what it changed, in one line" \
+	"$(sg config $SRV_IF set block_time=30 src_rate=200 dry_run=on)" \
+	"src_rate 123 -> 200, block_time 0.25 -> 30"
+expect_eq "...and the policy is changed" \
+	"$(sg config $SRV_IF show | grep -E '^(src_rate|block_time)=' | tr '\n' ' ')" \
+	"src_rate=200 block_time=30 "
+expect_eq "config set of values in force: no change" \
+	"$(sg config $SRV_IF set src_rate=200 block_time=30.0)" "no change"
+expect_eq "config set --json: the keys that changed, old and new" \
+	"$(sg config $SRV_IF set --json src_rate=off ports=all | jq -c .)" \
+	'{"src_rate":{"old":"200","new":"off"},"ports":{"old":"80,443,8000-8100","new":"all"}}'
+
 # attach refuses bad policy options before touching the kernel.
 # Flow table sizes are set at attach and reported as the kernel has them.
 check "detach before sizing the tables" sg detach $SRV_IF

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -1429,6 +1430,232 @@ static void policy_publish(struct ctx *c)
 	expect(c, "publish: the publisher really ran (>= 20 policies)", w.writes >= 20, 1);
 }
 
+/* KEY=VALUE in, what `config show` prints for KEY out; NULL: refused. */
+static const struct key_case {
+	const char *set, *shown;
+} key_cases[] = {
+	{ "dry_run=yes", "on" }, { "dry_run=0", "off" }, { "dry_run=maybe", NULL },
+	{ "unparsed=pass", "pass" }, { "unparsed=off", NULL },
+	{ "src_rate=off", "off" }, { "src_rate=4294967295", "4294967295" },
+	{ "src_rate=0", NULL }, { "src_rate=4294967296", NULL }, { "src_rate=-1", NULL },
+	{ "src_rate=", NULL }, { "src_rate=auto", NULL }, { "src_burst=off", NULL },
+	{ "prefix4=0", "0" }, { "prefix4=33", NULL }, { "prefix6=128", "128" },
+	{ "prefix6=129", NULL },
+	{ "block_time=0", "0" }, { "block_time=1234.5678", "1234.5678" },
+	{ "block_time=.5", "0.5" }, { "block_time=0.000000001", "0.000000001" },
+	{ "block_time=0.0000000004", NULL }, { "block_time=86401", NULL },
+	{ "block_time=off", NULL },
+	{ "ports=443,80,81,82", "80-82,443" }, { "ports=1-65535", "1-65535" },
+	{ "ports=all", "all" }, { "ports=90-80", NULL }, { "ports=80,", NULL },
+	{ "ports=0", NULL },
+	{ "attack_syn_rate=auto", "auto" }, { "attack_syn_rate=off", "off" },
+	{ "attack_syn_rate=5000", "5000" }, { "attack_half_open=auto", "auto" },
+	{ "attack_half_open=0", NULL },
+	{ "attack_hold=3600", "3600" }, { "attack_hold=3601", NULL },
+	{ "attack_leave_pct=100", "100" }, { "attack_leave_pct=101", NULL },
+	{ "unproven_rate=0", "0" }, { "unproven_rate=off", NULL },
+	{ "unproven_burst=0", NULL },
+	{ "proven_time=2592000", "2592000" }, { "proven_time=2592001", NULL },
+	{ "proven_time=1.5", NULL },
+	{ "half_open_timeout=86400", "86400" }, { "time_wait_timeout=0", NULL },
+	{ "cookies=always", "always" }, { "cookies=Always", NULL },
+	{ "cookie_mss4=536", "536" }, { "cookie_mss4=535", NULL },
+	{ "cookie_mss6=65475", "65475" }, { "cookie_mss6=65476", NULL },
+	{ "cookie_wscale=14", "14" }, { "cookie_wscale=15", NULL },
+};
+
+/* Every key, none at its default. */
+static const char *const every_key[] = {
+	"dry_run=on", "unparsed=pass", "src_rate=123", "src_burst=77", "prefix4=24",
+	"prefix6=48", "block_time=2.5", "ports=80,443,8000-8100", "attack_syn_rate=5000",
+	"attack_half_open=off", "attack_hold=9", "attack_leave_pct=30", "unproven_rate=0",
+	"unproven_burst=3", "proven_time=60", "half_open_timeout=30", "time_wait_timeout=10",
+	"cookies=always", "cookie_mss4=1400", "cookie_mss6=1380", "cookie_wscale=9", NULL
+};
+
+/* policy_print()'s or policy_print_json()'s output, malloc'd. */
+static char *policy_text(const struct sg_policy *p, bool json)
+{
+	char *s = NULL;
+	size_t len;
+	FILE *f = open_memstream(&s, &len);
+
+	if (json)
+		policy_print_json(p, NULL, f);
+	else
+		policy_print(p, f);
+	fclose(f);
+	return s;
+}
+
+/* The value of KEY's line in policy_print()'s output @text, or "". */
+static const char *shown_value(const char *text, const char *key, char *buf, size_t len)
+{
+	size_t n = strlen(key);
+	const char *l;
+
+	for (l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, key, n) && l[n] == '=') {
+			snprintf(buf, len, "%.*s", (int)strcspn(l + n + 1, "\n"), l + n + 1);
+			return buf;
+		}
+	return "";
+}
+
+/*
+ * Every key's parse and print through its descriptor: values taken and
+ * shown, values refused with one message naming the key, the policy as it
+ * was; and a policy with every key set reads back from its own print.
+ */
+static void policy_keys_text(struct ctx *c)
+{
+	char desc[160], got[128], key[POLICY_KEY_NAME_MAX], line[512], scratch[512];
+	struct sg_policy p, was, back;
+	const struct key_case *kc;
+	const struct policy_key *k;
+	const char *const *a;
+	char *text, *text2;
+	int saved, rc, bad = 0, lines;
+	FILE *err = tmpfile();
+
+	for (kc = key_cases; kc < key_cases + sizeof(key_cases) / sizeof(key_cases[0]); kc++) {
+		snprintf(key, sizeof(key), "%.*s", (int)strcspn(kc->set, "="), kc->set);
+		policy_defaults(&p);
+		was = p;
+		fflush(stderr);
+		saved = dup(2);
+		rewind(err);
+		if (ftruncate(fileno(err), 0))
+			break;
+		dup2(fileno(err), 2);
+		rc = policy_set(&p, kc->set);
+		fflush(stderr);
+		dup2(saved, 2);
+		close(saved);
+		rewind(err);
+		line[0] = '\0';
+		for (lines = 0; fgets(lines ? scratch : line, sizeof(line), err); )
+			lines++;
+		if (kc->shown) {
+			text = policy_text(&p, false);
+			snprintf(desc, sizeof(desc), "keys: %s shows %s=%s", kc->set, key, kc->shown);
+			if (rc || strcmp(shown_value(text, key, got, sizeof(got)), kc->shown) ||
+			    !policy_key_set(&p, key)) {
+				printf("not ok %d - %s\n#   rc %d, shown '%s'\n", ++c->n, desc, rc, got);
+				c->failed++;
+			} else {
+				printf("ok %d - %s\n", ++c->n, desc);
+			}
+			free(text);
+			continue;
+		}
+		snprintf(desc, sizeof(desc), "keys: %s refused, one message naming %s, policy as it was",
+			 kc->set, key);
+		snprintf(got, sizeof(got), "synguard: %s takes ", key);
+		if (rc != -EINVAL || lines != 1 || strncmp(line, got, strlen(got)) ||
+		    memcmp(&p, &was, sizeof(p))) {
+			printf("not ok %d - %s\n#   rc %d, %d lines on stderr: %.*s\n", ++c->n, desc,
+			       rc, lines, (int)strcspn(line, "\n"), line);
+			c->failed++;
+		} else {
+			printf("ok %d - %s\n", ++c->n, desc);
+		}
+	}
+	fclose(err);
+
+	/* A number after auto is no longer auto; auto after a number is. */
+	policy_defaults(&p);
+	policy_set(&p, "attack_syn_rate=5000");
+	text = policy_text(&p, false);
+	expect(c, "keys: attack_syn_rate=5000 after auto clears auto",
+	       !strcmp(shown_value(text, "attack_syn_rate", got, sizeof(got)), "5000") &&
+	       p.cfg.attack_syn_rate == 5000 && !(p.cfg.flags & SG_CFG_AUTO_SYN_RATE), 1);
+	free(text);
+	policy_set(&p, "attack_syn_rate=auto");
+	expect(c, "keys: attack_syn_rate=auto after a number: the floor and the flag",
+	       p.cfg.attack_syn_rate == SG_AUTO_SYN_FLOOR && (p.cfg.flags & SG_CFG_AUTO_SYN_RATE), 1);
+	policy_set(&p, "proven_time=7");
+	expect(c, "keys: proven_time=7 is kept in nanoseconds", p.cfg.proven_ns, 7000000000LL);
+
+	/* Every key away from its default, printed, read back line by line. */
+	policy_defaults(&p);
+	for (a = every_key; *a; a++)
+		bad |= policy_set(&p, *a);
+	text = policy_text(&p, false);
+	policy_defaults(&was);
+	text2 = policy_text(&was, false);
+	for (k = policy_keys, lines = 0; k->name; k++)
+		lines += !strcmp(shown_value(text, k->name, got, sizeof(got)),
+				 shown_value(text2, k->name, line, sizeof(line)));
+	expect(c, "keys: every key set away from its default (keys left at it)", lines, 0);
+	free(text2);
+	policy_defaults(&back);
+	for (char *l = text, *nl; (nl = strchr(l, '\n')); l = nl + 1) {
+		*nl = '\0';
+		bad |= policy_set(&back, l);
+		*nl = '\n';
+	}
+	text2 = policy_text(&back, false);
+	expect(c, "keys: a policy's print reads back to the same print", !bad && !strcmp(text, text2), 1);
+	free(text);
+	free(text2);
+	text = policy_text(&p, true);
+	text2 = policy_text(&back, true);
+	expect(c, "keys: ...and to the same --json", !strcmp(text, text2), 1);
+	diag_line("policy with every key set: %.*s", (int)strcspn(text, "\n"), text);
+	free(text);
+	free(text2);
+}
+
+/* policy_print_changes()'s line from @old to @new, malloc'd. */
+static char *changes_text(const struct sg_policy *old, const struct sg_policy *new, bool json)
+{
+	char *s = NULL;
+	size_t len;
+	FILE *f = open_memstream(&s, &len);
+
+	policy_print_changes(old, new, json, f);
+	fclose(f);
+	return s;
+}
+
+/* `config set`'s one line: what changed, as `config show` spells it. */
+static void policy_changes(struct ctx *c)
+{
+	struct sg_policy old, new;
+	char *s;
+
+	policy_defaults(&old);
+	new = old;
+	policy_set(&new, "block_time=30");
+	policy_set(&new, "src_rate=200");
+	policy_set(&new, "dry_run=off");	/* as it was: not a change */
+	s = changes_text(&old, &new, false);
+	expect(c, "changes: two keys, in the table's order, one line",
+	       !strcmp(s, "src_rate 100 -> 200, block_time 0 -> 30\n"), 1);
+	diag_line("config set's line: %.*s", (int)strcspn(s, "\n"), s);
+	free(s);
+	s = changes_text(&old, &new, true);
+	expect(c, "changes: --json, one object of old and new values",
+	       !strcmp(s, "{\"src_rate\":{\"old\":\"100\",\"new\":\"200\"},"
+			  "\"block_time\":{\"old\":\"0\",\"new\":\"30\"}}\n"), 1);
+	free(s);
+	s = changes_text(&old, &old, false);
+	expect(c, "changes: none says \"no change\"", !strcmp(s, "no change\n"), 1);
+	free(s);
+	s = changes_text(&old, &old, true);
+	expect(c, "changes: none, --json: {}", !strcmp(s, "{}\n"), 1);
+	free(s);
+	/* auto whose value the host changed is still auto: nothing to say. */
+	new = old;
+	new.cfg.attack_half_open = old.cfg.attack_half_open + 1;
+	policy_set(&new, "ports=443");
+	s = changes_text(&old, &new, false);
+	expect(c, "changes: what show prints, not the fields (auto stays auto)",
+	       !strcmp(s, "ports all -> 443\n"), 1);
+	free(s);
+}
+
 int main(void)
 {
 	struct ctx c = {};
@@ -1439,6 +1666,8 @@ int main(void)
 		printf("not ok 1 - load synguard: %s\n0 passed, 1 failed\n", strerror(errno));
 		return 1;
 	}
+	policy_keys_text(&c);
+	policy_changes(&c);
 	per_source_bucket(&c);
 	prefixes(&c);
 	block_time(&c);
