@@ -16,6 +16,7 @@
 #include "common.h"
 #include "cookie.h"
 #include "cmd.h"
+#include "netns.h"
 #include "pin.h"
 #include "policy.h"
 #include "stats.h"

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* What every subcommand shares: common options, --netns, libbpf logging. */
+/*
+ * What every subcommand shares: common options, --netns, libbpf logging,
+ * and opening the attachment a command acts on.
+ */
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <bpf/libbpf.h>
 #include "common.h"
 #include "cmd.h"
+#include "netns.h"
 #include "pin.h"
 
 const char *opt_netns;
@@ -79,4 +83,39 @@ int cmd_interval_opt(int opt, const char *arg, double *interval, __u64 *count)
 		return EXIT_OK;
 	}
 	return -1;
+}
+
+/* Resolves IFACE in the current (or --netns) netns; EXIT_* code. */
+int target_open(const char *ifname, bool mount, struct sg_target *t)
+{
+	int rc = cmd_enter_netns();
+
+	if (rc)
+		return rc;
+	return target_resolve(ifname, mount, t);
+}
+
+int attachment_open(const char *ifname, struct sg_target *t, struct sg_pins *p)
+{
+	int rc = require_root() ?: target_open(ifname, false, t), err;
+
+	if (rc)
+		return rc;
+	if (!target_attached(t)) {
+		if (!t->ifindex)
+			err_msg("unknown interface '%s'%s%s", t->ifname,
+				t->netns[0] ? " in netns " : "", t->netns);
+		else
+			err_msg("synguard is not attached to %s%s%s", t->ifname,
+				t->netns[0] ? " in netns " : "", t->netns);
+		return t->ifindex ? EXIT_STATE : EXIT_USAGE;
+	}
+	if (!p)
+		return EXIT_OK;
+	err = pins_open(t->dir, p);
+	if (err) {
+		err_msg("cannot open the pins under %s: %s", t->dir, strerror(-err));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
 }

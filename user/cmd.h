@@ -3,6 +3,7 @@
 #define SYNGUARD_CMD_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <linux/types.h>
 
 /* Each subcommand: argv[0] is its name; returns an EXIT_* code. */
@@ -41,5 +42,16 @@ int cmd_enter_netns(void);
 int cmd_interval_opt(int opt, const char *arg, double *interval, __u64 *count);
 /* Sets libbpf's logging to follow -v. */
 void cmd_libbpf_logging(void);
+
+struct sg_target;
+struct sg_pins;
+/* --netns, then target_resolve(); EXIT_* code, message printed. */
+int target_open(const char *ifname, bool mount, struct sg_target *t);
+/*
+ * What every command on an attachment starts with: root, --netns, IFACE
+ * attached (else "unknown interface" or "not attached"), then its pins
+ * into @p unless NULL.  EXIT_* code, message printed.
+ */
+int attachment_open(const char *ifname, struct sg_target *t, struct sg_pins *p);
 
 #endif

@@ -12,10 +12,8 @@
  *   <bpffs>/synguard/IFACE/                 interface in the initial netns
  *   <bpffs>/synguard/netns/NAME/IFACE/      interface in `ip netns` NAME
  *   <bpffs>/synguard/netns/ino-N/IFACE/     in an unnamed netns
- * <bpffs> is the /sys/fs/bpf of the nearest ancestor process that has one:
- * `ip netns exec` gives its command a fresh /sys with no bpffs, so there we
- * go through /proc/PPID/root, and every invocation, inside a namespace or
- * not, finds the same pins.
+ * <bpffs> is bpffs_root() (netns.h): every invocation, inside a namespace
+ * or not, finds the same pins.
  */
 #define PIN_LINK "link"
 #define PIN_LINK_EGRESS "link_egress"
@@ -30,24 +28,8 @@ struct sg_target {
 	char dir[PATH_MAX];
 };
 
-/* Joins the network namespace `ip netns` calls @name; EXIT_* code. */
-int netns_enter(const char *name);
-/* The cookie of the current netns (SO_NETNS_COOKIE); 0 if unknown. */
-__u64 netns_cookie_self(void);
-/* The cookie of the netns `ip netns` calls @name now; 0 if there is none. */
-__u64 netns_cookie_named(const char *name);
-/*
- * Is the current netns the one @m was attached in?  By cookie, or by inode
- * for an attachment older than the cookie in sg_meta; false if unknown.
- */
-bool netns_is(const struct sg_meta *m);
 /* The attachment's sg_meta under @dir: 0, or -errno with @m zeroed. */
 int pin_meta(const char *dir, struct sg_meta *m);
-/*
- * The bpffs root; with @mount, mounts one where PID 1 would see it if
- * there is none.  0, -ENOENT when none is mounted and !@mount, or -errno.
- */
-int pin_base(char *buf, size_t len, bool mount);
 /* Fills @t for @ifname in the current netns; EXIT_* code, message printed. */
 int target_resolve(const char *ifname, bool mount, struct sg_target *t);
 /* Does @t have a pinned link? */
@@ -90,13 +72,4 @@ struct sg_flow_maps;
 void pins_flow_maps(const struct sg_pins *p, struct sg_flow_maps *m);
 /* Re-reads the live policy into p->cfg. */
 void pins_refresh_config(struct sg_pins *p);
-/*
- * What every command on an attachment starts with: root, --netns, IFACE
- * attached (else "unknown interface" or "not attached"), then its pins
- * into @p unless NULL.  EXIT_* code, message printed.
- */
-int attachment_open(const char *ifname, struct sg_target *t, struct sg_pins *p);
-/* --netns, then target_resolve(); EXIT_* code, message printed. */
-int target_open(const char *ifname, bool mount, struct sg_target *t);
-
 #endif
