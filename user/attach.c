@@ -99,16 +99,17 @@ static void print_attach_usage(void)
  */
 static int detach_dir(const char *dir, const char *netns)
 {
-	const char *links[] = { PIN_LINK, PIN_LINK_EGRESS };
+	const struct pin_obj *o;
 	struct sg_target t = {};
 	struct sg_meta meta;
-	size_t i;
 	int fd;
 
 	pin_meta(dir, &meta);
 	/* Detach even if some other process holds a link open. */
-	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
-		fd = pin_get(dir, links[i]);
+	for (o = pin_objs; o->name; o++) {
+		if (o->kind != PIN_LINK_KIND)
+			continue;
+		fd = pin_get(dir, o->name);
 		if (fd >= 0) {
 			bpf_link_detach(fd);
 			close(fd);
@@ -142,22 +143,22 @@ static int staging_dir(char *buf, size_t len, const char *dir)
 static int pin_objects(struct synguard *skel, int walk_fd, const char *dir)
 {
 	char path[PATH_MAX + 32];
+	const struct pin_obj *o;
 	struct bpf_map *map;
-	size_t i;
 	int err;
 
 	err = pin_mkdirs(dir);
 	if (err)
 		return err;
-	for (i = 0; pinned_maps[i]; i++) {
-		map = bpf_object__find_map_by_name(skel->obj, pinned_maps[i]);
-		snprintf(path, sizeof(path), "%s/%s", dir, pinned_maps[i]);
+	for (o = pin_objs; o->name && o->kind == PIN_MAP; o++) {
+		map = bpf_object__find_map_by_name(skel->obj, o->name);
+		snprintf(path, sizeof(path), "%s/%s", dir, o->name);
 		if (!map)
 			return -ENOENT;
 		err = bpf_map__pin(map, path);
 		if (err)
 			return err;
-		test_kill_at(pinned_maps[i]);
+		test_kill_at(o->name);
 	}
 	/* Linked only while cookies can be sent (cookie_infra_up). */
 	snprintf(path, sizeof(path), "%s/" PIN_PROG_INGRESS, dir);

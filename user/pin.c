@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,24 +199,67 @@ int pin_walk(int (*fn)(const char *dir, const char *netns, const char *ifname,
 	return err;
 }
 
-const char *const pinned_maps[] = { "sg_stats", "sg_drops", "sg_config", "sg_meta",
-				   "sg_allow4", "sg_deny4", "sg_allow6", "sg_deny6",
-				   "sg_src", "sg_ports", "sg_half", "sg_flows", "sg_hist",
-				   "sg_attack", "sg_ho", "sg_proven", "sg_lists", "sg_gauge",
-				   "sg_gauge_base", "sg_over", "sg_attack_syns", "sg_proven_bits",
-				   "sg_policy_cur", NULL };
+#define FD(field) offsetof(struct sg_pins, field)
+#define NO_FD ((size_t)-1)
+
+/*
+ * Every object an attachment pins, in the order attach pins them (the
+ * links last: the XDP link makes it live); the maps first, as the
+ * skeleton names them; detach detaches the links in this order.  @fd: where pins_open puts its
+ * fd (NO_FD: not opened); @need: pins_open fails without it.  Those not
+ * needed are absent from an attachment of an older synguard, which must
+ * still be listed, not pruned as half-pinned (flows_read refuses it).
+ */
+const struct pin_obj pin_objs[] = {
+	{ "sg_stats",		PIN_MAP,  FD(stats_fd),		true },
+	{ "sg_drops",		PIN_MAP,  FD(drops_fd),		true },
+	{ "sg_config",		PIN_MAP,  FD(config_fd),	true },
+	{ "sg_meta",		PIN_MAP,  FD(meta_fd),		true },
+	{ "sg_allow4",		PIN_MAP,  NO_FD,		false },
+	{ "sg_deny4",		PIN_MAP,  NO_FD,		false },
+	{ "sg_allow6",		PIN_MAP,  NO_FD,		false },
+	{ "sg_deny6",		PIN_MAP,  NO_FD,		false },
+	{ "sg_src",		PIN_MAP,  FD(src_fd),		false },
+	{ "sg_ports",		PIN_MAP,  NO_FD,		false },
+	{ "sg_half",		PIN_MAP,  FD(half_fd),		true },
+	{ "sg_flows",		PIN_MAP,  FD(flows_fd),		true },
+	{ "sg_hist",		PIN_MAP,  FD(hist_fd),		true },
+	{ "sg_attack",		PIN_MAP,  FD(attack_fd),	true },
+	{ "sg_ho",		PIN_MAP,  NO_FD,		false },
+	{ "sg_proven",		PIN_MAP,  NO_FD,		false },
+	{ "sg_lists",		PIN_MAP,  NO_FD,		false },
+	{ "sg_gauge",		PIN_MAP,  FD(gauge_fd),		false },
+	{ "sg_gauge_base",	PIN_MAP,  FD(gauge_base_fd),	false },
+	{ "sg_over",		PIN_MAP,  FD(over_fd),		false },
+	{ "sg_attack_syns",	PIN_MAP,  NO_FD,		false },
+	{ "sg_proven_bits",	PIN_MAP,  NO_FD,		false },
+	{ "sg_policy_cur",	PIN_MAP,  FD(policy_cur_fd),	true },
+	{ PIN_PROG_INGRESS,	PIN_PROG, NO_FD,		false },
+	{ PIN_WALK,		PIN_PROG, FD(walk_fd),		false },
+	{ PIN_LINK_EGRESS,	PIN_LINK_KIND, NO_FD,		false },
+	{ PIN_LINK,		PIN_LINK_KIND, FD(link_fd),	true },
+	/* cookie.c's: linked and unpinned around its nftables table. */
+	{ PIN_LINK_INGRESS,	PIN_LINK_KIND, NO_FD,		false },
+	{ NULL }
+};
+
+static int *pin_fd(struct sg_pins *p, const struct pin_obj *o)
+{
+	return (int *)((char *)p + o->fd);
+}
 
 void pins_close(struct sg_pins *p)
 {
-	int *fds[] = { &p->link_fd, &p->stats_fd, &p->drops_fd, &p->config_fd, &p->policy_cur_fd,
-		       &p->meta_fd, &p->half_fd, &p->flows_fd, &p->hist_fd,
-		       &p->attack_fd, &p->gauge_fd, &p->gauge_base_fd, &p->walk_fd };
-	size_t i;
+	const struct pin_obj *o;
+	int *fd;
 
-	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
+	for (o = pin_objs; o->name; o++) {
+		if (o->fd == NO_FD)
+			continue;
+		fd = pin_fd(p, o);
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
 	}
 }
 
@@ -253,44 +297,31 @@ int pins_open(const char *dir, struct sg_pins *p)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info), zero = 0;
+	const struct pin_obj *o;
+	int err = 0, *fd;
 
 	memset(p, 0, sizeof(*p));
-	p->gauge_fd = p->gauge_base_fd = p->walk_fd = -1;
-	p->link_fd = pin_get(dir, PIN_LINK);
-	p->stats_fd = pin_get(dir, "sg_stats");
-	p->drops_fd = pin_get(dir, "sg_drops");
-	p->config_fd = pin_get(dir, "sg_config");
-	p->policy_cur_fd = pin_get(dir, "sg_policy_cur");
-	p->meta_fd = pin_get(dir, "sg_meta");
-	p->half_fd = pin_get(dir, "sg_half");
-	p->flows_fd = pin_get(dir, "sg_flows");
-	p->hist_fd = pin_get(dir, "sg_hist");
-	p->attack_fd = pin_get(dir, "sg_attack");
-	if (p->attack_fd < 0 || p->link_fd < 0 || p->stats_fd < 0 || p->drops_fd < 0 ||
-	    p->config_fd < 0 || p->policy_cur_fd < 0 || p->meta_fd < 0 || p->half_fd < 0 ||
-	    p->flows_fd < 0 || p->hist_fd < 0) {
-		int err = -errno;
-
-		pins_close(p);
-		return err;
+	for (o = pin_objs; o->name; o++)
+		if (o->fd != NO_FD)
+			*pin_fd(p, o) = -1;
+	for (o = pin_objs; o->name && !err; o++) {
+		if (o->fd == NO_FD)
+			continue;
+		fd = pin_fd(p, o);
+		*fd = pin_get(dir, o->name);
+		if (*fd < 0 && o->need)
+			err = -errno;
 	}
-	if (bpf_map_lookup_elem(p->meta_fd, &zero, &p->meta) ||
-	    pins_read_config(p) ||
-	    bpf_obj_get_info_by_fd(p->link_fd, &info, &len)) {
-		int err = -errno;
-
+	if (!err && (bpf_map_lookup_elem(p->meta_fd, &zero, &p->meta) ||
+		     pins_read_config(p) ||
+		     bpf_obj_get_info_by_fd(p->link_fd, &info, &len)))
+		err = -errno;
+	if (err) {
 		pins_close(p);
 		return err;
 	}
 	p->prog_id = info.prog_id;
 	p->link_ifindex = info.xdp.ifindex;
-	/*
-	 * Not required: an attachment by an older synguard has none, and must
-	 * still be listed (not pruned as half-pinned); flows_read refuses it.
-	 */
-	p->gauge_fd = pin_get(dir, "sg_gauge");
-	p->gauge_base_fd = pin_get(dir, "sg_gauge_base");
-	p->walk_fd = pin_get(dir, PIN_WALK);
 	return 0;
 }
 

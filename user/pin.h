@@ -4,6 +4,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 #include "synguard.h"
 
@@ -18,6 +19,9 @@
 #define PIN_LINK "link"
 #define PIN_LINK_EGRESS "link_egress"
 #define PIN_WALK "walk"		/* bpf/flow_walk.bpf.c on the attachment's maps */
+/* The SYN cookie path (cookie.h): linked only while cookies can be sent. */
+#define PIN_LINK_INGRESS "link_ingress"
+#define PIN_PROG_INGRESS "prog_ingress"
 
 struct sg_target {
 	char ifname[16];
@@ -49,18 +53,32 @@ int pin_walk(int (*fn)(const char *dir, const char *netns,
 		       const char *ifname, void *arg), void *arg);
 
 
-/* The maps an attachment pins, by name; NULL-terminated. */
-extern const char *const pinned_maps[];
-
 /* An attachment opened through its pins. */
 struct sg_pins {
 	int link_fd, stats_fd, drops_fd, config_fd, policy_cur_fd, meta_fd;
 	int half_fd, flows_fd, hist_fd, attack_fd, gauge_fd, gauge_base_fd, walk_fd;
+	int src_fd, over_fd;	/* -1 when absent: top says so */
 	struct sg_meta meta;
 	struct sg_config cfg;
 	__u32 prog_id;
 	__u32 link_ifindex;	/* 0: the interface is gone, the link defunct */
 };
+
+enum pin_kind { PIN_MAP, PIN_PROG, PIN_LINK_KIND };
+
+/* One pinned object: see pin_objs in pin.c. */
+struct pin_obj {
+	const char *name;
+	enum pin_kind kind;
+	size_t fd;		/* offset of its fd in struct sg_pins, or -1 */
+	bool need;		/* pins_open fails without it */
+};
+
+/*
+ * Every object an attachment pins, NULL-terminated: attach pins the maps
+ * from it, pins_open and pins_close open and close from it.
+ */
+extern const struct pin_obj pin_objs[];
 
 /* An fd for the pin @name in @dir, or -1 with errno set. */
 int pin_get(const char *dir, const char *name);

@@ -735,8 +735,8 @@ int cmd_top(int argc, char **argv)
 	rc = attachment_open(argv[optind], &t, &p);
 	if (rc)
 		return rc;
-	src_fd = pin_get(t.dir, "sg_src");
-	over_fd = pin_get(t.dir, "sg_over");	/* absent before sg_over: counts as then */
+	src_fd = p.src_fd;
+	over_fd = p.over_fd;	/* absent before sg_over: counts as then */
 	tty = isatty(STDOUT_FILENO);
 	stats_source(&src, &t, &p);
 	view.src = &src;
@@ -847,10 +847,6 @@ out:
 	free(text);
 	top_srcs_free(&r[0].srcs);
 	top_srcs_free(&r[1].srcs);
-	if (src_fd >= 0)
-		close(src_fd);
-	if (over_fd >= 0)
-		close(over_fd);
 	pins_close(&p);
 	if (rc == EXIT_STATE) {
 		err_msg("synguard was detached from %s%s%s", t.ifname,
