@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* status and prune: every attachment under the bpffs, listed or pruned. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "attachment.h"
+#include "attack.h"
+#include "cmd.h"
+#include "common.h"
+#include "pin.h"
+#include "stats.h"
+
+/*
+ * With --netns, status and prune see only that netns's attachments: enter
+ * it (which checks it exists) and learn the name its pins are under.
+ */
+static int cmd_netns_filter(const char **name, bool may_be_gone)
+{
+	char path[PATH_MAX];
+	struct sg_target t;
+	int rc;
+
+	*name = NULL;
+	if (!opt_netns)
+		return EXIT_OK;
+	/* prune: a deleted netns's attachments are what it is for. */
+	snprintf(path, sizeof(path), "/run/netns/%s", opt_netns);
+	if (may_be_gone && !strchr(opt_netns, '/') && access(path, F_OK)) {
+		*name = strdup(opt_netns);
+		return *name ? EXIT_OK : EXIT_FAIL;
+	}
+	rc = cmd_enter_netns();
+	if (rc)
+		return rc;
+	/* Any valid name resolves the netns; "lo" always exists. */
+	rc = target_resolve("lo", false, &t);
+	if (rc)
+		return rc;
+	*name = strdup(t.netns);
+	return *name ? EXIT_OK : EXIT_FAIL;
+}
+
+struct status_ctx {
+	const char *netns;	/* --netns: only this one */
+	bool json;
+	bool prune;
+	int count;
+	int pruned;
+};
+
+static int status_one(const char *dir, const char *netns, const char *ifname,
+		      void *arg)
+{
+	struct status_ctx *ctx = arg;
+	const char *state, *colon;
+	char since[32] = "-", name[16];
+	struct sg_attack attack = {};
+	struct attack_thresholds at;
+	struct sg_pins p;
+	__u32 zero = 0;
+	struct tm tm;
+	time_t when;
+
+	/* The netns name of the directory; "" for the initial netns. */
+	if (ctx->netns && strcmp(ctx->netns, netns))
+		return 0;
+	/* prune holds pin_lock(): nothing it finds is an attach in progress. */
+	state = attachment_state(dir, netns, &p);
+	colon = strchr(ifname, ':');	/* IFACE:new, a staging directory */
+	snprintf(name, sizeof(name), "%.*s",
+		 colon ? (int)(colon - ifname) : (int)strlen(ifname), ifname);
+	ifname = name;
+	/* --netns NAME: the attachments of the netns called NAME now. */
+	if (ctx->netns && !ctx->prune && !strcmp(state, "stale"))
+		return 0;
+	{
+		int afd = pin_get(dir, "sg_attack");
+
+		if (afd >= 0) {
+			bpf_map_lookup_elem(afd, &zero, &attack);
+			close(afd);
+		}
+	}
+	attack_thresholds(&attack, &p.cfg, &at);
+
+	if (ctx->prune) {
+		if (!strcmp(state, "active") || !strcmp(state, "dry-run"))
+			return 0;
+		/*
+		 * Its nftables table lives on in a netns that does (when its
+		 * interface went), never in another netns of the same name.
+		 */
+		detach_dir(dir, netns);
+		info_msg("synguard: pruned %s attachment of %s%s%s", state, ifname,
+			 netns[0] ? " in netns " : "", netns);
+		ctx->pruned++;
+		return 0;
+	}
+	when = p.meta.attached_at;
+	if (when)
+		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%S%z",
+			 localtime_r(&when, &tm));
+	if (ctx->json) {
+		printf("%s{\"interface\":", ctx->count ? "," : "");
+		json_str(stdout, ifname);
+		fputs(",\"netns\":", stdout);
+		json_str(stdout, netns);
+		printf(",\"mode\":\"%s\",\"prog_id\":%u,\"attached_at\":%llu,"
+		       "\"state\":\"%s\",\"attack\":{\"active\":%s,\"why\":\"%s\","
+		       "\"syn_rate\":%llu,\"syn_rate_kind\":\"%s\",\"syn_baseline\":%.3f,"
+		       "\"half_open\":%llu,\"half_open_kind\":\"%s\"}}",
+		       p.meta.mode == SG_MODE_GENERIC ? "generic" : "native",
+		       p.prog_id, (unsigned long long)p.meta.attached_at, state,
+		       attack.active ? "true" : "false", attack.active ? at.why : "",
+		       (unsigned long long)at.syn, at.syn_kind, at.baseline,
+		       (unsigned long long)at.half_open, at.half_open_kind);
+	} else {
+		if (!ctx->count)
+			printf("%-16s %-16s %-8s %8s  %-25s %-8s %s\n", "INTERFACE", "NETNS",
+			       "MODE", "PROG", "SINCE", "STATE", "ATTACK MODE");
+		printf("%-16s %-16s %-8s %8u  %-25s %-8s ", ifname, netns[0] ? netns : "-",
+		       p.meta.mode == SG_MODE_GENERIC ? "generic" : "native",
+		       p.prog_id, since, state);
+		if (attack.active)
+			printf("ON by %s; ", *at.why ? at.why : "?");
+		else
+			fputs("off; ", stdout);
+		attack_thresholds_text(stdout, &at);
+		putchar('\n');
+	}
+	ctx->count++;
+	return 0;
+}
+
+static const char status_usage[] =
+	"usage: synguard status [--json]\n"
+	"  Lists the interfaces synguard is attached to, in every netns.\n";
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CMD_COMMON_OPTS, { "json", no_argument, NULL, 'j' }, {}
+	};
+	struct status_ctx ctx = {};
+	int opt, rc, err;
+
+	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "j", opts,
+				 status_usage)) != -1) {
+		if (opt != 'j')
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		ctx.json = true;
+	}
+	if (optind != argc) {
+		err_msg("status takes no arguments");
+		return EXIT_USAGE;
+	}
+	rc = require_root() ?: cmd_netns_filter(&ctx.netns, false);
+	if (rc)
+		return rc;
+	if (ctx.json)
+		printf("{\"attachments\":[");
+	err = pin_walk(status_one, &ctx);
+	if (ctx.json)
+		printf("]}\n");
+	else if (!ctx.count)
+		printf("synguard is not attached anywhere%s\n",
+		       ctx.netns ? " in that netns" : "");
+	free((char *)ctx.netns);
+	if (err) {
+		err_msg("cannot read the pins: %s", strerror(-err));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+static const char prune_usage[] =
+	"usage: synguard prune\n"
+	"  Removes the pins of attachments whose interface or netns is gone; with\n"
+	"  --netns NAME only those of NAME, which may already be deleted.\n";
+
+int cmd_prune(int argc, char **argv)
+{
+	static const struct option opts[] = { CMD_COMMON_OPTS, {} };
+	struct status_ctx ctx = { .prune = true };
+	int opt, rc, lock;
+
+	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT, opts,
+				 prune_usage)) != -1)
+		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	if (optind != argc) {
+		err_msg("prune takes no arguments");
+		return EXIT_USAGE;
+	}
+	rc = require_root() ?: cmd_netns_filter(&ctx.netns, true);
+	if (rc)
+		return rc;
+	lock = pin_lock();
+	if (lock < 0 && lock != -ENOENT) {	/* -ENOENT: no bpffs, no pins */
+		err_msg("cannot lock the pins: %s", strerror(-lock));
+		free((char *)ctx.netns);
+		return EXIT_FAIL;
+	}
+	rc = pin_walk(status_one, &ctx);
+	free((char *)ctx.netns);
+	if (rc) {
+		err_msg("cannot read the pins: %s", strerror(-rc));
+		return EXIT_FAIL;
+	}
+	info_msg("synguard: pruned %d attachment%s", ctx.pruned,
+		 ctx.pruned == 1 ? "" : "s");
+	return EXIT_OK;
+}
