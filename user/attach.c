@@ -22,45 +22,17 @@
 #include "synguard.skel.h"
 #include "flow_walk.skel.h"
 
-static const char attach_usage[] =
-	"usage: synguard attach IFACE [--mode native|generic] [--force] [-n NETNS]\n"
-	"                       [--config FILE] [--dry-run] [--KEY VALUE...]\n"
-	"  Loads synguard and attaches it to IFACE's XDP hook.  The attachment\n"
-	"  is pinned under /sys/fs/bpf/synguard/ and outlives this command.\n"
-	"  --mode       native (driver, the default) or generic (skb) XDP\n"
-	"  --force      replace an attachment synguard already has on IFACE\n"
-	"  --config     a file of KEY=VALUE, allow=CIDR and deny=CIDR lines\n"
-	"               (as `synguard config show` prints)\n"
-	"  --dry-run    count what would be dropped, drop nothing (dry_run=on)\n"
-	"  --half-open-max N, --flows-max N   flow table sizes (65536, 262144)\n"
-	"  Policy keys, as --key-with-dashes VALUE; later ones win:\n";
-
 #define POLICY_OPT_BASE 1000
-/* The fixed options below, CMD_COMMON_OPTS's included, at most. */
-#define ATTACH_FIXED_MAX 16
-/* Room for every policy key as an option, and the table's end. */
-#define ATTACH_OPTS_MAX (ATTACH_FIXED_MAX + POLICY_KEYS_MAX + 1)
 
-/* attach's options: fixed ones, then one per policy key. */
-static void attach_options(struct option *opts, char names[][POLICY_KEY_NAME_MAX])
+/* One option per policy key, --key-with-dashes VALUE; @room entries at most. */
+static size_t attach_key_opts(struct option *o, size_t room)
 {
-	static const struct option fixed[] = {
-		CMD_COMMON_OPTS,
-		{ "mode", required_argument, NULL, 'm' },
-		{ "dry-run", no_argument, NULL, 'd' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "config", required_argument, NULL, 'C' },
-		{ "half-open-max", required_argument, NULL, 'H' },
-		{ "flows-max", required_argument, NULL, 'F' },
-	};
+	static char names[POLICY_KEYS_MAX][POLICY_KEY_NAME_MAX];
 	const struct policy_key *k;
-	size_t n = sizeof(fixed) / sizeof(fixed[0]), i;
+	size_t n = 0, i;
 	char *c;
 
-	_Static_assert(sizeof(fixed) / sizeof(fixed[0]) <= ATTACH_FIXED_MAX,
-		       "attach has more fixed options than ATTACH_FIXED_MAX");
-	memcpy(opts, fixed, sizeof(fixed));
-	for (k = policy_keys, i = 0; k->name; k++, i++) {
+	for (k = policy_keys, i = 0; k->name && n < room; k++, i++) {
 		/* dry_run is the flag --dry-run; `--config` may still set it. */
 		if (!strcmp(k->name, "dry_run"))
 			continue;
@@ -68,18 +40,18 @@ static void attach_options(struct option *opts, char names[][POLICY_KEY_NAME_MAX
 		for (c = names[i]; *c; c++)
 			if (*c == '_')
 				*c = '-';
-		opts[n++] = (struct option){ names[i], required_argument, NULL,
-					     POLICY_OPT_BASE + (int)i };
+		o[n++] = (struct option){ names[i], required_argument, NULL,
+					  POLICY_OPT_BASE + (int)i };
 	}
-	memset(&opts[n], 0, sizeof(opts[n]));
+	return n;
 }
 
-static void print_attach_usage(void)
+static void attach_key_help(FILE *f)
 {
 	const struct policy_key *k;
 	char name[POLICY_KEY_NAME_MAX], *c;
 
-	fputs(attach_usage, stdout);
+	fputs("  Policy keys, as --key-with-dashes VALUE; later ones win:\n", f);
 	for (k = policy_keys; k->name; k++) {
 		if (!strcmp(k->name, "dry_run"))
 			continue;
@@ -87,10 +59,32 @@ static void print_attach_usage(void)
 		for (c = name; *c; c++)
 			if (*c == '_')
 				*c = '-';
-		printf("    --%-11s %s\n", name, k->values);
+		fprintf(f, "    --%-11s %s\n", name, k->values);
 	}
 }
 
+static const struct cmd_opt attach_opts[] = {
+	{ "mode", 'm', "MODE", "native (driver, the default) or generic (skb) XDP" },
+	{ "force", 'f', NULL, "replace an attachment synguard already has on IFACE" },
+	{ "config", 'C', "FILE", "KEY=VALUE, allow=CIDR, deny=CIDR lines (config show's)" },
+	{ "dry-run", 'd', NULL, "count what would be dropped, drop nothing (dry_run=on)" },
+	{ "half-open-max", 'H', "N", "half-open table size (65536)" },
+	{ "flows-max", 'F', "N", "flow table size (262144)" },
+	{ NULL }
+};
+
+static const struct cmd_help attach_help = {
+	.name = "attach",
+	.synopsis = "IFACE [--mode native|generic] [--force] [-n NETNS]\n"
+		    "                       [--config FILE] [--dry-run] [--KEY VALUE...]",
+	.text = "  Loads synguard and attaches it to IFACE's XDP hook.  The attachment\n"
+		"  is pinned under /sys/fs/bpf/synguard/ and outlives this command.\n",
+	.opts = attach_opts,
+	.more_opts = attach_key_opts,
+	.more_help = attach_key_help,
+};
+
+/* The maps and the programs (no link yet) under @dir. */
 static int pin_objects(struct synguard *skel, int walk_fd, const char *dir)
 {
 	char path[PATH_MAX + 32];
@@ -152,8 +146,6 @@ static int explain_link_error(int err, const struct sg_target *t, int mode)
 
 int cmd_attach(int argc, char **argv)
 {
-	struct option opts[ATTACH_OPTS_MAX];
-	char names[POLICY_KEYS_MAX][POLICY_KEY_NAME_MAX];
 	struct sg_policy pol;
 	char assign[512];
 	struct sg_meta meta = {};
@@ -169,9 +161,7 @@ int cmd_attach(int argc, char **argv)
 	static struct policy_lists lists;
 
 	policy_defaults(&pol);
-	attach_options(opts, names);
-	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "m:dfC:H:F:", opts,
-				 "")) != -1) {
+	while ((opt = cmd_opt_next(&attach_help, argc, argv)) != -1) {
 		if (opt >= POLICY_OPT_BASE) {
 			snprintf(assign, sizeof(assign), "%s=%s",
 				 policy_keys[opt - POLICY_OPT_BASE].name, optarg);
@@ -208,11 +198,8 @@ int cmd_attach(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case 'h':
-			print_attach_usage();
-			return EXIT_OK;
 		default:
-			return EXIT_USAGE;
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {

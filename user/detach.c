@@ -9,19 +9,22 @@
 #include "common.h"
 #include "pin.h"
 
-static const char detach_usage[] =
-	"usage: synguard detach IFACE [-n NETNS]\n"
-	"  Detaches synguard from IFACE and removes its pins.\n";
+static const struct cmd_opt detach_opts[] = { { NULL } };
+
+static const struct cmd_help detach_help = {
+	.name = "detach",
+	.synopsis = "IFACE [-n NETNS]",
+	.text = "  Detaches synguard from IFACE and removes its pins.\n",
+	.opts = detach_opts,
+};
 
 int cmd_detach(int argc, char **argv)
 {
-	static const struct option opts[] = { CMD_COMMON_OPTS, {} };
 	char staging[PATH_MAX + 8];
 	struct sg_target t;
 	int rc, opt, err, lock;
 
-	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT, opts,
-				 detach_usage)) != -1)
+	while ((opt = cmd_opt_next(&detach_help, argc, argv)) != -1)
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	if (optind != argc - 1) {
 		err_msg("detach takes one interface (see synguard detach --help)");

@@ -586,24 +586,27 @@ static int exp_serve(int lfd, struct exporter *e)
 	return rc;
 }
 
-static const char export_usage[] =
-	"usage: synguard export IFACE [--listen ADDR:PORT] [-n NETNS]\n"
-	"       synguard export IFACE --textfile DIR [--interval SEC] [--count N]\n"
-	"  Serves /metrics in the Prometheus text format until interrupted.\n"
-	"  --listen  address and port, [v6]:port for IPv6 (default " DEFAULT_LISTEN ")\n"
-	"  With --netns the socket listens inside that netns.\n"
-	"  --textfile  instead, write DIR/synguard_IFACE.prom for node-exporter's\n"
-	"            textfile collector, atomically, every SEC seconds (15; 0: back\n"
-	"            to back), N times (until interrupted)\n";
+static const struct cmd_opt export_opts[] = {
+	{ "listen", 'l', "ADDR:PORT", "[v6]:port for IPv6 (default " DEFAULT_LISTEN ")" },
+	{ "textfile", 't', "DIR", "write DIR/synguard_IFACE.prom instead (see above)" },
+	CMD_OPT_INTERVAL("with --textfile: every SEC seconds (15; 0: back to back)"),
+	CMD_OPT_COUNT,
+	{ NULL }
+};
+
+static const struct cmd_help export_help = {
+	.name = "export",
+	.synopsis = "IFACE [--listen ADDR:PORT] [-n NETNS]\n"
+		    "       synguard export IFACE --textfile DIR [--interval SEC] [--count N]",
+	.text = "  Serves /metrics in the Prometheus text format until interrupted;\n"
+		"  with --netns the socket listens inside that netns.  With --textfile,\n"
+		"  writes the metrics for node-exporter's textfile collector instead,\n"
+		"  atomically, every SEC seconds, N times (or until interrupted).\n",
+	.opts = export_opts,
+};
 
 int cmd_export(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_COMMON_OPTS, { "listen", required_argument, NULL, 'l' },
-		{ "textfile", required_argument, NULL, 't' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "count", required_argument, NULL, 'c' }, {}
-	};
 	const char *listen_spec = DEFAULT_LISTEN, *textfile = NULL;
 	bool listen_set = false, timing_set = false;
 	double interval = 15;
@@ -613,8 +616,7 @@ int cmd_export(int argc, char **argv)
 	socklen_t salen;
 	int opt, rc, lfd, err;
 
-	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "l:t:i:c:", opts,
-				 export_usage)) != -1) {
+	while ((opt = cmd_opt_next(&export_help, argc, argv)) != -1) {
 		if (opt == 't') {
 			textfile = optarg;
 		} else if (opt == 'i' && !parse_seconds(optarg, 0, 86400, &interval)) {

@@ -45,15 +45,27 @@ struct replay_progs {
 	const struct replay_local *local;
 };
 
-static const char replay_usage[] =
-	"usage: synguard replay FILE.pcap [--local CIDR[,CIDR...]] [--json] [--dry-run]\n"
-	"                       [--unparsed drop|pass] [--config FILE]\n"
-	"  Runs every packet of a pcap or pcapng capture through synguard's XDP\n"
-	"  program (BPF_PROG_TEST_RUN; no interface is touched) and reports the\n"
-	"  counters and flows as `synguard stats` does.\n"
-	"  --local  the host's addresses (repeatable): packets from them go through\n"
-	"           the tc egress program instead, so a capture of both directions\n"
-	"           gives handshakes, closes and flow states as the host had them\n";
+static const struct cmd_opt replay_opts[] = {
+	{ "local", 'l', "CIDR,...", "the host's addresses (repeatable): see above" },
+	{ "json", 'j', NULL, "print JSON" },
+	{ "dry-run", 'd', NULL, "count what would be dropped, drop nothing (dry_run=on)" },
+	{ "unparsed", 'u', "drop|pass", "what to do with frames synguard cannot parse" },
+	{ "config", 'C', "FILE", "KEY=VALUE, allow=CIDR, deny=CIDR lines (config show's)" },
+	{ NULL }
+};
+
+static const struct cmd_help replay_help = {
+	.name = "replay",
+	.synopsis = "FILE.pcap [--local CIDR[,CIDR...]] [--json] [--dry-run]\n"
+		    "                       [--unparsed drop|pass] [--config FILE]",
+	.text = "  Runs every packet of a pcap or pcapng capture through synguard's XDP\n"
+		"  program (BPF_PROG_TEST_RUN; no interface is touched) and reports the\n"
+		"  counters and flows as `synguard stats` does.  Packets from the --local\n"
+		"  addresses go through the tc egress program instead, so a capture of\n"
+		"  both directions gives handshakes, closes and flow states as the host\n"
+		"  had them.\n",
+	.opts = replay_opts,
+};
 
 /* Adds each CIDR of the comma list @arg; EXIT_* code, message printed. */
 static int replay_local_add(struct replay_local *l, const char *arg)
@@ -194,15 +206,6 @@ static int replay_file(const struct replay_progs *progs, const char *path,
 
 int cmd_replay(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_COMMON_OPTS,
-		{ "json", no_argument, NULL, 'j' },
-		{ "dry-run", no_argument, NULL, 'd' },
-		{ "unparsed", required_argument, NULL, 'u' },
-		{ "config", required_argument, NULL, 'C' },
-		{ "local", required_argument, NULL, 'l' },
-		{}
-	};
 	static struct replay_local local;
 	struct replay_progs progs = { .local = &local };
 	struct sg_flow_summary flows;
@@ -225,8 +228,7 @@ int cmd_replay(int argc, char **argv)
 	FILE *probe;
 
 	policy_defaults(&pol);
-	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "jdu:C:l:", opts,
-				 replay_usage)) != -1) {
+	while ((opt = cmd_opt_next(&replay_help, argc, argv)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = true;

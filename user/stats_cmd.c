@@ -35,20 +35,23 @@ static bool nap(double secs)
 	return !stop && nanosleep(&ts, NULL) == 0 && !stop;
 }
 
-static const char stats_usage[] =
-	"usage: synguard stats IFACE [--json] [--interval SEC [--count N]] [-n NETNS]\n"
-	"  Prints synguard's counters on IFACE: once, or every SEC seconds with\n"
-	"  per-second rates (N reports, or until interrupted).\n";
+static const struct cmd_opt stats_opts[] = {
+	{ "json", 'j', NULL, "print JSON" },
+	CMD_OPT_INTERVAL("report every SEC seconds, with per-second rates"),
+	CMD_OPT_COUNT,
+	{ NULL }
+};
+
+static const struct cmd_help stats_help = {
+	.name = "stats",
+	.synopsis = "IFACE [--json] [--interval SEC [--count N]] [-n NETNS]",
+	.text = "  Prints synguard's counters on IFACE: once, or every SEC seconds with\n"
+		"  per-second rates (N reports, or until interrupted).\n",
+	.opts = stats_opts,
+};
 
 int cmd_stats(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_COMMON_OPTS,
-		{ "json", no_argument, NULL, 'j' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "count", required_argument, NULL, 'c' },
-		{}
-	};
 	struct sg_counters cur, prev;
 	struct sg_flow_summary flows;
 	struct sg_flow_maps fm;
@@ -61,8 +64,7 @@ int cmd_stats(int argc, char **argv)
 	bool json = false;
 	int opt, rc, err;
 
-	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "ji:c:", opts,
-				 stats_usage)) != -1) {
+	while ((opt = cmd_opt_next(&stats_help, argc, argv)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = true;

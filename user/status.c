@@ -136,20 +136,24 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 	return 0;
 }
 
-static const char status_usage[] =
-	"usage: synguard status [--json]\n"
-	"  Lists the interfaces synguard is attached to, in every netns.\n";
+static const struct cmd_opt status_opts[] = {
+	{ "json", 'j', NULL, "print JSON" },
+	{ NULL }
+};
+
+static const struct cmd_help status_help = {
+	.name = "status",
+	.synopsis = "[--json]",
+	.text = "  Lists the interfaces synguard is attached to, in every netns.\n",
+	.opts = status_opts,
+};
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_COMMON_OPTS, { "json", no_argument, NULL, 'j' }, {}
-	};
 	struct status_ctx ctx = {};
 	int opt, rc, err;
 
-	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "j", opts,
-				 status_usage)) != -1) {
+	while ((opt = cmd_opt_next(&status_help, argc, argv)) != -1) {
 		if (opt != 'j')
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		ctx.json = true;
@@ -177,19 +181,22 @@ int cmd_status(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static const char prune_usage[] =
-	"usage: synguard prune\n"
-	"  Removes the pins of attachments whose interface or netns is gone; with\n"
-	"  --netns NAME only those of NAME, which may already be deleted.\n";
+static const struct cmd_opt prune_opts[] = { { NULL } };
+
+static const struct cmd_help prune_help = {
+	.name = "prune",
+	.synopsis = "",
+	.text = "  Removes the pins of attachments whose interface or netns is gone; with\n"
+		"  --netns NAME only those of NAME, which may already be deleted.\n",
+	.opts = prune_opts,
+};
 
 int cmd_prune(int argc, char **argv)
 {
-	static const struct option opts[] = { CMD_COMMON_OPTS, {} };
 	struct status_ctx ctx = { .prune = true };
 	int opt, rc, lock;
 
-	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT, opts,
-				 prune_usage)) != -1)
+	while ((opt = cmd_opt_next(&prune_help, argc, argv)) != -1)
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	if (optind != argc) {
 		err_msg("prune takes no arguments");

@@ -638,13 +638,22 @@ static bool top_keys(bool *eof)
 	return false;
 }
 
-static const char top_usage[] =
-	"usage: synguard top IFACE [--interval SEC] [--count N] [-n NETNS]\n"
-	"  A live view of synguard on IFACE, refreshed every SEC seconds (1):\n"
-	"  rates, drops by reason, flow gauges, handshake latency and the top\n"
-	"  sources by SYN rate.  q or Ctrl-C quits.  When stdout is not a\n"
-	"  terminal, prints a plain report every SEC seconds instead (N of\n"
-	"  them, or until interrupted).\n";
+static const struct cmd_opt top_opts[] = {
+	CMD_OPT_INTERVAL("refresh every SEC seconds (1)"),
+	CMD_OPT_COUNT,
+	{ NULL }
+};
+
+static const struct cmd_help top_help = {
+	.name = "top",
+	.synopsis = "IFACE [--interval SEC] [--count N] [-n NETNS]",
+	.text = "  A live view of synguard on IFACE, refreshed every SEC seconds (1):\n"
+		"  rates, drops by reason, flow gauges, handshake latency and the top\n"
+		"  sources by SYN rate.  q or Ctrl-C quits.  When stdout is not a\n"
+		"  terminal, prints a plain report every SEC seconds instead (N of\n"
+		"  them, or until interrupted).\n",
+	.opts = top_opts,
+};
 
 /* SIGWINCH and SIGTSTP only matter on the terminal. */
 static const int top_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGTSTP };
@@ -696,12 +705,6 @@ static int top_suspend(void)
 
 int cmd_top(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_COMMON_OPTS,
-		{ "interval", required_argument, NULL, 'i' },
-		{ "count", required_argument, NULL, 'c' },
-		{}
-	};
 	struct top_reading r[2] = {};
 	struct top_reading *cur = &r[1], *prev = &r[0], *tmp;
 	struct top_view view = {};
@@ -716,8 +719,7 @@ int cmd_top(int argc, char **argv)
 	struct sg_target t;
 	struct sg_pins p;
 
-	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "i:c:", opts,
-				 top_usage)) != -1) {
+	while ((opt = cmd_opt_next(&top_help, argc, argv)) != -1) {
 		switch (opt) {
 		case 'i':
 		case 'c':
