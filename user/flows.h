@@ -61,6 +61,8 @@ int flows_read(const struct sg_flow_maps *m, const struct sg_config *cfg, __u32 
 /* Upper bound in microseconds of the bucket holding the @pct percentile. */
 __u64 flows_percentile(const __u64 *hist, double pct);
 void flows_print_text(FILE *f, const struct sg_flow_summary *s, const __u64 *stat);
-void flows_print_json(FILE *f, const struct sg_flow_summary *s, const __u64 *stat);
+struct json;
+/* "flows", "handshakes", "closes" and "latency" into the object @j has open. */
+void flows_json(struct json *j, const struct sg_flow_summary *s, const __u64 *stat);
 
 #endif

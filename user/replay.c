@@ -15,6 +15,7 @@
 #include "common.h"
 #include "cmd.h"
 #include "flows.h"
+#include "json.h"
 #include "pcap.h"
 #include "policy.h"
 #include "stats.h"
@@ -211,9 +212,6 @@ int cmd_replay(int argc, char **argv)
 	struct sg_flow_summary flows;
 	char cidr[INET6_ADDRSTRLEN + 8];
 	struct replay_tally tally = {};
-	char *extra = NULL;
-	size_t extra_len;
-	FILE *ef;
 	int i;
 	struct synguard *skel = NULL;
 	struct sg_source src = {};
@@ -316,30 +314,27 @@ int cmd_replay(int argc, char **argv)
 	src.dry_run = pol.cfg.flags & SG_CFG_DRY_RUN;
 	src.flows = &flows;
 	if (json) {
-		ef = open_memstream(&extra, &extra_len);
-		if (!ef) {
-			rc = EXIT_FAIL;
-			goto cleanup;
-		}
-		fprintf(ef, "\"replay\":{\"records\":%llu,\"replayed\":%llu,"
-			"\"replayed_egress\":%llu,\"skipped_snaplen\":%llu,"
-			"\"skipped_linktype\":%llu,\"skipped_size\":%llu,\"local\":[",
-			(unsigned long long)tally.records,
-			(unsigned long long)tally.replayed,
-			(unsigned long long)tally.egress,
-			(unsigned long long)tally.skipped_snaplen,
-			(unsigned long long)tally.skipped_linktype,
-			(unsigned long long)tally.skipped_size);
+		struct json j;
+
+		json_init(&j, stdout);
+		json_obj_open(&j, NULL);
+		stats_json(&j, &src, &c, NULL, 0);
+		json_obj_open(&j, "replay");
+		json_u64(&j, "records", tally.records);
+		json_u64(&j, "replayed", tally.replayed);
+		json_u64(&j, "replayed_egress", tally.egress);
+		json_u64(&j, "skipped_snaplen", tally.skipped_snaplen);
+		json_u64(&j, "skipped_linktype", tally.skipped_linktype);
+		json_u64(&j, "skipped_size", tally.skipped_size);
+		json_arr_open(&j, "local");
 		for (i = 0; i < local.n; i++) {
 			cidr_format(&local.cidr[i], cidr, sizeof(cidr));
-			fprintf(ef, "%s\"%s\"", i ? "," : "", cidr);
+			json_string(&j, NULL, cidr);
 		}
-		fputs("]}", ef);
-		if (fclose(ef)) {
-			rc = EXIT_FAIL;
-			goto cleanup;
-		}
-		stats_print_json(stdout, &src, &c, NULL, 0, extra);
+		json_arr_close(&j);
+		json_obj_close(&j);
+		json_obj_close(&j);
+		fputc('\n', stdout);
 	} else {
 		stats_print_text(stdout, &src, &c, NULL, 0);
 		printf("  records %llu, replayed %llu, skipped: %llu cut by snaplen, "
@@ -363,7 +358,6 @@ int cmd_replay(int argc, char **argv)
 	}
 	rc = EXIT_OK;
 cleanup:
-	free(extra);
 	synguard__destroy(skel);
 	policy_lists_free(&lists);
 	return rc;

@@ -9,6 +9,7 @@
 #include "stats.h"
 #include "pin.h"
 #include "attack.h"
+#include "json.h"
 
 #define SG_NAME_ENTRY(id, name) name,
 const char *const stats_names[SG_STAT_MAX] = { SG_STAT_LIST(SG_NAME_ENTRY) };
@@ -140,99 +141,90 @@ void stats_print_text(FILE *f, const struct sg_source *src,
 	fflush(f);
 }
 
-void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void json_counters(FILE *f, const char *key, const char *const *names,
+static void json_counters(struct json *j, const char *key, const char *const *names,
 			  const __u64 *v, int n)
 {
 	int i;
 
-	fprintf(f, "\"%s\":{", key);
+	json_obj_open(j, key);
 	for (i = 0; i < n; i++)
-		fprintf(f, "%s\"%s\":%llu", i ? "," : "", names[i],
-			(unsigned long long)v[i]);
-	fputc('}', f);
+		json_u64(j, names[i], v[i]);
+	json_obj_close(j);
 }
 
-static void json_rates(FILE *f, const char *key, const char *const *names,
+static void json_rates(struct json *j, const char *key, const char *const *names,
 		       const __u64 *v, const __u64 *p, int n, double secs)
 {
 	int i;
 
-	fprintf(f, "\"%s\":{", key);
+	json_obj_open(j, key);
 	for (i = 0; i < n; i++)
-		fprintf(f, "%s\"%s\":%.3f", i ? "," : "", names[i],
-			stats_rate(v[i], p[i], secs));
-	fputc('}', f);
+		json_double(j, names[i], stats_rate(v[i], p[i], secs));
+	json_obj_close(j);
+}
+
+static void stats_json_source(struct json *j, const struct sg_source *src)
+{
+	if (src->file) {
+		json_string(j, "file", src->file);
+		return;
+	}
+	json_string(j, "interface", src->ifname);
+	json_string(j, "netns", src->netns);
+	json_string(j, "mode", src->meta && src->meta->mode == SG_MODE_GENERIC ? "generic" : "native");
+	json_u64(j, "prog_id", src->prog_id);
+	json_u64(j, "attached_at", src->meta ? src->meta->attached_at : 0);
+}
+
+void stats_json(struct json *j, const struct sg_source *src,
+		const struct sg_counters *c, const struct sg_counters *prev, double secs)
+{
+	json_u64(j, "time", time(NULL));
+	stats_json_source(j, src);
+	json_bool(j, "dry_run", src->dry_run);
+	json_obj_open(j, "verdicts");
+	json_u64(j, "pass", c->stat[SG_PASS]);
+	json_u64(j, "drop", c->stat[SG_DROP]);
+	json_u64(j, "would_drop", c->stat[SG_WOULD_DROP]);
+	json_u64(j, "tx", c->stat[SG_COOKIE_SENT]);
+	json_obj_close(j);
+	if (src->cookies) {
+		json_obj_open(j, "cookies");
+		json_string(j, "mode", src->cookies);
+		json_u64(j, "sent", c->stat[SG_COOKIE_SENT]);
+		json_u64(j, "valid", c->stat[SG_COOKIE_VALID]);
+		json_u64(j, "invalid", c->reason[SG_R_COOKIE_INVALID]);
+		json_u64(j, "fallback", c->stat[SG_COOKIE_FALLBACK]);
+		json_obj_close(j);
+	}
+	json_counters(j, "drops", reason_names, c->reason, SG_REASON_MAX);
+	json_counters(j, "counters", stats_names, c->stat, SG_STAT_MAX);
+	if (prev) {
+		json_double(j, "interval", secs);
+		json_obj_open(j, "rates");
+		json_rates(j, "counters", stats_names, c->stat, prev->stat,
+			   SG_STAT_MAX, secs);
+		json_rates(j, "drops", reason_names, c->reason, prev->reason,
+			   SG_REASON_MAX, secs);
+		json_obj_close(j);
+	}
+	if (src->flows)
+		flows_json(j, src->flows, c->stat);
+	if (src->attack)
+		attack_json(j, src->attack, src->cfg, c->stat);
 }
 
 void stats_print_json(FILE *f, const struct sg_source *src,
 		      const struct sg_counters *c,
-		      const struct sg_counters *prev, double secs,
-		      const char *extra_json)
+		      const struct sg_counters *prev, double secs)
 {
-	fprintf(f, "{\"time\":%lld,", (long long)time(NULL));
-	if (src->file) {
-		fputs("\"file\":", f);
-		json_str(f, src->file);
-	} else {
-		fputs("\"interface\":", f);
-		json_str(f, src->ifname);
-		fputs(",\"netns\":", f);
-		json_str(f, src->netns);
-		fprintf(f, ",\"mode\":\"%s\",\"prog_id\":%u,\"attached_at\":%llu",
-			src->meta && src->meta->mode == SG_MODE_GENERIC ? "generic" : "native",
-			src->prog_id,
-			src->meta ? (unsigned long long)src->meta->attached_at : 0ULL);
-	}
-	fprintf(f, ",\"dry_run\":%s,", src->dry_run ? "true" : "false");
-	fprintf(f, "\"verdicts\":{\"pass\":%llu,\"drop\":%llu,\"would_drop\":%llu,\"tx\":%llu},",
-		(unsigned long long)c->stat[SG_PASS],
-		(unsigned long long)c->stat[SG_DROP],
-		(unsigned long long)c->stat[SG_WOULD_DROP],
-		(unsigned long long)c->stat[SG_COOKIE_SENT]);
-	if (src->cookies)
-		fprintf(f, "\"cookies\":{\"mode\":\"%s\",\"sent\":%llu,\"valid\":%llu,"
-			"\"invalid\":%llu,\"fallback\":%llu},", src->cookies,
-			(unsigned long long)c->stat[SG_COOKIE_SENT],
-			(unsigned long long)c->stat[SG_COOKIE_VALID],
-			(unsigned long long)c->reason[SG_R_COOKIE_INVALID],
-			(unsigned long long)c->stat[SG_COOKIE_FALLBACK]);
-	json_counters(f, "drops", reason_names, c->reason, SG_REASON_MAX);
-	fputc(',', f);
-	json_counters(f, "counters", stats_names, c->stat, SG_STAT_MAX);
-	if (prev) {
-		fprintf(f, ",\"interval\":%.3f,\"rates\":{", secs);
-		json_rates(f, "counters", stats_names, c->stat, prev->stat,
-			   SG_STAT_MAX, secs);
-		fputc(',', f);
-		json_rates(f, "drops", reason_names, c->reason, prev->reason,
-			   SG_REASON_MAX, secs);
-		fputc('}', f);
-	}
-	if (src->flows) {
-		fputc(',', f);
-		flows_print_json(f, src->flows, c->stat);
-	}
-	if (src->attack) {
-		fputc(',', f);
-		attack_print_json(f, src->attack, src->cfg, c->stat);
-	}
-	if (extra_json)
-		fprintf(f, ",%s", extra_json);
-	fputs("}\n", f);
+	struct json j;
+
+	json_init(&j, f);
+	json_obj_open(&j, NULL);
+	stats_json(&j, src, c, prev, secs);
+	json_obj_close(&j);
+	fputc('\n', f);
 	fflush(f);
 }
 

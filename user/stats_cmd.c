@@ -102,7 +102,7 @@ int cmd_stats(int argc, char **argv)
 	t0 = now_mono();
 	if (!err && !interval) {
 		if (json)
-			stats_print_json(stdout, &src, &prev, NULL, 0, NULL);
+			stats_print_json(stdout, &src, &prev, NULL, 0);
 		else
 			stats_print_text(stdout, &src, &prev, NULL, 0);
 	}
@@ -117,7 +117,7 @@ int cmd_stats(int argc, char **argv)
 		if (err)
 			break;
 		if (json)
-			stats_print_json(stdout, &src, &cur, &prev, t1 - t0, NULL);
+			stats_print_json(stdout, &src, &cur, &prev, t1 - t0);
 		else
 			stats_print_text(stdout, &src, &cur, &prev, t1 - t0);
 		prev = cur;

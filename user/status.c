@@ -11,8 +11,8 @@
 #include "attack.h"
 #include "cmd.h"
 #include "common.h"
+#include "json.h"
 #include "pin.h"
-#include "stats.h"
 
 /*
  * With --netns, status and prune see only that netns's attachments: enter
@@ -47,6 +47,7 @@ static int cmd_netns_filter(const char **name, bool may_be_gone)
 struct status_ctx {
 	const char *netns;	/* --netns: only this one */
 	bool json;
+	struct json j;		/* with json: the "attachments" array open */
 	bool prune;
 	int count;
 	int pruned;
@@ -105,19 +106,25 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%S%z",
 			 localtime_r(&when, &tm));
 	if (ctx->json) {
-		printf("%s{\"interface\":", ctx->count ? "," : "");
-		json_str(stdout, ifname);
-		fputs(",\"netns\":", stdout);
-		json_str(stdout, netns);
-		printf(",\"mode\":\"%s\",\"prog_id\":%u,\"attached_at\":%llu,"
-		       "\"state\":\"%s\",\"attack\":{\"active\":%s,\"why\":\"%s\","
-		       "\"syn_rate\":%llu,\"syn_rate_kind\":\"%s\",\"syn_baseline\":%.3f,"
-		       "\"half_open\":%llu,\"half_open_kind\":\"%s\"}}",
-		       p.meta.mode == SG_MODE_GENERIC ? "generic" : "native",
-		       p.prog_id, (unsigned long long)p.meta.attached_at, state,
-		       attack.active ? "true" : "false", attack.active ? at.why : "",
-		       (unsigned long long)at.syn, at.syn_kind, at.baseline,
-		       (unsigned long long)at.half_open, at.half_open_kind);
+		struct json *j = &ctx->j;
+
+		json_obj_open(j, NULL);
+		json_string(j, "interface", ifname);
+		json_string(j, "netns", netns);
+		json_string(j, "mode", p.meta.mode == SG_MODE_GENERIC ? "generic" : "native");
+		json_u64(j, "prog_id", p.prog_id);
+		json_u64(j, "attached_at", p.meta.attached_at);
+		json_string(j, "state", state);
+		json_obj_open(j, "attack");
+		json_bool(j, "active", attack.active);
+		json_string(j, "why", attack.active ? at.why : "");
+		json_u64(j, "syn_rate", at.syn);
+		json_string(j, "syn_rate_kind", at.syn_kind);
+		json_double(j, "syn_baseline", at.baseline);
+		json_u64(j, "half_open", at.half_open);
+		json_string(j, "half_open_kind", at.half_open_kind);
+		json_obj_close(j);
+		json_obj_close(j);
 	} else {
 		if (!ctx->count)
 			printf("%-16s %-16s %-8s %8s  %-25s %-8s %s\n", "INTERFACE", "NETNS",
@@ -165,11 +172,17 @@ int cmd_status(int argc, char **argv)
 	rc = require_root() ?: cmd_netns_filter(&ctx.netns, false);
 	if (rc)
 		return rc;
-	if (ctx.json)
-		printf("{\"attachments\":[");
+	if (ctx.json) {
+		json_init(&ctx.j, stdout);
+		json_obj_open(&ctx.j, NULL);
+		json_arr_open(&ctx.j, "attachments");
+	}
 	err = pin_walk(status_one, &ctx);
-	if (ctx.json)
-		printf("]}\n");
+	if (ctx.json) {
+		json_arr_close(&ctx.j);
+		json_obj_close(&ctx.j);
+		putchar('\n');
+	}
 	else if (!ctx.count)
 		printf("synguard is not attached anywhere%s\n",
 		       ctx.netns ? " in that netns" : "");
