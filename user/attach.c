@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include "attachment.h"
 #include "common.h"
+#include "names.h"
 #include "cookie.h"
 #include "cmd.h"
 #include "pin.h"
@@ -171,11 +172,8 @@ int cmd_attach(int argc, char **argv)
 		}
 		switch (opt) {
 		case 'm':
-			if (!strcmp(optarg, "native"))
-				mode = SG_MODE_NATIVE;
-			else if (!strcmp(optarg, "generic") || !strcmp(optarg, "skb"))
-				mode = SG_MODE_GENERIC;
-			else {
+			mode = xdp_mode_parse(optarg);
+			if (!mode) {
 				err_msg("--mode takes native or generic, not '%s'", optarg);
 				return EXIT_USAGE;
 			}
@@ -367,7 +365,7 @@ int cmd_attach(int argc, char **argv)
 				       &info, &len);
 		info_msg("synguard: attached to %s%s%s (%s XDP, prog %u%s)", t.ifname,
 			 t.netns[0] ? " in netns " : "", t.netns,
-			 mode == SG_MODE_NATIVE ? "native" : "generic", info.id,
+			 xdp_mode_name(mode), info.id,
 			 pol.cfg.flags & SG_CFG_DRY_RUN ? ", dry-run" : "");
 	}
 	rc = EXIT_OK;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "common.h"
+#include "names.h"
 #include "cmd.h"
 #include "export.h"
 #include "attack.h"
@@ -108,7 +109,7 @@ void export_write(FILE *f, const struct sg_source *src, const struct sg_counters
 	fputs("\",netns=\"", f);
 	label(f, src->netns);
 	fprintf(f, "\",mode=\"%s\",prog_id=\"%u\",dry_run=\"%s\"} 1\n",
-		src->meta && src->meta->mode == SG_MODE_GENERIC ? "generic" : "native",
+		xdp_mode_name(src->meta ? src->meta->mode : 0),
 		src->prog_id, src->dry_run ? "true" : "false");
 
 	head(f, "verdicts_total", "counter", "Frames by XDP verdict (would_drop: dry-run).");

@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "common.h"
+#include "names.h"
 #include "stats.h"
 #include "pin.h"
 #include "attack.h"
@@ -105,7 +106,7 @@ static void print_header_text(FILE *f, const struct sg_source *src)
 	}
 	fprintf(f, "synguard on %s%s%s: %s, prog %u, since %s%s\n", src->ifname,
 		src->netns[0] ? " netns " : "", src->netns,
-		src->meta && src->meta->mode == SG_MODE_GENERIC ? "generic" : "native",
+		xdp_mode_name(src->meta ? src->meta->mode : 0),
 		src->prog_id, since, src->dry_run ? ", DRY-RUN" : "");
 }
 
@@ -171,7 +172,7 @@ static void stats_json_source(struct json *j, const struct sg_source *src)
 	}
 	json_string(j, "interface", src->ifname);
 	json_string(j, "netns", src->netns);
-	json_string(j, "mode", src->meta && src->meta->mode == SG_MODE_GENERIC ? "generic" : "native");
+	json_string(j, "mode", xdp_mode_name(src->meta ? src->meta->mode : 0));
 	json_u64(j, "prog_id", src->prog_id);
 	json_u64(j, "attached_at", src->meta ? src->meta->attached_at : 0);
 }
@@ -238,6 +239,5 @@ void stats_source(struct sg_source *src, const struct sg_target *t,
 	src->prog_id = p->prog_id;
 	src->dry_run = p->cfg.flags & SG_CFG_DRY_RUN;
 	src->cfg = &p->cfg;
-	src->cookies = p->cfg.cookie_mode == SG_COOKIE_ALWAYS ? "always" :
-		       p->cfg.cookie_mode == SG_COOKIE_ATTACK ? "attack" : "never";
+	src->cookies = cookie_mode_name(p->cfg.cookie_mode);
 }

@@ -11,6 +11,7 @@
 #include "attack.h"
 #include "cmd.h"
 #include "common.h"
+#include "names.h"
 #include "json.h"
 #include "pin.h"
 
@@ -111,7 +112,7 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 		json_obj_open(j, NULL);
 		json_string(j, "interface", ifname);
 		json_string(j, "netns", netns);
-		json_string(j, "mode", p.meta.mode == SG_MODE_GENERIC ? "generic" : "native");
+		json_string(j, "mode", xdp_mode_name(p.meta.mode));
 		json_u64(j, "prog_id", p.prog_id);
 		json_u64(j, "attached_at", p.meta.attached_at);
 		json_string(j, "state", state);
@@ -130,7 +131,7 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 			printf("%-16s %-16s %-8s %8s  %-25s %-8s %s\n", "INTERFACE", "NETNS",
 			       "MODE", "PROG", "SINCE", "STATE", "ATTACK MODE");
 		printf("%-16s %-16s %-8s %8u  %-25s %-8s ", ifname, netns[0] ? netns : "-",
-		       p.meta.mode == SG_MODE_GENERIC ? "generic" : "native",
+		       xdp_mode_name(p.meta.mode),
 		       p.prog_id, since, state);
 		if (attack.active)
 			printf("ON by %s; ", *at.why ? at.why : "?");

@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include "attack.h"
 #include "common.h"
+#include "names.h"
 #include "cmd.h"
 #include "flows.h"
 #include "pin.h"
@@ -249,7 +250,7 @@ static void top_header(FILE *f, const struct top_view *v)
 	strftime(clock, sizeof(clock), "%H:%M:%S", localtime_r(&now, &tm));
 	fprintf(f, "synguard top  %s  netns %s  %s XDP  prog %u  dry-run %s  %s\n",
 		s->ifname, s->netns[0] ? s->netns : "-",
-		s->meta && s->meta->mode == SG_MODE_GENERIC ? "generic" : "native",
+		xdp_mode_name(s->meta ? s->meta->mode : 0),
 		s->prog_id, s->dry_run ? "ON" : "off", clock);
 	if (!v->prev)
 		fprintf(f, "measuring...%s\n", v->live ? "  (q quits)" : "");
@@ -325,10 +326,9 @@ static void top_cookies(FILE *f, const struct top_view *v)
 {
 	const __u64 *stat = v->cur->c.stat, *reason = v->cur->c.reason;
 	double secs = v->prev ? v->cur->at - v->prev->at : 0;
-	static const char *const modes[] = { "never", "attack", "always" };
 
 	fprintf(f, "SYN cookies: %s  sent %llu, valid %llu, invalid %llu",
-		v->cfg->cookie_mode <= SG_COOKIE_ALWAYS ? modes[v->cfg->cookie_mode] : "?",
+		cookie_mode_name(v->cfg->cookie_mode),
 		(unsigned long long)stat[SG_COOKIE_SENT],
 		(unsigned long long)stat[SG_COOKIE_VALID],
 		(unsigned long long)reason[SG_R_COOKIE_INVALID]);
