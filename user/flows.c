@@ -221,16 +221,30 @@ static __u64 time_wait(const struct sg_flow_summary *s)
 const char *const hist_names[SG_HIST_MAX] = { "syn_to_synack_us",
 						     "synack_to_ack_us" };
 
-void flows_print_text(FILE *f, const struct sg_flow_summary *s, const __u64 *stat)
+/* The states that have flows, on one line: "    half_open 3, established 2". */
+static void flows_text_nonzero(FILE *f, const struct sg_flow_summary *s)
+{
+	int i, n = 0;
+
+	for (i = SG_TCP_SYN_SENT; i < SG_TCP_STATE_MAX; i++)
+		if (s->state[i])
+			fprintf(f, "%s%s %llu", n++ ? ", " : "    ", state_names[i],
+				(unsigned long long)s->state[i]);
+	fputs(n ? "\n" : "    none\n", f);
+}
+
+void flows_print_text(FILE *f, const struct sg_flow_summary *s, const __u64 *stat, bool all)
 {
 	int i;
 
 	fprintf(f, "  flows now (%llu of %u half-open slots, %llu of %u flow slots used):\n",
 		(unsigned long long)s->half_entries, s->half_max,
 		(unsigned long long)s->flow_entries, s->flows_max);
-	for (i = SG_TCP_SYN_SENT; i < SG_TCP_STATE_MAX; i++)
+	for (i = SG_TCP_SYN_SENT; all && i < SG_TCP_STATE_MAX; i++)
 		fprintf(f, "    %-18s %12llu\n", state_names[i],
 			(unsigned long long)s->state[i]);
+	if (!all)
+		flows_text_nonzero(f, s);
 	fprintf(f, "  handshakes: %llu started, %llu completed, %llu failed "
 		"(%llu reset), %llu SYN and %llu SYN-ACK retransmits\n",
 		(unsigned long long)stat[SG_FLOW_SYN],

@@ -336,7 +336,7 @@ int cmd_replay(int argc, char **argv)
 		json_obj_close(&j);
 		fputc('\n', stdout);
 	} else {
-		stats_print_text(stdout, &src, &c, NULL, 0);
+		stats_print_text(stdout, &src, &c, NULL, 0, true);
 		printf("  records %llu, replayed %llu, skipped: %llu cut by snaplen, "
 		       "%llu unknown link type, %llu too short or too long\n",
 		       (unsigned long long)tally.records,

@@ -110,13 +110,13 @@ static void print_header_text(FILE *f, const struct sg_source *src)
 		src->prog_id, since, src->dry_run ? ", DRY-RUN" : "");
 }
 
-void stats_print_text(FILE *f, const struct sg_source *src,
-		      const struct sg_counters *c,
-		      const struct sg_counters *prev, double secs)
+/* Every counter, one per line, and the drops by reason that are not 0. */
+static void stats_text_all(FILE *f, const struct sg_source *src,
+			   const struct sg_counters *c,
+			   const struct sg_counters *prev, double secs)
 {
 	int i;
 
-	print_header_text(f, src);
 	fprintf(f, "  %-18s %14s%s\n", "counter", "total", prev ? "        per sec" : "");
 	for (i = 0; i < SG_STAT_MAX; i++) {
 		fprintf(f, "  %-18s %14llu", stats_names[i],
@@ -135,10 +135,73 @@ void stats_print_text(FILE *f, const struct sg_source *src,
 			fprintf(f, " %14.1f", stats_rate(c->reason[i], prev->reason[i], secs));
 		fputc('\n', f);
 	}
+}
+
+/* "@sep label N", and its rate when there is one. */
+static void glance_item(FILE *f, const char *sep, const char *label, __u64 now,
+			const __u64 *before, double secs)
+{
+	fprintf(f, "%s%s %llu", sep, label, (unsigned long long)now);
+	if (before)
+		fprintf(f, " (%.1f/s)", stats_rate(now, *before, secs));
+}
+
+/*
+ * What is happening, in a few lines: the frames and what became of them,
+ * the drops by reason that are not 0; the flows, handshakes and attack
+ * mode follow.  --all prints every counter instead.
+ */
+static void stats_text_glance(FILE *f, const struct sg_source *src,
+			      const struct sg_counters *c,
+			      const struct sg_counters *prev, double secs)
+{
+	const __u64 *ps = prev ? prev->stat : NULL, *pr = prev ? prev->reason : NULL;
+	int drop = src->dry_run ? SG_WOULD_DROP : SG_DROP, i, n = 0;
+
+	glance_item(f, "  ", "frames", c->stat[SG_FRAMES], ps ? &ps[SG_FRAMES] : NULL, secs);
+	glance_item(f, ", ", "SYNs", c->stat[SG_TCP_SYN], ps ? &ps[SG_TCP_SYN] : NULL, secs);
+	glance_item(f, ", ", src->dry_run ? "would drop" : "dropped", c->stat[drop],
+		    ps ? &ps[drop] : NULL, secs);
+	if (c->stat[SG_COOKIE_SENT] || (src->cookies && strcmp(src->cookies, "never")))
+		glance_item(f, ", ", "SYN cookies sent", c->stat[SG_COOKIE_SENT],
+			    ps ? &ps[SG_COOKIE_SENT] : NULL, secs);
+	fprintf(f, "\n  drops by reason%s:", src->dry_run ? " (would drop)" : "");
+	for (i = 0; i < SG_REASON_MAX; i++) {
+		if (!c->reason[i] && !(pr && pr[i]))
+			continue;
+		glance_item(f, n++ ? ", " : " ", reason_names[i], c->reason[i], pr ? &pr[i] : NULL, secs);
+	}
+	fputs(n ? "\n" : " none\n", f);
+}
+
+/* The SYN cookie path: its mode, what went out, what came back. */
+static void stats_text_cookies(FILE *f, const struct sg_source *src,
+			       const struct sg_counters *c)
+{
+	fprintf(f, "  SYN cookies %s: sent %llu, valid %llu, invalid %llu, fallback %llu\n",
+		src->cookies, (unsigned long long)c->stat[SG_COOKIE_SENT],
+		(unsigned long long)c->stat[SG_COOKIE_VALID],
+		(unsigned long long)c->reason[SG_R_COOKIE_INVALID],
+		(unsigned long long)c->stat[SG_COOKIE_FALLBACK]);
+}
+
+void stats_print_text(FILE *f, const struct sg_source *src,
+		      const struct sg_counters *c,
+		      const struct sg_counters *prev, double secs, bool all)
+{
+	print_header_text(f, src);
+	if (all)
+		stats_text_all(f, src, c, prev, secs);
+	else
+		stats_text_glance(f, src, c, prev, secs);
 	if (src->flows)
-		flows_print_text(f, src->flows, c->stat);
+		flows_print_text(f, src->flows, c->stat, all);
 	if (src->attack)
 		attack_print_text(f, src->attack, src->cfg, c->stat);
+	if (!all && src->cookies)
+		stats_text_cookies(f, src, c);
+	if (!all)
+		fputs("  (--all prints every counter)\n", f);
 	fflush(f);
 }
 

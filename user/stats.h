@@ -43,9 +43,13 @@ int stats_read(int stats_fd, int drops_fd, struct sg_counters *out);
  * went down (its maps were replaced: a re-attach), never the 2^64 wrap.
  */
 double stats_rate(__u64 now, __u64 before, double secs);
+/*
+ * A report for a person: what is happening at a glance, or with @all
+ * every counter.
+ */
 void stats_print_text(FILE *f, const struct sg_source *src,
 		      const struct sg_counters *c,
-		      const struct sg_counters *prev, double secs);
+		      const struct sg_counters *prev, double secs, bool all);
 /* One JSON object on one line. */
 void stats_print_json(FILE *f, const struct sg_source *src,
 		      const struct sg_counters *c,

@@ -36,7 +36,8 @@ static bool nap(double secs)
 }
 
 static const struct cmd_opt stats_opts[] = {
-	{ "json", 'j', NULL, "print JSON" },
+	{ "json", 'j', NULL, "print JSON (every counter)" },
+	{ "all", 'a', NULL, "print every counter, not only what is happening" },
 	CMD_OPT_INTERVAL("report every SEC seconds, with per-second rates"),
 	CMD_OPT_COUNT,
 	{ NULL }
@@ -44,7 +45,7 @@ static const struct cmd_opt stats_opts[] = {
 
 static const struct cmd_help stats_help = {
 	.name = "stats",
-	.synopsis = "IFACE [--json] [--interval SEC [--count N]] [-n NETNS]",
+	.synopsis = "IFACE [--json|--all] [--interval SEC [--count N]] [-n NETNS]",
 	.text = "  Prints synguard's counters on IFACE: once, or every SEC seconds with\n"
 		"  per-second rates (N reports, or until interrupted).\n",
 	.opts = stats_opts,
@@ -61,13 +62,16 @@ int cmd_stats(int argc, char **argv)
 	__u64 count = 0, done = 0;
 	struct sg_target t;
 	struct sg_pins p;
-	bool json = false;
+	bool json = false, all = false;
 	int opt, rc, err;
 
 	while ((opt = cmd_opt_next(&stats_help, argc, argv)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = true;
+			break;
+		case 'a':
+			all = true;
 			break;
 		case 'i':
 		case 'c':
@@ -104,7 +108,7 @@ int cmd_stats(int argc, char **argv)
 		if (json)
 			stats_print_json(stdout, &src, &prev, NULL, 0);
 		else
-			stats_print_text(stdout, &src, &prev, NULL, 0);
+			stats_print_text(stdout, &src, &prev, NULL, 0, all);
 	}
 	while (!err && interval && (!count || done < count) && nap(interval)) {
 		/* The policy may change live (dry-run, thresholds): per report. */
@@ -119,7 +123,7 @@ int cmd_stats(int argc, char **argv)
 		if (json)
 			stats_print_json(stdout, &src, &cur, &prev, t1 - t0);
 		else
-			stats_print_text(stdout, &src, &cur, &prev, t1 - t0);
+			stats_print_text(stdout, &src, &cur, &prev, t1 - t0, all);
 		prev = cur;
 		t0 = t1;
 		done++;
