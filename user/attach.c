@@ -145,239 +145,293 @@ static int explain_link_error(int err, const struct sg_target *t, int mode)
 	return EXIT_FAIL;
 }
 
-int cmd_attach(int argc, char **argv)
-{
+/* What the command line asks for. */
+struct attach_args {
 	struct sg_policy pol;
-	char assign[512];
-	struct sg_meta meta = {};
-	struct synguard *skel = NULL;
-	struct flow_walk *walker = NULL;
-	struct sg_target t;
-	int mode = SG_MODE_NATIVE, link_fd = -1, egress_fd = -1, lock_fd, err, rc, opt;
-	struct sg_target staging = {};
-	__u64 half_max = SG_DEFAULT_HALF_MAX, flows_max = SG_DEFAULT_FLOWS_MAX;
-	bool force = false;
-	__u32 zero = 0;
-	/* Static: the early returns below need not free it. */
-	static struct policy_lists lists;
+	struct policy_lists lists;	/* --config's allow and deny lines */
+	int mode;			/* SG_MODE_* */
+	__u64 half_max, flows_max;
+	bool force;
+};
 
-	policy_defaults(&pol);
-	while ((opt = cmd_opt_next(&attach_help, argc, argv)) != -1) {
-		if (opt >= POLICY_OPT_BASE) {
-			snprintf(assign, sizeof(assign), "%s=%s",
-				 policy_keys[opt - POLICY_OPT_BASE].name, optarg);
-			if (policy_set(&pol, assign))
-				return EXIT_USAGE;
-			continue;
-		}
-		switch (opt) {
-		case 'm':
-			mode = xdp_mode_parse(optarg);
-			if (!mode) {
-				err_msg("--mode takes native or generic, not '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'd':
-			policy_set(&pol, "dry_run=on");
-			break;
-		case 'C':
-			if (policy_load_file(&pol, &lists, optarg))
-				return EXIT_USAGE;
-			break;
-		case 'f':
-			force = true;
-			break;
-		case 'H':
-		case 'F':
-			if (parse_u64(optarg, 1, 1U << 26, opt == 'H' ? &half_max : &flows_max)) {
-				err_msg("--%s takes a number from 1 to 67108864, not '%s'",
-					opt == 'H' ? "half-open-max" : "flows-max", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		default:
-			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
-		}
+/* One attach as it goes: the target, its staging twin, what is loaded. */
+struct attach_run {
+	struct attach_args a;
+	struct sg_target t, staging;	/* staging.dir "": not made yet */
+	struct sg_meta meta;
+	struct synguard *skel;
+	struct flow_walk *walker;
+	int link_fd, egress_fd;
+};
+
+/* One option of attach's into @a; EXIT_* code, message printed. */
+static int attach_opt(struct attach_args *a, int opt, const char *arg)
+{
+	char assign[512];
+
+	if (opt >= POLICY_OPT_BASE) {
+		snprintf(assign, sizeof(assign), "%s=%s",
+			 policy_keys[opt - POLICY_OPT_BASE].name, arg);
+		return policy_set(&a->pol, assign) ? EXIT_USAGE : EXIT_OK;
 	}
-	if (optind != argc - 1) {
-		err_msg("attach takes one interface (see synguard attach --help)");
+	switch (opt) {
+	case 'm':
+		a->mode = xdp_mode_parse(arg);
+		if (a->mode)
+			return EXIT_OK;
+		err_msg("--mode takes native or generic, not '%s'", arg);
+		return EXIT_USAGE;
+	case 'd':
+		policy_set(&a->pol, "dry_run=on");
+		return EXIT_OK;
+	case 'C':
+		return policy_load_file(&a->pol, &a->lists, arg) ? EXIT_USAGE : EXIT_OK;
+	case 'f':
+		a->force = true;
+		return EXIT_OK;
+	case 'H':
+	case 'F':
+		if (!parse_u64(arg, 1, 1U << 26, opt == 'H' ? &a->half_max : &a->flows_max))
+			return EXIT_OK;
+		err_msg("--%s takes a number from 1 to 67108864, not '%s'",
+			opt == 'H' ? "half-open-max" : "flows-max", arg);
 		return EXIT_USAGE;
 	}
-	rc = require_root();
-	if (rc)
-		return rc;
-	rc = target_open(argv[optind], true, &t);
-	if (rc)
-		return rc;
-	if (!t.ifindex) {
-		err_msg("unknown interface '%s'%s%s", t.ifname,
-			t.netns[0] ? " in netns " : "", t.netns);
-		return EXIT_USAGE;
-	}
-	/* Now in the interface's netns: its sysctls give what was not set. */
-	if (!policy_key_set(&pol, "half_open_timeout"))
-		policy_defaults_from_host(&pol);
-	policy_cookie_defaults_from_host(&pol, t.ifname);
-	policy_attack_defaults_from_host(&pol);
-	lock_fd = pin_lock();
-	if (lock_fd < 0) {
-		err_msg("cannot lock %s: %s", t.dir, strerror(-lock_fd));
+	return EXIT_USAGE;
+}
+
+/*
+ * Under pin_lock(): removes what a killed attach left, and the attachment
+ * already there if it is not live or --force says so.  EXIT_* code.
+ */
+static int attach_clear(struct attach_run *r)
+{
+	const struct sg_target *t = &r->t;
+	struct sg_pins p;
+	const char *state;
+	bool live;
+	int err;
+
+	r->staging = *t;
+	if (staging_dir(r->staging.dir, sizeof(r->staging.dir), t->dir)) {
+		err_msg("the pin path %s is too long", t->dir);
+		r->staging.dir[0] = '\0';
 		return EXIT_FAIL;
 	}
-	staging = t;
-	if (staging_dir(staging.dir, sizeof(staging.dir), t.dir)) {
-		err_msg("the pin path %s is too long", t.dir);
-		return EXIT_FAIL;
-	}
-	if (!access(staging.dir, F_OK)) {
-		err = detach_dir(staging.dir, t.netns);
+	if (!access(r->staging.dir, F_OK)) {
+		err = detach_dir(r->staging.dir, t->netns);
 		if (err) {
 			err_msg("cannot remove %s, left by an attach that did not finish: %s",
-				staging.dir, strerror(-err));
+				r->staging.dir, strerror(-err));
 			return EXIT_FAIL;
 		}
 		info_msg("synguard: removed an attach to %s that did not finish",
-			 t.ifname);
+			 t->ifname);
 	}
-	if (!access(t.dir, F_OK)) {
-		struct sg_pins p;
-		const char *state = attachment_state(t.dir, t.netns, &p);
-		bool live = !strcmp(state, "active") || !strcmp(state, "dry-run");
+	if (access(t->dir, F_OK))
+		return EXIT_OK;
+	state = attachment_state(t->dir, t->netns, &p);
+	live = !strcmp(state, "active") || !strcmp(state, "dry-run");
+	if (live && !r->a.force) {
+		err_msg("synguard is already attached to %s (prog %u); "
+			"--force replaces it", t->ifname, p.prog_id);
+		return EXIT_STATE;
+	}
+	err = detach_target(t);
+	if (err) {
+		err_msg("cannot remove the old attachment at %s: %s", t->dir,
+			strerror(-err));
+		return EXIT_FAIL;
+	}
+	if (!live)
+		info_msg("synguard: replaced the %s attachment of %s", state, t->ifname);
+	return EXIT_OK;
+}
 
-		if (live && !force) {
-			err_msg("synguard is already attached to %s (prog %u); "
-				"--force replaces it", t.ifname, p.prog_id);
-			return EXIT_STATE;
-		}
-		err = detach_target(&t);
-		if (err) {
-			err_msg("cannot remove the old attachment at %s: %s", t.dir,
-				strerror(-err));
-			return EXIT_FAIL;
-		}
-		if (!live)
-			info_msg("synguard: replaced the %s attachment of %s", state,
-				 t.ifname);
-	}
+/* The BPF object with the table sizes, and the flow walker on its maps. */
+static int attach_load(struct attach_run *r)
+{
+	struct synguard *skel;
+	int err;
 
 	cmd_libbpf_logging();
-	skel = synguard__open();
+	skel = r->skel = synguard__open();
 	if (!skel) {
 		err_msg("cannot open the BPF object: %s", strerror(errno));
 		return EXIT_FAIL;
 	}
-	bpf_map__set_max_entries(skel->maps.sg_half, half_max);
-	bpf_map__set_max_entries(skel->maps.sg_flows, flows_max);
+	bpf_map__set_max_entries(skel->maps.sg_half, r->a.half_max);
+	bpf_map__set_max_entries(skel->maps.sg_flows, r->a.flows_max);
 	err = synguard__load(skel);
 	if (err) {
 		err_msg("the kernel refused to load synguard: %s%s",
 			strerror(-err), verbose ? "" : " (-v shows libbpf's log)");
-		rc = EXIT_FAIL;
-		goto cleanup;
+		return EXIT_FAIL;
 	}
-	walker = flows_walker(&(struct sg_flow_maps){
+	r->walker = flows_walker(&(struct sg_flow_maps){
 				.half_fd = bpf_map__fd(skel->maps.sg_half),
 				.flows_fd = bpf_map__fd(skel->maps.sg_flows),
 				.hist_fd = bpf_map__fd(skel->maps.sg_hist),
 				.gauge_fd = bpf_map__fd(skel->maps.sg_gauge),
 				.gauge_base_fd = bpf_map__fd(skel->maps.sg_gauge_base) });
-	if (!walker) {
+	if (!r->walker) {
 		err_msg("the kernel refused to load the flow gauges' reader: %s%s",
 			strerror(errno), verbose ? "" : " (-v shows libbpf's log)");
-		rc = EXIT_FAIL;
-		goto cleanup;
+		return EXIT_FAIL;
 	}
-	meta.attached_at = time(NULL);
-	meta.netns_ino = t.netns_ino;
-	meta.netns_cookie = t.netns_cookie;
-	while (!meta.attach_id)
-		if (getrandom(&meta.attach_id, sizeof(meta.attach_id), 0) < 0) {
+	return EXIT_OK;
+}
+
+/* sg_meta, the policy and the --config lists into the loaded maps. */
+static int attach_configure(struct attach_run *r)
+{
+	struct sg_meta *m = &r->meta;
+	struct synguard *skel = r->skel;
+	__u32 zero = 0;
+	int err;
+
+	m->attached_at = time(NULL);
+	m->netns_ino = r->t.netns_ino;
+	m->netns_cookie = r->t.netns_cookie;
+	while (!m->attach_id)
+		if (getrandom(&m->attach_id, sizeof(m->attach_id), 0) < 0) {
 			err_msg("cannot read random bytes: %s", strerror(errno));
-			rc = EXIT_FAIL;
-			goto cleanup;
+			return EXIT_FAIL;
 		}
-	meta.ifindex = t.ifindex;
-	meta.mode = mode;
-	memcpy(meta.ifname, t.ifname, sizeof(meta.ifname));
-	snprintf(meta.netns, sizeof(meta.netns), "%s", t.netns);
-	if (policy_write(POLICY_FDS(skel), &pol) ||
-	    bpf_map_update_elem(bpf_map__fd(skel->maps.sg_meta), &zero, &meta, 0)) {
+	m->ifindex = r->t.ifindex;
+	m->mode = r->a.mode;
+	memcpy(m->ifname, r->t.ifname, sizeof(m->ifname));
+	snprintf(m->netns, sizeof(m->netns), "%s", r->t.netns);
+	if (policy_write(POLICY_FDS(skel), &r->a.pol) ||
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.sg_meta), &zero, m, 0)) {
 		err_msg("cannot write the policy map: %s", strerror(errno));
-		rc = EXIT_FAIL;
-		goto cleanup;
+		return EXIT_FAIL;
 	}
 	/* The file's allow and deny lists, in force from the first frame. */
-	err = policy_lists_apply(LIST_FDS(skel), bpf_map__fd(skel->maps.sg_lists), &lists);
-	if (err) {
-		rc = err == -E2BIG ? EXIT_STATE : EXIT_FAIL;
-		goto cleanup;
-	}
+	err = policy_lists_apply(LIST_FDS(skel), bpf_map__fd(skel->maps.sg_lists),
+				 &r->a.lists);
+	return !err ? EXIT_OK : err == -E2BIG ? EXIT_STATE : EXIT_FAIL;
+}
 
-	/* Staged: the cookie path, then the links; XDP goes live with both. */
-	err = pin_objects(skel, bpf_program__fd(walker->progs.sg_walk), staging.dir);
+/* Staged: the pins, the cookie path, then the links; XDP goes live with both. */
+static int attach_links(struct attach_run *r)
+{
+	const char *dir = r->staging.dir;
+	int err, rc;
+
+	err = pin_objects(r->skel, bpf_program__fd(r->walker->progs.sg_walk), dir);
 	if (err) {
-		err_msg("cannot pin under %s: %s", staging.dir, strerror(-err));
-		rc = EXIT_FAIL;
-		goto cleanup;
+		err_msg("cannot pin under %s: %s", dir, strerror(-err));
+		return EXIT_FAIL;
 	}
-	if (cookie_infra_needed(&pol.cfg)) {
-		rc = cookie_infra_up(&staging, &meta, &pol.cfg);
+	if (cookie_infra_needed(&r->a.pol.cfg)) {
+		rc = cookie_infra_up(&r->staging, &r->meta, &r->a.pol.cfg);
 		if (rc)
-			goto cleanup;
+			return rc;
 	}
 	LIBBPF_OPTS(bpf_link_create_opts, lopts,
-		    .flags = mode == SG_MODE_NATIVE ? XDP_FLAGS_DRV_MODE
-						    : XDP_FLAGS_SKB_MODE);
-	link_fd = bpf_link_create(bpf_program__fd(skel->progs.synguard_xdp),
-				  t.ifindex, BPF_XDP, &lopts);
-	if (link_fd < 0) {
-		rc = explain_link_error(-errno, &t, mode);
-		goto cleanup;
-	}
-	egress_fd = bpf_link_create(bpf_program__fd(skel->progs.synguard_egress),
-				    t.ifindex, SG_TCX_EGRESS, NULL);
-	if (egress_fd < 0) {
+		    .flags = r->a.mode == SG_MODE_NATIVE ? XDP_FLAGS_DRV_MODE
+						      : XDP_FLAGS_SKB_MODE);
+	r->link_fd = bpf_link_create(bpf_program__fd(r->skel->progs.synguard_xdp),
+				     r->t.ifindex, BPF_XDP, &lopts);
+	if (r->link_fd < 0)
+		return explain_link_error(-errno, &r->t, r->a.mode);
+	r->egress_fd = bpf_link_create(bpf_program__fd(r->skel->progs.synguard_egress),
+				       r->t.ifindex, SG_TCX_EGRESS, NULL);
+	if (r->egress_fd < 0) {
 		err_msg("cannot attach the tc egress program to %s: %s (needs Linux 6.6+)",
-			t.ifname, strerror(errno));
-		rc = EXIT_FAIL;
-		goto cleanup;
+			r->t.ifname, strerror(errno));
+		return EXIT_FAIL;
 	}
-	err = pin_link(egress_fd, staging.dir, PIN_LINK_EGRESS) ?:
-	      pin_link(link_fd, staging.dir, PIN_LINK);
+	err = pin_link(r->egress_fd, dir, PIN_LINK_EGRESS) ?:
+	      pin_link(r->link_fd, dir, PIN_LINK);
 	if (err) {
-		err_msg("cannot pin under %s: %s", staging.dir, strerror(-err));
-		rc = EXIT_FAIL;
-		goto cleanup;
+		err_msg("cannot pin under %s: %s", dir, strerror(-err));
+		return EXIT_FAIL;
 	}
+	return EXIT_OK;
+}
+
+/* One rename() makes the staging directory the attachment's. */
+static int attach_publish(struct attach_run *r)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
 	test_kill_at("xdp");
 	test_kill_at("publish");
-	if (rename(staging.dir, t.dir)) {
-		err_msg("cannot rename %s to %s: %s", staging.dir, t.dir, strerror(errno));
-		rc = EXIT_FAIL;
-		goto cleanup;
+	if (rename(r->staging.dir, r->t.dir)) {
+		err_msg("cannot rename %s to %s: %s", r->staging.dir, r->t.dir,
+			strerror(errno));
+		return EXIT_FAIL;
 	}
-	{
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
+	bpf_obj_get_info_by_fd(bpf_program__fd(r->skel->progs.synguard_xdp), &info, &len);
+	info_msg("synguard: attached to %s%s%s (%s XDP, prog %u%s)", r->t.ifname,
+		 r->t.netns[0] ? " in netns " : "", r->t.netns,
+		 xdp_mode_name(r->a.mode), info.id,
+		 r->a.pol.cfg.flags & SG_CFG_DRY_RUN ? ", dry-run" : "");
+	return EXIT_OK;
+}
 
-		bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.synguard_xdp),
-				       &info, &len);
-		info_msg("synguard: attached to %s%s%s (%s XDP, prog %u%s)", t.ifname,
-			 t.netns[0] ? " in netns " : "", t.netns,
-			 xdp_mode_name(mode), info.id,
-			 pol.cfg.flags & SG_CFG_DRY_RUN ? ", dry-run" : "");
+/* Root, --netns, the interface, then the defaults its netns gives. */
+static int attach_target(struct attach_run *r, const char *ifname)
+{
+	struct sg_policy *pol = &r->a.pol;
+	int rc = require_root() ?: target_open(ifname, true, &r->t);
+
+	if (rc)
+		return rc;
+	if (!r->t.ifindex) {
+		err_msg("unknown interface '%s'%s%s", r->t.ifname,
+			r->t.netns[0] ? " in netns " : "", r->t.netns);
+		return EXIT_USAGE;
 	}
-	rc = EXIT_OK;
-cleanup:
-	if (rc && staging.dir[0] && !access(staging.dir, F_OK))
-		detach_dir(staging.dir, t.netns);
-	if (link_fd >= 0)
-		close(link_fd);	/* the pin keeps it */
-	if (egress_fd >= 0)
-		close(egress_fd);
-	flow_walk__destroy(walker);	/* its pin keeps the program */
-	synguard__destroy(skel);
-	policy_lists_free(&lists);
+	/* Now in the interface's netns: its sysctls give what was not set. */
+	if (!policy_key_set(pol, "half_open_timeout"))
+		policy_defaults_from_host(pol);
+	policy_cookie_defaults_from_host(pol, r->t.ifname);
+	policy_attack_defaults_from_host(pol);
+	return EXIT_OK;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	/* Static: one per process, and too big for the stack. */
+	static struct attach_run run = { .link_fd = -1, .egress_fd = -1 };
+	struct attach_run *r = &run;
+	int rc, opt, lock_fd;
+
+	policy_defaults(&r->a.pol);
+	r->a.mode = SG_MODE_NATIVE;
+	r->a.half_max = SG_DEFAULT_HALF_MAX;
+	r->a.flows_max = SG_DEFAULT_FLOWS_MAX;
+	while ((opt = cmd_opt_next(&attach_help, argc, argv)) != -1) {
+		rc = opt == 'h' || opt == '?' ? EXIT_USAGE : attach_opt(&r->a, opt, optarg);
+		if (opt == 'h' || rc)
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	}
+	if (optind != argc - 1) {
+		err_msg("attach takes one interface (see synguard attach --help)");
+		return EXIT_USAGE;
+	}
+	rc = attach_target(r, argv[optind]);
+	if (rc)
+		return rc;
+	lock_fd = pin_lock();	/* held until exit */
+	if (lock_fd < 0) {
+		err_msg("cannot lock %s: %s", r->t.dir, strerror(-lock_fd));
+		return EXIT_FAIL;
+	}
+	rc = attach_clear(r) ?: attach_load(r) ?: attach_configure(r) ?:
+	     attach_links(r) ?: attach_publish(r);
+	if (rc && r->staging.dir[0] && !access(r->staging.dir, F_OK))
+		detach_dir(r->staging.dir, r->t.netns);
+	if (r->link_fd >= 0)
+		close(r->link_fd);	/* the pin keeps it */
+	if (r->egress_fd >= 0)
+		close(r->egress_fd);
+	flow_walk__destroy(r->walker);	/* its pin keeps the program */
+	synguard__destroy(r->skel);
+	policy_lists_free(&r->a.lists);
 	return rc;
 }
