@@ -51,88 +51,119 @@ static const struct cmd_help stats_help = {
 	.opts = stats_opts,
 };
 
-int cmd_stats(int argc, char **argv)
-{
-	struct sg_counters cur, prev;
-	struct sg_flow_summary flows;
-	struct sg_flow_maps fm;
-	struct sg_attack attack = {};
-	struct sg_source src = {};
-	double interval = 0, t0, t1;
-	__u64 count = 0, done = 0;
-	struct sg_target t;
+/* What a stats command reads, and how it reports. */
+struct stats_run {
 	struct sg_pins p;
-	bool json = false, all = false;
-	int opt, rc, err;
+	struct sg_source src;
+	struct sg_flow_summary flows;
+	struct sg_attack attack;
+	double interval;	/* 0: one report */
+	__u64 count;
+	bool json, all;
+};
+
+static int stats_parse(int argc, char **argv, struct stats_run *r)
+{
+	int opt;
 
 	while ((opt = cmd_opt_next(&stats_help, argc, argv)) != -1) {
 		switch (opt) {
 		case 'j':
-			json = true;
+			r->json = true;
 			break;
 		case 'a':
-			all = true;
+			r->all = true;
 			break;
 		case 'i':
 		case 'c':
-			if (cmd_interval_opt(opt, optarg, &interval, &count))
+			if (cmd_interval_opt(opt, optarg, &r->interval, &r->count))
 				return EXIT_USAGE;
 			break;
 		default:
-			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+			return opt == 'h' ? -1 : EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
 		err_msg("stats takes one interface (see synguard stats --help)");
 		return EXIT_USAGE;
 	}
-	if (count && !interval) {
+	if (r->count && !r->interval) {
 		err_msg("--count goes with --interval");
 		return EXIT_USAGE;
 	}
-	rc = attachment_open(argv[optind], &t, &p);
-	if (rc)
-		return rc;
-	stats_source(&src, &t, &p);
-	src.flows = &flows;
-	src.attack = &attack;
-	pins_flow_maps(&p, &fm);
+	return EXIT_OK;
+}
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	err = stats_read(p.stats_fd, p.drops_fd, &prev) ?:
-	      flows_read(&fm, &p.cfg, 0, &flows) ?:
-	      attack_read(p.attack_fd, &attack);
+/* Counters, flows and attack mode now; 0 or -errno. */
+static int stats_take(struct stats_run *r, struct sg_counters *c)
+{
+	struct sg_flow_maps fm;
+
+	pins_flow_maps(&r->p, &fm);
+	return stats_read(r->p.stats_fd, r->p.drops_fd, c) ?:
+	       flows_read(&fm, &r->p.cfg, 0, &r->flows) ?:
+	       attack_read(r->p.attack_fd, &r->attack);
+}
+
+static void stats_report(const struct stats_run *r, const struct sg_counters *c,
+			 const struct sg_counters *prev, double secs)
+{
+	if (r->json)
+		stats_print_json(stdout, &r->src, c, prev, secs);
+	else
+		stats_print_text(stdout, &r->src, c, prev, secs, r->all);
+}
+
+/* One report, or one every interval with the rates since the last. */
+static int stats_loop(struct stats_run *r)
+{
+	struct sg_counters cur, prev;
+	double t0, t1;
+	__u64 done = 0;
+	int err;
+
+	err = stats_take(r, &prev);
 	t0 = now_mono();
-	if (!err && !interval) {
-		if (json)
-			stats_print_json(stdout, &src, &prev, NULL, 0);
-		else
-			stats_print_text(stdout, &src, &prev, NULL, 0, all);
-	}
-	while (!err && interval && (!count || done < count) && nap(interval)) {
+	if (!err && !r->interval)
+		stats_report(r, &prev, NULL, 0);
+	while (!err && r->interval && (!r->count || done < r->count) && nap(r->interval)) {
 		/* The policy may change live (dry-run, thresholds): per report. */
-		pins_refresh_config(&p);
-		src.dry_run = p.cfg.flags & SG_CFG_DRY_RUN;
-		err = stats_read(p.stats_fd, p.drops_fd, &cur) ?:
-		      flows_read(&fm, &p.cfg, 0, &flows) ?:
-		      attack_read(p.attack_fd, &attack);
+		pins_refresh_config(&r->p);
+		r->src.dry_run = r->p.cfg.flags & SG_CFG_DRY_RUN;
+		err = stats_take(r, &cur);
 		t1 = now_mono();
 		if (err)
 			break;
-		if (json)
-			stats_print_json(stdout, &src, &cur, &prev, t1 - t0);
-		else
-			stats_print_text(stdout, &src, &cur, &prev, t1 - t0, all);
+		stats_report(r, &cur, &prev, t1 - t0);
 		prev = cur;
 		t0 = t1;
 		done++;
 	}
-	pins_close(&p);
+	return err;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	static struct stats_run run;	/* one per process */
+	struct sg_target t;
+	int rc, err;
+
+	rc = stats_parse(argc, argv, &run);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	rc = attachment_open(argv[optind], &t, &run.p);
+	if (rc)
+		return rc;
+	stats_source(&run.src, &t, &run.p);
+	run.src.flows = &run.flows;
+	run.src.attack = &run.attack;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	err = stats_loop(&run);
+	pins_close(&run.p);
 	if (err) {
 		err_msg("cannot read the counters: %s", strerror(-err));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
 }
-

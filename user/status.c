@@ -54,18 +54,82 @@ struct status_ctx {
 	int pruned;
 };
 
+/* One attachment as JSON, into the "attachments" array. */
+static void status_json(struct json *j, const char *ifname, const char *netns,
+			const char *state, const struct sg_pins *p,
+			const struct sg_attack *attack, const struct attack_thresholds *at)
+{
+	json_obj_open(j, NULL);
+	json_string(j, "interface", ifname);
+	json_string(j, "netns", netns);
+	json_string(j, "mode", xdp_mode_name(p->meta.mode));
+	json_u64(j, "prog_id", p->prog_id);
+	json_u64(j, "attached_at", p->meta.attached_at);
+	json_string(j, "state", state);
+	json_obj_open(j, "attack");
+	json_bool(j, "active", attack->active);
+	json_string(j, "why", attack->active ? at->why : "");
+	json_u64(j, "syn_rate", at->syn);
+	json_string(j, "syn_rate_kind", at->syn_kind);
+	json_double(j, "syn_baseline", at->baseline);
+	json_u64(j, "half_open", at->half_open);
+	json_string(j, "half_open_kind", at->half_open_kind);
+	json_obj_close(j);
+	json_obj_close(j);
+}
+
+/* One attachment as a table row; the header before the first. */
+static void status_text(bool first, const char *ifname, const char *netns,
+			const char *state, const struct sg_pins *p,
+			const struct sg_attack *attack, const struct attack_thresholds *at)
+{
+	char since[32] = "-";
+	time_t when = p->meta.attached_at;
+	struct tm tm;
+
+	if (when)
+		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%S%z",
+			 localtime_r(&when, &tm));
+	if (first)
+		printf("%-16s %-16s %-8s %8s  %-25s %-8s %s\n", "INTERFACE", "NETNS",
+		       "MODE", "PROG", "SINCE", "STATE", "ATTACK MODE");
+	printf("%-16s %-16s %-8s %8u  %-25s %-8s ", ifname, netns[0] ? netns : "-",
+	       xdp_mode_name(p->meta.mode), p->prog_id, since, state);
+	if (attack->active)
+		printf("ON by %s; ", *at->why ? at->why : "?");
+	else
+		fputs("off; ", stdout);
+	attack_thresholds_text(stdout, at);
+	putchar('\n');
+}
+
+/* prune: removes the attachment unless it is live. */
+static void prune_one(struct status_ctx *ctx, const char *dir, const char *netns,
+		      const char *ifname, const char *state)
+{
+	if (!strcmp(state, "active") || !strcmp(state, "dry-run"))
+		return;
+	/*
+	 * Its nftables table lives on in a netns that does (when its
+	 * interface went), never in another netns of the same name.
+	 */
+	detach_dir(dir, netns);
+	info_msg("synguard: pruned %s attachment of %s%s%s", state, ifname,
+		 netns[0] ? " in netns " : "", netns);
+	ctx->pruned++;
+}
+
 static int status_one(const char *dir, const char *netns, const char *ifname,
 		      void *arg)
 {
 	struct status_ctx *ctx = arg;
 	const char *state, *colon;
-	char since[32] = "-", name[16];
 	struct sg_attack attack = {};
 	struct attack_thresholds at;
 	struct sg_pins p;
+	char name[16];
 	__u32 zero = 0;
-	struct tm tm;
-	time_t when;
+	int afd;
 
 	/* The netns name of the directory; "" for the initial netns. */
 	if (ctx->netns && strcmp(ctx->netns, netns))
@@ -75,71 +139,23 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 	colon = strchr(ifname, ':');	/* IFACE:new, a staging directory */
 	snprintf(name, sizeof(name), "%.*s",
 		 colon ? (int)(colon - ifname) : (int)strlen(ifname), ifname);
-	ifname = name;
 	/* --netns NAME: the attachments of the netns called NAME now. */
 	if (ctx->netns && !ctx->prune && !strcmp(state, "stale"))
 		return 0;
-	{
-		int afd = pin_get(dir, "sg_attack");
-
-		if (afd >= 0) {
-			bpf_map_lookup_elem(afd, &zero, &attack);
-			close(afd);
-		}
-	}
-	attack_thresholds(&attack, &p.cfg, &at);
-
 	if (ctx->prune) {
-		if (!strcmp(state, "active") || !strcmp(state, "dry-run"))
-			return 0;
-		/*
-		 * Its nftables table lives on in a netns that does (when its
-		 * interface went), never in another netns of the same name.
-		 */
-		detach_dir(dir, netns);
-		info_msg("synguard: pruned %s attachment of %s%s%s", state, ifname,
-			 netns[0] ? " in netns " : "", netns);
-		ctx->pruned++;
+		prune_one(ctx, dir, netns, name, state);
 		return 0;
 	}
-	when = p.meta.attached_at;
-	if (when)
-		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%S%z",
-			 localtime_r(&when, &tm));
-	if (ctx->json) {
-		struct json *j = &ctx->j;
-
-		json_obj_open(j, NULL);
-		json_string(j, "interface", ifname);
-		json_string(j, "netns", netns);
-		json_string(j, "mode", xdp_mode_name(p.meta.mode));
-		json_u64(j, "prog_id", p.prog_id);
-		json_u64(j, "attached_at", p.meta.attached_at);
-		json_string(j, "state", state);
-		json_obj_open(j, "attack");
-		json_bool(j, "active", attack.active);
-		json_string(j, "why", attack.active ? at.why : "");
-		json_u64(j, "syn_rate", at.syn);
-		json_string(j, "syn_rate_kind", at.syn_kind);
-		json_double(j, "syn_baseline", at.baseline);
-		json_u64(j, "half_open", at.half_open);
-		json_string(j, "half_open_kind", at.half_open_kind);
-		json_obj_close(j);
-		json_obj_close(j);
-	} else {
-		if (!ctx->count)
-			printf("%-16s %-16s %-8s %8s  %-25s %-8s %s\n", "INTERFACE", "NETNS",
-			       "MODE", "PROG", "SINCE", "STATE", "ATTACK MODE");
-		printf("%-16s %-16s %-8s %8u  %-25s %-8s ", ifname, netns[0] ? netns : "-",
-		       xdp_mode_name(p.meta.mode),
-		       p.prog_id, since, state);
-		if (attack.active)
-			printf("ON by %s; ", *at.why ? at.why : "?");
-		else
-			fputs("off; ", stdout);
-		attack_thresholds_text(stdout, &at);
-		putchar('\n');
+	afd = pin_get(dir, "sg_attack");
+	if (afd >= 0) {
+		bpf_map_lookup_elem(afd, &zero, &attack);
+		close(afd);
 	}
+	attack_thresholds(&attack, &p.cfg, &at);
+	if (ctx->json)
+		status_json(&ctx->j, name, netns, state, &p, &attack, &at);
+	else
+		status_text(!ctx->count, name, netns, state, &p, &attack, &at);
 	ctx->count++;
 	return 0;
 }
