@@ -98,10 +98,10 @@ static void export_attack(FILE *f, const struct sg_attack *a, const struct sg_co
 		(unsigned long long)a->half_open_est);
 }
 
-void export_write(FILE *f, const struct sg_source *src, const struct sg_counters *c,
-		  const struct sg_flow_summary *fl)
+/* The attachment, the verdicts, the drops by reason, every other counter. */
+static void export_counters(FILE *f, const struct sg_source *src, const struct sg_counters *c)
 {
-	int i, b, h;
+	int i;
 
 	head(f, "info", "gauge", "The attachment: interface, netns, mode, program.");
 	fputs("synguard_info{interface=\"", f);
@@ -134,6 +134,12 @@ void export_write(FILE *f, const struct sg_source *src, const struct sg_counters
 			"# TYPE synguard_%s counter\nsynguard_%s %llu\n", name,
 			stats_names[i], name, name, (unsigned long long)c->stat[i]);
 	}
+}
+
+/* The flow gauges and the tables' fill. */
+static void export_flows(FILE *f, const struct sg_counters *c, const struct sg_flow_summary *fl)
+{
+	int i;
 
 	head(f, "flows", "gauge", "Tracked connections by the local end's state.");
 	for (i = SG_TCP_SYN_SENT; i < SG_TCP_STATE_MAX; i++)
@@ -150,10 +156,13 @@ void export_write(FILE *f, const struct sg_source *src, const struct sg_counters
 	head(f, "flow_table_size", "gauge", "Capacity of the flow tables.");
 	fprintf(f, "synguard_flow_table_size{table=\"half_open\"} %u\n"
 		"synguard_flow_table_size{table=\"flows\"} %u\n", fl->half_max, fl->flows_max);
-	if (src->attack && src->cfg)
-		export_attack(f, src->attack, src->cfg);
+}
 
-	/* Last: a reader knows the exposition is whole when it ends with it. */
+/* The latency histograms, cumulative as Prometheus has them. */
+static void export_latency(FILE *f, const struct sg_flow_summary *fl)
+{
+	int b, h;
+
 	head(f, "handshake_latency_seconds", "histogram",
 	     "syn_to_synack: SYN in to SYN-ACK out; synack_to_ack: SYN-ACK to the ACK.");
 	for (h = 0; h < SG_HIST_MAX; h++) {
@@ -176,6 +185,17 @@ void export_write(FILE *f, const struct sg_source *src, const struct sg_counters
 			phase, (unsigned long long)cum, phase, fl->hist_sum_ns[h] / 1e9,
 			phase, (unsigned long long)cum);
 	}
+}
+
+void export_write(FILE *f, const struct sg_source *src, const struct sg_counters *c,
+		  const struct sg_flow_summary *fl)
+{
+	export_counters(f, src, c);
+	export_flows(f, c, fl);
+	if (src->attack && src->cfg)
+		export_attack(f, src->attack, src->cfg);
+	/* Last: a reader knows the exposition is whole when it ends with it. */
+	export_latency(f, fl);
 }
 
 /* "ADDR:PORT" or "[V6ADDR]:PORT" into an address; -1 if it is neither.
