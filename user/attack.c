@@ -4,6 +4,7 @@
 #include <time.h>
 #include "attack.h"
 #include "detect.h"
+#include "json.h"
 
 #define NSEC 1000000000ULL
 
@@ -20,15 +21,15 @@ static double ktime_to_unix(__u64 ns)
 
 /* Calls @fn for each logged transition, oldest first. */
 static void for_each_log(const struct sg_attack *a,
-			 void (*fn)(FILE *f, double at, bool entered, int n), FILE *f)
+			 void (*fn)(void *arg, double at, bool entered), void *arg)
 {
-	int i, n = 0;
+	int i;
 
 	for (i = 0; i < SG_ATTACK_LOG; i++) {
 		__u64 v = a->log_ns[(a->log_next + i) % SG_ATTACK_LOG];
 
 		if (v)
-			fn(f, ktime_to_unix(v & ~1ULL), v & 1, n++);
+			fn(arg, ktime_to_unix(v & ~1ULL), v & 1);
 	}
 }
 
@@ -86,13 +87,13 @@ void attack_thresholds_line(FILE *f, const struct sg_attack *a, const struct sg_
 	fputc('\n', f);
 }
 
-static void log_text(FILE *f, double at, bool entered, int n)
+static void log_text(void *arg, double at, bool entered)
 {
+	FILE *f = arg;
 	char buf[64];
 	time_t t = (time_t)at;
 	struct tm tm;
 
-	(void)n;
 	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
 	fprintf(f, "    %s.%03d %s attack mode\n", buf, (int)((at - t) * 1000),
 		entered ? "entered" : "left");
@@ -116,35 +117,44 @@ void attack_print_text(FILE *f, const struct sg_attack *a, const struct sg_confi
 	for_each_log(a, log_text, f);
 }
 
-static void log_json(FILE *f, double at, bool entered, int n)
+static void log_json(void *arg, double at, bool entered)
 {
-	fprintf(f, "%s{\"at\":%.3f,\"event\":\"%s\"}", n ? "," : "", at,
-		entered ? "entered" : "left");
+	struct json *j = arg;
+
+	json_obj_open(j, NULL);
+	json_double(j, "at", at);
+	json_string(j, "event", entered ? "entered" : "left");
+	json_obj_close(j);
 }
 
-void attack_print_json(FILE *f, const struct sg_attack *a, const struct sg_config *cfg,
-		       const __u64 *stat)
+void attack_json(struct json *j, const struct sg_attack *a, const struct sg_config *cfg,
+		 const __u64 *stat)
 {
 	struct attack_thresholds t;
 
-	fprintf(f, "\"attack\":{\"active\":%s,\"syn_rate\":%llu,\"half_open_estimate\":%llu,"
-		"\"entered\":%llu,\"left\":%llu,\"proven\":%llu,\"admitted\":%llu,\"log\":[",
-		a->active ? "true" : "false", (unsigned long long)a->last_rate,
-		(unsigned long long)a->half_open_est,
-		(unsigned long long)stat[SG_ATTACK_ENTERED],
-		(unsigned long long)stat[SG_ATTACK_LEFT],
-		(unsigned long long)stat[SG_ATTACK_PROVEN],
-		(unsigned long long)stat[SG_ATTACK_ADMITTED]);
-	for_each_log(a, log_json, f);
-	fprintf(f, "],\"unanswered\":%llu", (unsigned long long)a->unanswered);
+	json_obj_open(j, "attack");
+	json_bool(j, "active", a->active);
+	json_u64(j, "syn_rate", a->last_rate);
+	json_u64(j, "half_open_estimate", a->half_open_est);
+	json_u64(j, "entered", stat[SG_ATTACK_ENTERED]);
+	json_u64(j, "left", stat[SG_ATTACK_LEFT]);
+	json_u64(j, "proven", stat[SG_ATTACK_PROVEN]);
+	json_u64(j, "admitted", stat[SG_ATTACK_ADMITTED]);
+	json_arr_open(j, "log");
+	for_each_log(a, log_json, j);
+	json_arr_close(j);
+	json_u64(j, "unanswered", a->unanswered);
 	if (cfg) {
 		attack_thresholds(a, cfg, &t);
-		fprintf(f, ",\"why\":\"%s\",\"thresholds\":{\"syn_rate\":%llu,"
-			"\"syn_rate_kind\":\"%s\",\"syn_rate_judges\":\"%s\","
-			"\"syn_baseline\":%.3f,\"half_open\":%llu,\"half_open_kind\":\"%s\"}",
-			a->active ? t.why : "", (unsigned long long)t.syn, t.syn_kind,
-			t.syn_metric, t.baseline, (unsigned long long)t.half_open,
-			t.half_open_kind);
+		json_string(j, "why", a->active ? t.why : "");
+		json_obj_open(j, "thresholds");
+		json_u64(j, "syn_rate", t.syn);
+		json_string(j, "syn_rate_kind", t.syn_kind);
+		json_string(j, "syn_rate_judges", t.syn_metric);
+		json_double(j, "syn_baseline", t.baseline);
+		json_u64(j, "half_open", t.half_open);
+		json_string(j, "half_open_kind", t.half_open_kind);
+		json_obj_close(j);
 	}
-	fputc('}', f);
+	json_obj_close(j);
 }

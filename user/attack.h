@@ -31,7 +31,9 @@ void attack_thresholds_line(FILE *f, const struct sg_attack *a, const struct sg_
  */
 void attack_print_text(FILE *f, const struct sg_attack *a, const struct sg_config *cfg,
 		       const __u64 *stat);
-void attack_print_json(FILE *f, const struct sg_attack *a, const struct sg_config *cfg,
-		       const __u64 *stat);
+struct json;
+/* "attack" into the object @j has open. */
+void attack_json(struct json *j, const struct sg_attack *a, const struct sg_config *cfg,
+		 const __u64 *stat);
 
 #endif

@@ -3,6 +3,8 @@
 #define SYNGUARD_CMD_H
 
 #include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <linux/types.h>
 
 /* Each subcommand: argv[0] is its name; returns an EXIT_* code. */
@@ -19,9 +21,42 @@ int cmd_deny(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 
 /*
- * Options every subcommand takes: -h, -v, -n/--netns.  cmd_getopt() wraps
- * getopt_long with them added and handled; it returns the subcommand's own
- * options, -1 at the end, or '?' after printing one line for a bad one.
+ * A command declares its options once, as a table of struct cmd_opt, and
+ * its help as a struct cmd_help: cmd_opt_next() builds getopt_long's
+ * tables from it, and --help prints the usage generated from it (the idea
+ * of xdp-tools' DEFINE_OPTION/DEFINE_COMMAND, without the macros).
+ */
+struct cmd_opt {
+	const char *name;	/* the long name, without "--" */
+	int val;		/* its short letter, or >= 256 for a long one only */
+	const char *arg;	/* the value's name ("SEC"); NULL: takes none */
+	const char *help;	/* one line */
+};
+
+struct cmd_help {
+	const char *name;	/* "stats" */
+	const char *synopsis;	/* what follows the name: "IFACE [--json] ..." */
+	const char *text;	/* what it does: lines indented by two spaces */
+	const struct cmd_opt *opts;	/* up to a { NULL } entry */
+	/* Options built at run time (attach: one per policy key), or NULL. */
+	size_t (*more_opts)(struct option *o, size_t room);
+	void (*more_help)(FILE *f);	/* their usage lines */
+};
+
+/* -h, -v, -n: every command takes them; main's usage lists them. */
+extern const struct cmd_opt cmd_common_opts[];
+/* One "  -x, --name ARG   help" line per option of @o. */
+void cmd_print_opts(FILE *f, const struct cmd_opt *o);
+/*
+ * getopt_long over @c's options and the common ones (which it handles):
+ * an option's val, -1 at the end, 'h' after printing the usage for
+ * --help, or '?' after one line for a bad option.
+ */
+int cmd_opt_next(const struct cmd_help *c, int argc, char **argv);
+
+/*
+ * The older form, for commands that do not declare a cmd_help yet
+ * (config, allow, deny): getopt_long with @longopts and CMD_COMMON_OPTS.
  */
 #define CMD_COMMON_OPTS                                                        \
 	{ "help", no_argument, NULL, 'h' },                                    \
@@ -37,9 +72,23 @@ int cmd_enter_netns(void);
 /*
  * --interval SEC (-i) and --count N (-c), for stats and top: EXIT_OK when
  * @opt was one of them, EXIT_USAGE on a bad value (said), -1 otherwise.
+ * CMD_OPT_INTERVAL and CMD_OPT_COUNT declare them.
  */
+#define CMD_OPT_INTERVAL(what) { "interval", 'i', "SEC", what }
+#define CMD_OPT_COUNT { "count", 'c', "N", "stop after N reports (with --interval)" }
 int cmd_interval_opt(int opt, const char *arg, double *interval, __u64 *count);
 /* Sets libbpf's logging to follow -v. */
 void cmd_libbpf_logging(void);
+
+struct sg_target;
+struct sg_pins;
+/* --netns, then target_resolve(); EXIT_* code, message printed. */
+int target_open(const char *ifname, bool mount, struct sg_target *t);
+/*
+ * What every command on an attachment starts with: root, --netns, IFACE
+ * attached (else "unknown interface" or "not attached"), then its pins
+ * into @p unless NULL.  EXIT_* code, message printed.
+ */
+int attachment_open(const char *ifname, struct sg_target *t, struct sg_pins *p);
 
 #endif

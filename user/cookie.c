@@ -21,6 +21,7 @@
 #include <bpf/bpf.h>
 #include "common.h"
 #include "cookie.h"
+#include "netns.h"
 
 #define SG_TCX_INGRESS 46	/* BPF_TCX_INGRESS, Linux 6.6+ */
 

@@ -14,9 +14,6 @@
 #include "synguard.h"
 #include "pin.h"
 
-#define PIN_LINK_INGRESS "link_ingress"
-#define PIN_PROG_INGRESS "prog_ingress"
-
 /* Can this policy send cookies (so the infrastructure must be there)? */
 bool cookie_infra_needed(const struct sg_config *cfg);
 /* Is it there?  (The ingress link is pinned.) */

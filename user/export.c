@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "common.h"
+#include "names.h"
 #include "cmd.h"
 #include "export.h"
 #include "attack.h"
@@ -119,10 +120,10 @@ static void export_attack(FILE *f, const struct sg_attack *a, const struct sg_co
 		(unsigned long long)a->half_open_est);
 }
 
-void export_write(FILE *f, const struct sg_source *src, const struct sg_counters *c,
-		  const struct sg_flow_summary *fl)
+/* The attachment, the verdicts, the drops by reason, every other counter. */
+static void export_counters(FILE *f, const struct sg_source *src, const struct sg_counters *c)
 {
-	int i, b, h;
+	int i;
 
 	head(f, "info", "gauge", "The attachment: interface, netns, mode, program.");
 	fputs("synguard_info{interface=\"", f);
@@ -130,7 +131,7 @@ void export_write(FILE *f, const struct sg_source *src, const struct sg_counters
 	fputs("\",netns=\"", f);
 	label(f, src->netns);
 	fprintf(f, "\",mode=\"%s\",prog_id=\"%u\",dry_run=\"%s\"} 1\n",
-		src->meta && src->meta->mode == SG_MODE_GENERIC ? "generic" : "native",
+		xdp_mode_name(src->meta ? src->meta->mode : 0),
 		src->prog_id, src->dry_run ? "true" : "false");
 
 	head(f, "verdicts_total", "counter", "Frames by XDP verdict (would_drop: dry-run).");
@@ -155,6 +156,12 @@ void export_write(FILE *f, const struct sg_source *src, const struct sg_counters
 			"# TYPE synguard_%s counter\nsynguard_%s %llu\n", name,
 			stats_names[i], name, name, (unsigned long long)c->stat[i]);
 	}
+}
+
+/* The flow gauges and the tables' fill. */
+static void export_flows(FILE *f, const struct sg_counters *c, const struct sg_flow_summary *fl)
+{
+	int i;
 
 	head(f, "flows", "gauge", "Tracked connections by the local end's state.");
 	for (i = SG_TCP_SYN_SENT; i < SG_TCP_STATE_MAX; i++)
@@ -171,10 +178,13 @@ void export_write(FILE *f, const struct sg_source *src, const struct sg_counters
 	head(f, "flow_table_size", "gauge", "Capacity of the flow tables.");
 	fprintf(f, "synguard_flow_table_size{table=\"half_open\"} %u\n"
 		"synguard_flow_table_size{table=\"flows\"} %u\n", fl->half_max, fl->flows_max);
-	if (src->attack && src->cfg)
-		export_attack(f, src->attack, src->cfg);
+}
 
-	/* Last: a reader knows the exposition is whole when it ends with it. */
+/* The latency histograms, cumulative as Prometheus has them. */
+static void export_latency(FILE *f, const struct sg_flow_summary *fl)
+{
+	int b, h;
+
 	head(f, "handshake_latency_seconds", "histogram",
 	     "syn_to_synack: SYN in to SYN-ACK out; synack_to_ack: SYN-ACK to the ACK.");
 	for (h = 0; h < SG_HIST_MAX; h++) {
@@ -197,6 +207,17 @@ void export_write(FILE *f, const struct sg_source *src, const struct sg_counters
 			phase, (unsigned long long)cum, phase, fl->hist_sum_ns[h] / 1e9,
 			phase, (unsigned long long)cum);
 	}
+}
+
+void export_write(FILE *f, const struct sg_source *src, const struct sg_counters *c,
+		  const struct sg_flow_summary *fl)
+{
+	export_counters(f, src, c);
+	export_flows(f, c, fl);
+	if (src->attack && src->cfg)
+		export_attack(f, src->attack, src->cfg);
+	/* Last: a reader knows the exposition is whole when it ends with it. */
+	export_latency(f, fl);
 }
 
 /* "ADDR:PORT" or "[V6ADDR]:PORT" into an address; -1 if it is neither.
@@ -608,24 +629,27 @@ static int exp_serve(int lfd, struct exporter *e)
 	return rc;
 }
 
-static const char export_usage[] =
-	"usage: synguard export IFACE [--listen ADDR:PORT] [-n NETNS]\n"
-	"       synguard export IFACE --textfile DIR [--interval SEC] [--count N]\n"
-	"  Serves /metrics in the Prometheus text format until interrupted.\n"
-	"  --listen  address and port, [v6]:port for IPv6 (default " DEFAULT_LISTEN ")\n"
-	"  With --netns the socket listens inside that netns.\n"
-	"  --textfile  instead, write DIR/synguard_IFACE.prom for node-exporter's\n"
-	"            textfile collector, atomically, every SEC seconds (15; 0: back\n"
-	"            to back), N times (until interrupted)\n";
+static const struct cmd_opt export_opts[] = {
+	{ "listen", 'l', "ADDR:PORT", "[v6]:port for IPv6 (default " DEFAULT_LISTEN ")" },
+	{ "textfile", 't', "DIR", "write DIR/synguard_IFACE.prom instead (see above)" },
+	CMD_OPT_INTERVAL("with --textfile: every SEC seconds (15; 0: back to back)"),
+	CMD_OPT_COUNT,
+	{ NULL }
+};
+
+static const struct cmd_help export_help = {
+	.name = "export",
+	.synopsis = "IFACE [--listen ADDR:PORT] [-n NETNS]\n"
+		    "       synguard export IFACE --textfile DIR [--interval SEC] [--count N]",
+	.text = "  Serves /metrics in the Prometheus text format until interrupted;\n"
+		"  with --netns the socket listens inside that netns.  With --textfile,\n"
+		"  writes the metrics for node-exporter's textfile collector instead,\n"
+		"  atomically, every SEC seconds, N times (or until interrupted).\n",
+	.opts = export_opts,
+};
 
 int cmd_export(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_COMMON_OPTS, { "listen", required_argument, NULL, 'l' },
-		{ "textfile", required_argument, NULL, 't' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "count", required_argument, NULL, 'c' }, {}
-	};
 	const char *listen_spec = DEFAULT_LISTEN, *textfile = NULL;
 	bool listen_set = false, timing_set = false;
 	double interval = 15;
@@ -635,8 +659,7 @@ int cmd_export(int argc, char **argv)
 	socklen_t salen;
 	int opt, rc, lfd, err;
 
-	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "l:t:i:c:", opts,
-				 export_usage)) != -1) {
+	while ((opt = cmd_opt_next(&export_help, argc, argv)) != -1) {
 		if (opt == 't') {
 			textfile = optarg;
 		} else if (opt == 'i' && !parse_seconds(optarg, 0, 86400, &interval)) {

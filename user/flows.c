@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 #include "common.h"
 #include "flows.h"
+#include "json.h"
 #include "flow_walk.skel.h"
 
 #define SG_STATE_NAME(id, name) name,
@@ -220,16 +221,30 @@ static __u64 time_wait(const struct sg_flow_summary *s)
 const char *const hist_names[SG_HIST_MAX] = { "syn_to_synack_us",
 						     "synack_to_ack_us" };
 
-void flows_print_text(FILE *f, const struct sg_flow_summary *s, const __u64 *stat)
+/* The states that have flows, on one line: "    half_open 3, established 2". */
+static void flows_text_nonzero(FILE *f, const struct sg_flow_summary *s)
+{
+	int i, n = 0;
+
+	for (i = SG_TCP_SYN_SENT; i < SG_TCP_STATE_MAX; i++)
+		if (s->state[i])
+			fprintf(f, "%s%s %llu", n++ ? ", " : "    ", state_names[i],
+				(unsigned long long)s->state[i]);
+	fputs(n ? "\n" : "    none\n", f);
+}
+
+void flows_print_text(FILE *f, const struct sg_flow_summary *s, const __u64 *stat, bool all)
 {
 	int i;
 
 	fprintf(f, "  flows now (%llu of %u half-open slots, %llu of %u flow slots used):\n",
 		(unsigned long long)s->half_entries, s->half_max,
 		(unsigned long long)s->flow_entries, s->flows_max);
-	for (i = SG_TCP_SYN_SENT; i < SG_TCP_STATE_MAX; i++)
+	for (i = SG_TCP_SYN_SENT; all && i < SG_TCP_STATE_MAX; i++)
 		fprintf(f, "    %-18s %12llu\n", state_names[i],
 			(unsigned long long)s->state[i]);
+	if (!all)
+		flows_text_nonzero(f, s);
 	fprintf(f, "  handshakes: %llu started, %llu completed, %llu failed "
 		"(%llu reset), %llu SYN and %llu SYN-ACK retransmits\n",
 		(unsigned long long)stat[SG_FLOW_SYN],
@@ -246,48 +261,49 @@ void flows_print_text(FILE *f, const struct sg_flow_summary *s, const __u64 *sta
 			(unsigned long long)hist_total(s->hist[i]));
 }
 
-void flows_print_json(FILE *f, const struct sg_flow_summary *s, const __u64 *stat)
+void flows_json(struct json *j, const struct sg_flow_summary *s, const __u64 *stat)
 {
 	int i, b;
 
-	fputs("\"flows\":{", f);
+	json_obj_open(j, "flows");
 	for (i = SG_TCP_SYN_SENT; i < SG_TCP_STATE_MAX; i++)
-		fprintf(f, "\"%s\":%llu,", state_names[i], (unsigned long long)s->state[i]);
-	fprintf(f, "\"time_wait_total\":%llu,\"half_open_entries\":%llu,"
-		"\"half_open_max\":%u,\"flow_entries\":%llu,\"flows_max\":%u}",
-		(unsigned long long)time_wait(s), (unsigned long long)s->half_entries,
-		s->half_max, (unsigned long long)s->flow_entries, s->flows_max);
-	fprintf(f, ",\"handshakes\":{\"started\":%llu,\"completed\":%llu,\"failed\":%llu,"
-		"\"reset\":%llu,\"syn_retrans\":%llu,\"synack_retrans\":%llu,"
-		"\"unexpected_synack\":%llu,\"unexpected_ack\":%llu,\"tfo\":%llu,"
-		"\"simultaneous_open\":%llu}",
-		(unsigned long long)stat[SG_FLOW_SYN],
-		(unsigned long long)stat[SG_FLOW_COMPLETED],
-		(unsigned long long)flows_failed(s, stat),
-		(unsigned long long)stat[SG_FLOW_HS_RESET],
-		(unsigned long long)stat[SG_FLOW_SYN_RETRANS],
-		(unsigned long long)stat[SG_FLOW_SYNACK_RETRANS],
-		(unsigned long long)stat[SG_FLOW_UNEXPECTED_SYNACK],
-		(unsigned long long)stat[SG_FLOW_UNEXPECTED_ACK],
-		(unsigned long long)stat[SG_FLOW_TFO],
-		(unsigned long long)stat[SG_FLOW_SIMUL_OPEN]);
-	fprintf(f, ",\"closes\":{\"graceful\":%llu,\"reset\":%llu,\"picked_up\":%llu,"
-		"\"table_full\":%llu}",
-		(unsigned long long)stat[SG_FLOW_CLOSED_FIN],
-		(unsigned long long)stat[SG_FLOW_CLOSED_RST],
-		(unsigned long long)stat[SG_FLOW_PICKED_UP],
-		(unsigned long long)stat[SG_FLOW_TABLE_FULL]);
-	fputs(",\"latency\":{", f);
+		json_u64(j, state_names[i], s->state[i]);
+	json_u64(j, "time_wait_total", time_wait(s));
+	json_u64(j, "half_open_entries", s->half_entries);
+	json_u64(j, "half_open_max", s->half_max);
+	json_u64(j, "flow_entries", s->flow_entries);
+	json_u64(j, "flows_max", s->flows_max);
+	json_obj_close(j);
+	json_obj_open(j, "handshakes");
+	json_u64(j, "started", stat[SG_FLOW_SYN]);
+	json_u64(j, "completed", stat[SG_FLOW_COMPLETED]);
+	json_u64(j, "failed", flows_failed(s, stat));
+	json_u64(j, "reset", stat[SG_FLOW_HS_RESET]);
+	json_u64(j, "syn_retrans", stat[SG_FLOW_SYN_RETRANS]);
+	json_u64(j, "synack_retrans", stat[SG_FLOW_SYNACK_RETRANS]);
+	json_u64(j, "unexpected_synack", stat[SG_FLOW_UNEXPECTED_SYNACK]);
+	json_u64(j, "unexpected_ack", stat[SG_FLOW_UNEXPECTED_ACK]);
+	json_u64(j, "tfo", stat[SG_FLOW_TFO]);
+	json_u64(j, "simultaneous_open", stat[SG_FLOW_SIMUL_OPEN]);
+	json_obj_close(j);
+	json_obj_open(j, "closes");
+	json_u64(j, "graceful", stat[SG_FLOW_CLOSED_FIN]);
+	json_u64(j, "reset", stat[SG_FLOW_CLOSED_RST]);
+	json_u64(j, "picked_up", stat[SG_FLOW_PICKED_UP]);
+	json_u64(j, "table_full", stat[SG_FLOW_TABLE_FULL]);
+	json_obj_close(j);
+	json_obj_open(j, "latency");
 	for (i = 0; i < SG_HIST_MAX; i++) {
-		fprintf(f, "%s\"%s\":{\"samples\":%llu,\"p50\":%llu,\"p90\":%llu,\"p99\":%llu,"
-			"\"log2_buckets\":[", i ? "," : "", hist_names[i],
-			(unsigned long long)hist_total(s->hist[i]),
-			(unsigned long long)flows_percentile(s->hist[i], 50),
-			(unsigned long long)flows_percentile(s->hist[i], 90),
-			(unsigned long long)flows_percentile(s->hist[i], 99));
+		json_obj_open(j, hist_names[i]);
+		json_u64(j, "samples", hist_total(s->hist[i]));
+		json_u64(j, "p50", flows_percentile(s->hist[i], 50));
+		json_u64(j, "p90", flows_percentile(s->hist[i], 90));
+		json_u64(j, "p99", flows_percentile(s->hist[i], 99));
+		json_arr_open(j, "log2_buckets");
 		for (b = 0; b < SG_HIST_BUCKETS; b++)
-			fprintf(f, "%s%llu", b ? "," : "", (unsigned long long)s->hist[i][b]);
-		fputs("]}", f);
+			json_u64(j, NULL, s->hist[i][b]);
+		json_arr_close(j);
+		json_obj_close(j);
 	}
-	fputc('}', f);
+	json_obj_close(j);
 }

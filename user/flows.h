@@ -2,6 +2,7 @@
 #ifndef SYNGUARD_FLOWS_H
 #define SYNGUARD_FLOWS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <linux/types.h>
@@ -60,7 +61,10 @@ int flows_read(const struct sg_flow_maps *m, const struct sg_config *cfg, __u32 
 	       struct sg_flow_summary *out);
 /* Upper bound in microseconds of the bucket holding the @pct percentile. */
 __u64 flows_percentile(const __u64 *hist, double pct);
-void flows_print_text(FILE *f, const struct sg_flow_summary *s, const __u64 *stat);
-void flows_print_json(FILE *f, const struct sg_flow_summary *s, const __u64 *stat);
+/* The gauges (every state with @all, else those with flows), handshakes, latency. */
+void flows_print_text(FILE *f, const struct sg_flow_summary *s, const __u64 *stat, bool all);
+struct json;
+/* "flows", "handshakes", "closes" and "latency" into the object @j has open. */
+void flows_json(struct json *j, const struct sg_flow_summary *s, const __u64 *stat);
 
 #endif

@@ -7,57 +7,60 @@
 #include "common.h"
 #include "cmd.h"
 
-static const char usage[] =
-	"usage: synguard [-v] [-n NETNS] COMMAND [ARGS]\n"
-	"\n"
-	"XDP TCP handshake monitor and SYN-flood guard.\n"
-	"\n"
-	"commands:\n"
-	"  attach IFACE [--mode native|generic] [--dry-run] [--config FILE] [--KEY VALUE...]\n"
-	"               [--half-open-max N] [--flows-max N] [--force]\n"
-	"  detach IFACE\n"
-	"  status [--json]\n"
-	"  stats IFACE [--json] [--interval SEC [--count N]]\n"
-	"  top IFACE [--interval SEC] [--count N]   live view (q quits)\n"
-	"  replay FILE.pcap [--local CIDR,...] [--json] [--dry-run] [--unparsed drop|pass]\n"
-	"               [--config FILE]\n"
-	"  prune                  remove attachments whose interface or netns is gone\n"
-	"  config IFACE show [--json] | set KEY=VALUE... | load FILE\n"
-	"  allow|deny IFACE add|del CIDR... | list [--json]\n"
-	"  export IFACE [--listen ADDR:PORT]   Prometheus /metrics\n"
-	"  export IFACE --textfile DIR [--interval SEC] [--count N]   ...for node-exporter\n"
-	"\n"
-	"options:\n"
-	"  -n, --netns NETNS      act in network namespace NETNS, like `ip -n`\n"
-	"  -v, --verbose          show libbpf's log\n"
-	"  -h, --help             this text; `synguard COMMAND --help` for a command\n"
-	"      --version          print the version\n"
-	"\n"
-	"exit codes: 0 ok, 1 failed, 2 bad usage or input, 3 already attached or\n"
-	"not attached, 4 not root\n";
+#define OPT_VERSION 256	/* long only */
 
+/* Each command, with what `synguard --help` says of it in one line. */
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
+	const char *args;
+	const char *summary;
 } commands[] = {
-	{ "attach", cmd_attach },
-	{ "detach", cmd_detach },
-	{ "status", cmd_status },
-	{ "stats", cmd_stats },
-	{ "top", cmd_top },
-	{ "replay", cmd_replay },
-	{ "prune", cmd_prune },
-	{ "config", cmd_config },
-	{ "allow", cmd_allow },
-	{ "deny", cmd_deny },
-	{ "export", cmd_export },
+	{ "attach", cmd_attach, "IFACE", "load synguard and attach it to IFACE" },
+	{ "detach", cmd_detach, "IFACE", "detach it and remove its pins" },
+	{ "status", cmd_status, "", "the attachments, in every netns" },
+	{ "stats", cmd_stats, "IFACE", "counters, flows, attack mode" },
+	{ "top", cmd_top, "IFACE", "live view (q quits)" },
+	{ "replay", cmd_replay, "FILE.pcap", "a capture through synguard, no interface" },
+	{ "prune", cmd_prune, "", "remove attachments whose interface or netns is gone" },
+	{ "config", cmd_config, "IFACE", "show | set KEY=VALUE... | load FILE" },
+	{ "allow", cmd_allow, "IFACE", "add|del CIDR... | list: skip the flood checks" },
+	{ "deny", cmd_deny, "IFACE", "add|del CIDR... | list: drop all their traffic" },
+	{ "export", cmd_export, "IFACE", "Prometheus /metrics, or a node-exporter textfile" },
 };
+
+static const struct cmd_opt main_opts[] = {
+	{ "version", OPT_VERSION, NULL, "print the version" },
+	{ NULL }
+};
+
+static void usage(FILE *f)
+{
+	char lhs[32];
+	size_t i;
+
+	fputs("usage: synguard [-v] [-n NETNS] COMMAND [ARGS]\n"
+	      "\n"
+	      "XDP TCP handshake monitor and SYN-flood guard.\n"
+	      "\n"
+	      "commands:\n", f);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		snprintf(lhs, sizeof(lhs), "%s %s", commands[i].name, commands[i].args);
+		fprintf(f, "  %-18s %s\n", lhs, commands[i].summary);
+	}
+	fputs("`synguard COMMAND --help` for a command's options.\n\noptions:\n", f);
+	cmd_print_opts(f, cmd_common_opts);
+	cmd_print_opts(f, main_opts);
+	fputs("\n"
+	      "exit codes: 0 ok, 1 failed, 2 bad usage or input, 3 already attached or\n"
+	      "not attached, 4 not root\n", f);
+}
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CMD_COMMON_OPTS,
-		{ "version", no_argument, NULL, 'V' },
+		{ "version", no_argument, NULL, OPT_VERSION },
 		{}
 	};
 	size_t i;
@@ -65,16 +68,18 @@ int main(int argc, char **argv)
 
 	libbpf_set_print(NULL);
 	/* "+": stop at the command; its own options follow it. */
-	while ((opt = cmd_getopt(argc, argv, "+" CMD_COMMON_SHORT, opts, usage)) != -1) {
-		if (opt == 'V') {
+	while ((opt = cmd_getopt(argc, argv, "+" CMD_COMMON_SHORT, opts, NULL)) != -1) {
+		if (opt == OPT_VERSION) {
 			printf("synguard %s (libbpf %s)\n", SYNGUARD_VERSION,
 			       libbpf_version_string());
 			return EXIT_OK;
 		}
+		if (opt == 'h')
+			usage(stdout);
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	}
 	if (optind >= argc) {
-		fputs(usage, stderr);
+		usage(stderr);
 		return EXIT_USAGE;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {

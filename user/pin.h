@@ -4,6 +4,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 #include "synguard.h"
 
@@ -12,14 +13,15 @@
  *   <bpffs>/synguard/IFACE/                 interface in the initial netns
  *   <bpffs>/synguard/netns/NAME/IFACE/      interface in `ip netns` NAME
  *   <bpffs>/synguard/netns/ino-N/IFACE/     in an unnamed netns
- * <bpffs> is the /sys/fs/bpf of the nearest ancestor process that has one:
- * `ip netns exec` gives its command a fresh /sys with no bpffs, so there we
- * go through /proc/PPID/root, and every invocation, inside a namespace or
- * not, finds the same pins.
+ * <bpffs> is bpffs_root() (netns.h): every invocation, inside a namespace
+ * or not, finds the same pins.
  */
 #define PIN_LINK "link"
 #define PIN_LINK_EGRESS "link_egress"
 #define PIN_WALK "walk"		/* bpf/flow_walk.bpf.c on the attachment's maps */
+/* The SYN cookie path (cookie.h): linked only while cookies can be sent. */
+#define PIN_LINK_INGRESS "link_ingress"
+#define PIN_PROG_INGRESS "prog_ingress"
 
 struct sg_target {
 	char ifname[16];
@@ -30,24 +32,8 @@ struct sg_target {
 	char dir[PATH_MAX];
 };
 
-/* Joins the network namespace `ip netns` calls @name; EXIT_* code. */
-int netns_enter(const char *name);
-/* The cookie of the current netns (SO_NETNS_COOKIE); 0 if unknown. */
-__u64 netns_cookie_self(void);
-/* The cookie of the netns `ip netns` calls @name now; 0 if there is none. */
-__u64 netns_cookie_named(const char *name);
-/*
- * Is the current netns the one @m was attached in?  By cookie, or by inode
- * for an attachment older than the cookie in sg_meta; false if unknown.
- */
-bool netns_is(const struct sg_meta *m);
 /* The attachment's sg_meta under @dir: 0, or -errno with @m zeroed. */
 int pin_meta(const char *dir, struct sg_meta *m);
-/*
- * The bpffs root; with @mount, mounts one where PID 1 would see it if
- * there is none.  0, -ENOENT when none is mounted and !@mount, or -errno.
- */
-int pin_base(char *buf, size_t len, bool mount);
 /* Fills @t for @ifname in the current netns; EXIT_* code, message printed. */
 int target_resolve(const char *ifname, bool mount, struct sg_target *t);
 /* Does @t have a pinned link? */
@@ -67,18 +53,32 @@ int pin_walk(int (*fn)(const char *dir, const char *netns,
 		       const char *ifname, void *arg), void *arg);
 
 
-/* The maps an attachment pins, by name; NULL-terminated. */
-extern const char *const pinned_maps[];
-
 /* An attachment opened through its pins. */
 struct sg_pins {
 	int link_fd, stats_fd, drops_fd, config_fd, policy_cur_fd, meta_fd;
 	int half_fd, flows_fd, hist_fd, attack_fd, gauge_fd, gauge_base_fd, walk_fd;
+	int src_fd, over_fd;	/* -1 when absent: top says so */
 	struct sg_meta meta;
 	struct sg_config cfg;
 	__u32 prog_id;
 	__u32 link_ifindex;	/* 0: the interface is gone, the link defunct */
 };
+
+enum pin_kind { PIN_MAP, PIN_PROG, PIN_LINK_KIND };
+
+/* One pinned object: see pin_objs in pin.c. */
+struct pin_obj {
+	const char *name;
+	enum pin_kind kind;
+	size_t fd;		/* offset of its fd in struct sg_pins, or -1 */
+	bool need;		/* pins_open fails without it */
+};
+
+/*
+ * Every object an attachment pins, NULL-terminated: attach pins the maps
+ * from it, pins_open and pins_close open and close from it.
+ */
+extern const struct pin_obj pin_objs[];
 
 /* An fd for the pin @name in @dir, or -1 with errno set. */
 int pin_get(const char *dir, const char *name);
@@ -90,13 +90,4 @@ struct sg_flow_maps;
 void pins_flow_maps(const struct sg_pins *p, struct sg_flow_maps *m);
 /* Re-reads the live policy into p->cfg. */
 void pins_refresh_config(struct sg_pins *p);
-/*
- * What every command on an attachment starts with: root, --netns, IFACE
- * attached (else "unknown interface" or "not attached"), then its pins
- * into @p unless NULL.  EXIT_* code, message printed.
- */
-int attachment_open(const char *ifname, struct sg_target *t, struct sg_pins *p);
-/* --netns, then target_resolve(); EXIT_* code, message printed. */
-int target_open(const char *ifname, bool mount, struct sg_target *t);
-
 #endif

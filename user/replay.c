@@ -15,6 +15,7 @@
 #include "common.h"
 #include "cmd.h"
 #include "flows.h"
+#include "json.h"
 #include "pcap.h"
 #include "policy.h"
 #include "stats.h"
@@ -45,15 +46,27 @@ struct replay_progs {
 	const struct replay_local *local;
 };
 
-static const char replay_usage[] =
-	"usage: synguard replay FILE.pcap [--local CIDR[,CIDR...]] [--json] [--dry-run]\n"
-	"                       [--unparsed drop|pass] [--config FILE]\n"
-	"  Runs every packet of a pcap or pcapng capture through synguard's XDP\n"
-	"  program (BPF_PROG_TEST_RUN; no interface is touched) and reports the\n"
-	"  counters and flows as `synguard stats` does.\n"
-	"  --local  the host's addresses (repeatable): packets from them go through\n"
-	"           the tc egress program instead, so a capture of both directions\n"
-	"           gives handshakes, closes and flow states as the host had them\n";
+static const struct cmd_opt replay_opts[] = {
+	{ "local", 'l', "CIDR,...", "the host's addresses (repeatable): see above" },
+	{ "json", 'j', NULL, "print JSON" },
+	{ "dry-run", 'd', NULL, "count what would be dropped, drop nothing (dry_run=on)" },
+	{ "unparsed", 'u', "drop|pass", "what to do with frames synguard cannot parse" },
+	{ "config", 'C', "FILE", "KEY=VALUE, allow=CIDR, deny=CIDR lines (config show's)" },
+	{ NULL }
+};
+
+static const struct cmd_help replay_help = {
+	.name = "replay",
+	.synopsis = "FILE.pcap [--local CIDR[,CIDR...]] [--json] [--dry-run]\n"
+		    "                       [--unparsed drop|pass] [--config FILE]",
+	.text = "  Runs every packet of a pcap or pcapng capture through synguard's XDP\n"
+		"  program (BPF_PROG_TEST_RUN; no interface is touched) and reports the\n"
+		"  counters and flows as `synguard stats` does.  Packets from the --local\n"
+		"  addresses go through the tc egress program instead, so a capture of\n"
+		"  both directions gives handshakes, closes and flow states as the host\n"
+		"  had them.\n",
+	.opts = replay_opts,
+};
 
 /* Adds each CIDR of the comma list @arg; EXIT_* code, message printed. */
 static int replay_local_add(struct replay_local *l, const char *arg)
@@ -192,83 +205,199 @@ static int replay_file(const struct replay_progs *progs, const char *path,
 	return EXIT_OK;
 }
 
-int cmd_replay(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		CMD_COMMON_OPTS,
-		{ "json", no_argument, NULL, 'j' },
-		{ "dry-run", no_argument, NULL, 'd' },
-		{ "unparsed", required_argument, NULL, 'u' },
-		{ "config", required_argument, NULL, 'C' },
-		{ "local", required_argument, NULL, 'l' },
-		{}
-	};
-	static struct replay_local local;
-	struct replay_progs progs = { .local = &local };
-	struct sg_flow_summary flows;
-	char cidr[INET6_ADDRSTRLEN + 8];
-	struct replay_tally tally = {};
-	char *extra = NULL;
-	size_t extra_len;
-	FILE *ef;
-	int i;
-	struct synguard *skel = NULL;
-	struct sg_source src = {};
+/* What the command line asks for. */
+struct replay_args {
 	struct sg_policy pol;
-	/* Static: the early returns below need not free it. */
-	static struct policy_lists lists;
-	struct sg_counters c;
-	char assign[64];
-	bool json = false;
-	int opt, rc, err;
-	struct stat st;
-	FILE *probe;
+	struct policy_lists lists;	/* --config's allow and deny lines */
+	struct replay_local local;
+	const char *file;
+	bool json;
+};
 
-	policy_defaults(&pol);
-	while ((opt = cmd_getopt(argc, argv, CMD_COMMON_SHORT "jdu:C:l:", opts,
-				 replay_usage)) != -1) {
+static int replay_parse(int argc, char **argv, struct replay_args *a)
+{
+	char assign[64];
+	int opt;
+
+	policy_defaults(&a->pol);
+	while ((opt = cmd_opt_next(&replay_help, argc, argv)) != -1) {
 		switch (opt) {
 		case 'j':
-			json = true;
+			a->json = true;
 			break;
 		case 'd':
-			policy_set(&pol, "dry_run=on");
+			policy_set(&a->pol, "dry_run=on");
 			break;
 		case 'u':
 			snprintf(assign, sizeof(assign), "unparsed=%s", optarg);
-			if (policy_set(&pol, assign))
+			if (policy_set(&a->pol, assign))
 				return EXIT_USAGE;
 			break;
 		case 'C':
-			if (policy_load_file(&pol, &lists, optarg))
+			if (policy_load_file(&a->pol, &a->lists, optarg))
 				return EXIT_USAGE;
 			break;
 		case 'l':
-			if (replay_local_add(&local, optarg))
+			if (replay_local_add(&a->local, optarg))
 				return EXIT_USAGE;
 			break;
 		default:
-			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+			return opt == 'h' ? -1 : EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
 		err_msg("replay takes one capture file (see synguard replay --help)");
 		return EXIT_USAGE;
 	}
-	/* Say what is wrong with the file before asking for privileges. */
-	probe = fopen(argv[optind], "rb");
+	a->file = argv[optind];
+	return EXIT_OK;
+}
+
+/* Says what is wrong with the file before asking for privileges. */
+static int replay_probe(const char *path)
+{
+	struct stat st;
+	FILE *probe = fopen(path, "rb");
+
 	if (!probe || fstat(fileno(probe), &st) || S_ISDIR(st.st_mode)) {
-		err_msg("cannot read %s: %s", argv[optind],
+		err_msg("cannot read %s: %s", path,
 			probe ? "it is a directory" : strerror(errno));
 		if (probe)
 			fclose(probe);
 		return EXIT_USAGE;
 	}
 	fclose(probe);
-	rc = require_root();
+	return EXIT_OK;
+}
+
+/*
+ * The counters and the flow tables as the capture left them, stamped with
+ * the time of the replay: the timeouts run from now.
+ */
+static int replay_read(struct synguard *skel, const struct sg_config *cfg,
+		       struct sg_counters *c, struct sg_flow_summary *flows)
+{
+	int err = stats_read(bpf_map__fd(skel->maps.sg_stats),
+			     bpf_map__fd(skel->maps.sg_drops), c) ?:
+		  flows_read(&(struct sg_flow_maps){
+				.half_fd = bpf_map__fd(skel->maps.sg_half),
+				.flows_fd = bpf_map__fd(skel->maps.sg_flows),
+				.hist_fd = bpf_map__fd(skel->maps.sg_hist),
+				.gauge_fd = bpf_map__fd(skel->maps.sg_gauge),
+				.gauge_base_fd = bpf_map__fd(skel->maps.sg_gauge_base),
+				.walk_fd = -1 },
+			     cfg, 0, flows);
+
+	if (err) {
+		err_msg("cannot read the counters: %s", strerror(-err));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+static void replay_print_json(const struct sg_source *src, const struct sg_counters *c,
+			      const struct replay_tally *tally,
+			      const struct replay_local *local)
+{
+	char cidr[INET6_ADDRSTRLEN + 8];
+	struct json j;
+	int i;
+
+	json_init(&j, stdout);
+	json_obj_open(&j, NULL);
+	stats_json(&j, src, c, NULL, 0);
+	json_obj_open(&j, "replay");
+	json_u64(&j, "records", tally->records);
+	json_u64(&j, "replayed", tally->replayed);
+	json_u64(&j, "replayed_egress", tally->egress);
+	json_u64(&j, "skipped_snaplen", tally->skipped_snaplen);
+	json_u64(&j, "skipped_linktype", tally->skipped_linktype);
+	json_u64(&j, "skipped_size", tally->skipped_size);
+	json_arr_open(&j, "local");
+	for (i = 0; i < local->n; i++) {
+		cidr_format(&local->cidr[i], cidr, sizeof(cidr));
+		json_string(&j, NULL, cidr);
+	}
+	json_arr_close(&j);
+	json_obj_close(&j);
+	json_obj_close(&j);
+	fputc('\n', stdout);
+}
+
+static void replay_print_text(const struct sg_source *src, const struct sg_counters *c,
+			      const struct replay_tally *tally,
+			      const struct replay_local *local)
+{
+	char cidr[INET6_ADDRSTRLEN + 8];
+	int i;
+
+	stats_print_text(stdout, src, c, NULL, 0, true);
+	printf("  records %llu, replayed %llu, skipped: %llu cut by snaplen, "
+	       "%llu unknown link type, %llu too short or too long\n",
+	       (unsigned long long)tally->records,
+	       (unsigned long long)tally->replayed,
+	       (unsigned long long)tally->skipped_snaplen,
+	       (unsigned long long)tally->skipped_linktype,
+	       (unsigned long long)tally->skipped_size);
+	if (!local->n) {
+		printf("  no --local: every packet went through XDP as arriving\n");
+		return;
+	}
+	printf("  local:");
+	for (i = 0; i < local->n; i++) {
+		cidr_format(&local->cidr[i], cidr, sizeof(cidr));
+		printf(" %s", cidr);
+	}
+	printf(" (%llu of the replayed through the egress program)\n",
+	       (unsigned long long)tally->egress);
+}
+
+/* The capture through a fresh synguard with @a's policy, then the report. */
+static int replay_run(const struct replay_args *a, struct synguard *skel)
+{
+	struct replay_progs progs = { .local = &a->local };
+	struct replay_tally tally = {};
+	struct sg_flow_summary flows;
+	struct sg_source src = {};
+	struct sg_counters c;
+	int rc, err;
+
+	if (policy_write(POLICY_FDS(skel), &a->pol)) {
+		err_msg("cannot write the policy map: %s", strerror(errno));
+		return EXIT_FAIL;
+	}
+	err = policy_lists_apply(LIST_FDS(skel), bpf_map__fd(skel->maps.sg_lists), &a->lists);
+	if (err)
+		return err == -E2BIG ? EXIT_STATE : EXIT_FAIL;
+	progs.xdp_fd = bpf_program__fd(skel->progs.synguard_xdp);
+	progs.egress_fd = bpf_program__fd(skel->progs.synguard_egress);
+	rc = replay_file(&progs, a->file, &tally) ?:
+	     replay_read(skel, &a->pol.cfg, &c, &flows);
 	if (rc)
 		return rc;
+	src.file = a->file;
+	src.dry_run = a->pol.cfg.flags & SG_CFG_DRY_RUN;
+	src.flows = &flows;
+	if (a->json)
+		replay_print_json(&src, &c, &tally, &a->local);
+	else
+		replay_print_text(&src, &c, &tally, &a->local);
+	return EXIT_OK;
+}
 
+int cmd_replay(int argc, char **argv)
+{
+	/* Static: one per process, and the early returns need not free it. */
+	static struct replay_args args;
+	struct synguard *skel;
+	int rc;
+
+	rc = replay_parse(argc, argv, &args);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	rc = replay_probe(args.file) ?: require_root();
+	if (rc)
+		return rc;
 	cmd_libbpf_logging();
 	skel = synguard__open_and_load();
 	if (!skel) {
@@ -276,93 +405,8 @@ int cmd_replay(int argc, char **argv)
 			verbose ? "" : " (-v shows libbpf's log)");
 		return EXIT_FAIL;
 	}
-	if (policy_write(POLICY_FDS(skel), &pol)) {
-		err_msg("cannot write the policy map: %s", strerror(errno));
-		rc = EXIT_FAIL;
-		goto cleanup;
-	}
-	err = policy_lists_apply(LIST_FDS(skel), bpf_map__fd(skel->maps.sg_lists), &lists);
-	if (err) {
-		rc = err == -E2BIG ? EXIT_STATE : EXIT_FAIL;
-		goto cleanup;
-	}
-	progs.xdp_fd = bpf_program__fd(skel->progs.synguard_xdp);
-	progs.egress_fd = bpf_program__fd(skel->progs.synguard_egress);
-	rc = replay_file(&progs, argv[optind], &tally);
-	if (rc)
-		goto cleanup;
-	/*
-	 * The flow tables as the capture left them, stamped with the time of
-	 * the replay: the timeouts run from now.
-	 */
-	err = stats_read(bpf_map__fd(skel->maps.sg_stats),
-			 bpf_map__fd(skel->maps.sg_drops), &c) ?:
-	      flows_read(&(struct sg_flow_maps){
-				.half_fd = bpf_map__fd(skel->maps.sg_half),
-				.flows_fd = bpf_map__fd(skel->maps.sg_flows),
-				.hist_fd = bpf_map__fd(skel->maps.sg_hist),
-				.gauge_fd = bpf_map__fd(skel->maps.sg_gauge),
-				.gauge_base_fd = bpf_map__fd(skel->maps.sg_gauge_base),
-				.walk_fd = -1 },
-			 &pol.cfg, 0, &flows);
-	if (err) {
-		err_msg("cannot read the counters: %s", strerror(-err));
-		rc = EXIT_FAIL;
-		goto cleanup;
-	}
-	src.file = argv[optind];
-	src.dry_run = pol.cfg.flags & SG_CFG_DRY_RUN;
-	src.flows = &flows;
-	if (json) {
-		ef = open_memstream(&extra, &extra_len);
-		if (!ef) {
-			rc = EXIT_FAIL;
-			goto cleanup;
-		}
-		fprintf(ef, "\"replay\":{\"records\":%llu,\"replayed\":%llu,"
-			"\"replayed_egress\":%llu,\"skipped_snaplen\":%llu,"
-			"\"skipped_linktype\":%llu,\"skipped_size\":%llu,\"local\":[",
-			(unsigned long long)tally.records,
-			(unsigned long long)tally.replayed,
-			(unsigned long long)tally.egress,
-			(unsigned long long)tally.skipped_snaplen,
-			(unsigned long long)tally.skipped_linktype,
-			(unsigned long long)tally.skipped_size);
-		for (i = 0; i < local.n; i++) {
-			cidr_format(&local.cidr[i], cidr, sizeof(cidr));
-			fprintf(ef, "%s\"%s\"", i ? "," : "", cidr);
-		}
-		fputs("]}", ef);
-		if (fclose(ef)) {
-			rc = EXIT_FAIL;
-			goto cleanup;
-		}
-		stats_print_json(stdout, &src, &c, NULL, 0, extra);
-	} else {
-		stats_print_text(stdout, &src, &c, NULL, 0);
-		printf("  records %llu, replayed %llu, skipped: %llu cut by snaplen, "
-		       "%llu unknown link type, %llu too short or too long\n",
-		       (unsigned long long)tally.records,
-		       (unsigned long long)tally.replayed,
-		       (unsigned long long)tally.skipped_snaplen,
-		       (unsigned long long)tally.skipped_linktype,
-		       (unsigned long long)tally.skipped_size);
-		if (local.n) {
-			printf("  local:");
-			for (i = 0; i < local.n; i++) {
-				cidr_format(&local.cidr[i], cidr, sizeof(cidr));
-				printf(" %s", cidr);
-			}
-			printf(" (%llu of the replayed through the egress program)\n",
-			       (unsigned long long)tally.egress);
-		} else {
-			printf("  no --local: every packet went through XDP as arriving\n");
-		}
-	}
-	rc = EXIT_OK;
-cleanup:
-	free(extra);
+	rc = replay_run(&args, skel);
 	synguard__destroy(skel);
-	policy_lists_free(&lists);
+	policy_lists_free(&args.lists);
 	return rc;
 }

@@ -6,9 +6,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "common.h"
+#include "names.h"
 #include "stats.h"
 #include "pin.h"
 #include "attack.h"
+#include "json.h"
 
 #define SG_NAME_ENTRY(id, name) name,
 const char *const stats_names[SG_STAT_MAX] = { SG_STAT_LIST(SG_NAME_ENTRY) };
@@ -104,17 +106,17 @@ static void print_header_text(FILE *f, const struct sg_source *src)
 	}
 	fprintf(f, "synguard on %s%s%s: %s, prog %u, since %s%s\n", src->ifname,
 		src->netns[0] ? " netns " : "", src->netns,
-		src->meta && src->meta->mode == SG_MODE_GENERIC ? "generic" : "native",
+		xdp_mode_name(src->meta ? src->meta->mode : 0),
 		src->prog_id, since, src->dry_run ? ", DRY-RUN" : "");
 }
 
-void stats_print_text(FILE *f, const struct sg_source *src,
-		      const struct sg_counters *c,
-		      const struct sg_counters *prev, double secs)
+/* Every counter, one per line, and the drops by reason that are not 0. */
+static void stats_text_all(FILE *f, const struct sg_source *src,
+			   const struct sg_counters *c,
+			   const struct sg_counters *prev, double secs)
 {
 	int i;
 
-	print_header_text(f, src);
 	fprintf(f, "  %-18s %14s%s\n", "counter", "total", prev ? "        per sec" : "");
 	for (i = 0; i < SG_STAT_MAX; i++) {
 		fprintf(f, "  %-18s %14llu", stats_names[i],
@@ -133,106 +135,160 @@ void stats_print_text(FILE *f, const struct sg_source *src,
 			fprintf(f, " %14.1f", stats_rate(c->reason[i], prev->reason[i], secs));
 		fputc('\n', f);
 	}
+}
+
+/* "@sep label N", and its rate when there is one. */
+static void glance_item(FILE *f, const char *sep, const char *label, __u64 now,
+			const __u64 *before, double secs)
+{
+	fprintf(f, "%s%s %llu", sep, label, (unsigned long long)now);
+	if (before)
+		fprintf(f, " (%.1f/s)", stats_rate(now, *before, secs));
+}
+
+/*
+ * What is happening, in a few lines: the frames and what became of them,
+ * the drops by reason that are not 0; the flows, handshakes and attack
+ * mode follow.  --all prints every counter instead.
+ */
+static void stats_text_glance(FILE *f, const struct sg_source *src,
+			      const struct sg_counters *c,
+			      const struct sg_counters *prev, double secs)
+{
+	const __u64 *ps = prev ? prev->stat : NULL, *pr = prev ? prev->reason : NULL;
+	int drop = src->dry_run ? SG_WOULD_DROP : SG_DROP, i, n = 0;
+
+	glance_item(f, "  ", "frames", c->stat[SG_FRAMES], ps ? &ps[SG_FRAMES] : NULL, secs);
+	glance_item(f, ", ", "SYNs", c->stat[SG_TCP_SYN], ps ? &ps[SG_TCP_SYN] : NULL, secs);
+	glance_item(f, ", ", src->dry_run ? "would drop" : "dropped", c->stat[drop],
+		    ps ? &ps[drop] : NULL, secs);
+	if (c->stat[SG_COOKIE_SENT] || (src->cookies && strcmp(src->cookies, "never")))
+		glance_item(f, ", ", "SYN cookies sent", c->stat[SG_COOKIE_SENT],
+			    ps ? &ps[SG_COOKIE_SENT] : NULL, secs);
+	fprintf(f, "\n  drops by reason%s:", src->dry_run ? " (would drop)" : "");
+	for (i = 0; i < SG_REASON_MAX; i++) {
+		if (!c->reason[i] && !(pr && pr[i]))
+			continue;
+		glance_item(f, n++ ? ", " : " ", reason_names[i], c->reason[i], pr ? &pr[i] : NULL, secs);
+	}
+	fputs(n ? "\n" : " none\n", f);
+}
+
+/* The SYN cookie path: its mode, what went out, what came back. */
+static void stats_text_cookies(FILE *f, const struct sg_source *src,
+			       const struct sg_counters *c)
+{
+	fprintf(f, "  SYN cookies %s: sent %llu, valid %llu, invalid %llu, fallback %llu\n",
+		src->cookies, (unsigned long long)c->stat[SG_COOKIE_SENT],
+		(unsigned long long)c->stat[SG_COOKIE_VALID],
+		(unsigned long long)c->reason[SG_R_COOKIE_INVALID],
+		(unsigned long long)c->stat[SG_COOKIE_FALLBACK]);
+}
+
+void stats_print_text(FILE *f, const struct sg_source *src,
+		      const struct sg_counters *c,
+		      const struct sg_counters *prev, double secs, bool all)
+{
+	print_header_text(f, src);
+	if (all)
+		stats_text_all(f, src, c, prev, secs);
+	else
+		stats_text_glance(f, src, c, prev, secs);
 	if (src->flows)
-		flows_print_text(f, src->flows, c->stat);
+		flows_print_text(f, src->flows, c->stat, all);
 	if (src->attack)
 		attack_print_text(f, src->attack, src->cfg, c->stat);
+	if (!all && src->cookies)
+		stats_text_cookies(f, src, c);
+	if (!all)
+		fputs("  (--all prints every counter)\n", f);
 	fflush(f);
 }
 
-void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void json_counters(FILE *f, const char *key, const char *const *names,
+static void json_counters(struct json *j, const char *key, const char *const *names,
 			  const __u64 *v, int n)
 {
 	int i;
 
-	fprintf(f, "\"%s\":{", key);
+	json_obj_open(j, key);
 	for (i = 0; i < n; i++)
-		fprintf(f, "%s\"%s\":%llu", i ? "," : "", names[i],
-			(unsigned long long)v[i]);
-	fputc('}', f);
+		json_u64(j, names[i], v[i]);
+	json_obj_close(j);
 }
 
-static void json_rates(FILE *f, const char *key, const char *const *names,
+static void json_rates(struct json *j, const char *key, const char *const *names,
 		       const __u64 *v, const __u64 *p, int n, double secs)
 {
 	int i;
 
-	fprintf(f, "\"%s\":{", key);
+	json_obj_open(j, key);
 	for (i = 0; i < n; i++)
-		fprintf(f, "%s\"%s\":%.3f", i ? "," : "", names[i],
-			stats_rate(v[i], p[i], secs));
-	fputc('}', f);
+		json_double(j, names[i], stats_rate(v[i], p[i], secs));
+	json_obj_close(j);
+}
+
+static void stats_json_source(struct json *j, const struct sg_source *src)
+{
+	if (src->file) {
+		json_string(j, "file", src->file);
+		return;
+	}
+	json_string(j, "interface", src->ifname);
+	json_string(j, "netns", src->netns);
+	json_string(j, "mode", xdp_mode_name(src->meta ? src->meta->mode : 0));
+	json_u64(j, "prog_id", src->prog_id);
+	json_u64(j, "attached_at", src->meta ? src->meta->attached_at : 0);
+}
+
+void stats_json(struct json *j, const struct sg_source *src,
+		const struct sg_counters *c, const struct sg_counters *prev, double secs)
+{
+	json_u64(j, "time", time(NULL));
+	stats_json_source(j, src);
+	json_bool(j, "dry_run", src->dry_run);
+	json_obj_open(j, "verdicts");
+	json_u64(j, "pass", c->stat[SG_PASS]);
+	json_u64(j, "drop", c->stat[SG_DROP]);
+	json_u64(j, "would_drop", c->stat[SG_WOULD_DROP]);
+	json_u64(j, "tx", c->stat[SG_COOKIE_SENT]);
+	json_obj_close(j);
+	if (src->cookies) {
+		json_obj_open(j, "cookies");
+		json_string(j, "mode", src->cookies);
+		json_u64(j, "sent", c->stat[SG_COOKIE_SENT]);
+		json_u64(j, "valid", c->stat[SG_COOKIE_VALID]);
+		json_u64(j, "invalid", c->reason[SG_R_COOKIE_INVALID]);
+		json_u64(j, "fallback", c->stat[SG_COOKIE_FALLBACK]);
+		json_obj_close(j);
+	}
+	json_counters(j, "drops", reason_names, c->reason, SG_REASON_MAX);
+	json_counters(j, "counters", stats_names, c->stat, SG_STAT_MAX);
+	if (prev) {
+		json_double(j, "interval", secs);
+		json_obj_open(j, "rates");
+		json_rates(j, "counters", stats_names, c->stat, prev->stat,
+			   SG_STAT_MAX, secs);
+		json_rates(j, "drops", reason_names, c->reason, prev->reason,
+			   SG_REASON_MAX, secs);
+		json_obj_close(j);
+	}
+	if (src->flows)
+		flows_json(j, src->flows, c->stat);
+	if (src->attack)
+		attack_json(j, src->attack, src->cfg, c->stat);
 }
 
 void stats_print_json(FILE *f, const struct sg_source *src,
 		      const struct sg_counters *c,
-		      const struct sg_counters *prev, double secs,
-		      const char *extra_json)
+		      const struct sg_counters *prev, double secs)
 {
-	fprintf(f, "{\"time\":%lld,", (long long)time(NULL));
-	if (src->file) {
-		fputs("\"file\":", f);
-		json_str(f, src->file);
-	} else {
-		fputs("\"interface\":", f);
-		json_str(f, src->ifname);
-		fputs(",\"netns\":", f);
-		json_str(f, src->netns);
-		fprintf(f, ",\"mode\":\"%s\",\"prog_id\":%u,\"attached_at\":%llu",
-			src->meta && src->meta->mode == SG_MODE_GENERIC ? "generic" : "native",
-			src->prog_id,
-			src->meta ? (unsigned long long)src->meta->attached_at : 0ULL);
-	}
-	fprintf(f, ",\"dry_run\":%s,", src->dry_run ? "true" : "false");
-	fprintf(f, "\"verdicts\":{\"pass\":%llu,\"drop\":%llu,\"would_drop\":%llu,\"tx\":%llu},",
-		(unsigned long long)c->stat[SG_PASS],
-		(unsigned long long)c->stat[SG_DROP],
-		(unsigned long long)c->stat[SG_WOULD_DROP],
-		(unsigned long long)c->stat[SG_COOKIE_SENT]);
-	if (src->cookies)
-		fprintf(f, "\"cookies\":{\"mode\":\"%s\",\"sent\":%llu,\"valid\":%llu,"
-			"\"invalid\":%llu,\"fallback\":%llu},", src->cookies,
-			(unsigned long long)c->stat[SG_COOKIE_SENT],
-			(unsigned long long)c->stat[SG_COOKIE_VALID],
-			(unsigned long long)c->reason[SG_R_COOKIE_INVALID],
-			(unsigned long long)c->stat[SG_COOKIE_FALLBACK]);
-	json_counters(f, "drops", reason_names, c->reason, SG_REASON_MAX);
-	fputc(',', f);
-	json_counters(f, "counters", stats_names, c->stat, SG_STAT_MAX);
-	if (prev) {
-		fprintf(f, ",\"interval\":%.3f,\"rates\":{", secs);
-		json_rates(f, "counters", stats_names, c->stat, prev->stat,
-			   SG_STAT_MAX, secs);
-		fputc(',', f);
-		json_rates(f, "drops", reason_names, c->reason, prev->reason,
-			   SG_REASON_MAX, secs);
-		fputc('}', f);
-	}
-	if (src->flows) {
-		fputc(',', f);
-		flows_print_json(f, src->flows, c->stat);
-	}
-	if (src->attack) {
-		fputc(',', f);
-		attack_print_json(f, src->attack, src->cfg, c->stat);
-	}
-	if (extra_json)
-		fprintf(f, ",%s", extra_json);
-	fputs("}\n", f);
+	struct json j;
+
+	json_init(&j, f);
+	json_obj_open(&j, NULL);
+	stats_json(&j, src, c, prev, secs);
+	json_obj_close(&j);
+	fputc('\n', f);
 	fflush(f);
 }
 
@@ -246,6 +302,5 @@ void stats_source(struct sg_source *src, const struct sg_target *t,
 	src->prog_id = p->prog_id;
 	src->dry_run = p->cfg.flags & SG_CFG_DRY_RUN;
 	src->cfg = &p->cfg;
-	src->cookies = p->cfg.cookie_mode == SG_COOKIE_ALWAYS ? "always" :
-		       p->cfg.cookie_mode == SG_COOKIE_ATTACK ? "attack" : "never";
+	src->cookies = cookie_mode_name(p->cfg.cookie_mode);
 }

@@ -31,8 +31,6 @@ struct sg_source {
 	const struct sg_config *cfg;	/* the policy; NULL: thresholds not shown */
 };
 
-/* @s as a JSON string, quoted and escaped. */
-void json_str(FILE *f, const char *s);
 struct sg_target;
 struct sg_pins;
 /* A report header for the attachment @t opened as @p. */
@@ -45,12 +43,20 @@ int stats_read(int stats_fd, int drops_fd, struct sg_counters *out);
  * went down (its maps were replaced: a re-attach), never the 2^64 wrap.
  */
 double stats_rate(__u64 now, __u64 before, double secs);
+/*
+ * A report for a person: what is happening at a glance, or with @all
+ * every counter.
+ */
 void stats_print_text(FILE *f, const struct sg_source *src,
 		      const struct sg_counters *c,
-		      const struct sg_counters *prev, double secs);
+		      const struct sg_counters *prev, double secs, bool all);
+/* One JSON object on one line. */
 void stats_print_json(FILE *f, const struct sg_source *src,
 		      const struct sg_counters *c,
-		      const struct sg_counters *prev, double secs,
-		      const char *extra_json);
+		      const struct sg_counters *prev, double secs);
+struct json;
+/* The members of such a report, into the object @j has open. */
+void stats_json(struct json *j, const struct sg_source *src,
+		const struct sg_counters *c, const struct sg_counters *prev, double secs);
 
 #endif

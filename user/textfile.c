@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
+#include "cmd.h"
 #include "common.h"
 #include "export.h"
 
