@@ -45,7 +45,7 @@ SAN_OBJ   := $(patsubst user/%.c,$(OUT)/san/%.o,$(USER_SRC))
 .PHONY: all deps test unit integration asan demo bench vmlinux clean help install uninstall
 
 all: $(OUT)/synguard $(OUT)/test_xdp $(OUT)/test_policy $(OUT)/test_flow $(OUT)/test_cookie \
-	$(OUT)/sendframes $(OUT)/sg-flood $(OUT)/trivial.bpf.o ## build the CLI and the test programs
+	$(OUT)/sendframes $(OUT)/sg-flood $(OUT)/sg-crowd $(OUT)/trivial.bpf.o ## build the CLI and the test programs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -163,6 +163,12 @@ $(OUT)/tools/sg-flood.o: tests/tools/sg-flood.c tests/unit/pktbuild.h $(OUT)/too
 $(OUT)/sg-flood: $(OUT)/tools/sg-flood.o $(OUT)/tests/pktbuild.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lpthread -o $@
+
+# sg-crowd (tests/tools): real HTTP clients in numbers, from many bound
+# source addresses, for the flash-crowd proofs and the wrk bench's sources.
+$(OUT)/sg-crowd: tests/tools/sg-crowd.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 # Benchmarks (tests/bench): not tests, and not part of `make test`.  The
 # trivial XDP programs are their baseline; bpf/trivial.bpf.c goes through
