@@ -48,7 +48,8 @@ BENCHES   := bench_paths bench_scale
 .SECONDARY:
 .PHONY: all deps test unit integration asan demo bench vmlinux clean help install uninstall
 
-PROGS := $(OUT)/synguard $(UNIT_TESTS:%=$(OUT)/%) $(TOOLS:%=$(OUT)/%) $(OUT)/trivial.bpf.o
+PROGS := $(OUT)/synguard $(UNIT_TESTS:%=$(OUT)/%) $(TOOLS:%=$(OUT)/%) $(OUT)/trivial.bpf.o \
+	 $(OUT)/sg-crowd
 
 all: $(PROGS) ## build the CLI, the unit tests and the lab's tools
 
@@ -173,6 +174,12 @@ $(TOOLS:%=$(OUT)/%): $(OUT)/%: $(OUT)/tools/%.o $(OUT)/lib/pktbuild.o
 	$(call link,$(TOOL_LIBS))
 
 $(OUT)/sg-flood: TOOL_LIBS = $(LDLIBS) -lpthread
+
+# sg-crowd (tests/tools): real HTTP clients in numbers, from many bound
+# source addresses, for the flash-crowd proofs and the wrk bench's sources.
+$(OUT)/sg-crowd: tests/tools/sg-crowd.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 # Benchmarks (tests/bench): not tests, and not part of `make test`.  The
 # trivial XDP programs are their baseline; bpf/trivial.bpf.c goes through

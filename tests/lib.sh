@@ -216,7 +216,7 @@ user root;
 worker_processes 1;
 pid $LAB_TMP/nginx.pid;
 error_log $LAB_TMP/nginx-error.log;
-events { worker_connections 4096; }
+events { worker_connections ${NGINX_CONNECTIONS:-4096}; }
 http {
 	access_log $LAB_TMP/access.log;
 	client_body_temp_path $LAB_TMP/nginx;
@@ -247,6 +247,11 @@ NGINX
 sg() { "$SYNGUARD" --netns "$NS_S" "$@"; }
 # A counter from `synguard stats --json`: sg_counter drops.syn_fin
 sg_counter() { sg stats $SRV_IF --json | jq -r ".$1"; }
+
+# lab_thresholds: a line for the log: attack mode and the thresholds in force.
+lab_thresholds() {
+	sg stats $SRV_IF --json | jq -r '.attack | "attack \(.active) why=\(.why) syn_threshold=\(.thresholds.syn_rate) (\(.thresholds.syn_rate_kind), baseline \(.thresholds.syn_baseline)/s, last window \(.syn_rate) SYNs, \(.unanswered) unanswered) half_open=\(.thresholds.half_open) (\(.thresholds.half_open_kind), estimate \(.half_open_estimate))"'
+}
 
 # curl from the client: N fetches of the page, prints how many succeeded.
 lab_fetch() {

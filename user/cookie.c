@@ -156,6 +156,17 @@ static int nft_table_up(const struct sg_target *t, const struct sg_meta *m,
 	 * than any name (IFNAMSIZ 16 with its NUL): nft then reads it as the
 	 * number.
 	 */
+	/*
+	 * Not an ACK conntrack saw the handshake of (ct state established):
+	 * the SYN went to the stack and the kernel answered it with its own
+	 * cookie (its SYN queue full), which XDP cannot tell from ours (the
+	 * same function and secret).  That ACK must reach the kernel bare:
+	 * synproxy's SYN would find the handshake's conntrack entry, which has
+	 * no synproxy extension, so the server's SYN-ACK went on to the client
+	 * and the server reset the connection.  Ours have no entry yet (new;
+	 * invalid when tcp_loose is off or the 4-tuple's old entry is in
+	 * TIME_WAIT).
+	 */
 	/* add + delete first: one transaction that also replaces an old table. */
 	n = snprintf(script, sizeof(script),
 		     "add table inet %s\n"
@@ -169,6 +180,7 @@ static int nft_table_up(const struct sg_target *t, const struct sg_meta *m,
 		n += snprintf(script + n, sizeof(script) - n,
 			      "\t\tiif \"%016u\" meta mark 0x%08x meta nfproto %s "
 			      "tcp flags & (fin | syn | rst | ack) == ack "
+			      "ct state { new, invalid, untracked } "
 			      "synproxy mss %u wscale %u timestamp sack-perm\n",
 			      t->ifindex, SG_COOKIE_MARK, i ? "ipv6" : "ipv4",
 			      i ? cfg->cookie_mss6 : cfg->cookie_mss4, cfg->cookie_wscale);

@@ -29,6 +29,7 @@ rc=0
 # Parts 3 and 4: netns labs flooded by sg-flood (build/sg-flood, make all).
 "$TOP/tests/bench/bench_drop.sh" || rc=1
 "$TOP/tests/bench/bench_flood.sh" || rc=1
+"$TOP/tests/bench/bench_wrk.sh" || rc=1
 
 echo "## Part 5: scale (bench_scale)"
 echo

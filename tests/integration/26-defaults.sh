@@ -37,9 +37,6 @@ ip -n "$NS_S" route add 198.18.64.0/24 via $CLI_IP
 stats() { sg stats $SRV_IF --json; }
 d() { echo $(( $(jq -r ".$1" <<<"$S1") - $(jq -r ".$1" <<<"$S0") )); }
 calc() { awk "BEGIN { printf \"%.4f\", $1 }"; }
-thresholds() {	# a line for the log: the thresholds in force, attack mode
-	stats | jq -r '.attack | "attack \(.active) why=\(.why) syn_threshold=\(.thresholds.syn_rate) (\(.thresholds.syn_rate_kind), baseline \(.thresholds.syn_baseline)/s, last window \(.syn_rate) SYNs, \(.unanswered) unanswered) half_open=\(.thresholds.half_open) (\(.thresholds.half_open_kind), estimate \(.half_open_estimate))"'
-}
 hp_sent() { sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$1"; }
 # wait_attack STATE SECONDS: polls until attack.active is STATE.  The
 # program judges a window when a SYN comes: with PROBE set, the client
@@ -75,7 +72,7 @@ expect_eq "SYN threshold: learned, the floor before any window" \
 check "status --json shows the thresholds" test "$("$SYNGUARD" status --json | jq -r --arg ns "$NS_S" \
 	'.attachments[] | select(.netns == $ns) | "\(.attack.syn_rate_kind) \(.attack.half_open)"')" = "learned $WANT_HO"
 check "status text shows them" bash -c "'$SYNGUARD' --netns '$NS_S' status | grep -q 'learned: baseline'"
-diag "$(thresholds)"
+diag "$(lab_thresholds)"
 
 # ==============================================================================
 # 2. A NAT gateway: one address, as many connections as wrk can open, 10 s.
@@ -87,7 +84,7 @@ S1=$(stats)
 WRK_RPS=$(awk '/^Requests\/sec/ { print int($2) }' "$LAB_TMP/wrk")
 WRK_ERR=$(grep -c 'Socket errors\|Non-2xx' "$LAB_TMP/wrk")
 diag "wrk, one address, keep-alive off: $WRK_RPS requests/s; SYNs $(d counters.syn), completed $(d counters.hs_completed)"
-diag "$(thresholds)"
+diag "$(lab_thresholds)"
 expect_ge "wrk made connections (>= 1000/s)" "${WRK_RPS:-0}" 1000
 expect_eq "wrk: no socket errors, no non-2xx" "$WRK_ERR" 0
 expect_eq "NAT gateway: 0 SYNs dropped (src_rate)" "$(d drops.src_rate)" 0
@@ -110,7 +107,7 @@ S1=$(stats)
 SENT=$(hp_sent "$LAB_TMP/hp1")
 DROPPED=$(( $(d drops.src_rate) + $(d drops.src_blocked) ))
 diag "hping3 sent ${SENT:-?} SYNs; dropped at XDP $DROPPED; attack entered $(d attack.entered)"
-diag "$(thresholds)"
+diag "$(lab_thresholds)"
 expect_ge "hping3 sent >= 20000 SYNs" "${SENT:-0}" 20000
 # What passes is the bucket's: 500 at once and 100 a second (8 s), 5% slack.
 expect_ge "single-source flood: at most 500 + 100/s x 8 s passed ($((SENT - DROPPED)))" \
@@ -129,7 +126,7 @@ expect_eq "a real client from another address: 500 of 500" "$G" 500
 [ "$G" = 500 ] || diag "$(grep -v '^200 1 ' "$LAB_TMP/c1" | sort | uniq -c)"
 PROBE=1 wait_attack false 30 && ok "attack mode left after the flood" ||
 	not_ok "attack mode left after the flood"
-diag "$(thresholds)"
+diag "$(lab_thresholds)"
 
 # ==============================================================================
 # 4. Many sources: the generator at full rate from a lab /16.
@@ -149,7 +146,7 @@ done
 if wait_attack true 5; then
 	# From the program's own log: it judges at each one-second window.
 	ENTER=$(calc "$(entered_at) - $T0")
-	diag "$(thresholds)"
+	diag "$(lab_thresholds)"
 	if le "$ENTER" 1.2; then ok "attack mode entered ${ENTER} s after the flood began (<= 1.2)"
 	else not_ok "attack mode entered within 1.2 s (took $ENTER s)"; fi
 	expect_eq "... by the SYN rate" "$(stats | jq -r .attack.why)" syn_rate
@@ -186,7 +183,7 @@ kill -INT $FLOOD 2>/dev/null; pkill -INT -P $FLOOD 2>/dev/null; wait $FLOOD 2>/d
 SENT=$(hp_sent "$LAB_TMP/hp2")
 DROPPED=$(( $(d drops.src_rate) + $(d drops.src_blocked) ))
 diag "proven source: hping3 sent ${SENT:-?}; dropped $DROPPED; attack_proven $(d counters.attack_proven)"
-diag "$(thresholds)"
+diag "$(lab_thresholds)"
 expect_eq "attack mode on through it" "$(jq -r .attack.active <<<"$S1")" true
 expect_ge "hping3 sent >= 20000 SYNs" "${SENT:-0}" 20000
 if [ -n "$SENT" ] && [ "$SENT" -gt 0 ] && le "$(calc "($SENT - $DROPPED) / $SENT")" 0.05; then
