@@ -42,7 +42,7 @@ SAN_OBJ   := $(patsubst user/%.c,$(OUT)/san/%.o,$(USER_SRC))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test unit integration asan demo bench vmlinux clean help install uninstall
+.PHONY: all deps test unit integration asan demo bench synproxy vmlinux clean help install uninstall
 
 all: $(OUT)/synguard $(OUT)/test_xdp $(OUT)/test_policy $(OUT)/test_flow $(OUT)/test_cookie \
 	$(OUT)/sendframes $(OUT)/sg-flood $(OUT)/trivial.bpf.o ## build the CLI and the test programs
@@ -167,11 +167,11 @@ $(OUT)/sg-flood: $(OUT)/tools/sg-flood.o $(OUT)/tests/pktbuild.o
 # Benchmarks (tests/bench): not tests, and not part of `make test`.  The
 # trivial XDP programs are their baseline; bpf/trivial.bpf.c goes through
 # the same tmp.o -> bpf.o -> skel.h rules as synguard.
-BENCH_HDRS := $(wildcard tests/bench/*.h) $(OUT)/trivial.skel.h
+BENCH_HDRS := $(wildcard tests/bench/*.h) $(OUT)/trivial.skel.h $(OUT)/tools/sg_reflect.skel.h
 
 $(OUT)/bench/%.o: tests/bench/%.c $(BENCH_HDRS) $(wildcard tests/unit/*.h) $(USER_HDRS) | $(OUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -Itests/bench -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Itests/bench -I$(OUT)/tools -c $< -o $@
 
 $(OUT)/bench_paths: $(OUT)/bench/bench_paths.o $(OUT)/bench/bench_util.o $(OUT)/tests/pktbuild.o $(USER_OBJ)
 	$(call msg,LINK,$@)
@@ -196,7 +196,14 @@ asan: $(OUT)/synguard-san all ## the userspace tests with ASan/UBSan
 demo: deps all ## install deps, build, and show synguard in a netns lab
 	$(Q)tests/demo.sh
 
-bench: all $(OUT)/bench_paths $(OUT)/bench_scale ## build and run the benchmarks (root; netns labs for the floods and the stats timing), print the tables
+# The kernel's own XDP synproxy, the cookie table's peer (issue 18): the
+# selftest's xdp_synproxy_kern.c and xdp_synproxy.c from Debian's
+# linux-source-6.1, installed, extracted and built into $(OUT)/synproxy by
+# the script at bench time, never committed.
+synproxy: all ## fetch and build the kernel selftest's XDP synproxy into build/synproxy (root: apt-get)
+	$(Q)OUT=$(OUT) CLANG=$(CLANG) tests/bench/synproxy_build.sh
+
+bench: all $(OUT)/bench_paths $(OUT)/bench_scale $(OUT)/tools/sg_reflect.bpf.o synproxy ## build and run the benchmarks (root; netns labs for the floods and the stats timing), print the tables
 	$(Q)tests/bench/run.sh
 
 # Installation: `make install` (PREFIX=/usr/local, DESTDIR for staging).
