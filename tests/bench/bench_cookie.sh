@@ -28,13 +28,14 @@ FLOOD=198.19.0.0/16
 THREADS=$(nproc); [ "$THREADS" -gt 4 ] && THREADS=4
 REFLECT_OBJ=$OUT/tools/sg_reflect.bpf.o
 SYNPROXY_DIR=$OUT/synproxy
-ROWS=${ROWS:-"xdp_drop reflect synproxy synguard_cookies synguard_default kcookies"}
+ROWS=${ROWS:-"xdp_drop reflect synproxy synguard_cookies synguard_bare synguard_default kcookies"}
 
 declare -A TITLE=(
 	[xdp_drop]="trivial XDP_DROP on srv0 (no answer: the cost of taking a frame in, att0's share of each answer)"
 	[reflect]="trivial XDP reflector (swap, SYN-ACK flags, XDP_TX; no cookie)"
 	[synproxy]="kernel selftest XDP synproxy (6.1 xdp_synproxy_kern.c)"
 	[synguard_cookies]="synguard cookies=always"
+	[synguard_bare]="synguard cookies=always, src_rate and attack detection off (the cookie path alone)"
 	[synguard_default]="synguard default policy (attack mode; cookies=attack)"
 	[kcookies]="kernel SYN cookies (tcp_syncookies=2, no XDP)"
 )
@@ -76,6 +77,14 @@ teardown_synproxy() { lab_xdp_off "$NS_S" $SRV_IF; sysctl_s net.ipv4.tcp_syncook
 
 setup_synguard_cookies() { sg attach $SRV_IF --cookies always >/dev/null; }
 teardown_synguard_cookies() { sg detach $SRV_IF >/dev/null; }
+
+# The same without the per-source table (sg_src, 65536 entries: the
+# flood's 65536 sources keep its LRU evicting) and attack detection.
+setup_synguard_bare() {
+	sg attach $SRV_IF --cookies always --src-rate off --attack-syn-rate off \
+		--attack-half-open off >/dev/null
+}
+teardown_synguard_bare() { sg detach $SRV_IF >/dev/null; }
 
 # `synguard attach` with nothing set: the flood puts it in attack mode,
 # whose unproven SYNs get cookies.
@@ -152,7 +161,7 @@ echo "sg-flood --threads $THREADS at full rate: SYNs (Linux options: MSS, SACK, 
 echo
 echo "| answering program | handled pps | answered pps | softirq ns/frame | server ns/frame | prog ns | sent pps |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
-for row in xdp_drop reflect synproxy synguard_cookies synguard_default kcookies; do
+for row in xdp_drop reflect synproxy synguard_cookies synguard_bare synguard_default kcookies; do
 	if [ "$row" = synproxy ] && [ -z "$SYNPROXY" ]; then
 		printf '| %s | does not load: %s | | | | | |\n' "${TITLE[$row]}" "$SYNPROXY_WHY"
 		continue
