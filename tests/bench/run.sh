@@ -40,4 +40,5 @@ done
 # Part 6: the SYN cookie path (issue 18): answers against the reflector,
 # the selftest synproxy and the kernel's cookies; then flood capacity.
 "$TOP/tests/bench/bench_cookie.sh" || rc=1
+"$TOP/tests/bench/bench_capacity.sh" || rc=1
 exit $rc
