@@ -46,7 +46,7 @@ BENCHES   := bench_paths bench_scale
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test unit integration asan demo bench vmlinux clean help install uninstall
+.PHONY: all deps test unit integration asan demo bench synproxy vmlinux clean help install uninstall
 
 PROGS := $(OUT)/synguard $(UNIT_TESTS:%=$(OUT)/%) $(TOOLS:%=$(OUT)/%) $(OUT)/trivial.bpf.o \
 	 $(OUT)/sg-crowd
@@ -184,10 +184,10 @@ $(OUT)/sg-crowd: tests/tools/sg-crowd.c | $(OUT)
 # Benchmarks (tests/bench): not tests, and not part of `make test`.  The
 # trivial XDP programs are their baseline; bpf/trivial.bpf.c goes through
 # the same tmp.o -> bpf.o -> skel.h rules as synguard.
-BENCH_HDRS := $(wildcard tests/bench/*.h) $(OUT)/trivial.skel.h
+BENCH_HDRS := $(wildcard tests/bench/*.h) $(OUT)/trivial.skel.h $(OUT)/tools/sg_reflect.skel.h
 
 $(OUT)/bench/%.o: tests/bench/%.c $(BENCH_HDRS) $(TESTLIB_HDRS) $(USER_HDRS) | $(OUT)/bench
-	$(call cc,-Itests/lib -Itests/bench)
+	$(call cc,-Itests/lib -Itests/bench -I$(OUT)/tools)
 
 $(BENCHES:%=$(OUT)/%): $(OUT)/%: $(OUT)/bench/%.o $(OUT)/bench/bench_util.o $(OUT)/lib/pktbuild.o $(USER_OBJ)
 	$(call link,$(LDLIBS))
@@ -207,7 +207,14 @@ asan: $(OUT)/synguard-san all ## the userspace tests with ASan/UBSan
 demo: deps all ## install deps, build, and show synguard in a netns lab
 	$(Q)tests/demo.sh
 
-bench: all $(BENCHES:%=$(OUT)/%) ## build and run the benchmarks (root; netns labs for the floods and the stats timing), print the tables
+# The kernel's own XDP synproxy, the cookie table's peer: the selftest's
+# xdp_synproxy_kern.c and xdp_synproxy.c from Debian's linux-source-6.1,
+# installed, extracted and built into $(OUT)/synproxy by the script at
+# bench time, never committed.
+synproxy: all ## fetch and build the kernel selftest's XDP synproxy into build/synproxy (root: apt-get)
+	$(Q)OUT=$(OUT) CLANG=$(CLANG) tests/bench/synproxy_build.sh
+
+bench: all $(BENCHES:%=$(OUT)/%) $(OUT)/tools/sg_reflect.bpf.o synproxy ## build and run the benchmarks (root; netns labs for the floods and the stats timing), print the tables
 	$(Q)tests/bench/run.sh
 
 # Installation: `make install` (PREFIX=/usr/local, DESTDIR for staging).

@@ -30,6 +30,7 @@
 #include "stats.h"
 #include "synguard.skel.h"
 #include "trivial.skel.h"
+#include "sg_reflect.skel.h"
 
 #pragma GCC diagnostic ignored "-Woverride-init"
 
@@ -38,11 +39,13 @@
 struct bench {
 	struct synguard *sg;
 	struct trivial *tv;
-	int xdp, egress, tdrop, tpass;
+	struct sg_reflect *rf;
+	int xdp, egress, tdrop, tpass, ttx, treflect;
 	__u32 repeat;
 	int rounds;
 	__u32 once;		/* distinct frames per round in the run-once table */
 	bool min;		/* the repeat table reports the min of the rounds */
+	bool cookie_only;	/* -k: the cookie table alone */
 	int missed, wrong;
 };
 
@@ -450,14 +453,93 @@ static void once_table(struct bench *b)
 	printf("\n");
 }
 
+/* Linux's SYN options (MSS, SACK_PERM, TS, NOP, WS) and Windows' (no TS). */
+static const __u8 opts_ts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0x12, 0x34,
+				  0, 0, 0, 0, 1, 3, 3, 7 };
+static const __u8 opts_nots[12] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 8, 1, 1, 4, 2 };
+
+/*
+ * One row of the cookie table: @b->once distinct SYNs (each is rewritten
+ * in place, so each runs once), through synguard with cookies=always and
+ * nothing else on, the trivial XDP_TX program and the trivial reflector;
+ * the kernel's ns per run, median of the rounds.  @target: the ratio to
+ * XDP_TX asked for (0: none).
+ */
+static void cookie_row(struct bench *b, bool v6, bool ts, double target)
+{
+	double sk[MAX_ROUNDS], tk[MAX_ROUNDS], rk[MAX_ROUNDS], w, ratio;
+	struct frame *f = calloc(b->once, sizeof(*f)), *g = calloc(b->once, sizeof(*g));
+	__u64 sent = 0, before;
+	char addr[32];
+	__u32 i;
+	int r;
+
+	if (!f || !g)
+		exit(1);
+	for (r = 0; r < b->rounds; r++) {
+		setup(b, CFG("cookies=always"));
+		for (i = 0; i < b->once; i++) {
+			struct pkt_spec syn = flow_syn(i, r, v6, addr, sizeof(addr));
+
+			syn.tcp_opts = ts ? opts_ts : opts_nots;
+			syn.tcp_opt_len = ts ? sizeof(opts_ts) : sizeof(opts_nots);
+			frame_build(&f[i], &syn);
+		}
+		memcpy(g, f, b->once * sizeof(*f));
+		run_once(b->ttx, f, b->once, &tk[r], &w);
+		run_once(b->treflect, g, b->once, &rk[r], &w);
+		before = counter(b, SG_COOKIE_SENT);
+		run_once(b->xdp, f, b->once, &sk[r], &w);
+		sent += counter(b, SG_COOKIE_SENT) - before;
+	}
+	sk[0] = bench_median(sk, b->rounds);
+	tk[0] = bench_median(tk, b->rounds);
+	rk[0] = bench_median(rk, b->rounds);
+	ratio = tk[0] > 0 ? sk[0] / tk[0] : 0;
+	printf("| %s, %s | %llu / %u | %.1f | %.1f | %.1f | %.2fx |", v6 ? "IPv6" : "IPv4",
+	       ts ? "timestamps (Linux options, 20 bytes)" : "no timestamps (MSS, WS, SACK; 12 bytes)",
+	       (unsigned long long)sent, b->once * b->rounds, sk[0], tk[0], rk[0], ratio);
+	if (target > 0) {
+		printf(" ≤ %.1fx | %s |\n", target, ratio <= target ? "met" : "**missed**");
+		b->missed += ratio > target;
+	} else {
+		printf(" | |\n");
+	}
+	if (sent != (__u64)b->once * b->rounds)
+		b->wrong++;
+	free(f);
+	free(g);
+}
+
+static void cookie_table(struct bench *b)
+{
+	printf("### Cookie SYN (issue 18): distinct SYNs, each run once (repeat 1; median of %d rounds)\n\n",
+	       b->rounds);
+	printf("synguard with cookies=always and nothing else on (no per-source table, no attack "
+	       "detection): each SYN answered with a cookie SYN-ACK, XDP_TX.  Beside it, on copies "
+	       "of the same frames: a trivial program that only returns XDP_TX, and the trivial "
+	       "reflector (tests/tools/sg_reflect.bpf.c: swap, SYN-ACK flags, no cookie).  ns: "
+	       "opts.duration of a repeat-1 run (the program plus the test-run timer's own ktime "
+	       "reads, the same for all three).  \"answered\": cookie_sent / frames.\n\n");
+	printf("| cookie SYN | answered | synguard ns | trivial XDP_TX ns | reflector ns | "
+	       "ratio to XDP_TX | target | |\n");
+	printf("|---|---:|---:|---:|---:|---:|---|---|\n");
+	cookie_row(b, false, true, 3.0);
+	cookie_row(b, false, false, 0);
+	cookie_row(b, true, true, 0);
+	cookie_row(b, true, false, 0);
+	printf("\n");
+}
+
 static void usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [-r REPEAT] [-n ROUNDS] [-m] [-o ONCE] [-c CPU]\n"
+	fprintf(stderr, "usage: %s [-r REPEAT] [-n ROUNDS] [-m] [-o ONCE] [-c CPU] [-k]\n"
 		"  -r  BPF_PROG_TEST_RUN repeat per measurement (1000000)\n"
 		"  -n  rounds, the median is reported (5, at most %d)\n"
 		"  -m  the repeat table reports the min of the rounds, not the median\n"
 		"  -o  distinct frames per round in the run-once table (20000)\n"
-		"  -c  CPU to run on (0)\n", prog, MAX_ROUNDS);
+		"  -c  CPU to run on (0)\n"
+		"  -k  the cookie SYN table alone\n", prog, MAX_ROUNDS);
 	exit(2);
 }
 
@@ -466,11 +548,12 @@ int main(int argc, char **argv)
 	struct bench b = { .repeat = 1000000, .rounds = 5, .once = 20000 };
 	int opt, cpu = 0;
 
-	while ((opt = getopt(argc, argv, "r:n:o:c:mh")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:o:c:mkh")) != -1) {
 		switch (opt) {
 		case 'r': b.repeat = strtoul(optarg, NULL, 10); break;
 		case 'n': b.rounds = atoi(optarg); break;
 		case 'm': b.min = true; break;
+		case 'k': b.cookie_only = true; break;
 		case 'o': b.once = strtoul(optarg, NULL, 10); break;
 		case 'c': cpu = atoi(optarg); break;
 		default: usage(argv[0]);
@@ -482,7 +565,8 @@ int main(int argc, char **argv)
 	bench_pin_cpu(cpu);
 	b.sg = synguard__open_and_load();
 	b.tv = trivial__open_and_load();
-	if (!b.sg || !b.tv) {
+	b.rf = sg_reflect__open_and_load();
+	if (!b.sg || !b.tv || !b.rf) {
 		fprintf(stderr, "bench_paths: cannot load the programs: %s\n", strerror(errno));
 		return 1;
 	}
@@ -490,13 +574,19 @@ int main(int argc, char **argv)
 	b.egress = bpf_program__fd(b.sg->progs.synguard_egress);
 	b.tdrop = bpf_program__fd(b.tv->progs.trivial_drop);
 	b.tpass = bpf_program__fd(b.tv->progs.trivial_pass);
+	b.ttx = bpf_program__fd(b.rf->progs.sg_tx);
+	b.treflect = bpf_program__fd(b.rf->progs.sg_reflect);
 
 	printf("## Part 1: per-path cost (bench_paths, CPU %d)\n\n", cpu);
-	repeat_table(&b);
-	once_table(&b);
+	if (!b.cookie_only) {
+		repeat_table(&b);
+		once_table(&b);
+	}
+	cookie_table(&b);
 	printf("Targets: %d missed.%s\n\n", b.missed,
 	       b.wrong ? "  SOME ROWS DID NOT TAKE THEIR PATH (WRONG verdict or done count)." : "");
 	synguard__destroy(b.sg);
 	trivial__destroy(b.tv);
+	sg_reflect__destroy(b.rf);
 	return b.wrong ? 1 : 0;
 }

@@ -37,4 +37,9 @@ for max in 1000000 1048576 1050000; do
 	"$OUT/bench_scale" -f 1000000 -m $max || rc=1
 done
 "$TOP/tests/bench/bench_scale.sh" || rc=1
+
+# Part 6: the SYN cookie path (issue 18): answers against the reflector,
+# the selftest synproxy and the kernel's cookies; then flood capacity.
+"$TOP/tests/bench/bench_cookie.sh" || rc=1
+"$TOP/tests/bench/bench_capacity.sh" || rc=1
 exit $rc
