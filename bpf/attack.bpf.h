@@ -11,15 +11,25 @@
  * calm from the end of the last window on.
  *
  * During a flood every SYN comes here, so the common answers need neither
- * the clock (about 37 ns here) nor a hash lookup (about 26): SYNs are
- * counted per CPU; jiffy horizons (attack_horizon) say when no window can
- * end yet and when no unproven SYN can be admitted yet; a bitmap of hashes
- * (sg_proven_bits) says when a source is surely not in sg_proven.
+ * the clock nor a hash lookup: SYNs are counted per CPU; jiffy horizons
+ * say when no window can end yet and when no unproven SYN can be admitted
+ * yet; a bitmap of hashes (sg_proven_bits) says when a source is surely
+ * not in sg_proven.
  */
 #ifndef SYNGUARD_ATTACK_BPF_H
 #define SYNGUARD_ATTACK_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "synguard.h"
 #include "detect.h"
+#include "parse.bpf.h"
+#include "stats.bpf.h"
+#include "policy.bpf.h"
+#include "hash.bpf.h"
+#include "gcra.bpf.h"
+#include "jiffy.bpf.h"
+#include "ratelimit.bpf.h"
 
 #define SG_PROVEN_MAX 65536
 
@@ -116,7 +126,7 @@ static __always_inline void attack_src_key(struct sg_src_key *k, const __u8 *add
 /* An address folded to 32 bits (IPv4: itself), hashed to a bit of sg_proven_bits. */
 static __always_inline __u32 attack_bit(__u32 fold)
 {
-	return (fold * 0x9E3779B1U) >> 12;	/* Fibonacci hashing, 20 bits */
+	return hash_fib(fold, 20);
 }
 
 static __always_inline __u64 *attack_bits_word(__u32 bit)
@@ -149,7 +159,7 @@ __attribute__((noinline)) int attack_prove(const struct sg_flow_key *fk, __u64 n
 	attack_src_key(&k, fk->remote, fk->family);
 	__builtin_memcpy(&w0, k.addr, 8);
 	__builtin_memcpy(&w1, k.addr + 8, 8);
-	bit = attack_bit(rl_src_fold(w0, w1));
+	bit = attack_bit(hash_fold(w0, w1));
 	/* The bit first: a reader that finds the entry finds the bit. */
 	bits = attack_bits_word(bit);
 	if (bits && !(*bits & (1ULL << (bit & 63))))
@@ -173,8 +183,8 @@ static __always_inline bool attack_proven(const struct sg_pkt *pkt,
 	__u64 *t, *bits, w0, w1;
 	__u32 bit;
 
-	rl_src_words(pkt, &w0, &w1);
-	bit = attack_bit(rl_src_fold(w0, w1));
+	parse_src_words(pkt, &w0, &w1);
+	bit = attack_bit(hash_fold(w0, w1));
 	bits = attack_bits_word(bit);
 	if (!bits || !(*bits & (1ULL << (bit & 63))))
 		return false;
@@ -186,7 +196,7 @@ static __always_inline bool attack_proven(const struct sg_pkt *pkt,
 	if (!t)
 		return false;
 	if (!*now)
-		*now = rl_now();
+		*now = sg_now();
 	return *now - *t < cfg->proven_ns;
 }
 
@@ -253,21 +263,6 @@ static __always_inline void attack_evaluate(struct sg_attack *a,
 	}
 }
 
-/*
- * The jiffy before which @r ns after now have surely not passed, @j being
- * jiffies64 read before now (the clock).  Jiffy j + n begins at most n
- * jiffies after now, and is seen L later, L being how late the kernel's
- * jiffies update runs; with n jiffies at most r - 10 ms (a jiffy at most
- * jiffy_ns(): learned, or 10 ms), jiffies64 < j + n holds only before
- * now + r unless L > 10 ms.  Under 20 ms: j, no horizon.
- */
-static __always_inline __u64 attack_horizon(__u64 j, __u64 r)
-{
-	if (r <= SG_JIFFY_MAX_NS)
-		return j;
-	return j + (r - SG_JIFFY_MAX_NS) / jiffy_ns();
-}
-
 struct attack_sum {
 	__u64 sum;
 	__u64 done;
@@ -328,7 +323,7 @@ static __attribute__((noinline)) void attack_roll(struct sg_attack *a, const str
 	a->half_open_est = cfg->attack_half_open ?
 		attack_half_open_estimate(now, cfg->half_open_s) : 0;
 	attack_evaluate(a, cfg, now, calm_from);
-	a->roll_jiffy = attack_horizon(j, NSEC_PER_SEC);
+	a->roll_jiffy = jiffy_horizon(j, NSEC_PER_SEC);
 }
 
 /*
@@ -349,7 +344,7 @@ static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 j, __u
 	if (!a || !syns)
 		return false;
 	if (j >= a->roll_jiffy) {
-		t = rl_now();
+		t = sg_now();
 		*now = t;
 		jiffy_learn(t, j);
 		ws = a->window_ns;
@@ -360,7 +355,7 @@ static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 j, __u
 			if (__sync_val_compare_and_swap(&a->window_ns, ws, t) == ws)
 				attack_roll(a, cfg, j, ws, t);
 		} else {
-			h = attack_horizon(j, ws + NSEC_PER_SEC - t);
+			h = jiffy_horizon(j, ws + NSEC_PER_SEC - t);
 			if (h > a->roll_jiffy)
 				a->roll_jiffy = h;
 		}
@@ -370,12 +365,26 @@ static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 j, __u
 }
 
 /*
+ * Does attack mode refuse every unproven SYN at jiffies64 @j, with no
+ * clock read: unproven_rate 0, or a refusal horizon of this policy
+ * (@refuse, struct sg_attack's; attack_admit sets it) not yet passed?
+ * Both lanes ask it.
+ */
+static __always_inline bool attack_refusing(const struct sg_config *cfg, __u64 refuse, __u64 j)
+{
+	if (!cfg->unproven_rate)
+		return true;
+	return SG_REFUSE_GEN(refuse) == (cfg->generation & 0xFFFFFF) &&
+	       j < SG_REFUSE_UNTIL(refuse);
+}
+
+/*
  * Attack mode: may this unproven SYN in?  A global GCRA bucket.  Every CPU
  * hits the one entry during a flood, so its timestamp moves by
  * compare-and-swap: a lost race retries instead of admitting twice.
  *
  * A refusal at now means none before tat - tol (drops leave tat alone,
- * admissions only move it later): a jiffy horizon (attack_horizon) ahead
+ * admissions only move it later): a jiffy horizon (jiffy_horizon) ahead
  * of that, under the policy generation, refuses the next ones with no
  * clock read.  @j and *@now as for attack_syn().
  */
@@ -383,28 +392,29 @@ static __always_inline bool attack_admit(const struct sg_config *cfg, __u64 j, _
 {
 	__u32 zero = 0, i;
 	struct sg_attack *a = bpf_map_lookup_elem(&sg_attack, &zero);
-	__u64 t, tol, old, tat, r, h;
+	__u64 old, tat, r, h;
+	struct gcra g;
 
-	if (!a || !cfg->unproven_rate)
+	if (!a)
 		return false;
 	r = a->refuse;
-	if (SG_REFUSE_GEN(r) == (cfg->generation & 0xFFFFFF) && j < SG_REFUSE_UNTIL(r))
+	if (attack_refusing(cfg, r, j))
 		return false;
 	if (!*now)
-		*now = rl_now();
-	t = NSEC_PER_SEC / cfg->unproven_rate;
-	tol = (__u64)(cfg->unproven_burst ? cfg->unproven_burst - 1 : 0) * t;
+		*now = sg_now();
+	g = gcra_of(cfg->unproven_rate, cfg->unproven_burst);
 	for (i = 0; i < 4; i++) {
 		old = a->admit_tat;
-		tat = old < *now ? *now : old;
-		if (tat - *now > tol) {
-			h = attack_horizon(j, tat - tol - *now);
+		tat = old;
+		gcra_catch_up(&tat, *now);
+		if (gcra_over(&g, tat, *now)) {
+			h = jiffy_horizon(j, tat - g.tol - *now);
 			if (h > j && (h > SG_REFUSE_UNTIL(r) ||
 				      SG_REFUSE_GEN(r) != (cfg->generation & 0xFFFFFF)))
 				a->refuse = SG_REFUSE(h, cfg->generation);
 			return false;
 		}
-		if (__sync_val_compare_and_swap(&a->admit_tat, old, tat + t) == old)
+		if (__sync_val_compare_and_swap(&a->admit_tat, old, tat + g.t) == old)
 			return true;
 	}
 	return false;	/* lost to other CPUs four times: the bucket is busy */

@@ -29,6 +29,21 @@
 #ifndef SYNGUARD_EXPRESS_BPF_H
 #define SYNGUARD_EXPRESS_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "synguard.h"
+#include "parse.bpf.h"
+#include "stats.bpf.h"
+#include "policy.bpf.h"
+#include "verdict.bpf.h"
+#include "filter.bpf.h"
+#include "lists.bpf.h"
+#include "ratelimit.bpf.h"
+#include "attack.bpf.h"
+#include "flow.bpf.h"
+#include "cookie.bpf.h"
+
 /*
  * The header fields the express lane judges, in registers.  Addresses are
  * loaded as the bytes lie in memory, so the words and hashes below match
@@ -137,12 +152,12 @@ static __always_inline int xp_syn(const struct sg_xp *x, const struct sg_config 
 	__u32 h;
 	int r;
 
-	if (!rl_port_in_scope(cfg, x->dport))
+	if (!policy_port_in_scope(cfg, x->dport))
 		return -1;
 	j = bpf_jiffies64();
 	if (xp_attack(cfg, j, &a, &syns) < 0)
 		return -1;
-	h = rl_src_fold(x->s[0], x->s[1]);
+	h = hash_fold(x->s[0], x->s[1]);
 	if (!cfg->src_rate) {
 		if (!a || !xp_unproven_refused(cfg, a, j, h))
 			return -1;

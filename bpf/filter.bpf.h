@@ -6,6 +6,12 @@
 #ifndef SYNGUARD_FILTER_BPF_H
 #define SYNGUARD_FILTER_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "synguard.h"
+#include "parse.bpf.h"
+
 static __always_inline int filter_flags(__u8 flags)
 {
 	__u8 ctl = flags & (TCP_FIN | TCP_SYN | TCP_RST | TCP_PSH | TCP_URG);

@@ -21,6 +21,13 @@
 #ifndef SYNGUARD_FLOW_BPF_H
 #define SYNGUARD_FLOW_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "synguard.h"
+#include "parse.bpf.h"
+#include "stats.bpf.h"
+#include "attack.bpf.h"
 #include "flow_maps.bpf.h"
 
 struct {

@@ -8,6 +8,10 @@
 #ifndef SYNGUARD_FLOW_MAPS_BPF_H
 #define SYNGUARD_FLOW_MAPS_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "synguard.h"
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SG_DEFAULT_HALF_MAX);

@@ -6,6 +6,11 @@
 #ifndef SYNGUARD_LISTS_BPF_H
 #define SYNGUARD_LISTS_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "synguard.h"
+#include "parse.bpf.h"
+
 #define SG_LIST_MAX 16384
 
 #define SG_LPM_MAP(name, keytype)                                              \
