@@ -25,11 +25,9 @@
 #include "detect.h"
 #include "parse.bpf.h"
 #include "stats.bpf.h"
-#include "policy.bpf.h"
 #include "hash.bpf.h"
 #include "gcra.bpf.h"
 #include "jiffy.bpf.h"
-#include "ratelimit.bpf.h"
 
 #define SG_PROVEN_MAX 65536
 
@@ -137,38 +135,26 @@ static __always_inline __u64 *attack_bits_word(__u32 bit)
 }
 
 /*
- * The remote end of a flow completed a handshake it opened: proven, and
- * counted as answered (the detector's SG_ATTACK_DONE; its SYN back to its
- * per-source bucket, rl_refund).  A global function: the verifier checks
- * it once, not at each of the sites flow tracking inlines it at (88k
- * instructions fewer); its frame is not synguard_xdp's.
+ * The remote end @k (its exact address) completed a handshake it opened,
+ * at @now: proven, and counted as answered (the detector's
+ * SG_ATTACK_DONE).
  */
-__attribute__((noinline)) int attack_prove(const struct sg_flow_key *fk, __u64 now)
+static __always_inline void attack_prove(const struct sg_src_key *k, __u64 now)
 {
-	struct sg_src_key k = {};
-	const struct sg_config *cfg;
 	__u32 bit, idx = SG_ATTACK_DONE;
 	__u64 *bits, w0, w1;
 
-	if (!fk)
-		return 0;
 	bits = bpf_map_lookup_elem(&sg_attack_syns, &idx);
 	if (bits)
 		(*bits)++;
-
-	attack_src_key(&k, fk->remote, fk->family);
-	__builtin_memcpy(&w0, k.addr, 8);
-	__builtin_memcpy(&w1, k.addr + 8, 8);
+	__builtin_memcpy(&w0, k->addr, 8);
+	__builtin_memcpy(&w1, k->addr + 8, 8);
 	bit = attack_bit(hash_fold(w0, w1));
 	/* The bit first: a reader that finds the entry finds the bit. */
 	bits = attack_bits_word(bit);
 	if (bits && !(*bits & (1ULL << (bit & 63))))
 		__sync_fetch_and_or(bits, 1ULL << (bit & 63));
-	bpf_map_update_elem(&sg_proven, &k, &now, BPF_ANY);
-	cfg = policy_current();
-	if (cfg && cfg->src_rate)
-		rl_refund(cfg, &k);
-	return 0;
+	bpf_map_update_elem(&sg_proven, k, &now, BPF_ANY);
 }
 
 /*

@@ -11,9 +11,12 @@
  * (RFC 9293 3.5); a FIN counts as acknowledged only by an ACK at or past
  * its sequence number + 1.
  *
- *   flow_track(pkt, dir)		a segment of a flow
+ * Tracking says what a segment did that others learn from (struct
+ * flow_event); the entry program decides who hears of it.
+ *
+ *   flow_track(pkt, dir, ev)		a segment of a flow
  *   flow_kcookie_synack(pkt)		egress: a SYN-ACK of the kernel's cookies
- *   flow_cookie_completed(pkt, now)	a handshake XDP's cookie completed
+ *   flow_cookie_completed(pkt, now, ev) a handshake XDP's cookie completed
  */
 #ifndef SYNGUARD_FLOW_BPF_H
 #define SYNGUARD_FLOW_BPF_H
@@ -24,7 +27,6 @@
 #include "synguard.h"
 #include "parse.bpf.h"
 #include "stats.bpf.h"
-#include "attack.bpf.h"
 #include "flow_table.bpf.h"
 #include "flow_ack.bpf.h"
 #include "hist.bpf.h"
@@ -39,6 +41,35 @@
 #define FLOW_FIN(dir) ((dir) == SG_DIR_IN ? SG_FF_FIN_IN : SG_FF_FIN_OUT)
 #define FLOW_FIN_ACKED(dir) \
 	((dir) == SG_DIR_IN ? SG_FF_FIN_IN_ACKED : SG_FF_FIN_OUT_ACKED)
+
+/*
+ * What a segment did that attack mode and the per-source limit learn from:
+ * a half-open flow began (its SYN-ACK left) or ended, and the remote end
+ * completed a handshake it opened.  At most one of each per segment; the
+ * caller zeroes it.
+ */
+struct flow_event {
+	__u64 ho_ns;		/* the SYN-ACK time of the flow that began or ended */
+	__u64 now;		/* the clock when the remote end proved itself */
+	__u32 what;		/* FLOW_EV_* */
+};
+
+#define FLOW_EV_BEGAN 1		/* a half-open flow began: it became SYN_RCVD */
+#define FLOW_EV_ENDED 2		/* ...or ended: it was SYN_RCVD, and left */
+#define FLOW_EV_PROVEN 4	/* the remote end completed a handshake it opened */
+
+static __always_inline void flow_ev_half_open(struct flow_event *ev, __u64 synack_ns,
+					      __u32 what)
+{
+	ev->what |= what;
+	ev->ho_ns = synack_ns;
+}
+
+static __always_inline void flow_ev_proven(struct flow_event *ev, __u64 now)
+{
+	ev->what |= FLOW_EV_PROVEN;
+	ev->now = now;
+}
 
 static __always_inline void flow_key(const struct sg_pkt *pkt, int dir,
 				     struct sg_flow_key *k)
@@ -115,7 +146,8 @@ flow_insert_established(const struct sg_flow_key *k, __u8 opener, __u8 flags,
 
 /* Moves a half-open flow to sg_flows, ESTABLISHED; NULL if it cannot. */
 static __always_inline struct sg_conn *
-flow_complete(const struct sg_flow_key *k, const struct sg_flow *f, __u64 now)
+flow_complete(const struct sg_flow_key *k, const struct sg_flow *f, __u64 now,
+	      struct flow_event *ev)
 {
 	__u64 synack_ns = f->synack_ns;	/* f is gone once deleted below */
 	__u8 flags = f->flags;
@@ -130,8 +162,8 @@ flow_complete(const struct sg_flow_key *k, const struct sg_flow *f, __u64 now)
 	stats_inc(SG_FLOW_COMPLETED);
 	if (flags & SG_FF_SYNACK_OUT) {
 		/* It was SYN_RCVD and left it; and the peer answered: real. */
-		attack_half_open_note(synack_ns, false);
-		attack_prove(k, now);
+		flow_ev_half_open(ev, synack_ns, FLOW_EV_ENDED);
+		flow_ev_proven(ev, now);
 	}
 	return c;
 }
@@ -221,7 +253,8 @@ __attribute__((noinline)) int flow_kcookie_valid(const struct sg_flow_key *k,
  * starts here, established, as flow_cookie_completed() starts one.
  */
 static __always_inline struct sg_conn *
-flow_kcookie_ack(const struct sg_flow_key *k, __u32 seq, __u32 ack, __u64 now)
+flow_kcookie_ack(const struct sg_flow_key *k, __u32 seq, __u32 ack, __u64 now,
+		 struct flow_event *ev)
 {
 	__u64 last = sg_kcookie_last_ns;
 	struct sg_conn *c;
@@ -232,7 +265,7 @@ flow_kcookie_ack(const struct sg_flow_key *k, __u32 seq, __u32 ack, __u64 now)
 	if (!c)
 		return NULL;
 	stats_inc(SG_FLOW_COMPLETED);
-	attack_prove(k, now);
+	flow_ev_proven(ev, now);
 	return c;
 }
 
@@ -241,7 +274,8 @@ flow_kcookie_ack(const struct sg_flow_key *k, __u32 seq, __u32 ack, __u64 now)
  * attempt in sg_half, a TIME_WAIT flow removed): sg_ack must hear of it.
  */
 static __always_inline bool flow_syn(const struct sg_flow_key *k, int dir,
-				     __u32 seq, __u32 payload, __u64 now)
+				     __u32 seq, __u32 payload, __u64 now,
+				     struct flow_event *ev)
 {
 	struct sg_flow *f, nf = {};
 	bool removed = false;
@@ -272,7 +306,7 @@ static __always_inline bool flow_syn(const struct sg_flow_key *k, int dir,
 		}
 		/* Otherwise a new ISN on the same ports: a new attempt. */
 		if (f->flags & SG_FF_SYNACK_OUT)
-			attack_half_open_note(f->synack_ns, false);
+			flow_ev_half_open(ev, f->synack_ns, FLOW_EV_ENDED);
 	}
 	nf.syn_ns = now;
 	nf.last_ns = now;
@@ -291,7 +325,8 @@ static __always_inline bool flow_syn(const struct sg_flow_key *k, int dir,
 
 /* A SYN-ACK from @dir, answering the other end's SYN. */
 static __always_inline void flow_synack(const struct sg_flow_key *k, int dir,
-					__u32 seq, __u32 ack, __u64 now)
+					__u32 seq, __u32 ack, __u64 now,
+					struct flow_event *ev)
 {
 	struct sg_flow *f = bpf_map_lookup_elem(&sg_half, k);
 	int other = dir ^ 1;
@@ -315,13 +350,13 @@ static __always_inline void flow_synack(const struct sg_flow_key *k, int dir,
 	if (f->flags & SG_FF_SIMUL) {
 		/* Each end's SYN-ACK answers the other's SYN: both established. */
 		if ((f->flags & SG_FF_SYNACK_IN) && (f->flags & SG_FF_SYNACK_OUT))
-			flow_complete(k, f, now);
+			flow_complete(k, f, now, ev);
 		return;
 	}
 	if (dir == SG_DIR_OUT) {
 		f->state = SG_TCP_SYN_RCVD;
 		hist_add(SG_HIST_SYN_SYNACK, now - f->syn_ns);
-		attack_half_open_note(now, true);
+		flow_ev_half_open(ev, now, FLOW_EV_BEGAN);
 	}
 }
 
@@ -332,7 +367,7 @@ static __always_inline void flow_synack(const struct sg_flow_key *k, int dir,
  */
 static __always_inline struct sg_conn *
 flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 seq,
-	       __u32 ack, __u32 payload, __u64 now)
+	       __u32 ack, __u32 payload, __u64 now, struct flow_event *ev)
 {
 	struct sg_flow *f = bpf_map_lookup_elem(&sg_half, k);
 	int other = dir ^ 1;
@@ -349,7 +384,7 @@ flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 seq,
 		if (flags & TCP_RST)
 			return NULL;
 		if (dir != SG_DIR_OUT)
-			return flags & TCP_ACK ? flow_kcookie_ack(k, seq, ack, now) : NULL;
+			return flags & TCP_ACK ? flow_kcookie_ack(k, seq, ack, now, ev) : NULL;
 		c = flow_insert_established(k, SG_DIR_NONE, SG_FF_PICKED_UP, now,
 					    BPF_NOEXIST);
 		if (c)
@@ -367,7 +402,7 @@ flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 seq,
 		    (!(flags & TCP_ACK) || !flow_acks_syn(f, f->opener, ack)))
 			return NULL;
 		if (f->flags & SG_FF_SYNACK_OUT)
-			attack_half_open_note(f->synack_ns, false);
+			flow_ev_half_open(ev, f->synack_ns, FLOW_EV_ENDED);
 		bpf_map_delete_elem(&sg_half, k);
 		stats_inc(SG_FLOW_HS_RESET);
 		return NULL;
@@ -390,7 +425,7 @@ flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 seq,
 		stats_inc(SG_FLOW_UNEXPECTED_ACK);
 		return NULL;
 	}
-	return flow_complete(k, f, now);
+	return flow_complete(k, f, now, ev);
 }
 
 /* What flow tracking needs of a segment, apart from its key. */
@@ -465,7 +500,7 @@ __attribute__((noinline)) int flow_close_step(struct sg_conn *f, struct flow_seg
  * programs the verifier processes 88k insns for XDP, 56k for egress.
  */
 static __always_inline int flow_update(struct sg_flow_key *key,
-				       struct flow_seg *seg)
+				       struct flow_seg *seg, struct flow_event *ev)
 {
 	struct sg_flow_key k;
 	__u32 seq, ack, payload;
@@ -488,9 +523,9 @@ static __always_inline int flow_update(struct sg_flow_key *key,
 		now = bpf_ktime_get_ns();
 		/* A retransmitted SYN changes nothing: no bump, no shared write. */
 		if (flags & TCP_ACK) {
-			flow_synack(&k, dir, seq, ack, now);
+			flow_synack(&k, dir, seq, ack, now, ev);
 			flow_ver_bump(&k);
-		} else if (flow_syn(&k, dir, seq, payload, now)) {
+		} else if (flow_syn(&k, dir, seq, payload, now, ev)) {
 			flow_ver_bump(&k);
 		}
 		return 0;
@@ -506,7 +541,7 @@ static __always_inline int flow_update(struct sg_flow_key *key,
 	f = bpf_map_lookup_elem(&sg_flows, &k);
 	if (!f) {
 		now = bpf_ktime_get_ns();
-		f = flow_handshake(&k, dir, flags, seq, ack, payload, now);
+		f = flow_handshake(&k, dir, flags, seq, ack, payload, now, ev);
 		if (!f)
 			return 0;
 	}
@@ -538,7 +573,8 @@ static __always_inline int flow_update(struct sg_flow_key *key,
 	return 0;
 }
 
-static __always_inline void flow_track(const struct sg_pkt *pkt, int dir)
+static __always_inline void flow_track(const struct sg_pkt *pkt, int dir,
+				       struct flow_event *ev)
 {
 	struct flow_seg seg = {
 		.seq = pkt->seq,
@@ -550,14 +586,15 @@ static __always_inline void flow_track(const struct sg_pkt *pkt, int dir)
 	struct sg_flow_key k = {};
 
 	flow_key(pkt, dir, &k);
-	flow_update(&k, &seg);
+	flow_update(&k, &seg, ev);
 }
 
 /*
  * A handshake XDP completed with a SYN cookie: its SYN was answered without
  * state (that is the point), so the flow starts here, established.
  */
-static __always_inline void flow_cookie_completed(const struct sg_pkt *pkt, __u64 now)
+static __always_inline void flow_cookie_completed(const struct sg_pkt *pkt, __u64 now,
+						  struct flow_event *ev)
 {
 	struct sg_flow_key k = {};
 	struct sg_conn *c;
@@ -573,7 +610,7 @@ static __always_inline void flow_cookie_completed(const struct sg_pkt *pkt, __u6
 	c = bpf_map_lookup_elem(&sg_flows, &k);
 	if (c) {
 		if (c->state != SG_TCP_TIME_WAIT && c->state != SG_TCP_REMOTE_TIME_WAIT) {
-			flow_track(pkt, SG_DIR_IN);
+			flow_track(pkt, SG_DIR_IN, ev);
 			return;
 		}
 		flow_remove(&k, c);
@@ -589,7 +626,7 @@ static __always_inline void flow_cookie_completed(const struct sg_pkt *pkt, __u6
 		__u64 synack_ns = f->synack_ns;
 
 		if (f->flags & SG_FF_SYNACK_OUT)
-			attack_half_open_note(synack_ns, false);
+			flow_ev_half_open(ev, synack_ns, FLOW_EV_ENDED);
 		bpf_map_delete_elem(&sg_half, &k);
 		if (synack_ns)
 			hist_add(SG_HIST_SYNACK_ACK, now - synack_ns);
@@ -597,7 +634,7 @@ static __always_inline void flow_cookie_completed(const struct sg_pkt *pkt, __u6
 	if (!flow_insert_established(&k, SG_DIR_IN, SG_FF_SYNACK_OUT, now, BPF_ANY))
 		return;
 	stats_inc(SG_FLOW_COMPLETED);
-	attack_prove(&k, now);
+	flow_ev_proven(ev, now);
 }
 
 #endif /* SYNGUARD_FLOW_BPF_H */

@@ -34,6 +34,50 @@ struct {
 	__type(value, struct sg_meta);
 } sg_meta SEC(".maps");
 
+/*
+ * The remote end of a flow completed a handshake it opened, at @now:
+ * attack mode counts it as answered and proves its source, and the
+ * per-source limit gives its SYN back.  A global function: the verifier
+ * checks it once, not at each site flow tracking is inlined at, and its
+ * frame is not synguard_xdp's.
+ */
+__attribute__((noinline)) int sg_handshake_done(const struct sg_pkt *pkt, int dir, __u64 now)
+{
+	struct sg_src_key k = {};
+	const struct sg_config *cfg;
+	int r = dir != SG_DIR_IN;	/* index of the remote address */
+
+	if (!pkt)
+		return 0;
+	if (pkt->l3_proto == ETH_P_IP)
+		attack_src_key(&k, (const __u8 *)&pkt->addr.v4[r], 4);
+	else
+		attack_src_key(&k, (const __u8 *)&pkt->addr.v6[r], 6);
+	attack_prove(&k, now);
+	cfg = policy_current();
+	if (cfg && cfg->src_rate)
+		rl_refund(cfg, &k);
+	return 0;
+}
+
+/* What flow tracking reports, to those who learn from it. */
+static __always_inline void learn(const struct sg_pkt *pkt, int dir,
+				  const struct flow_event *ev)
+{
+	if (ev->what & (FLOW_EV_BEGAN | FLOW_EV_ENDED))
+		attack_half_open_note(ev->ho_ns, ev->what & FLOW_EV_BEGAN);
+	if (ev->what & FLOW_EV_PROVEN)
+		sg_handshake_done(pkt, dir, ev->now);
+}
+
+static __always_inline void track(const struct sg_pkt *pkt, int dir)
+{
+	struct flow_event ev = {};
+
+	flow_track(pkt, dir, &ev);
+	learn(pkt, dir, &ev);
+}
+
 static __always_inline void count_flag_class(struct sg_stat_vals *st, __u8 flags)
 {
 	if (flags & TCP_RST)
@@ -121,7 +165,7 @@ static __always_inline enum sg_verdict sg_decide(struct sg_pkt *pkt)
 			return verdict_drop(st, cfg, SG_R_DENY_LIST);
 		if (list_allowed(pkt)) {
 			stats_add(st, SG_ALLOWED);
-			flow_track(pkt, SG_DIR_IN);
+			track(pkt, SG_DIR_IN);
 			return verdict_pass(st);
 		}
 	}
@@ -182,7 +226,7 @@ static __always_inline enum sg_verdict sg_decide(struct sg_pkt *pkt)
 		/* Tracked by sg_cookie_ack once it knows what this ACK is. */
 		return SG_V_COOKIE_ACK;
 	}
-	flow_track(pkt, SG_DIR_IN);
+	track(pkt, SG_DIR_IN);
 	return verdict_pass(st);
 }
 
@@ -211,19 +255,22 @@ __attribute__((noinline)) int sg_general(struct xdp_md *ctx)
 		if (v == SG_V_TX || v == SG_V_DROP)
 			return v;
 		/* Not answered: the stack takes it, tracked as any SYN. */
-		flow_track(&pkt, SG_DIR_IN);
+		track(&pkt, SG_DIR_IN);
 		stats_inc(SG_PASS);
 		return XDP_PASS;
 	}
 	if (v == SG_V_COOKIE_ACK) {
 		v = sg_cookie_ack(ctx, &pkt);
 		if (v == SG_V_ORDINARY) {
-			flow_track(&pkt, SG_DIR_IN);
+			track(&pkt, SG_DIR_IN);
 			stats_inc(SG_PASS);
 			return XDP_PASS;
 		}
 		if (v == SG_V_COOKIE_VALID) {
-			flow_cookie_completed(&pkt, sg_now());
+			struct flow_event ev = {};
+
+			flow_cookie_completed(&pkt, sg_now(), &ev);
+			learn(&pkt, SG_DIR_IN, &ev);
 			return XDP_PASS;
 		}
 	}
@@ -285,7 +332,7 @@ int synguard_egress(struct __sk_buff *skb)
 		return TC_ACT_UNSPEC;
 	}
 	if (filter_flags(pkt.tcp_flags) < 0)
-		flow_track(&pkt, SG_DIR_OUT);
+		track(&pkt, SG_DIR_OUT);
 	return TC_ACT_UNSPEC;
 }
 
