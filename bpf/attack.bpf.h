@@ -158,6 +158,19 @@ static __always_inline void attack_prove(const struct sg_src_key *k, __u64 now)
 }
 
 /*
+ * May the source whose address words fold to @fold be proven?  False:
+ * surely not, with neither the sg_proven lookup nor the clock.  (The
+ * array lookup does not fail: its index is masked to the array.)
+ */
+static __always_inline bool attack_maybe_proven(__u32 fold)
+{
+	__u32 bit = attack_bit(fold);
+	__u64 *bits = attack_bits_word(bit);
+
+	return bits && (*bits & (1ULL << (bit & 63)));
+}
+
+/*
  * Is @pkt's source proven?  A clear bit in sg_proven_bits says no with
  * neither the sg_proven lookup nor the clock; *@now is the clock, 0 until
  * read (here only for a source found in sg_proven).
@@ -166,13 +179,10 @@ static __always_inline bool attack_proven(const struct sg_pkt *pkt,
 					  const struct sg_config *cfg, __u64 *now)
 {
 	struct sg_src_key k = {};
-	__u64 *t, *bits, w0, w1;
-	__u32 bit;
+	__u64 *t, w0, w1;
 
 	parse_src_words(pkt, &w0, &w1);
-	bit = attack_bit(hash_fold(w0, w1));
-	bits = attack_bits_word(bit);
-	if (!bits || !(*bits & (1ULL << (bit & 63))))
+	if (!attack_maybe_proven(hash_fold(w0, w1)))
 		return false;
 	if (pkt->l3_proto == ETH_P_IP)
 		attack_src_key(&k, (const __u8 *)&pkt->addr.v4[0], 4);
@@ -310,6 +320,28 @@ static __attribute__((noinline)) void attack_roll(struct sg_attack *a, const str
 		attack_half_open_estimate(now, cfg->half_open_s) : 0;
 	attack_evaluate(a, cfg, now, calm_from);
 	a->roll_jiffy = jiffy_horizon(j, NSEC_PER_SEC);
+}
+
+/*
+ * Attack mode's state for a SYN at jiffies64 @j, if no window can end
+ * yet (no clock needed): *@a, and *@syns, this CPU's count to add the SYN
+ * to; both NULL when attack detection is off.  -1: a window may end, the
+ * clock is due (attack_syn()).
+ */
+static __always_inline int attack_peek(const struct sg_config *cfg, __u64 j,
+				       struct sg_attack **a, __u64 **syns)
+{
+	__u32 zero = 0;
+
+	*a = NULL;
+	*syns = NULL;
+	if (!cfg->attack_syn_rate && !cfg->attack_half_open)
+		return 0;
+	*a = bpf_map_lookup_elem(&sg_attack, &zero);
+	*syns = bpf_map_lookup_elem(&sg_attack_syns, &zero);
+	if (!*a || !*syns || j >= (*a)->roll_jiffy)
+		return -1;
+	return 0;
 }
 
 /*
