@@ -350,7 +350,8 @@ static __always_inline int attack_peek(const struct sg_config *cfg, __u64 j,
  * clock, 0 until read: read here only once jiffies reach roll_jiffy, when
  * the window may have ended.  (The per-source limit's drops are taken off
  * at the window's end, attack_roll: counting only what passed it here
- * would keep a pointer live across that check, 70k more verifier insns.)
+ * would keep a pointer live across that check, and the verifier would
+ * walk every path after it twice.)
  */
 static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 j, __u64 *now)
 {

@@ -302,7 +302,7 @@ static __always_inline enum sg_verdict cookie_drop(struct sg_stat_vals *st, enum
  * answers).  Only here, on the cookie path: elsewhere a bad checksum is
  * the stack's to see.  @b->th holds the TCP header (@tcp_len bytes).
  *
- * XDP sees no skb->ip_summed, and 6.18's bpf_xdp_metadata_rx_* kfuncs give
+ * XDP sees no skb->ip_summed, and the bpf_xdp_metadata_rx_* kfuncs give
  * no checksum state, so the sums are computed: the IPv4 header from the
  * packet, the TCP header from @b->th, the payload (a SYN may carry data)
  * 512 bytes at a time through @b->seg, every chunk at an even offset.

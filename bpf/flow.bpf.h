@@ -494,10 +494,9 @@ __attribute__((noinline)) int flow_close_step(struct sg_conn *f, struct flow_seg
 }
 
 /*
- * Inlined: as a global function the verifier checked it once, but every
- * tracked segment paid a call (about 8 ns here, SRSO safe-RET) and the
- * copies of key and segment through the stack.  Inlined into both
- * programs the verifier processes 88k insns for XDP, 56k for egress.
+ * Inlined: as a global function the verifier would check it once, but
+ * every tracked segment would pay a call (return thunks make calls dear)
+ * and the copies of key and segment through the stack.
  */
 static __always_inline int flow_update(struct sg_flow_key *key,
 				       struct flow_seg *seg, struct flow_event *ev)

@@ -43,8 +43,8 @@ struct {
 
 /*
  * Is the packet's source in @v4 / @v6 (SG_LIST_* @idx4 / @idx6)?  Counts
- * the hit on the entry.  An LPM lookup is a helper call (about 8 ns here,
- * empty trie or not); the array lookup before it is inlined.
+ * the hit on the entry.  An LPM lookup is a helper call, empty trie or
+ * not; the array lookup of the sizes before it is inlined.
  */
 static __always_inline bool list_match(const struct sg_pkt *pkt, void *v4,
 				       void *v6, __u32 idx4, __u32 idx6)
