@@ -15,6 +15,17 @@
  * say when no window can end yet and when no unproven SYN can be admitted
  * yet; a bitmap of hashes (sg_proven_bits) says when a source is surely
  * not in sg_proven.
+ *
+ * It learns from flow tracking through the entry program: the half-open
+ * estimate (attack_half_open_note) and the proven sources (attack_prove).
+ *
+ *   attack_syn(cfg, j, &now)		count a SYN; is attack mode on?
+ *   attack_peek(cfg, j, &a, &syns)	its state, when no window can end yet
+ *   attack_maybe_proven(fold)		false: the source is surely not proven
+ *   attack_proven(pkt, cfg, &now)	is it?
+ *   attack_refusing(cfg, refuse, j)	is every unproven SYN refused now?
+ *   attack_admit(cfg, j, &now)		may this unproven SYN in?
+ *   attack_half_open_note(t_ns, created), attack_prove(k, now)
  */
 #ifndef SYNGUARD_ATTACK_BPF_H
 #define SYNGUARD_ATTACK_BPF_H

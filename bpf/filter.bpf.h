@@ -2,6 +2,10 @@
 /*
  * The malformed-TCP rules: segments no correct TCP stack sends.
  * Each returns the reason it matched, or -1 when the segment is sane.
+ *
+ *   filter_flags(flags)	the flag combinations alone (both lanes)
+ *   filter_tcp(pkt)		the flags, port 0, land, a martian source
+ *   filter_martian(pkt)	a source no packet may come from
  */
 #ifndef SYNGUARD_FILTER_BPF_H
 #define SYNGUARD_FILTER_BPF_H

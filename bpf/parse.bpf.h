@@ -6,6 +6,11 @@
  * Works on (data, data_end) only, so any program type can use it.  Every
  * access is bounds-checked against data_end first; every header is
  * advanced over by its own length field, never by sizeof().
+ *
+ *   parse_frame(pkt, data, data_end)	the frame into @pkt: enum sg_parse
+ *   parse_fast_ipv4/6(ip, tcp, room)	the common frame's checks (both lanes)
+ *   parse_src_words(pkt, &w0, &w1)	the source address as two words
+ *   parse_is_vlan(proto)		a VLAN ethertype?
  */
 #ifndef SYNGUARD_PARSE_BPF_H
 #define SYNGUARD_PARSE_BPF_H
