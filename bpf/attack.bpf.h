@@ -11,15 +11,34 @@
  * calm from the end of the last window on.
  *
  * During a flood every SYN comes here, so the common answers need neither
- * the clock (about 37 ns here) nor a hash lookup (about 26): SYNs are
- * counted per CPU; jiffy horizons (attack_horizon) say when no window can
- * end yet and when no unproven SYN can be admitted yet; a bitmap of hashes
- * (sg_proven_bits) says when a source is surely not in sg_proven.
+ * the clock nor a hash lookup: SYNs are counted per CPU; jiffy horizons
+ * say when no window can end yet and when no unproven SYN can be admitted
+ * yet; a bitmap of hashes (sg_proven_bits) says when a source is surely
+ * not in sg_proven.
+ *
+ * It learns from flow tracking through the entry program: the half-open
+ * estimate (attack_half_open_note) and the proven sources (attack_prove).
+ *
+ *   attack_syn(cfg, j, &now)		count a SYN; is attack mode on?
+ *   attack_peek(cfg, j, &a, &syns)	its state, when no window can end yet
+ *   attack_maybe_proven(fold)		false: the source is surely not proven
+ *   attack_proven(pkt, cfg, &now)	is it?
+ *   attack_refusing(cfg, refuse, j)	is every unproven SYN refused now?
+ *   attack_admit(cfg, j, &now)		may this unproven SYN in?
+ *   attack_half_open_note(t_ns, created), attack_prove(k, now)
  */
 #ifndef SYNGUARD_ATTACK_BPF_H
 #define SYNGUARD_ATTACK_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "synguard.h"
 #include "detect.h"
+#include "parse.bpf.h"
+#include "stats.bpf.h"
+#include "hash.bpf.h"
+#include "gcra.bpf.h"
+#include "jiffy.bpf.h"
 
 #define SG_PROVEN_MAX 65536
 
@@ -116,7 +135,7 @@ static __always_inline void attack_src_key(struct sg_src_key *k, const __u8 *add
 /* An address folded to 32 bits (IPv4: itself), hashed to a bit of sg_proven_bits. */
 static __always_inline __u32 attack_bit(__u32 fold)
 {
-	return (fold * 0x9E3779B1U) >> 12;	/* Fibonacci hashing, 20 bits */
+	return hash_fib(fold, 20);
 }
 
 static __always_inline __u64 *attack_bits_word(__u32 bit)
@@ -127,38 +146,39 @@ static __always_inline __u64 *attack_bits_word(__u32 bit)
 }
 
 /*
- * The remote end of a flow completed a handshake it opened: proven, and
- * counted as answered (the detector's SG_ATTACK_DONE; its SYN back to its
- * per-source bucket, rl_refund).  A global function: the verifier checks
- * it once, not at each of the sites flow tracking inlines it at (88k
- * instructions fewer); its frame is not synguard_xdp's.
+ * The remote end @k (its exact address) completed a handshake it opened,
+ * at @now: proven, and counted as answered (the detector's
+ * SG_ATTACK_DONE).
  */
-__attribute__((noinline)) int attack_prove(const struct sg_flow_key *fk, __u64 now)
+static __always_inline void attack_prove(const struct sg_src_key *k, __u64 now)
 {
-	struct sg_src_key k = {};
-	const struct sg_config *cfg;
 	__u32 bit, idx = SG_ATTACK_DONE;
 	__u64 *bits, w0, w1;
 
-	if (!fk)
-		return 0;
 	bits = bpf_map_lookup_elem(&sg_attack_syns, &idx);
 	if (bits)
 		(*bits)++;
-
-	attack_src_key(&k, fk->remote, fk->family);
-	__builtin_memcpy(&w0, k.addr, 8);
-	__builtin_memcpy(&w1, k.addr + 8, 8);
-	bit = attack_bit(rl_src_fold(w0, w1));
+	__builtin_memcpy(&w0, k->addr, 8);
+	__builtin_memcpy(&w1, k->addr + 8, 8);
+	bit = attack_bit(hash_fold(w0, w1));
 	/* The bit first: a reader that finds the entry finds the bit. */
 	bits = attack_bits_word(bit);
 	if (bits && !(*bits & (1ULL << (bit & 63))))
 		__sync_fetch_and_or(bits, 1ULL << (bit & 63));
-	bpf_map_update_elem(&sg_proven, &k, &now, BPF_ANY);
-	cfg = policy_current();
-	if (cfg && cfg->src_rate)
-		rl_refund(cfg, &k);
-	return 0;
+	bpf_map_update_elem(&sg_proven, k, &now, BPF_ANY);
+}
+
+/*
+ * May the source whose address words fold to @fold be proven?  False:
+ * surely not, with neither the sg_proven lookup nor the clock.  (The
+ * array lookup does not fail: its index is masked to the array.)
+ */
+static __always_inline bool attack_maybe_proven(__u32 fold)
+{
+	__u32 bit = attack_bit(fold);
+	__u64 *bits = attack_bits_word(bit);
+
+	return bits && (*bits & (1ULL << (bit & 63)));
 }
 
 /*
@@ -170,13 +190,10 @@ static __always_inline bool attack_proven(const struct sg_pkt *pkt,
 					  const struct sg_config *cfg, __u64 *now)
 {
 	struct sg_src_key k = {};
-	__u64 *t, *bits, w0, w1;
-	__u32 bit;
+	__u64 *t, w0, w1;
 
-	rl_src_words(pkt, &w0, &w1);
-	bit = attack_bit(rl_src_fold(w0, w1));
-	bits = attack_bits_word(bit);
-	if (!bits || !(*bits & (1ULL << (bit & 63))))
+	parse_src_words(pkt, &w0, &w1);
+	if (!attack_maybe_proven(hash_fold(w0, w1)))
 		return false;
 	if (pkt->l3_proto == ETH_P_IP)
 		attack_src_key(&k, (const __u8 *)&pkt->addr.v4[0], 4);
@@ -186,7 +203,7 @@ static __always_inline bool attack_proven(const struct sg_pkt *pkt,
 	if (!t)
 		return false;
 	if (!*now)
-		*now = rl_now();
+		*now = sg_now();
 	return *now - *t < cfg->proven_ns;
 }
 
@@ -253,21 +270,6 @@ static __always_inline void attack_evaluate(struct sg_attack *a,
 	}
 }
 
-/*
- * The jiffy before which @r ns after now have surely not passed, @j being
- * jiffies64 read before now (the clock).  Jiffy j + n begins at most n
- * jiffies after now, and is seen L later, L being how late the kernel's
- * jiffies update runs; with n jiffies at most r - 10 ms (a jiffy at most
- * jiffy_ns(): learned, or 10 ms), jiffies64 < j + n holds only before
- * now + r unless L > 10 ms.  Under 20 ms: j, no horizon.
- */
-static __always_inline __u64 attack_horizon(__u64 j, __u64 r)
-{
-	if (r <= SG_JIFFY_MAX_NS)
-		return j;
-	return j + (r - SG_JIFFY_MAX_NS) / jiffy_ns();
-}
-
 struct attack_sum {
 	__u64 sum;
 	__u64 done;
@@ -328,7 +330,29 @@ static __attribute__((noinline)) void attack_roll(struct sg_attack *a, const str
 	a->half_open_est = cfg->attack_half_open ?
 		attack_half_open_estimate(now, cfg->half_open_s) : 0;
 	attack_evaluate(a, cfg, now, calm_from);
-	a->roll_jiffy = attack_horizon(j, NSEC_PER_SEC);
+	a->roll_jiffy = jiffy_horizon(j, NSEC_PER_SEC);
+}
+
+/*
+ * Attack mode's state for a SYN at jiffies64 @j, if no window can end
+ * yet (no clock needed): *@a, and *@syns, this CPU's count to add the SYN
+ * to; both NULL when attack detection is off.  -1: a window may end, the
+ * clock is due (attack_syn()).
+ */
+static __always_inline int attack_peek(const struct sg_config *cfg, __u64 j,
+				       struct sg_attack **a, __u64 **syns)
+{
+	__u32 zero = 0;
+
+	*a = NULL;
+	*syns = NULL;
+	if (!cfg->attack_syn_rate && !cfg->attack_half_open)
+		return 0;
+	*a = bpf_map_lookup_elem(&sg_attack, &zero);
+	*syns = bpf_map_lookup_elem(&sg_attack_syns, &zero);
+	if (!*a || !*syns || j >= (*a)->roll_jiffy)
+		return -1;
+	return 0;
 }
 
 /*
@@ -337,7 +361,8 @@ static __attribute__((noinline)) void attack_roll(struct sg_attack *a, const str
  * clock, 0 until read: read here only once jiffies reach roll_jiffy, when
  * the window may have ended.  (The per-source limit's drops are taken off
  * at the window's end, attack_roll: counting only what passed it here
- * would keep a pointer live across that check, 70k more verifier insns.)
+ * would keep a pointer live across that check, and the verifier would
+ * walk every path after it twice.)
  */
 static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 j, __u64 *now)
 {
@@ -349,7 +374,7 @@ static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 j, __u
 	if (!a || !syns)
 		return false;
 	if (j >= a->roll_jiffy) {
-		t = rl_now();
+		t = sg_now();
 		*now = t;
 		jiffy_learn(t, j);
 		ws = a->window_ns;
@@ -360,7 +385,7 @@ static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 j, __u
 			if (__sync_val_compare_and_swap(&a->window_ns, ws, t) == ws)
 				attack_roll(a, cfg, j, ws, t);
 		} else {
-			h = attack_horizon(j, ws + NSEC_PER_SEC - t);
+			h = jiffy_horizon(j, ws + NSEC_PER_SEC - t);
 			if (h > a->roll_jiffy)
 				a->roll_jiffy = h;
 		}
@@ -370,12 +395,26 @@ static __always_inline bool attack_syn(const struct sg_config *cfg, __u64 j, __u
 }
 
 /*
+ * Does attack mode refuse every unproven SYN at jiffies64 @j, with no
+ * clock read: unproven_rate 0, or a refusal horizon of this policy
+ * (@refuse, struct sg_attack's; attack_admit sets it) not yet passed?
+ * Both lanes ask it.
+ */
+static __always_inline bool attack_refusing(const struct sg_config *cfg, __u64 refuse, __u64 j)
+{
+	if (!cfg->unproven_rate)
+		return true;
+	return SG_REFUSE_GEN(refuse) == (cfg->generation & 0xFFFFFF) &&
+	       j < SG_REFUSE_UNTIL(refuse);
+}
+
+/*
  * Attack mode: may this unproven SYN in?  A global GCRA bucket.  Every CPU
  * hits the one entry during a flood, so its timestamp moves by
  * compare-and-swap: a lost race retries instead of admitting twice.
  *
  * A refusal at now means none before tat - tol (drops leave tat alone,
- * admissions only move it later): a jiffy horizon (attack_horizon) ahead
+ * admissions only move it later): a jiffy horizon (jiffy_horizon) ahead
  * of that, under the policy generation, refuses the next ones with no
  * clock read.  @j and *@now as for attack_syn().
  */
@@ -383,28 +422,29 @@ static __always_inline bool attack_admit(const struct sg_config *cfg, __u64 j, _
 {
 	__u32 zero = 0, i;
 	struct sg_attack *a = bpf_map_lookup_elem(&sg_attack, &zero);
-	__u64 t, tol, old, tat, r, h;
+	__u64 old, tat, r, h;
+	struct gcra g;
 
-	if (!a || !cfg->unproven_rate)
+	if (!a)
 		return false;
 	r = a->refuse;
-	if (SG_REFUSE_GEN(r) == (cfg->generation & 0xFFFFFF) && j < SG_REFUSE_UNTIL(r))
+	if (attack_refusing(cfg, r, j))
 		return false;
 	if (!*now)
-		*now = rl_now();
-	t = NSEC_PER_SEC / cfg->unproven_rate;
-	tol = (__u64)(cfg->unproven_burst ? cfg->unproven_burst - 1 : 0) * t;
+		*now = sg_now();
+	g = gcra_of(cfg->unproven_rate, cfg->unproven_burst);
 	for (i = 0; i < 4; i++) {
 		old = a->admit_tat;
-		tat = old < *now ? *now : old;
-		if (tat - *now > tol) {
-			h = attack_horizon(j, tat - tol - *now);
+		tat = old;
+		gcra_catch_up(&tat, *now);
+		if (gcra_over(&g, tat, *now)) {
+			h = jiffy_horizon(j, tat - g.tol - *now);
 			if (h > j && (h > SG_REFUSE_UNTIL(r) ||
 				      SG_REFUSE_GEN(r) != (cfg->generation & 0xFFFFFF)))
 				a->refuse = SG_REFUSE(h, cfg->generation);
 			return false;
 		}
-		if (__sync_val_compare_and_swap(&a->admit_tat, old, tat + t) == old)
+		if (__sync_val_compare_and_swap(&a->admit_tat, old, tat + g.t) == old)
 			return true;
 	}
 	return false;	/* lost to other CPUs four times: the bucket is busy */

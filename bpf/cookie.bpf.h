@@ -15,11 +15,28 @@
  * echoes.  Without a client timestamp there is nowhere to keep them, so the
  * SYN-ACK offers the MSS only, as the kernel's own cookies do.
  *
- * Everything is built on the stack and written with bpf_xdp_store_bytes():
- * no packet pointer outlives bpf_xdp_adjust_tail().
+ * Everything is built in a per-CPU scratch (sg_cookie_buf) and written
+ * with bpf_xdp_store_bytes(): no packet pointer outlives
+ * bpf_xdp_adjust_tail().
+ *
+ *   cookie_may_answer(cfg)	would a SYN be answered with a cookie?
+ *   cookie_out()		were cookies sent lately (a flag: no clock)?
+ *   cookie_armed()		may an ACK now carry one of ours (the clock)?
+ *   sg_cookie_syn(ctx, pkt)	answer the SYN: SG_V_TX, _PASS or _DROP
+ *   sg_cookie_ack(ctx, pkt)	check the ACK: SG_V_ORDINARY, _COOKIE_VALID,
+ *				_DROP (dry-run: _PASS)
  */
 #ifndef SYNGUARD_COOKIE_BPF_H
 #define SYNGUARD_COOKIE_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "synguard.h"
+#include "parse.bpf.h"
+#include "stats.bpf.h"
+#include "policy.bpf.h"
+#include "verdict.bpf.h"
 
 #define TCPOPT_EOL 0
 #define TCPOPT_NOP 1
@@ -117,7 +134,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct cookie_scratch);
 } sg_cookie_buf SEC(".maps");
-
 
 /* One option per call: a callback is verified once, not per position. */
 static long cookie_opt_one(__u32 n, void *arg)
@@ -233,6 +249,386 @@ static __always_inline __u32 cookie_build_tcp(struct cookie_tcp *t, const __u8 *
 	}
 	t->doff = (len / 4) << 4;
 	return len;
+}
+
+/* Dry-run answers nothing: the SYN goes on to the stack. */
+static __always_inline bool cookie_may_answer(const struct sg_config *cfg)
+{
+	return cfg->cookie_mode != SG_COOKIE_NEVER && !(cfg->flags & SG_CFG_DRY_RUN);
+}
+
+/* Cookies went out, and cookie_armed() has not seen their life end yet. */
+static __always_inline bool cookie_out(void)
+{
+	return sg_cookie_last_ns != 0;
+}
+
+/*
+ * Were cookies sent recently enough that an ACK may carry one?  Once the
+ * last one is older than a cookie lives, sg_cookie_last_ns goes back to
+ * 0: the express lane tests it as a flag (no clock on its ACK path), and
+ * left set it would send every established ACK here for the life of the
+ * attachment.  Compare-and-swap, so that a cookie another CPU sent since
+ * we read the time keeps it set.
+ */
+static __always_inline bool cookie_armed(void)
+{
+	__u64 last = sg_cookie_last_ns;
+
+	if (!last)
+		return false;
+	if (bpf_ktime_get_coarse_ns() - last < SG_COOKIE_LIFE_NS)
+		return true;
+	__sync_val_compare_and_swap(&sg_cookie_last_ns, last, 0);
+	return false;
+}
+
+/*
+ * A drop on the cookie path, counted as every drop is.  Not verdict_drop():
+ * dry-run never gets here (it answers nothing), and a frame already
+ * rewritten must not go up even then.
+ */
+static __always_inline enum sg_verdict cookie_drop(struct sg_stat_vals *st, enum sg_reason r)
+{
+	stats_reason(r);
+	stats_add(st, SG_DROP);
+	return SG_V_DROP;
+}
+
+/*
+ * Would the stack take this SYN: do its IPv4 header checksum and its TCP
+ * checksum verify?  A SYN the stack would drop must get no SYN-ACK from
+ * us either (the kernel's XDP synproxy selftest checks both before it
+ * answers).  Only here, on the cookie path: elsewhere a bad checksum is
+ * the stack's to see.  @b->th holds the TCP header (@tcp_len bytes).
+ *
+ * XDP sees no skb->ip_summed, and the bpf_xdp_metadata_rx_* kfuncs give
+ * no checksum state, so the sums are computed: the IPv4 header from the
+ * packet, the TCP header from @b->th, the payload (a SYN may carry data)
+ * 512 bytes at a time through @b->seg, every chunk at an even offset.
+ * A frame a local stack sent through veth with CHECKSUM_PARTIAL carries,
+ * for TCP, only the pseudo-header's sum (__tcp_v4_send_check()), which
+ * the stack takes as it is; that value is taken here too: whoever can
+ * write it could as well write the right sum.
+ */
+static __always_inline bool cookie_csum_ok(struct xdp_md *ctx, const struct sg_pkt *pkt,
+					   struct cookie_scratch *b, __u32 tcp_len)
+{
+	__u64 pseudo;
+	__u32 n, i;
+	__s64 s;
+
+	/* The running sum and offset live in @b, not on the stack: the chain
+	 * under synguard_xdp has no room for more spills. */
+	if (pkt->l3_proto == ETH_P_IP) {
+		void *data_end = (void *)(long)ctx->data_end;
+		__u32 *w = (void *)(long)ctx->data + (pkt->l3_off & 0xff);
+		__u32 ihl = ((__u32)(pkt->l4_off - pkt->l3_off) / 4) & 0xf;
+
+		if (ihl < 5 || (void *)(w + 5) > data_end)
+			return false;
+		b->sum = (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
+		if (ihl > 5) {			/* options: rare, through the scratch */
+			n = (ihl - 5) * 4;
+			if (bpf_xdp_load_bytes(ctx, pkt->l3_off + 20, b->seg, n))
+				return false;
+			s = bpf_csum_diff(NULL, 0, b->seg, n, 0);
+			if (s < 0)
+				return false;
+			b->sum += (__u32)s;
+		}
+		if (cookie_fold(b->sum))
+			return false;
+	}
+
+	s = bpf_csum_diff(NULL, 0, (__be32 *)b->th, tcp_len, 0);
+	if (s < 0)
+		return false;
+	b->sum = (__u32)s;
+	b->off = tcp_len;
+	/* 8 x 512 bytes: more than an XDP frame of one buffer can hold. */
+	for (i = 0; i < 8 && b->off < pkt->l4_len; i++) {
+		n = pkt->l4_len - b->off;
+		asm volatile("" : "+r"(n));	/* the bounds, for the verifier */
+		if (n > sizeof(b->seg))
+			n = sizeof(b->seg);
+		if (n < 1)
+			return false;
+		if (n & 3)			/* the tail's padding sums as zero */
+			b->seg[(n / 4) & 127] = 0;
+		if (bpf_xdp_load_bytes(ctx, pkt->l4_off + b->off, b->seg, n))
+			return false;
+		n = (n + 3) & ~3U;
+		if (n > sizeof(b->seg))
+			n = sizeof(b->seg);
+		s = bpf_csum_diff(NULL, 0, b->seg, n, 0);
+		if (s < 0)
+			return false;
+		b->sum += (__u32)s;
+		b->off += sizeof(b->seg);
+	}
+	if (b->off < pkt->l4_len)
+		return false;
+
+	if (pkt->l3_proto == ETH_P_IP) {
+		pseudo = pkt->addr.v4[0];
+		pseudo += pkt->addr.v4[1];
+	} else {
+		pseudo = 0;
+		for (i = 0; i < 4; i++) {
+			pseudo += pkt->addr.v6[0].in6_u.u6_addr32[i];
+			pseudo += pkt->addr.v6[1].in6_u.u6_addr32[i];
+		}
+	}
+	pseudo += bpf_htonl(pkt->l4_len);
+	pseudo += bpf_htonl(IPPROTO_TCP);
+	return !cookie_fold(b->sum + pseudo) ||
+	       *(__u16 *)&b->th[16] == (__u16)~cookie_fold(pseudo);
+}
+
+/*
+ * Answers the SYN in the frame with a SYN cookie SYN-ACK, in place:
+ * SG_V_TX; SG_V_PASS if it cannot (counted as cookie_fallback; the stack
+ * and its own cookies take the SYN); SG_V_DROP if a checksum is bad
+ * (bad_csum) or a store failed after the frame was resized (half
+ * rewritten: cookie_rewrite).  IPv4 options and IPv6 extension headers
+ * are not copied; VLAN tags stay where they are.
+ */
+__attribute__((noinline)) int sg_cookie_syn(struct xdp_md *ctx, struct sg_pkt *pkt)
+{
+	struct sg_stat_vals *st = stats_get();
+	struct cookie_scratch *b;
+	const struct sg_config *cfg;
+	__u32 zero = 0, tcp_len, l3, ip_len, out_len, new_len, cookie, mss;
+	__u64 sum, now;
+	bool ecn;
+	__s64 v;
+
+	if (!pkt)
+		return SG_V_PASS;
+	cfg = policy_current();
+	b = bpf_map_lookup_elem(&sg_cookie_buf, &zero);
+	if (!cfg || !b)
+		goto fallback;
+	l3 = pkt->l3_off & 0xff;
+	tcp_len = (pkt->doff & 0xf) * 4;
+	if (tcp_len < 20 || bpf_xdp_load_bytes(ctx, pkt->l4_off, b->th, tcp_len) ||
+	    bpf_xdp_load_bytes(ctx, 0, b->mac, sizeof(b->mac)))
+		goto fallback;
+	if (!cookie_csum_ok(ctx, pkt, b, tcp_len))
+		return cookie_drop(st, SG_R_BAD_CSUM);
+	__builtin_memset(&b->h, 0, sizeof(b->h));
+	if (pkt->l3_proto == ETH_P_IP) {
+		b->h.ip.saddr = pkt->addr.v4[0];
+		b->h.ip.daddr = pkt->addr.v4[1];
+		v = bpf_tcp_raw_gen_syncookie_ipv4(&b->h.ip, (struct tcphdr *)b->th, tcp_len);
+		ip_len = sizeof(struct iphdr);
+		mss = cfg->cookie_mss4;
+	} else {
+		b->h.ip6.saddr = pkt->addr.v6[0];
+		b->h.ip6.daddr = pkt->addr.v6[1];
+		v = bpf_tcp_raw_gen_syncookie_ipv6(&b->h.ip6, (struct tcphdr *)b->th, tcp_len);
+		ip_len = sizeof(struct ipv6hdr);
+		mss = cfg->cookie_mss6;
+	}
+	if (v < 0)
+		goto fallback;
+	cookie = (__u32)v;
+	__builtin_memset(&b->w, 0, sizeof(b->w));
+	b->w.len = tcp_len;
+	cookie_parse_opts(&b->w);
+	/* ECN needs the timestamp to be remembered in, as in the kernel. */
+	ecn = b->w.o.ts && (b->th[13] & (TCP_ECE | TCP_CWR)) == (TCP_ECE | TCP_CWR);
+	__builtin_memset(&b->t, 0, sizeof(b->t));
+	out_len = cookie_build_tcp(&b->t, b->th, cookie, pkt->seq, &b->w.o, mss,
+				   cfg->cookie_wscale, ecn);
+	if (out_len > sizeof(b->t))
+		goto fallback;
+
+	/* The TCP checksum over the pseudo-header of the swapped addresses. */
+	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)&b->t, out_len, 0);
+	if (pkt->l3_proto == ETH_P_IP) {
+		sum += pkt->addr.v4[0];
+		sum += pkt->addr.v4[1];
+	} else {
+		int i;
+
+		for (i = 0; i < 4; i++) {
+			sum += pkt->addr.v6[0].in6_u.u6_addr32[i];
+			sum += pkt->addr.v6[1].in6_u.u6_addr32[i];
+		}
+	}
+	sum += bpf_htonl(out_len);
+	sum += bpf_htonl(IPPROTO_TCP);
+	b->t.check = cookie_fold(sum);
+
+	/* The IP header, addresses swapped. */
+	__builtin_memset(&b->h, 0, sizeof(b->h));
+	if (pkt->l3_proto == ETH_P_IP) {
+		b->h.ip.ihl = 5;
+		b->h.ip.version = 4;
+		b->h.ip.tot_len = bpf_htons(sizeof(struct iphdr) + out_len);
+		b->h.ip.frag_off = bpf_htons(0x4000);	/* DF */
+		b->h.ip.ttl = SG_COOKIE_TTL;
+		b->h.ip.protocol = IPPROTO_TCP;
+		b->h.ip.saddr = pkt->addr.v4[1];
+		b->h.ip.daddr = pkt->addr.v4[0];
+		b->h.ip.check = cookie_fold((__u32)bpf_csum_diff(NULL, 0, (__be32 *)&b->h.ip,
+								 sizeof(struct iphdr), 0));
+	} else {
+		*(__be32 *)&b->h.ip6 = bpf_htonl(0x60000000);
+		b->h.ip6.payload_len = bpf_htons(out_len);
+		b->h.ip6.nexthdr = IPPROTO_TCP;
+		b->h.ip6.hop_limit = SG_COOKIE_TTL;
+		b->h.ip6.saddr = pkt->addr.v6[1];
+		b->h.ip6.daddr = pkt->addr.v6[0];
+	}
+	__builtin_memcpy(b->tmp, b->mac, 6);
+	__builtin_memcpy(b->mac, b->mac + 6, 6);
+	__builtin_memcpy(b->mac + 6, b->tmp, 6);
+
+	new_len = l3 + ip_len + out_len;
+	if (bpf_xdp_adjust_tail(ctx, (int)new_len - (int)pkt->wire_len))
+		goto fallback;
+	if (bpf_xdp_store_bytes(ctx, 0, b->mac, sizeof(b->mac)) ||
+	    bpf_xdp_store_bytes(ctx, l3, &b->h, ip_len) ||
+	    bpf_xdp_store_bytes(ctx, l3 + ip_len, &b->t, out_len))
+		return cookie_drop(st, SG_R_COOKIE_REWRITE);	/* half rewritten */
+
+	stats_add(st, SG_COOKIE_SENT);
+	now = bpf_ktime_get_coarse_ns();
+	if (now - sg_cookie_last_ns > 1000000000ULL)
+		sg_cookie_last_ns = now;
+	return SG_V_TX;
+fallback:
+	stats_add(st, SG_COOKIE_FALLBACK);
+	return SG_V_PASS;
+}
+
+/*
+ * A cookie SYN-ACK offers window 0 (as synproxy's: no data before the
+ * server is there), so a client whose ACK was lost sends zero-window
+ * probes: the same ACK with seq one lower (tcp_xmit_probe_skb()), which
+ * no cookie check accepts, and the connection would hang.  If the probe's
+ * seq + 1 makes a valid cookie, the frame becomes the lost ACK (seq and
+ * checksum rewritten) and goes on to synproxy.  0, or -1: not a cookie.
+ */
+static __always_inline int cookie_probe(struct xdp_md *ctx, struct sg_pkt *pkt,
+					struct cookie_scratch *b)
+{
+	struct tcphdr *th = (struct tcphdr *)b->th;
+	__be32 old = th->seq, new = bpf_htonl(bpf_ntohl(old) + 1);
+	__u16 check;
+	__s64 sum;
+	int err;
+
+	th->seq = new;
+	if (pkt->l3_proto == ETH_P_IP)
+		err = bpf_tcp_raw_check_syncookie_ipv4(&b->h.ip, th);
+	else
+		err = bpf_tcp_raw_check_syncookie_ipv6(&b->h.ip6, th);
+	if (err)
+		return -1;
+	/* RFC 1624: the checksum follows the 4 changed bytes. */
+	check = th->check;
+	sum = bpf_csum_diff(&old, sizeof(old), &new, sizeof(new), (__u16)~check);
+	if (sum < 0)
+		return -1;
+	check = cookie_fold((__u32)sum);
+	if (bpf_xdp_store_bytes(ctx, pkt->l4_off + 4, &new, sizeof(new)) ||
+	    bpf_xdp_store_bytes(ctx, pkt->l4_off + 16, &check, sizeof(check)))
+		return -1;
+	pkt->seq += 1;
+	b->probe = 1;
+	return 0;
+}
+
+/*
+ * An ACK while cookies are out.  With a socket behind it (established, a
+ * request of the stack's own) it is ordinary traffic: SG_V_ORDINARY, for
+ * the caller to track.  If only a listener (or nothing) is there, it must
+ * carry a valid cookie: then it goes up marked for synproxy
+ * (SG_V_COOKIE_VALID), else it is dropped (SG_V_DROP; dry-run: SG_V_PASS).
+ *
+ * TIME_WAIT is both: a client that reuses its port while the server still
+ * holds the old connection's TIME_WAIT (the server closed first; the
+ * client's own end is long gone) gets a cookie SYN-ACK, since XDP answers
+ * SYNs without a lookup, and its ACK then meets the TIME_WAIT socket.
+ * Passed bare, that socket answers with the old connection's ACK and the
+ * new one hangs until the client gives up.  So a valid cookie goes to
+ * synproxy, whose SYN to the server reopens the 4-tuple as the client's
+ * own SYN would have (tcp_timewait_state_process(): TCP_TW_SYN); anything
+ * else is the old connection's and goes up as it is.
+ */
+__attribute__((noinline)) int sg_cookie_ack(struct xdp_md *ctx, struct sg_pkt *pkt)
+{
+	struct sg_stat_vals *st = stats_get();
+	struct bpf_sock_tuple tup = {};
+	const struct sg_config *cfg;
+	struct cookie_scratch *b;
+	struct bpf_sock *sk;
+	__u32 zero = 0, state;
+	bool time_wait = false;
+	int err;
+
+	if (!pkt)
+		return SG_V_PASS;
+	cfg = policy_current();
+	if (!cfg)
+		cfg = &sg_no_config;
+	if (pkt->l3_proto == ETH_P_IP) {
+		tup.ipv4.saddr = pkt->addr.v4[0];
+		tup.ipv4.daddr = pkt->addr.v4[1];
+		tup.ipv4.sport = pkt->sport;
+		tup.ipv4.dport = pkt->dport;
+		sk = bpf_skc_lookup_tcp(ctx, &tup, sizeof(tup.ipv4), BPF_F_CURRENT_NETNS, 0);
+	} else {
+		__builtin_memcpy(tup.ipv6.saddr, &pkt->addr.v6[0], 16);
+		__builtin_memcpy(tup.ipv6.daddr, &pkt->addr.v6[1], 16);
+		tup.ipv6.sport = pkt->sport;
+		tup.ipv6.dport = pkt->dport;
+		sk = bpf_skc_lookup_tcp(ctx, &tup, sizeof(tup.ipv6), BPF_F_CURRENT_NETNS, 0);
+	}
+	if (sk) {
+		state = sk->state;
+		bpf_sk_release(sk);
+		if (state == BPF_TCP_TIME_WAIT)
+			time_wait = true;
+		else if (state != BPF_TCP_LISTEN)
+			return SG_V_ORDINARY;
+	}
+	b = bpf_map_lookup_elem(&sg_cookie_buf, &zero);
+	if (!b || bpf_xdp_load_bytes(ctx, pkt->l4_off, b->th, sizeof(struct tcphdr)))
+		return time_wait ? SG_V_ORDINARY : verdict_drop(st, cfg, SG_R_COOKIE_INVALID);
+	__builtin_memset(&b->h, 0, sizeof(b->h));
+	b->probe = 0;
+	if (pkt->l3_proto == ETH_P_IP) {
+		b->h.ip.saddr = pkt->addr.v4[0];
+		b->h.ip.daddr = pkt->addr.v4[1];
+		err = bpf_tcp_raw_check_syncookie_ipv4(&b->h.ip, (struct tcphdr *)b->th);
+	} else {
+		b->h.ip6.saddr = pkt->addr.v6[0];
+		b->h.ip6.daddr = pkt->addr.v6[1];
+		err = bpf_tcp_raw_check_syncookie_ipv6(&b->h.ip6, (struct tcphdr *)b->th);
+	}
+	if (err && pkt->l4_len == pkt->doff * 4U)
+		err = cookie_probe(ctx, pkt, b);
+	if (err)
+		return time_wait ? SG_V_ORDINARY : verdict_drop(st, cfg, SG_R_COOKIE_INVALID);
+	if (b->probe)
+		stats_add(st, SG_COOKIE_PROBE);
+
+	stats_add(st, SG_COOKIE_VALID);
+	stats_add(st, SG_PASS);
+	/* The mark for synproxy; without metadata support the ACK goes up bare. */
+	if (!bpf_xdp_adjust_meta(ctx, -(int)sizeof(__u32))) {
+		void *data = (void *)(long)ctx->data;
+		__u32 *meta = (void *)(long)ctx->data_meta;
+
+		if ((void *)(meta + 1) <= data)
+			*meta = SG_COOKIE_META;
+	}
+	return SG_V_COOKIE_VALID;
 }
 
 #endif /* SYNGUARD_COOKIE_BPF_H */

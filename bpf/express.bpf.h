@@ -2,32 +2,50 @@
 /*
  * The express lane: the three frames a flood or a busy server sends most,
  * judged straight from the headers before struct sg_pkt exists, with the
- * same verdict and the same counters as the general path (sg_decide):
+ * same verdict and the same counters as the general path (sg_decide),
+ * by asking the same rules:
  *
- *  - a segment the flag rules drop (SYN+FIN, no ACK, ...);
- *  - a bare SYN from a source sg_over already knows is over its limit, or,
- *    without a per-source limit, one attack mode surely refuses (no proven
- *    bit, no cookies, a refusal horizon or unproven_rate 0, no window due);
+ *  - a segment the flag rules drop (filter_flags);
+ *  - a bare SYN from a source sg_over already knows is over its limit
+ *    (rl_over_check), or, without a per-source limit, one attack mode
+ *    surely refuses (attack_peek, attack_maybe_proven, cookie_may_answer,
+ *    attack_refusing);
  *  - an ACK (with or without data) of an established flow that sg_ack's
- *    per-CPU slot already knows needs nothing done.
+ *    per-CPU slot already knows needs nothing done (flow_ack_holds).
  *
  * Only untagged or single-tagged Ethernet, IPv4 without options (not a
  * later fragment) or IPv6 with TCP right after the fixed header, and only
  * when nothing else of the policy could apply: no allow or deny entry of
  * the family, no attack-mode window due to end (that needs the clock), no
- * SYN cookie ACK check pending.  Anything else, or any
- * doubt (port 0, same ends, a martian source, a slot that misses),
- * returns -1 having written nothing, and the general path takes the
- * frame from the start.  The point: no 64-byte sg_pkt zeroed, filled and
- * read back, no flow key built in memory, about half of what those paths
- * cost above a trivial program (BENCHMARKS.md, part 1).
+ * SYN cookie ACK check pending.  Anything else, or any doubt (port 0, same
+ * ends, a martian source, a slot that misses), is SG_V_NEXT having written
+ * nothing, and the general path takes the frame from the start.  The
+ * point: no sg_pkt zeroed, filled and read back, no flow key built in
+ * memory.
  *
  * tests/unit/test_policy.c (express_lane) runs each such frame untagged
  * and in a VLAN tag through both lanes and compares verdicts and every
  * counter.
+ *
+ *   sg_express(ctx)	the frame's verdict, or SG_V_NEXT
  */
 #ifndef SYNGUARD_EXPRESS_BPF_H
 #define SYNGUARD_EXPRESS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "synguard.h"
+#include "parse.bpf.h"
+#include "stats.bpf.h"
+#include "policy.bpf.h"
+#include "verdict.bpf.h"
+#include "filter.bpf.h"
+#include "lists.bpf.h"
+#include "ratelimit.bpf.h"
+#include "attack.bpf.h"
+#include "flow_ack.bpf.h"
+#include "cookie.bpf.h"
 
 /*
  * The header fields the express lane judges, in registers.  Addresses are
@@ -74,85 +92,40 @@ static __always_inline int xp_plain(const struct sg_xp *x,
 		if (x->sport == x->dport && x->s[0] == x->d[0] && x->s[1] == x->d[1])
 			return -1;
 	}
-	if (x->is6 ? sizes->n[SG_LIST_DENY6] || sizes->n[SG_LIST_ALLOW6] :
-		     sizes->n[SG_LIST_DENY4] || sizes->n[SG_LIST_ALLOW4])
+	if (list_sizes_any(sizes, x->is6))
 		return -1;
 	return 0;
-}
-
-/*
- * Attack mode's part of a bare SYN, as attack_syn() and the rest of
- * sg_decide's attack branch would take it without the clock: @*syns is
- * this CPU's count to add the SYN to (NULL: attack detection off).  0 if
- * no window can end yet; -1 if the clock is due (the general path).
- */
-static __always_inline int xp_attack(const struct sg_config *cfg, __u64 j,
-				     struct sg_attack **a, __u64 **syns)
-{
-	__u32 zero = 0;
-
-	*a = NULL;
-	*syns = NULL;
-	if (!cfg->attack_syn_rate && !cfg->attack_half_open)
-		return 0;
-	*a = bpf_map_lookup_elem(&sg_attack, &zero);
-	*syns = bpf_map_lookup_elem(&sg_attack_syns, &zero);
-	if (!*a || !*syns || j >= (*a)->roll_jiffy)
-		return -1;
-	return 0;
-}
-
-/*
- * Is an unproven SYN of @h (the source's address words folded) surely
- * refused by attack mode, with no clock and no sg_proven lookup: attack
- * mode on, no cookie to answer with, its proven bit clear (attack_proven),
- * and unproven_rate 0 or a live refusal horizon (attack_admit)?
- */
-static __always_inline bool xp_unproven_refused(const struct sg_config *cfg,
-						const struct sg_attack *a, __u64 j, __u32 h)
-{
-	__u32 bit = attack_bit(h);
-	__u64 *bits = attack_bits_word(bit), r;
-
-	if (!a->active || !bits || (*bits & (1ULL << (bit & 63))))
-		return false;
-	if (cfg->cookie_mode != SG_COOKIE_NEVER && !(cfg->flags & SG_CFG_DRY_RUN))
-		return false;
-	if (!cfg->unproven_rate)
-		return true;
-	r = a->refuse;
-	return SG_REFUSE_GEN(r) == (cfg->generation & 0xFFFFFF) && j < SG_REFUSE_UNTIL(r);
 }
 
 /*
  * A bare SYN: dropped if sg_over knows its source is over (rl_over_check),
- * or, without a per-source limit, if attack mode surely refuses it.
+ * or, without a per-source limit, if attack mode surely refuses it: on,
+ * the source surely not proven, no cookie to answer with, and admission
+ * refusing (sg_decide's attack branch, with no clock and no lookup).
  */
-static __always_inline int xp_syn(const struct sg_xp *x, const struct sg_config *cfg,
-				  struct sg_stat_vals *st)
+static __always_inline enum sg_verdict xp_syn(const struct sg_xp *x, const struct sg_config *cfg,
+					      struct sg_stat_vals *st)
 {
 	struct sg_attack *a;
-	struct sg_over *o;
 	__u64 j, *syns;
 	__u32 h;
 	int r;
 
-	if (!rl_port_in_scope(cfg, x->dport))
-		return -1;
+	if (!policy_port_in_scope(cfg, x->dport))
+		return SG_V_NEXT;
 	j = bpf_jiffies64();
-	if (xp_attack(cfg, j, &a, &syns) < 0)
-		return -1;
-	h = rl_src_fold(x->s[0], x->s[1]);
+	if (attack_peek(cfg, j, &a, &syns) < 0)
+		return SG_V_NEXT;
+	h = hash_fold(x->s[0], x->s[1]);
 	if (!cfg->src_rate) {
-		if (!a || !xp_unproven_refused(cfg, a, j, h))
-			return -1;
+		if (!a || !a->active || attack_maybe_proven(h) || cookie_may_answer(cfg) ||
+		    !attack_refusing(cfg, a->refuse, j))
+			return SG_V_NEXT;
 		r = SG_R_ATTACK_UNPROVEN;
 	} else {
-		o = rl_over_slot(h);
-		if (!rl_over_live(o, cfg, x->s[0], x->s[1], x->is6, j))
-			return -1;
-		o->pending++;
-		r = o->reason;
+		r = rl_over_check(rl_over_slot(h), cfg, x->s[0], x->s[1], x->is6, j);
+		if (r < 0)
+			return SG_V_NEXT;
 	}
 	if (syns)
 		(*syns)++;	/* attack mode counts every SYN, dropped or not */
@@ -164,7 +137,7 @@ static __always_inline int xp_syn(const struct sg_xp *x, const struct sg_config 
 }
 
 /* An ACK of an established flow with no FIN: sg_ack's slot (flow_update). */
-static __always_inline int xp_ack(const struct sg_xp *x, struct sg_stat_vals *st)
+static __always_inline enum sg_verdict xp_ack(const struct sg_xp *x, struct sg_stat_vals *st)
 {
 	/* The last 8 bytes of struct sg_flow_key: ports, family, padding. */
 	union {
@@ -177,12 +150,12 @@ static __always_inline int xp_ack(const struct sg_xp *x, struct sg_stat_vals *st
 	struct sg_ack_slot *slot;
 	__u32 v0;
 
-	if (sg_cookie_last_ns)		/* cookie ACKs may be about: sg_decide */
-		return -1;
+	if (cookie_out())		/* cookie ACKs may be about: sg_decide */
+		return SG_V_NEXT;
 	/* The key flow_key() builds: local (destination), remote, the tail. */
 	slot = flow_ack_slot(flow_ack_idx_w(x->d[0], x->d[1], x->s[0], x->s[1], tail.w), &v0);
 	if (!slot || !flow_ack_holds(slot, v0, x->d[0], x->d[1], x->s[0], x->s[1], tail.w))
-		return -1;
+		return SG_V_NEXT;
 	xp_count(st, x);
 	stats_add(st, SG_TCP_ACK);
 	return verdict_pass(st);
@@ -255,7 +228,7 @@ static __always_inline int xp_addrs(struct sg_xp *x, void *data, void *data_end,
  * array lookups come first: they are inlined, but clang sees calls and
  * would spill every header field across them.
  */
-static __always_inline int sg_express(struct xdp_md *ctx)
+static __always_inline enum sg_verdict sg_express(struct xdp_md *ctx)
 {
 	struct sg_stat_vals *st = stats_get();
 	__u32 zero = 0, l3 = ETH_HLEN;
@@ -270,9 +243,9 @@ static __always_inline int sg_express(struct xdp_md *ctx)
 	int r;
 
 	if (!st || !cfg || !sizes)
-		return -1;
+		return SG_V_NEXT;
 	if ((void *)(eth + 1) + sizeof(struct vlan_tag) > data_end)
-		return -1;
+		return SG_V_NEXT;
 	/* Constant offsets in each copy: no variable packet arithmetic. */
 	proto = eth->h_proto;
 	if (proto == bpf_htons(ETH_P_IP)) {
@@ -290,12 +263,12 @@ static __always_inline int sg_express(struct xdp_md *ctx)
 		else if (proto == bpf_htons(ETH_P_IPV6))
 			r = xp_headers(&x, data, data_end, ETH_HLEN + 4, true);
 		else
-			return -1;
+			return SG_V_NEXT;
 	} else {
-		return -1;
+		return SG_V_NEXT;
 	}
 	if (r < 0)
-		return -1;
+		return SG_V_NEXT;
 
 	r = filter_flags(x.flags);
 	if (r >= 0) {
@@ -305,9 +278,9 @@ static __always_inline int sg_express(struct xdp_md *ctx)
 	/* Neither a bare SYN nor an ACK without SYN, FIN, RST: not ours. */
 	cls = x.flags & (TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST);
 	if (cls != TCP_SYN && cls != TCP_ACK)
-		return -1;
+		return SG_V_NEXT;
 	if (xp_addrs(&x, data, data_end, l3) < 0 || xp_plain(&x, sizes, cls == TCP_SYN) < 0)
-		return -1;
+		return SG_V_NEXT;
 	if (cls == TCP_SYN)
 		return xp_syn(&x, cfg, st);
 	return xp_ack(&x, st);

@@ -2,9 +2,19 @@
 /*
  * The malformed-TCP rules: segments no correct TCP stack sends.
  * Each returns the reason it matched, or -1 when the segment is sane.
+ *
+ *   filter_flags(flags)	the flag combinations alone (both lanes)
+ *   filter_tcp(pkt)		the flags, port 0, land, a martian source
+ *   filter_martian(pkt)	a source no packet may come from
  */
 #ifndef SYNGUARD_FILTER_BPF_H
 #define SYNGUARD_FILTER_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "synguard.h"
+#include "parse.bpf.h"
 
 static __always_inline int filter_flags(__u8 flags)
 {

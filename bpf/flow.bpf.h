@@ -2,33 +2,34 @@
 /*
  * Flow tracking: each connection's 3-way and 4-way progressions, seen
  * from the local end.  XDP calls it with SG_DIR_IN, the tc egress program
- * with SG_DIR_OUT.
- *
- * Half-open flows live in sg_half, the rest in sg_flows: a SYN flood fills
- * and evicts sg_half only, never the established flows.  An sg_half entry
- * (struct sg_flow) carries what the handshake needs; on completion the flow
- * moves to sg_flows as the much smaller struct sg_conn, what the close
- * needs.  Both are LRU, so nothing needs a timer.  The gauges are derived
- * from the live maps with the timeouts applied (bpf/flow_walk.bpf.c), so
- * they stay exact whatever the LRU evicts or the clock expires; sg_flows'
- * are also counted here as its entries change (sg_gauge), and the readers
- * check those counts against the kernel's count of the map's entries.
+ * with SG_DIR_OUT.  The tables and their gauges are flow_table.bpf.h's,
+ * the cache of established flows an ACK needs nothing done for is
+ * flow_ack.bpf.h's.  Both tables are LRU, so nothing needs a timer; the
+ * readers apply the timeouts (flow_walk.bpf.c).
  *
  * A handshake completes only on the opener's ACK of the SYN-ACK's ISN + 1
  * (RFC 9293 3.5); a FIN counts as acknowledged only by an ACK at or past
  * its sequence number + 1.
+ *
+ * Tracking says what a segment did that others learn from (struct
+ * flow_event); the entry program decides who hears of it.
+ *
+ *   flow_track(pkt, dir, ev)		a segment of a flow
+ *   flow_kcookie_synack(pkt)		egress: a SYN-ACK of the kernel's cookies
+ *   flow_cookie_completed(pkt, now, ev) a handshake XDP's cookie completed
  */
 #ifndef SYNGUARD_FLOW_BPF_H
 #define SYNGUARD_FLOW_BPF_H
 
-#include "flow_maps.bpf.h"
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SG_HIST_ENTRIES);
-	__type(key, __u32);
-	__type(value, __u64);
-} sg_hist SEC(".maps");
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "synguard.h"
+#include "parse.bpf.h"
+#include "stats.bpf.h"
+#include "flow_table.bpf.h"
+#include "flow_ack.bpf.h"
+#include "hist.bpf.h"
 
 /*
  * Per-direction fields through branches: clang may address FLOW_ISN(f, dir)
@@ -40,6 +41,35 @@ struct {
 #define FLOW_FIN(dir) ((dir) == SG_DIR_IN ? SG_FF_FIN_IN : SG_FF_FIN_OUT)
 #define FLOW_FIN_ACKED(dir) \
 	((dir) == SG_DIR_IN ? SG_FF_FIN_IN_ACKED : SG_FF_FIN_OUT_ACKED)
+
+/*
+ * What a segment did that attack mode and the per-source limit learn from:
+ * a half-open flow began (its SYN-ACK left) or ended, and the remote end
+ * completed a handshake it opened.  At most one of each per segment; the
+ * caller zeroes it.
+ */
+struct flow_event {
+	__u64 ho_ns;		/* the SYN-ACK time of the flow that began or ended */
+	__u64 now;		/* the clock when the remote end proved itself */
+	__u32 what;		/* FLOW_EV_* */
+};
+
+#define FLOW_EV_BEGAN 1		/* a half-open flow began: it became SYN_RCVD */
+#define FLOW_EV_ENDED 2		/* ...or ended: it was SYN_RCVD, and left */
+#define FLOW_EV_PROVEN 4	/* the remote end completed a handshake it opened */
+
+static __always_inline void flow_ev_half_open(struct flow_event *ev, __u64 synack_ns,
+					      __u32 what)
+{
+	ev->what |= what;
+	ev->ho_ns = synack_ns;
+}
+
+static __always_inline void flow_ev_proven(struct flow_event *ev, __u64 now)
+{
+	ev->what |= FLOW_EV_PROVEN;
+	ev->now = now;
+}
 
 static __always_inline void flow_key(const struct sg_pkt *pkt, int dir,
 				     struct sg_flow_key *k)
@@ -57,36 +87,6 @@ static __always_inline void flow_key(const struct sg_pkt *pkt, int dir,
 	}
 	k->lport = l ? pkt->dport : pkt->sport;
 	k->rport = l ? pkt->sport : pkt->dport;
-}
-
-static __always_inline __u32 flow_log2(__u64 v)
-{
-	__u32 r = 0;
-
-	if (v >> 32) { v >>= 32; r += 32; }
-	if (v >> 16) { v >>= 16; r += 16; }
-	if (v >> 8) { v >>= 8; r += 8; }
-	if (v >> 4) { v >>= 4; r += 4; }
-	if (v >> 2) { v >>= 2; r += 2; }
-	if (v >> 1) r += 1;
-	return r;
-}
-
-static __always_inline void flow_hist(__u32 hist, __u64 ns)
-{
-	__u32 b = flow_log2(ns / 1000 + 1), key;
-	__u64 *v;
-
-	if (b >= SG_HIST_BUCKETS)
-		b = SG_HIST_BUCKETS - 1;
-	key = hist * SG_HIST_BUCKETS + b;
-	v = bpf_map_lookup_elem(&sg_hist, &key);
-	if (v)
-		*v += 1;
-	key = SG_HIST_SUM(hist);
-	v = bpf_map_lookup_elem(&sg_hist, &key);
-	if (v)
-		*v += ns;
 }
 
 /* The local end's state, from who closed first and which FINs are acked. */
@@ -120,95 +120,6 @@ static __always_inline bool flow_acks_syn(const struct sg_flow *f, int opener,
 	return ack == isn + 1 || (f->syn_len && ack == isn + 1 + f->syn_len);
 }
 
-/* The last four bytes of struct sg_conn, as one word to compare-and-swap. */
-union flow_word {
-	__u32 w;
-	struct {
-		__u8 state, opener, closer, flags;
-	};
-};
-
-#define FLOW_WORD(c) ((__u32 *)&(c)->state)
-#define FLOW_CAS_TRIES 4
-
-/*
- * A change of sg_flows that the gauges count begins: call before it
- * touches the map, and flow_gauge() once it is done or failed.  Atomic
- * adds: the walk of flow_walk.bpf.c runs preemptible and may share a
- * CPU's slot with the programs.
- */
-static __always_inline void flow_gauge_begin(void)
-{
-	__u32 zero = 0;
-	struct sg_gauge *g = bpf_map_lookup_elem(&sg_gauge, &zero);
-
-	if (g)
-		__sync_fetch_and_add(&g->begun, 1);
-}
-
-/*
- * ...and ends: an entry of sg_flows moved from state @from to @to
- * (SG_CONN_DEAD: none, for an insert or a removal; both for a change that
- * failed).
- */
-static __always_inline void flow_gauge(__u8 from, __u8 to)
-{
-	__u32 zero = 0;
-	struct sg_gauge *g = bpf_map_lookup_elem(&sg_gauge, &zero);
-
-	__u32 f = from, t = to;
-
-	if (!g)
-		return;
-	/* One register for the bound check and the index (the verifier's). */
-	asm volatile("" : "+r"(f), "+r"(t));
-	if (f < SG_TCP_STATE_MAX)
-		__sync_fetch_and_add(&g->state[f], -1);
-	if (t < SG_TCP_STATE_MAX)
-		__sync_fetch_and_add(&g->state[t], 1);
-	__sync_fetch_and_add(&g->done, 1);
-}
-
-/* A flow enters TIME_WAIT at @now: the oldest one the readers know of? */
-static __always_inline void flow_tw_note(__u64 now)
-{
-	__u32 zero = 0;
-	struct sg_gauge_base *b = bpf_map_lookup_elem(&sg_gauge_base, &zero);
-
-	if (b && !b->tw_oldest_ns)
-		__sync_val_compare_and_swap(&b->tw_oldest_ns, 0, now | 1);
-}
-
-/*
- * Removes @c, the entry of @k in sg_flows: claims it first (state to
- * SG_CONN_DEAD), so that of two CPUs removing it, or one removing and one
- * moving it, one only counts it.  The state it had, or SG_CONN_DEAD when
- * another got it first.
- */
-static __always_inline __u8 flow_remove(const struct sg_flow_key *k, struct sg_conn *c)
-{
-	union flow_word o, n;
-	int i;
-
-	for (i = 0; i < FLOW_CAS_TRIES; i++) {
-		o.w = *(volatile __u32 *)FLOW_WORD(c);
-		if (o.state == SG_CONN_DEAD)
-			return SG_CONN_DEAD;
-		n = o;
-		n.state = SG_CONN_DEAD;
-		flow_gauge_begin();
-		if (__sync_val_compare_and_swap(FLOW_WORD(c), o.w, n.w) == o.w) {
-			flow_gauge(o.state, SG_CONN_DEAD);
-			bpf_map_delete_elem(&sg_flows, k);
-			return o.state;
-		}
-		flow_gauge(SG_CONN_DEAD, SG_CONN_DEAD);
-	}
-	/* Contended past reason: removed uncounted, the readers' check sees it. */
-	bpf_map_delete_elem(&sg_flows, k);
-	return SG_CONN_DEAD;
-}
-
 /*
  * Inserts @k into sg_flows as ESTABLISHED, @update being BPF_ANY or
  * BPF_NOEXIST: a completed handshake, a flow picked up mid-stream (or an
@@ -235,7 +146,8 @@ flow_insert_established(const struct sg_flow_key *k, __u8 opener, __u8 flags,
 
 /* Moves a half-open flow to sg_flows, ESTABLISHED; NULL if it cannot. */
 static __always_inline struct sg_conn *
-flow_complete(const struct sg_flow_key *k, const struct sg_flow *f, __u64 now)
+flow_complete(const struct sg_flow_key *k, const struct sg_flow *f, __u64 now,
+	      struct flow_event *ev)
 {
 	__u64 synack_ns = f->synack_ns;	/* f is gone once deleted below */
 	__u8 flags = f->flags;
@@ -246,12 +158,12 @@ flow_complete(const struct sg_flow_key *k, const struct sg_flow *f, __u64 now)
 		return NULL;
 	bpf_map_delete_elem(&sg_half, k);
 	if (synack_ns)
-		flow_hist(SG_HIST_SYNACK_ACK, now - synack_ns);
+		hist_add(SG_HIST_SYNACK_ACK, now - synack_ns);
 	stats_inc(SG_FLOW_COMPLETED);
 	if (flags & SG_FF_SYNACK_OUT) {
 		/* It was SYN_RCVD and left it; and the peer answered: real. */
-		attack_half_open_note(synack_ns, false);
-		attack_prove(k, now);
+		flow_ev_half_open(ev, synack_ns, FLOW_EV_ENDED);
+		flow_ev_proven(ev, now);
 	}
 	return c;
 }
@@ -341,7 +253,8 @@ __attribute__((noinline)) int flow_kcookie_valid(const struct sg_flow_key *k,
  * starts here, established, as flow_cookie_completed() starts one.
  */
 static __always_inline struct sg_conn *
-flow_kcookie_ack(const struct sg_flow_key *k, __u32 seq, __u32 ack, __u64 now)
+flow_kcookie_ack(const struct sg_flow_key *k, __u32 seq, __u32 ack, __u64 now,
+		 struct flow_event *ev)
 {
 	__u64 last = sg_kcookie_last_ns;
 	struct sg_conn *c;
@@ -352,7 +265,7 @@ flow_kcookie_ack(const struct sg_flow_key *k, __u32 seq, __u32 ack, __u64 now)
 	if (!c)
 		return NULL;
 	stats_inc(SG_FLOW_COMPLETED);
-	attack_prove(k, now);
+	flow_ev_proven(ev, now);
 	return c;
 }
 
@@ -361,7 +274,8 @@ flow_kcookie_ack(const struct sg_flow_key *k, __u32 seq, __u32 ack, __u64 now)
  * attempt in sg_half, a TIME_WAIT flow removed): sg_ack must hear of it.
  */
 static __always_inline bool flow_syn(const struct sg_flow_key *k, int dir,
-				     __u32 seq, __u32 payload, __u64 now)
+				     __u32 seq, __u32 payload, __u64 now,
+				     struct flow_event *ev)
 {
 	struct sg_flow *f, nf = {};
 	bool removed = false;
@@ -392,7 +306,7 @@ static __always_inline bool flow_syn(const struct sg_flow_key *k, int dir,
 		}
 		/* Otherwise a new ISN on the same ports: a new attempt. */
 		if (f->flags & SG_FF_SYNACK_OUT)
-			attack_half_open_note(f->synack_ns, false);
+			flow_ev_half_open(ev, f->synack_ns, FLOW_EV_ENDED);
 	}
 	nf.syn_ns = now;
 	nf.last_ns = now;
@@ -411,7 +325,8 @@ static __always_inline bool flow_syn(const struct sg_flow_key *k, int dir,
 
 /* A SYN-ACK from @dir, answering the other end's SYN. */
 static __always_inline void flow_synack(const struct sg_flow_key *k, int dir,
-					__u32 seq, __u32 ack, __u64 now)
+					__u32 seq, __u32 ack, __u64 now,
+					struct flow_event *ev)
 {
 	struct sg_flow *f = bpf_map_lookup_elem(&sg_half, k);
 	int other = dir ^ 1;
@@ -435,13 +350,13 @@ static __always_inline void flow_synack(const struct sg_flow_key *k, int dir,
 	if (f->flags & SG_FF_SIMUL) {
 		/* Each end's SYN-ACK answers the other's SYN: both established. */
 		if ((f->flags & SG_FF_SYNACK_IN) && (f->flags & SG_FF_SYNACK_OUT))
-			flow_complete(k, f, now);
+			flow_complete(k, f, now, ev);
 		return;
 	}
 	if (dir == SG_DIR_OUT) {
 		f->state = SG_TCP_SYN_RCVD;
-		flow_hist(SG_HIST_SYN_SYNACK, now - f->syn_ns);
-		attack_half_open_note(now, true);
+		hist_add(SG_HIST_SYN_SYNACK, now - f->syn_ns);
+		flow_ev_half_open(ev, now, FLOW_EV_BEGAN);
 	}
 }
 
@@ -452,7 +367,7 @@ static __always_inline void flow_synack(const struct sg_flow_key *k, int dir,
  */
 static __always_inline struct sg_conn *
 flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 seq,
-	       __u32 ack, __u32 payload, __u64 now)
+	       __u32 ack, __u32 payload, __u64 now, struct flow_event *ev)
 {
 	struct sg_flow *f = bpf_map_lookup_elem(&sg_half, k);
 	int other = dir ^ 1;
@@ -469,7 +384,7 @@ flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 seq,
 		if (flags & TCP_RST)
 			return NULL;
 		if (dir != SG_DIR_OUT)
-			return flags & TCP_ACK ? flow_kcookie_ack(k, seq, ack, now) : NULL;
+			return flags & TCP_ACK ? flow_kcookie_ack(k, seq, ack, now, ev) : NULL;
 		c = flow_insert_established(k, SG_DIR_NONE, SG_FF_PICKED_UP, now,
 					    BPF_NOEXIST);
 		if (c)
@@ -487,7 +402,7 @@ flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 seq,
 		    (!(flags & TCP_ACK) || !flow_acks_syn(f, f->opener, ack)))
 			return NULL;
 		if (f->flags & SG_FF_SYNACK_OUT)
-			attack_half_open_note(f->synack_ns, false);
+			flow_ev_half_open(ev, f->synack_ns, FLOW_EV_ENDED);
 		bpf_map_delete_elem(&sg_half, k);
 		stats_inc(SG_FLOW_HS_RESET);
 		return NULL;
@@ -510,7 +425,7 @@ flow_handshake(const struct sg_flow_key *k, int dir, __u8 flags, __u32 seq,
 		stats_inc(SG_FLOW_UNEXPECTED_ACK);
 		return NULL;
 	}
-	return flow_complete(k, f, now);
+	return flow_complete(k, f, now, ev);
 }
 
 /* What flow tracking needs of a segment, apart from its key. */
@@ -579,100 +494,12 @@ __attribute__((noinline)) int flow_close_step(struct sg_conn *f, struct flow_seg
 }
 
 /*
- * sg_ack and sg_flow_ver (struct sg_ack_slot in include/synguard.h): a
- * pure ACK arriving on an established flow with no FIN either way changes
- * nothing in flow_update, yet finding that out is the sg_flows lookup
- * (jhash of the 40-byte key, then the compare).  The slot remembers the answer.
- * Whatever could change it bumps the flow's version word after the
- * change: a FIN (flags), a RST (removal), a SYN or SYN-ACK that wrote a
- * table (a new attempt in sg_half on the same ports).  The version is
- * read before sg_flows, and a helper call lies between (and x86, the
- * target of this build, does not reorder loads with loads), so a slot
- * filled from a flow a bump overtook is void.
- * Removals that bump nothing (LRU eviction, the walker's TIME_WAIT
- * deletes, which a FIN preceded) change nothing an arriving ACK does,
- * unless sg_half holds a new attempt on the same ports from before the
- * slot was filled: that ACK is not matched against it.  Only the XDP
- * side (SG_DIR_IN) uses the slots: what the host sends picks a flow up
- * again when it is missing.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SG_ACK_SLOTS);
-	__type(key, __u32);
-	__type(value, struct sg_ack_slot);
-} sg_ack SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SG_ACK_SLOTS);
-	__type(key, __u32);
-	__type(value, __u32);
-} sg_flow_ver SEC(".maps");
-
-/*
- * sg_ack's index for a flow key given as its five 64-bit words, as its
- * bytes lie in memory (the express lane has them in registers): the
- * address words and the ports hashed, the family word not.
- */
-static __always_inline __u32 flow_ack_idx_w(__u64 x0, __u64 x1, __u64 x2, __u64 x3, __u64 x4)
-{
-	__u64 x = x0 ^ x1 ^ x2 ^ x3;
-	__u32 h = (__u32)x ^ (__u32)(x >> 32) ^ (__u32)x4;
-
-	return ((h * 0x9E3779B1U) >> 20) & (SG_ACK_SLOTS - 1);
-}
-
-static __always_inline __u32 flow_ack_idx(const struct sg_flow_key *k)
-{
-	const __u64 *x = (const __u64 *)k;
-
-	return flow_ack_idx_w(x[0], x[1], x[2], x[3], x[4]);
-}
-
-/*
- * This CPU's slot @idx and its version word's value now (*@v0), read
- * before sg_flows is: NULL if either lookup failed.
- */
-static __always_inline struct sg_ack_slot *flow_ack_slot(__u32 idx, __u32 *v0)
-{
-	__u32 *ver = bpf_map_lookup_elem(&sg_flow_ver, &idx);
-	struct sg_ack_slot *slot = bpf_map_lookup_elem(&sg_ack, &idx);
-
-	if (!ver || !slot)
-		return NULL;
-	*v0 = *(volatile __u32 *)ver;
-	return slot;
-}
-
-/* Does @slot, not voided since (@v0), hold the key of these words? */
-static __always_inline bool flow_ack_holds(const struct sg_ack_slot *slot, __u32 v0,
-					   __u64 x0, __u64 x1, __u64 x2, __u64 x3, __u64 x4)
-{
-	const __u64 *k = (const __u64 *)&slot->key;
-
-	return slot->version == v0 && k[0] == x0 && k[1] == x1 && k[2] == x2 &&
-	       k[3] == x3 && k[4] == x4;
-}
-
-/* After a change to the flows of @k's hash: void every CPU's slot of it. */
-static __always_inline void flow_ver_bump(const struct sg_flow_key *k)
-{
-	__u32 idx = flow_ack_idx(k);
-	__u32 *v = bpf_map_lookup_elem(&sg_flow_ver, &idx);
-
-	if (v)
-		__sync_fetch_and_add(v, 1);
-}
-
-/*
- * Inlined: as a global function the verifier checked it once, but every
- * tracked segment paid a call (about 8 ns here, SRSO safe-RET) and the
- * copies of key and segment through the stack.  Inlined into both
- * programs the verifier processes 88k insns for XDP, 56k for egress.
+ * Inlined: as a global function the verifier would check it once, but
+ * every tracked segment would pay a call (return thunks make calls dear)
+ * and the copies of key and segment through the stack.
  */
 static __always_inline int flow_update(struct sg_flow_key *key,
-				       struct flow_seg *seg)
+				       struct flow_seg *seg, struct flow_event *ev)
 {
 	struct sg_flow_key k;
 	__u32 seq, ack, payload;
@@ -695,9 +522,9 @@ static __always_inline int flow_update(struct sg_flow_key *key,
 		now = bpf_ktime_get_ns();
 		/* A retransmitted SYN changes nothing: no bump, no shared write. */
 		if (flags & TCP_ACK) {
-			flow_synack(&k, dir, seq, ack, now);
+			flow_synack(&k, dir, seq, ack, now, ev);
 			flow_ver_bump(&k);
-		} else if (flow_syn(&k, dir, seq, payload, now)) {
+		} else if (flow_syn(&k, dir, seq, payload, now, ev)) {
 			flow_ver_bump(&k);
 		}
 		return 0;
@@ -713,7 +540,7 @@ static __always_inline int flow_update(struct sg_flow_key *key,
 	f = bpf_map_lookup_elem(&sg_flows, &k);
 	if (!f) {
 		now = bpf_ktime_get_ns();
-		f = flow_handshake(&k, dir, flags, seq, ack, payload, now);
+		f = flow_handshake(&k, dir, flags, seq, ack, payload, now, ev);
 		if (!f)
 			return 0;
 	}
@@ -745,7 +572,8 @@ static __always_inline int flow_update(struct sg_flow_key *key,
 	return 0;
 }
 
-static __always_inline void flow_track(const struct sg_pkt *pkt, int dir)
+static __always_inline void flow_track(const struct sg_pkt *pkt, int dir,
+				       struct flow_event *ev)
 {
 	struct flow_seg seg = {
 		.seq = pkt->seq,
@@ -757,14 +585,15 @@ static __always_inline void flow_track(const struct sg_pkt *pkt, int dir)
 	struct sg_flow_key k = {};
 
 	flow_key(pkt, dir, &k);
-	flow_update(&k, &seg);
+	flow_update(&k, &seg, ev);
 }
 
 /*
  * A handshake XDP completed with a SYN cookie: its SYN was answered without
  * state (that is the point), so the flow starts here, established.
  */
-static __always_inline void flow_cookie_completed(const struct sg_pkt *pkt, __u64 now)
+static __always_inline void flow_cookie_completed(const struct sg_pkt *pkt, __u64 now,
+						  struct flow_event *ev)
 {
 	struct sg_flow_key k = {};
 	struct sg_conn *c;
@@ -780,7 +609,7 @@ static __always_inline void flow_cookie_completed(const struct sg_pkt *pkt, __u6
 	c = bpf_map_lookup_elem(&sg_flows, &k);
 	if (c) {
 		if (c->state != SG_TCP_TIME_WAIT && c->state != SG_TCP_REMOTE_TIME_WAIT) {
-			flow_track(pkt, SG_DIR_IN);
+			flow_track(pkt, SG_DIR_IN, ev);
 			return;
 		}
 		flow_remove(&k, c);
@@ -796,15 +625,15 @@ static __always_inline void flow_cookie_completed(const struct sg_pkt *pkt, __u6
 		__u64 synack_ns = f->synack_ns;
 
 		if (f->flags & SG_FF_SYNACK_OUT)
-			attack_half_open_note(synack_ns, false);
+			flow_ev_half_open(ev, synack_ns, FLOW_EV_ENDED);
 		bpf_map_delete_elem(&sg_half, &k);
 		if (synack_ns)
-			flow_hist(SG_HIST_SYNACK_ACK, now - synack_ns);
+			hist_add(SG_HIST_SYNACK_ACK, now - synack_ns);
 	}
 	if (!flow_insert_established(&k, SG_DIR_IN, SG_FF_SYNACK_OUT, now, BPF_ANY))
 		return;
 	stats_inc(SG_FLOW_COMPLETED);
-	attack_prove(&k, now);
+	flow_ev_proven(ev, now);
 }
 
 #endif /* SYNGUARD_FLOW_BPF_H */

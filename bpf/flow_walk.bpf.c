@@ -23,10 +23,10 @@
  * one else changed the map while it ran (sg_gauge.begun and .done say):
  * a table that keeps changing while the LRU evicts keeps being walked.
  *
- * Why: visiting an entry costs a cache and TLB miss, about 100 to 160 ns
- * on these machines whatever the entry's size, 110 to 165 ms for a million
- * (batch lookups to userspace: 350 ns, 374 ms); the gauges cost the
- * programs an atomic add per state change, none per packet.
+ * Why: visiting an entry costs a cache and TLB miss whatever the entry's
+ * size, so a walk of a million is slow, and reading them to userspace in
+ * batches is slower still; the gauges cost the programs an atomic add per
+ * state change, none per packet.
  *
  * A syscall program is sleepable: the walk of a million entries runs
  * preemptible, each bucket under its own RCU read section.
@@ -38,7 +38,7 @@
 extern __s64 bpf_map_sum_elem_count(const struct bpf_map *map) __ksym;
 
 /* Sizes and layouts come from the reused maps; flows_read checks them. */
-#include "flow_maps.bpf.h"
+#include "flow_table.bpf.h"
 
 #define TICK_NS (1ULL << SG_TICK_SHIFT)
 
@@ -92,39 +92,16 @@ static long walk_half(struct bpf_map *map, struct sg_flow_key *k, struct sg_flow
 	return 0;
 }
 
-/* The last four bytes of struct sg_conn, as flow.bpf.h swaps them. */
-union walk_word {
-	__u32 w;
-	struct {
-		__u8 state, opener, closer, flags;
-	};
-};
-
-/* Claims an sg_flows entry for removal (as flow_remove does); did we? */
+/* Claims an sg_flows entry in state @s for removal (flow_claim); did we? */
 static __always_inline bool walk_claim(struct sg_conn *c, __u32 s)
 {
-	__u32 *word = (__u32 *)&c->state, zero = 0;
-	union walk_word o, n;
-	struct sg_gauge *g;
+	union flow_word o;
 
-	o.w = *(volatile __u32 *)word;
+	o.w = *(volatile __u32 *)FLOW_WORD(c);
 	if (o.state != s)
 		return false;
-	n = o;
-	n.state = SG_CONN_DEAD;
-	g = bpf_map_lookup_elem(&sg_gauge, &zero);
-	if (!g)
-		return false;
 	w.own_changes++;
-	__sync_fetch_and_add(&g->begun, 1);
-	if (__sync_val_compare_and_swap(word, o.w, n.w) != o.w) {
-		__sync_fetch_and_add(&g->done, 1);
-		return false;
-	}
-	if (s < SG_TCP_STATE_MAX)
-		__sync_fetch_and_add(&g->state[s], -1);
-	__sync_fetch_and_add(&g->done, 1);
-	return true;
+	return flow_claim(c, o) != SG_CONN_DEAD;
 }
 
 static long walk_flows(struct bpf_map *map, struct sg_flow_key *k, struct sg_conn *c,

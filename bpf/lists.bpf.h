@@ -2,9 +2,19 @@
 /*
  * Allow and deny lists: CIDR sets per family, in LPM tries, edited live
  * by `synguard allow|deny`.  The value counts the hits of each entry.
+ * sg_lists keeps their sizes, so that empty lists cost no lookup.
+ *
+ *   list_any(pkt)		may its source be in either list of its family?
+ *   list_sizes_any(sizes, is6)	the same, from sg_lists' entry and the family
+ *   list_denied(pkt), list_allowed(pkt)	is it? (counts the hit)
  */
 #ifndef SYNGUARD_LISTS_BPF_H
 #define SYNGUARD_LISTS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "synguard.h"
+#include "parse.bpf.h"
 
 #define SG_LIST_MAX 16384
 
@@ -33,8 +43,8 @@ struct {
 
 /*
  * Is the packet's source in @v4 / @v6 (SG_LIST_* @idx4 / @idx6)?  Counts
- * the hit on the entry.  An LPM lookup is a helper call (about 8 ns here,
- * empty trie or not); the array lookup before it is inlined.
+ * the hit on the entry.  An LPM lookup is a helper call, empty trie or
+ * not; the array lookup of the sizes before it is inlined.
  */
 static __always_inline bool list_match(const struct sg_pkt *pkt, void *v4,
 				       void *v6, __u32 idx4, __u32 idx6)
@@ -63,6 +73,14 @@ static __always_inline bool list_match(const struct sg_pkt *pkt, void *v4,
 	return true;
 }
 
+/* Has either list of the family (IPv6: @is6) an entry, as @sizes says? */
+static __always_inline bool list_sizes_any(const struct sg_list_sizes *sizes, bool is6)
+{
+	if (!is6)
+		return sizes->n[SG_LIST_DENY4] || sizes->n[SG_LIST_ALLOW4];
+	return sizes->n[SG_LIST_DENY6] || sizes->n[SG_LIST_ALLOW6];
+}
+
 /*
  * May the packet's source be in either list of its family?  One lookup of
  * sg_lists, so a path that asks both lists asks nothing when both are
@@ -73,11 +91,7 @@ static __always_inline bool list_any(const struct sg_pkt *pkt)
 	__u32 zero = 0;
 	struct sg_list_sizes *sizes = bpf_map_lookup_elem(&sg_lists, &zero);
 
-	if (!sizes)
-		return true;
-	if (pkt->l3_proto == ETH_P_IP)
-		return sizes->n[SG_LIST_DENY4] || sizes->n[SG_LIST_ALLOW4];
-	return sizes->n[SG_LIST_DENY6] || sizes->n[SG_LIST_ALLOW6];
+	return !sizes || list_sizes_any(sizes, pkt->l3_proto != ETH_P_IP);
 }
 
 static __always_inline bool list_denied(const struct sg_pkt *pkt)

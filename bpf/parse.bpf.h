@@ -6,9 +6,19 @@
  * Works on (data, data_end) only, so any program type can use it.  Every
  * access is bounds-checked against data_end first; every header is
  * advanced over by its own length field, never by sizeof().
+ *
+ *   parse_frame(pkt, data, data_end)	the frame into @pkt: enum sg_parse
+ *   parse_fast_ipv4/6(ip, tcp, room)	the common frame's checks (both lanes)
+ *   parse_src_words(pkt, &w0, &w1)	the source address as two words
+ *   parse_is_vlan(proto)		a VLAN ethertype?
  */
 #ifndef SYNGUARD_PARSE_BPF_H
 #define SYNGUARD_PARSE_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "synguard.h"
 
 #define ETH_HLEN 14
 #define ETH_P_IP 0x0800
@@ -72,6 +82,23 @@ struct sg_pkt {
 	__u16 l3_off;			/* frame offsets of the IP header... */
 	__u16 l4_off;			/* ...and of the TCP header */
 };
+
+/*
+ * The source address as two words, as its bytes lie in memory (IPv4: the
+ * first four, the rest 0): what sg_over and the proven bitmap hash
+ * (hash_fold) and compare, from struct sg_pkt here and straight from the
+ * headers in the express lane.
+ */
+static __always_inline void parse_src_words(const struct sg_pkt *pkt, __u64 *w0, __u64 *w1)
+{
+	if (pkt->l3_proto == ETH_P_IP) {
+		*w0 = pkt->addr.v4[0];
+		*w1 = 0;
+	} else {
+		__builtin_memcpy(w0, &pkt->addr.v6[0], 8);
+		__builtin_memcpy(w1, (const __u8 *)&pkt->addr.v6[0] + 8, 8);
+	}
+}
 
 struct vlan_tag {
 	__be16 tci;

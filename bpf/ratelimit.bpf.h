@@ -1,20 +1,28 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Per-source SYN limit: a token bucket per source prefix, kept as GCRA
- * (one timestamp per source instead of tokens plus a refill time).  A SYN
- * at time t conforms when tat - t <= (burst - 1) * T, with T = 1s / rate;
- * then tat = max(tat, t) + T.
+ * The per-source SYN limit: a GCRA bucket (gcra.bpf.h) per source prefix,
+ * in sg_src.  The table is an LRU hash: a flood from many sources evicts
+ * idle ones, and an evicted source simply starts with a full bucket
+ * again.  Two CPUs may update one source at once; the race costs at most
+ * a SYN or two of accuracy, which a lock on the hot path would not be
+ * worth.  In front of it, sg_over remembers per CPU which sources sg_src
+ * put over, so that a flood SYN needs neither the clock nor the lookup.
  *
- * The table is an LRU hash: a flood from many sources evicts idle ones,
- * and an evicted source simply starts with a full bucket again.  Two CPUs
- * may update one source at once; the race costs at most a SYN or two of
- * accuracy, which a lock on the hot path would not be worth.
+ *   rl_over_slot(fold)		the sg_over slot of a source (hash_fold of it)
+ *   rl_over_check(o, cfg, w0, w1, is6, j)
+ *				is the source known over?  its drop reason
+ *   rl_syn(pkt, cfg, now, o)	a SYN through the source's bucket
+ *   rl_refund(cfg, key)	a handshake completed: its SYN back
  */
 #ifndef SYNGUARD_RATELIMIT_BPF_H
 #define SYNGUARD_RATELIMIT_BPF_H
 
-#define NSEC_PER_SEC 1000000000ULL
-
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "synguard.h"
+#include "parse.bpf.h"
+#include "hash.bpf.h"
+#include "gcra.bpf.h"
 #include "jiffy.bpf.h"
 
 struct {
@@ -24,39 +32,12 @@ struct {
 	__type(value, struct sg_src_state);
 } sg_src SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SG_POLICY_SLOTS * SG_PORT_WORDS);
-	__type(key, __u32);
-	__type(value, __u64);
-} sg_ports SEC(".maps");	/* a port set per policy slot (sg_config) */
 
 /*
  * A new source's entry: a global, not a stack copy (the 512 bytes of stack
  * the call chain under synguard_xdp shares).
  */
 const struct sg_src_state sg_src_fresh = {};
-
-/* The one clock of the guard, so tests and callers agree on it. */
-static __always_inline __u64 rl_now(void)
-{
-	return bpf_ktime_get_ns();
-}
-
-/* Do the flood checks apply to this destination port? */
-static __always_inline bool rl_port_in_scope(const struct sg_config *cfg,
-					     __be16 dport)
-{
-	__u16 port = bpf_ntohs(dport);
-	/* The port set of @cfg's slot, generation & 1: the same policy. */
-	__u32 word = (cfg->generation & (SG_POLICY_SLOTS - 1)) * SG_PORT_WORDS + (port >> 6);
-	__u64 *bits;
-
-	if (!(cfg->flags & SG_CFG_PORTS))
-		return true;
-	bits = bpf_map_lookup_elem(&sg_ports, &word);
-	return bits && (*bits & (1ULL << (port & 63)));
-}
 
 static __always_inline void rl_mask(__u8 *addr, __u32 len, __u32 prefix)
 {
@@ -91,9 +72,9 @@ static __always_inline void rl_key(const struct sg_pkt *pkt,
 
 /*
  * sg_over: sources known to be over their limit, per CPU, so that a flood
- * SYN from one is dropped with neither a clock read (about 35 ns here)
- * nor the sg_src lookup (about 45): only an inlined per-CPU array lookup
- * and bpf_jiffies64(), which the verifier inlines.  GCRA in sg_src still
+ * SYN from one is dropped with neither a clock read nor the sg_src lookup,
+ * only an inlined per-CPU array lookup and bpf_jiffies64(), which the
+ * verifier inlines.  GCRA in sg_src still
  * decides who goes over; a slot only remembers, until a jiffy horizon,
  * that sg_src said so.  The horizon is rounded down and one 10 ms step
  * short (rl_over_fill), so the slot never drops a SYN that sg_src would
@@ -106,34 +87,11 @@ struct {
 	__type(value, struct sg_over);
 } sg_over SEC(".maps");
 
-/*
- * A source address as two words, as its bytes lie in memory (IPv4: the
- * first four, the rest 0), and their 32-bit fold: what sg_over and the
- * proven bitmap (attack.bpf.h) hash and compare, from struct sg_pkt here
- * and straight from the headers in the express lane.
- */
-static __always_inline void rl_src_words(const struct sg_pkt *pkt, __u64 *w0, __u64 *w1)
-{
-	if (pkt->l3_proto == ETH_P_IP) {
-		*w0 = pkt->addr.v4[0];
-		*w1 = 0;
-	} else {
-		__builtin_memcpy(w0, &pkt->addr.v6[0], 8);
-		__builtin_memcpy(w1, (const __u8 *)&pkt->addr.v6[0] + 8, 8);
-	}
-}
-
-static __always_inline __u32 rl_src_fold(__u64 w0, __u64 w1)
-{
-	return (__u32)w0 ^ (__u32)(w0 >> 32) ^ (__u32)w1 ^ (__u32)(w1 >> 32);
-}
-
 /* The slot of the source whose words fold to @fold (NULL never happens). */
 static __always_inline struct sg_over *rl_over_slot(__u32 fold)
 {
-	__u32 idx = (fold * 0x9E3779B1U) >> (32 - SG_OVER_BITS);	/* Fibonacci hashing */
+	__u32 idx = hash_fib(fold, SG_OVER_BITS) & (SG_OVER_SLOTS - 1);
 
-	idx &= SG_OVER_SLOTS - 1;
 	return bpf_map_lookup_elem(&sg_over, &idx);
 }
 
@@ -151,7 +109,7 @@ static __always_inline bool rl_over_is(const struct sg_over *o, const struct sg_
 {
 	__u64 w0, w1;
 
-	rl_src_words(pkt, &w0, &w1);
+	parse_src_words(pkt, &w0, &w1);
 	return rl_over_holds(o, w0, w1, pkt->l3_proto != ETH_P_IP);
 }
 
@@ -164,13 +122,15 @@ static __always_inline bool rl_over_live(const struct sg_over *o, const struct s
 }
 
 /*
- * Is @pkt's source (words @w0, @w1) known over its limit?  The drop reason
- * sg_src would give, counted as pending in the slot; else -1 (ask sg_src).
+ * Is the source of words @w0, @w1 known over its limit at jiffies64 @j?
+ * The drop reason sg_src would give, counted as pending in its slot @o;
+ * else -1 (ask sg_src).  Both lanes ask this, the express lane from the
+ * headers.
  */
-static __always_inline int rl_over_check(struct sg_over *o, const struct sg_pkt *pkt,
-					 const struct sg_config *cfg, __u64 w0, __u64 w1)
+static __always_inline int rl_over_check(struct sg_over *o, const struct sg_config *cfg,
+					 __u64 w0, __u64 w1, bool is6, __u64 j)
 {
-	if (!rl_over_live(o, cfg, w0, w1, pkt->l3_proto != ETH_P_IP, bpf_jiffies64()))
+	if (!rl_over_live(o, cfg, w0, w1, is6, j))
 		return -1;
 	o->pending++;
 	return o->reason;
@@ -234,7 +194,7 @@ static __always_inline int rl_syn(const struct sg_pkt *pkt,
 {
 	struct sg_src_key key = {};
 	struct sg_src_state *st;
-	__u64 t, tol;
+	struct gcra g;
 
 	rl_key(pkt, cfg, &key);
 	/* This source's own drops from the slot first, so sg_src is whole. */
@@ -257,23 +217,20 @@ static __always_inline int rl_syn(const struct sg_pkt *pkt,
 		}
 		st->blocked_until = 0;
 	}
-	t = NSEC_PER_SEC / cfg->src_rate;
-	tol = (__u64)(cfg->src_burst ? cfg->src_burst - 1 : 0) * t;
-	if (st->tat < now)
-		st->tat = now;
-	if (st->tat - now > tol) {
+	g = gcra_of(cfg->src_rate, cfg->src_burst);
+	gcra_catch_up(&st->tat, now);
+	if (gcra_over(&g, st->tat, now)) {
 		st->dropped++;
 		if (cfg->block_ns) {
 			st->blocked_until = now + cfg->block_ns;
 			rl_over_fill(o, pkt, cfg, &key, now, st->blocked_until,
 				     SG_R_SRC_BLOCKED);
 		} else {
-			/* Drops leave tat alone: the first to conform comes at tat - tol. */
-			rl_over_fill(o, pkt, cfg, &key, now, st->tat - tol, SG_R_SRC_RATE);
+			rl_over_fill(o, pkt, cfg, &key, now, st->tat - g.tol, SG_R_SRC_RATE);
 		}
 		return SG_R_SRC_RATE;
 	}
-	st->tat += t;
+	st->tat += g.t;
 	return -1;
 }
 
@@ -301,7 +258,7 @@ static __always_inline void rl_refund(const struct sg_config *cfg, struct sg_src
 	st = bpf_map_lookup_elem(&sg_src, key);
 	if (!st)
 		return;
-	t = NSEC_PER_SEC / cfg->src_rate;
+	t = gcra_of(cfg->src_rate, 0).t;
 	if (st->tat > t)
 		st->tat -= t;
 }

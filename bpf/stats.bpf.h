@@ -3,11 +3,19 @@
  * Counters: per-CPU, so the hot path never contends on a cache line;
  * userspace sums the CPUs.  Each map has one entry holding every counter
  * (struct sg_stat_vals, indexed by enum sg_stat): a path that moves five
- * counters looks the entry up once (stats_get, then stats_add) instead of
- * five times, about 3 ns a lookup here.  stats_inc() is the one-off form.
+ * counters looks the entry up once instead of five times.
+ *
+ *   stats_get()		this CPU's counters, for stats_add()
+ *   stats_add(st, s)		one more of counter @s
+ *   stats_inc(s)		the one-off form
+ *   stats_reason(r)		one more drop (or would-be drop) for reason @r
  */
 #ifndef SYNGUARD_STATS_BPF_H
 #define SYNGUARD_STATS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "synguard.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
