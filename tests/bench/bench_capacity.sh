@@ -110,7 +110,7 @@ base_rate=$(awk -v n="$base_ok" -v s="$base_secs" 'BEGIN { printf "%.0f", n / s 
 
 rname() { [ "$1" = 0 ] && echo full || echo "$(( $1 / 1000 ))k"; }
 declare -A CAP	# the flood sent at the last step survived, 0: none
-echo "## Part 6: flood capacity (bench_capacity.sh)"
+echo "## Part 7: flood capacity (bench_capacity.sh)"
 echo
 echo "The lab of tests/lib.sh, nginx on the server.  sg-flood --threads $THREADS --rate R (R stepped $(for r in $RATES; do printf '%s ' "$(rname $r)"; done| sed 's/ $//'); full: as fast as it goes) SYNs to port 80 from the 65536 sources of $FLOOD, their answers discarded by att0's XDP_DROP; during each step the client (proven by $WARM connections before) fetches the page $FETCHES times back to back.  A step fails when success < 99.9% or the fetch rate < 50% of no-flood (measured before each row, in the table; $base_rate fetches/s at the start).  A cell: 200s/fetches, fetches per second; bold: failed.  Capacity: the highest rate before the first failed step (\"sent\": sg-flood's own rate in that step)."
 echo
