@@ -193,11 +193,15 @@ static __always_inline void cookie_parse_opts(struct cookie_optwalk *w)
 
 /*
  * The timestamp a cookie SYN-ACK carries: now in ms with the options in
- * its low bits, never in the future (cookie_init_timestamp()).
+ * its low bits, never in the future (cookie_init_timestamp()).  The
+ * coarse clock (CLOCK_MONOTONIC at the last tick, a jiffy behind at most):
+ * the low 6 bits are the options anyway, and the ACK's check reads only
+ * those; in a VM bpf_ktime_get_ns() is a paravirtual clock read, 13% of
+ * the cookie path's softirq time.
  */
 static __always_inline __u32 cookie_tsval(const struct cookie_opts *o, bool ecn)
 {
-	__u32 now = bpf_ktime_get_ns() / 1000000;
+	__u32 now = bpf_ktime_get_coarse_ns() / 1000000;
 	__u32 options = o->wscale & SG_TS_OPT_WSCALE_MASK;
 	__u32 ts;
 

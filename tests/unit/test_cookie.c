@@ -213,7 +213,7 @@ struct out {
 	__u8 data[PKT_MAX_FRAME];
 	__u32 len;		/* bytes in data, the metadata included */
 	__u32 meta;		/* metadata length: xdp_md.data of ctx_out */
-	__u32 t0, t1;		/* CLOCK_MONOTONIC ms just before and after */
+	__u32 t0, t1;		/* CLOCK_MONOTONIC ms just before (coarse) and after */
 };
 
 /*
@@ -235,7 +235,8 @@ static int xdp(struct ctx *c, const __u8 *frame, int len, struct out *o)
 	if (len < 0)
 		return len;
 	stats_read(fd(c->skel->maps.sg_stats), fd(c->skel->maps.sg_drops), &c->before);
-	o->t0 = clock_ns(CLOCK_MONOTONIC) / 1000000;
+	/* The program reads the coarse clock: up to a jiffy behind this one. */
+	o->t0 = clock_ns(CLOCK_MONOTONIC_COARSE) / 1000000;
 	err = bpf_prog_test_run_opts(bpf_program__fd(c->skel->progs.synguard_xdp), &opts);
 	o->t1 = clock_ns(CLOCK_MONOTONIC) / 1000000;
 	if (err)
