@@ -2,6 +2,7 @@
 # synguard: out-of-tree build into build/.  `make help` lists the targets.
 
 OUT       ?= build
+L2        := $(OUT)/layout2
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 CC        ?= cc
@@ -48,7 +49,8 @@ BENCHES   := bench_paths bench_scale
 .SECONDARY:
 .PHONY: all deps test unit integration asan demo bench vmlinux clean help install uninstall
 
-PROGS := $(OUT)/synguard $(UNIT_TESTS:%=$(OUT)/%) $(TOOLS:%=$(OUT)/%) $(OUT)/trivial.bpf.o
+PROGS := $(OUT)/synguard $(UNIT_TESTS:%=$(OUT)/%) $(TOOLS:%=$(OUT)/%) $(OUT)/trivial.bpf.o \
+	 $(L2)/synguard
 
 all: $(PROGS) ## build the CLI, the unit tests and the lab's tools
 
@@ -173,6 +175,24 @@ $(TOOLS:%=$(OUT)/%): $(OUT)/%: $(OUT)/tools/%.o $(OUT)/lib/pktbuild.o
 	$(call link,$(TOOL_LIBS))
 
 $(OUT)/sg-flood: TOOL_LIBS = $(LDLIBS) -lpthread
+
+# build/layout2/synguard: the same sources with SG_LAYOUT_TEST, which adds
+# a field to a map's value (struct sg_attack).  tests/integration/29-replace
+# upgrades an attachment to it and back, as a release that changed a map's
+# layout would.
+$(L2) $(L2)/user:
+	$(Q)mkdir -p $@
+
+$(L2)/synguard.tmp.o: bpf/synguard.bpf.c $(BPF_HDRS) | $(L2)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DSG_LAYOUT_TEST -c $< -o $@
+
+$(L2)/user/%.o: user/%.c $(USER_HDRS) $(L2)/synguard.skel.h | $(L2)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) -I$(L2) $(CFLAGS) -DSG_LAYOUT_TEST -c $< -o $@
+
+$(L2)/synguard: $(L2)/user/main.o $(patsubst user/%.c,$(L2)/user/%.o,$(USER_SRC))
+	$(call link,$(LDLIBS))
 
 # Benchmarks (tests/bench): not tests, and not part of `make test`.  The
 # trivial XDP programs are their baseline; bpf/trivial.bpf.c goes through
