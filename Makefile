@@ -2,6 +2,7 @@
 # synguard: out-of-tree build into build/.  `make help` lists the targets.
 
 OUT       ?= build
+L2        := $(OUT)/layout2
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 CC        ?= cc
@@ -49,7 +50,7 @@ BENCHES   := bench_paths bench_scale
 .PHONY: all deps test unit integration asan demo bench synproxy vmlinux clean help install uninstall
 
 PROGS := $(OUT)/synguard $(UNIT_TESTS:%=$(OUT)/%) $(TOOLS:%=$(OUT)/%) $(OUT)/trivial.bpf.o \
-	 $(OUT)/sg-crowd
+	 $(OUT)/sg-crowd $(L2)/synguard
 
 all: $(PROGS) ## build the CLI, the unit tests and the lab's tools
 
@@ -180,6 +181,24 @@ $(OUT)/sg-flood: TOOL_LIBS = $(LDLIBS) -lpthread
 $(OUT)/sg-crowd: tests/tools/sg-crowd.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+# build/layout2/synguard: the same sources with SG_LAYOUT_TEST, which adds
+# a field to a map's value (struct sg_attack).  tests/integration/29-replace
+# upgrades an attachment to it and back, as a release that changed a map's
+# layout would.
+$(L2) $(L2)/user:
+	$(Q)mkdir -p $@
+
+$(L2)/synguard.tmp.o: bpf/synguard.bpf.c $(BPF_HDRS) | $(L2)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DSG_LAYOUT_TEST -c $< -o $@
+
+$(L2)/user/%.o: user/%.c $(USER_HDRS) $(L2)/synguard.skel.h | $(L2)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) -I$(L2) $(CFLAGS) -DSG_LAYOUT_TEST -c $< -o $@
+
+$(L2)/synguard: $(L2)/user/main.o $(patsubst user/%.c,$(L2)/user/%.o,$(USER_SRC))
+	$(call link,$(LDLIBS))
 
 # Benchmarks (tests/bench): not tests, and not part of `make test`.  The
 # trivial XDP programs are their baseline; bpf/trivial.bpf.c goes through

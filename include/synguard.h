@@ -451,6 +451,10 @@ struct sg_attack {
 	__u32 learned;		/* auto: calm windows learned */
 	__u32 why;		/* SG_WHY_*: what was over when last over */
 	__u64 limited_base;	/* sum of src_rate and src_blocked drops then */
+#ifdef SG_LAYOUT_TEST
+	/* A build whose layout differs, to upgrade to and back (29-replace). */
+	__u64 layout_test;
+#endif
 };
 
 /* sg_attack.why */

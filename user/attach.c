@@ -19,6 +19,7 @@
 #include "cmd.h"
 #include "pin.h"
 #include "policy.h"
+#include "replace.h"
 #include "flows.h"
 #include "synguard.skel.h"
 #include "flow_walk.skel.h"
@@ -66,7 +67,8 @@ static void attach_key_help(FILE *f)
 
 static const struct cmd_opt attach_opts[] = {
 	{ "mode", 'm', "MODE", "native (driver, the default) or generic (skb) XDP" },
-	{ "force", 'f', NULL, "replace an attachment synguard already has on IFACE" },
+	{ "force", 'f', NULL, "replace the programs of a live attachment in place, keeping its state" },
+	{ "reset", 'R', NULL, "with --force: keep nothing but the interface" },
 	{ "config", 'C', "FILE", "KEY=VALUE, allow=CIDR, deny=CIDR lines (config show's)" },
 	{ "dry-run", 'd', NULL, "count what would be dropped, drop nothing (dry_run=on)" },
 	{ "half-open-max", 'H', "N", "half-open table size (65536)" },
@@ -76,7 +78,7 @@ static const struct cmd_opt attach_opts[] = {
 
 static const struct cmd_help attach_help = {
 	.name = "attach",
-	.synopsis = "IFACE [--mode native|generic] [--force] [-n NETNS]\n"
+	.synopsis = "IFACE [--mode native|generic] [--force [--reset]] [-n NETNS]\n"
 		    "                       [--config FILE] [--dry-run] [--KEY VALUE...]",
 	.text = "  Loads synguard and attaches it to IFACE's XDP hook.  The attachment\n"
 		"  is pinned under /sys/fs/bpf/synguard/ and outlives this command.\n",
@@ -151,7 +153,8 @@ struct attach_args {
 	struct policy_lists lists;	/* --config's allow and deny lines */
 	int mode;			/* SG_MODE_* */
 	__u64 half_max, flows_max;
-	bool force;
+	bool force, reset;
+	bool mode_given, sizes_given, config_given;	/* for a replace */
 };
 
 /* One attach as it goes: the target, its staging twin, what is loaded. */
@@ -162,6 +165,7 @@ struct attach_run {
 	struct synguard *skel;
 	struct flow_walk *walker;
 	int link_fd, egress_fd;
+	bool replace;		/* live and --force: attach_replace() */
 };
 
 /* One option of attach's into @a; EXIT_* code, message printed. */
@@ -176,6 +180,7 @@ static int attach_opt(struct attach_args *a, int opt, const char *arg)
 	}
 	switch (opt) {
 	case 'm':
+		a->mode_given = true;
 		a->mode = xdp_mode_parse(arg);
 		if (a->mode)
 			return EXIT_OK;
@@ -185,12 +190,17 @@ static int attach_opt(struct attach_args *a, int opt, const char *arg)
 		policy_set(&a->pol, "dry_run=on");
 		return EXIT_OK;
 	case 'C':
+		a->config_given = true;
 		return policy_load_file(&a->pol, &a->lists, arg) ? EXIT_USAGE : EXIT_OK;
 	case 'f':
 		a->force = true;
 		return EXIT_OK;
+	case 'R':
+		a->reset = true;
+		return EXIT_OK;
 	case 'H':
 	case 'F':
+		a->sizes_given = true;
 		if (!parse_u64(arg, 1, 1U << 26, opt == 'H' ? &a->half_max : &a->flows_max))
 			return EXIT_OK;
 		err_msg("--%s takes a number from 1 to 67108864, not '%s'",
@@ -228,14 +238,25 @@ static int attach_clear(struct attach_run *r)
 		info_msg("synguard: removed an attach to %s that did not finish",
 			 t->ifname);
 	}
+	err = replace_recover(t->dir, &(bool){ false });
+	if (err < 0) {
+		err_msg("cannot finish an interrupted replace of %s: %s", t->ifname,
+			strerror(-err));
+		return EXIT_FAIL;
+	}
 	if (access(t->dir, F_OK))
 		return EXIT_OK;
 	state = attachment_state(t->dir, t->netns, &p);
-	live = !strcmp(state, "active") || !strcmp(state, "dry-run");
+	live = !strcmp(state, "active") || !strcmp(state, "dry-run") ||
+	       !strcmp(state, "other-build");
 	if (live && !r->a.force) {
 		err_msg("synguard is already attached to %s (prog %u); "
 			"--force replaces it", t->ifname, p.prog_id);
 		return EXIT_STATE;
+	}
+	if (live) {
+		r->replace = true;	/* in place: nothing to remove */
+		return EXIT_OK;
 	}
 	err = detach_target(t);
 	if (err) {
@@ -394,6 +415,21 @@ static int attach_target(struct attach_run *r, const char *ifname)
 	return EXIT_OK;
 }
 
+/* attach --force on a live attachment: its programs replaced in place. */
+static int attach_in_place(struct attach_run *r)
+{
+	const struct attach_args *a = &r->a;
+	struct replace_req req = {
+		.pol = &a->pol, .lists = a->config_given ? &a->lists : NULL,
+		.mode = a->mode, .mode_given = a->mode_given,
+		.half_max = a->sizes_given ? a->half_max : 0,
+		.flows_max = a->sizes_given ? a->flows_max : 0, .reset = a->reset,
+	};
+
+	cmd_libbpf_logging();
+	return attach_replace(&r->t, &req);
+}
+
 int cmd_attach(int argc, char **argv)
 {
 	/* Static: one per process, and too big for the stack. */
@@ -410,6 +446,10 @@ int cmd_attach(int argc, char **argv)
 		if (opt == 'h' || rc)
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	}
+	if (r->a.reset && !r->a.force) {
+		err_msg("--reset goes with --force (it replaces a live attachment)");
+		return EXIT_USAGE;
+	}
 	if (optind != argc - 1) {
 		err_msg("attach takes one interface (see synguard attach --help)");
 		return EXIT_USAGE;
@@ -422,8 +462,12 @@ int cmd_attach(int argc, char **argv)
 		err_msg("cannot lock %s: %s", r->t.dir, strerror(-lock_fd));
 		return EXIT_FAIL;
 	}
-	rc = attach_clear(r) ?: attach_load(r) ?: attach_configure(r) ?:
-	     attach_links(r) ?: attach_publish(r);
+	rc = attach_clear(r);
+	if (!rc && r->replace)
+		rc = attach_in_place(r);
+	else if (!rc)
+		rc = attach_load(r) ?: attach_configure(r) ?: attach_links(r) ?:
+		     attach_publish(r);
 	if (rc && r->staging.dir[0] && !access(r->staging.dir, F_OK))
 		detach_dir(r->staging.dir, r->t.netns);
 	if (r->link_fd >= 0)

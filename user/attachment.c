@@ -70,7 +70,14 @@ const char *attachment_state(const char *dir, const char *netns,
 		pin_meta(dir, &p->meta);
 		return "incomplete";
 	}
-	if (pins_open(dir, p)) {
+	switch (pins_open(dir, p)) {
+	case 0:
+		break;
+	case -EPROTO:	/* live, but another build's: not ours to prune */
+		memset(p, 0, sizeof(*p));
+		pin_meta(dir, &p->meta);
+		return "other-build";
+	default:
 		memset(p, 0, sizeof(*p));
 		pin_meta(dir, &p->meta);
 		return "broken";

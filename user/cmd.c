@@ -5,6 +5,7 @@
  */
 #include <getopt.h>
 #include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <bpf/libbpf.h>
@@ -188,6 +189,12 @@ int attachment_open(const char *ifname, struct sg_target *t, struct sg_pins *p)
 	if (!p)
 		return EXIT_OK;
 	err = pins_open(t->dir, p);
+	if (err == -EPROTO) {
+		err_msg("%s was attached by a synguard build whose maps differ from "
+			"this one's: use that build, or upgrade it in place with "
+			"`synguard attach %s --force`", t->ifname, t->ifname);
+		return EXIT_STATE;
+	}
 	if (err) {
 		err_msg("cannot open the pins under %s: %s", t->dir, strerror(-err));
 		return EXIT_FAIL;

@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "common.h"
 #include "pin.h"
+#include "replace.h"
 
 static const struct cmd_opt detach_opts[] = { { NULL } };
 
@@ -39,6 +40,13 @@ int cmd_detach(int argc, char **argv)
 	lock = pin_lock();
 	if (lock < 0 && lock != -ENOENT) {	/* -ENOENT: no bpffs, no pins */
 		err_msg("cannot lock the pins of %s: %s", t.ifname, strerror(-lock));
+		return EXIT_FAIL;
+	}
+	/* A replace that was killed: finished first, so nothing is left. */
+	err = replace_recover(t.dir, &(bool){ false });
+	if (err < 0) {
+		err_msg("cannot finish an interrupted replace of %s: %s", t.ifname,
+			strerror(-err));
 		return EXIT_FAIL;
 	}
 	/* An attach to it that was killed: detach finishes the job. */

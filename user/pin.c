@@ -15,6 +15,7 @@
 #include "common.h"
 #include "flows.h"
 #include "netns.h"
+#include "layout.h"
 #include "pin.h"
 #include "policy.h"
 
@@ -312,6 +313,10 @@ int pins_open(const char *dir, struct sg_pins *p)
 		if (*fd < 0 && o->need)
 			err = -errno;
 	}
+	/* Read below with this build's structs: they must be its maps. */
+	for (o = pin_objs; o->name && !err; o++)
+		if (o->kind == PIN_MAP && o->fd != NO_FD && *pin_fd(p, o) >= 0)
+			err = layout_check(o->name, *pin_fd(p, o));
 	if (!err && (bpf_map_lookup_elem(p->meta_fd, &zero, &p->meta) ||
 		     pins_read_config(p) ||
 		     bpf_obj_get_info_by_fd(p->link_fd, &info, &len)))

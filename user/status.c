@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* status and prune: every attachment under the bpffs, listed or pruned. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "names.h"
 #include "json.h"
 #include "pin.h"
+#include "replace.h"
 
 /*
  * With --netns, status and prune see only that netns's attachments: enter
@@ -103,12 +105,37 @@ static void status_text(bool first, const char *ifname, const char *netns,
 	putchar('\n');
 }
 
+/* prune: a replace killed half way, finished or undone (replace_recover()). */
+static void prune_replace(struct status_ctx *ctx, const char *jdir,
+			  const char *netns, const char *ifname)
+{
+	char dir[PATH_MAX];
+	bool forward;
+	int err;
+
+	snprintf(dir, sizeof(dir), "%.*s", (int)(strlen(jdir) - 3), jdir);
+	err = replace_recover(dir, &forward);
+	if (err < 0) {
+		err_msg("cannot finish the replace of %s: %s", ifname, strerror(-err));
+		return;
+	}
+	info_msg("synguard: %s the interrupted replace of %s%s%s",
+		 forward ? "finished" : "undid", ifname, netns[0] ? " in netns " : "",
+		 netns);
+	ctx->pruned++;
+}
+
 /* prune: removes the attachment unless it is live. */
 static void prune_one(struct status_ctx *ctx, const char *dir, const char *netns,
 		      const char *ifname, const char *state)
 {
-	if (!strcmp(state, "active") || !strcmp(state, "dry-run"))
+	if (!strcmp(state, "active") || !strcmp(state, "dry-run") ||
+	    !strcmp(state, "other-build"))
 		return;
+	if (!strcmp(state, "replacing")) {
+		prune_replace(ctx, dir, netns, ifname);
+		return;
+	}
 	/*
 	 * Its nftables table lives on in a netns that does (when its
 	 * interface went), never in another netns of the same name.
@@ -136,7 +163,9 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 		return 0;
 	/* prune holds pin_lock(): nothing it finds is an attach in progress. */
 	state = attachment_state(dir, netns, &p);
-	colon = strchr(ifname, ':');	/* IFACE:new, a staging directory */
+	colon = strchr(ifname, ':');	/* IFACE:new or IFACE:up (replace.c) */
+	if (colon && !strcmp(colon, ":up"))
+		state = "replacing";
 	snprintf(name, sizeof(name), "%.*s",
 		 colon ? (int)(colon - ifname) : (int)strlen(ifname), ifname);
 	/* --netns NAME: the attachments of the netns called NAME now. */
@@ -146,7 +175,8 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 		prune_one(ctx, dir, netns, name, state);
 		return 0;
 	}
-	afd = pin_get(dir, "sg_attack");
+	/* Another build's sg_attack may be larger than this build's. */
+	afd = strcmp(state, "other-build") ? pin_get(dir, "sg_attack") : -1;
 	if (afd >= 0) {
 		bpf_map_lookup_elem(afd, &zero, &attack);
 		close(afd);

@@ -120,7 +120,7 @@ LAB_PIDS="$EPID"
 sleep 0.6
 old=$(prog_in_file)
 check "attach --force under a running --textfile" sg attach $SRV_IF --force
-# (attach --force detaches first: the file may say synguard_up 0 between.)
+# (attach --force replaces the programs in place: synguard_up stays 1.)
 for i in $(seq 50); do p=$(prog_in_file); [ -n "$p" ] && [ "$p" != "$old" ] && break; sleep 0.1; done
 check "the file names the new program ($old -> $(prog_in_file))" \
 	test -n "$old" -a "$(prog_in_file)" != "$old" -a "$(grep -c '^synguard_up 1$' "$F")" = 1

@@ -185,9 +185,9 @@ TCPDUMP=$!
 LAB_PIDS=$TCPDUMP
 for _ in $(seq 50); do grep -q listening "$T/tcpdump.err" && break; sleep 0.1; done
 grep -q listening "$T/tcpdump.err" || diag "tcpdump did not say it listens"
-sg_attach $SRV_IF --force
+sg_attach $SRV_IF --force --reset
 rc=$?
-expect_eq "replay: reattach --force (fresh counters) exits 0" "$rc" 0
+expect_eq "replay: reattach --force --reset (fresh counters) exits 0" "$rc" 0
 mix_ok=$(( $(lab_fetch 10) + $(lab_fetch 3 "http://[$SRV_IP6]/") ))
 lab_hping $SRV_IP -p 80 -S -F -c 3
 lab_hping $SRV_IP -p 80 -c 4

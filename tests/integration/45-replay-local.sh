@@ -38,7 +38,7 @@ TCPDUMP=$!
 LAB_PIDS="${LAB_PIDS:-} $TCPDUMP"
 for _ in $(seq 50); do grep -q listening "$T/tcpdump.err" && break; sleep 0.1; done
 grep -q listening "$T/tcpdump.err" || diag "tcpdump did not say it listens"
-check "attach --force: counters from 0 with the capture running" sg attach $SRV_IF --force
+check "attach --force --reset: counters from 0 with the capture running" sg attach $SRV_IF --force --reset
 
 expect_eq "50 IPv4 fetches" "$(lab_fetch 50)" 50
 expect_eq "10 IPv6 fetches" "$(lab_fetch 10 "http://[$SRV_IP6]/")" 10
