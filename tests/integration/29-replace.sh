@@ -94,7 +94,10 @@ expect_eq "a client fetches 20 pages first" "$(lab_fetch 20)" 20
 PROVEN=$(proven)
 expect_ge "the client's address is proven" "$PROVEN" 1
 
-lab_flood "$NS_A" att0 "$SRV_MAC" $SRV_IP $ATT_IP/32 2000000000 300 \
+# timeout's own pid (not a subshell's), so the INT after the swaps reaches
+# the generator and the flood ends with them.
+timeout -s INT -k 5 310 ip netns exec "$NS_A" "$SG_FLOOD" --dev att0 --dst-mac "$SRV_MAC" \
+	--dst $SRV_IP --src $ATT_IP/32 --count 2000000000 --duration 300 \
 	>"$LAB_TMP/flood.out" 2>&1 &
 FLOOD=$!
 LAB_PIDS="$LAB_PIDS $FLOOD"
