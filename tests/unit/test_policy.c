@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include "pktbuild.h"
 #include "testlib.h"
+#include "testpolicy.h"
 #include "policy.h"
 #include "stats.h"
 #include "detect.h"
@@ -40,14 +41,7 @@ static void setup(struct ctx *c, const char *const *assign)
 	struct synguard *s = c->skel;
 	struct sg_policy pol;
 
-	policy_defaults(&pol);
-	/* From the guard's defaults, each case turns on what it tests. */
-	for (const char *const *o = (const char *const[]){ "src_rate=off",
-			"attack_syn_rate=off", "attack_half_open=off", NULL }; *o; o++)
-		policy_set(&pol, *o);
-	for (; assign && *assign; assign++)
-		if (policy_set(&pol, *assign))
-			fprintf(stderr, "bad assignment %s\n", *assign);
+	test_policy(&pol, assign);
 	policy_write(POLICY_FDS(s), &pol);
 	clear_map(fd(s->maps.sg_src), sizeof(struct sg_src_key));
 	clear_map(fd(s->maps.sg_allow4), sizeof(struct sg_lpm4));
