@@ -109,13 +109,7 @@ static int send_n(struct ctx *c, const struct pkt_spec *spec, int count)
 
 static void expect(struct ctx *c, const char *desc, long long got, long long want)
 {
-	c->n++;
-	if (got == want) {
-		printf("ok %d - %s\n", c->n, desc);
-		return;
-	}
-	c->failed++;
-	printf("not ok %d - %s\n#   got %lld, want %lld\n", c->n, desc, got, want);
+	tap_eq(&c->n, &c->failed, desc, got, want);
 }
 
 static void diag_line(const char *fmt, ...)
@@ -1656,10 +1650,8 @@ int main(void)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	c.skel = synguard__open_and_load();
-	if (!c.skel) {
-		printf("not ok 1 - load synguard: %s\n0 passed, 1 failed\n", strerror(errno));
-		return 1;
-	}
+	if (!c.skel)
+		return tap_load_failed();
 	policy_keys_text(&c);
 	policy_changes(&c);
 	per_source_bucket(&c);
