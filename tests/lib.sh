@@ -52,6 +52,15 @@ expect_ge() {
 	if [ "$2" -ge "$3" ] 2>/dev/null; then ok "$1"; else not_ok "$1"; diag "  got '$2', want >= '$3'"; fi
 }
 tap_done() { exit $((TAP_FAILED > 0)); }
+# lab_need TOOL...: the whole script skipped (TAP "1..0 # SKIP why") unless
+# run as root with every TOOL installed.
+lab_need() {
+	local tool
+	[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root (netns, XDP)"; exit 0; }
+	for tool; do
+		command -v $tool >/dev/null || { echo "1..0 # SKIP $tool is not installed"; exit 0; }
+	done
+}
 # until_ok TRIES CMD...: CMD every 0.1 s until it succeeds, at most TRIES times.
 until_ok() {
 	local n=$1 i
