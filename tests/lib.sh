@@ -61,6 +61,33 @@ lab_need() {
 		command -v $tool >/dev/null || { echo "1..0 # SKIP $tool is not installed"; exit 0; }
 	done
 }
+# refused_1line DESC RC PATTERN CMD...: CMD exits RC with exactly one line
+# on stderr matching PATTERN (extended regex, any case) and nothing on
+# stdout (both kept in $LAB_TMP/out and err); with REFUSED_STATE naming a
+# function, what it prints is also the same before and after.
+refused_1line() {
+	local desc=$1 want=$2 pat=$3 rc before= after= why=""
+	shift 3
+	[ -z "${REFUSED_STATE:-}" ] || before=$($REFUSED_STATE)
+	"$@" >"$LAB_TMP/out" 2>"$LAB_TMP/err"
+	rc=$?
+	[ -z "${REFUSED_STATE:-}" ] || after=$($REFUSED_STATE)
+	[ "$rc" = "$want" ] || why+="exit $rc, want $want; "
+	[ "$(wc -l <"$LAB_TMP/err")" = 1 ] || why+="$(wc -l <"$LAB_TMP/err") lines on stderr, want 1; "
+	grep -Eiq -- "$pat" "$LAB_TMP/err" || why+="stderr does not match /$pat/; "
+	[ -s "$LAB_TMP/out" ] && why+="stdout not empty; "
+	[ "$before" = "$after" ] || why+="state changed; "
+	if [ -z "$why" ]; then
+		ok "$desc"
+		return 0
+	fi
+	not_ok "$desc"
+	diag "  $why" "  command: $*"
+	sed 's/^/#   stderr: /' "$LAB_TMP/err" | head -5
+	sed 's/^/#   stdout: /' "$LAB_TMP/out" | head -3
+	[ "$before" = "$after" ] || diff <(echo "$before") <(echo "$after") | sed 's/^/#   /'
+	return 1
+}
 # until_ok TRIES CMD...: CMD every 0.1 s until it succeeds, at most TRIES times.
 until_ok() {
 	local n=$1 i

@@ -42,29 +42,8 @@ state() {
 # bad DESC RC PATTERN CMD...: CMD exits RC with exactly one line on stderr
 # matching PATTERN (extended regex, any case), nothing on stdout, and state
 # unchanged.
-bad() {
-	local desc=$1 want=$2 pat=$3 rc before after why=""
-	shift 3
-	before=$(state)
-	"$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	after=$(state)
-	[ "$rc" = "$want" ] || why+="exit $rc, want $want; "
-	[ "$(wc -l <"$T/err")" = 1 ] || why+="$(wc -l <"$T/err") lines on stderr, want 1; "
-	grep -Eiq -- "$pat" "$T/err" || why+="stderr does not match /$pat/; "
-	[ -s "$T/out" ] && why+="stdout not empty; "
-	[ "$before" = "$after" ] || why+="state changed; "
-	if [ -z "$why" ]; then
-		ok "$desc"
-		return 0
-	fi
-	not_ok "$desc"
-	diag "  $why" "  command: $*"
-	sed 's/^/#   stderr: /' "$T/err" | head -5
-	sed 's/^/#   stdout: /' "$T/out" | head -3
-	[ "$before" = "$after" ] || diff <(echo "$before") <(echo "$after") | sed 's/^/#   /'
-	return 1
-}
+REFUSED_STATE=state
+bad() { refused_1line "$@"; }
 
 # The prog id synguard has on srv0 per `status`, "" when none.
 prog_of_srv() {

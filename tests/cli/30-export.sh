@@ -22,23 +22,9 @@ NOSUCH=sgx$LAB_ID		# an interface name neither the host nor the lab has
 # line on stderr matching PATTERN (extended regex, any case) and nothing on
 # stdout.  Bounded: a bad case that serves instead would hang the suite.
 bad() {
-	local desc=$1 want=$2 pat=$3 rc why=""
+	local desc=$1 want=$2 pat=$3
 	shift 3
-	timeout 10 "$SYNGUARD" "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	[ "$rc" = "$want" ] || why+="exit $rc, want $want; "
-	[ "$(wc -l <"$T/err")" = 1 ] || why+="$(wc -l <"$T/err") lines on stderr, want 1; "
-	grep -Eiq -- "$pat" "$T/err" || why+="stderr does not match /$pat/; "
-	[ -s "$T/out" ] && why+="stdout not empty; "
-	if [ -z "$why" ]; then
-		ok "$desc"
-		return 0
-	fi
-	not_ok "$desc"
-	diag "  $why" "  command: synguard $*"
-	sed 's/^/#   stderr: /' "$T/err" | head -5
-	sed 's/^/#   stdout: /' "$T/out" | head -3
-	return 1
+	refused_1line "$desc" "$want" "$pat" timeout 10 "$SYNGUARD" "$@"
 }
 
 # start_export ADDR:PORT [NAME]: an exporter on ADDR:PORT in the server

@@ -16,22 +16,7 @@ NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 NOSUCH=sgx$LAB_ID
 
 # bad DESC RC PATTERN CMD...
-bad() {
-	local desc=$1 want=$2 pat=$3 rc why=""
-	shift 3
-	"$@" >"$T/out" 2>"$T/err" </dev/null
-	rc=$?
-	[ "$rc" = "$want" ] || why+="exit $rc, want $want; "
-	[ "$(wc -l <"$T/err")" = 1 ] || why+="$(wc -l <"$T/err") lines on stderr, want 1; "
-	grep -Eiq -- "$pat" "$T/err" || why+="stderr does not match /$pat/; "
-	[ -s "$T/out" ] && why+="stdout not empty; "
-	if [ -z "$why" ]; then ok "$desc"; return 0; fi
-	not_ok "$desc"
-	diag "  $why" "  command: $*"
-	sed 's/^/#   stderr: /' "$T/err" | head -5
-	sed 's/^/#   stdout: /' "$T/out" | head -3
-	return 1
-}
+bad() { refused_1line "$@" </dev/null; }
 
 # --- top ------------------------------------------------------------------------
 "$SYNGUARD" --help >"$T/out" 2>&1
