@@ -298,6 +298,21 @@ lab_fetch() {
 	echo $good
 }
 
+# lab_capture FILE N PAUSE: a capture on srv0 into FILE while the client
+# fetches the page N times, and PAUSE seconds after for the last frames.
+lab_capture() {
+	local pid
+	ip netns exec "$NS_S" tcpdump -i $SRV_IF -U --immediate-mode -w "$1" 2>"$LAB_TMP/tcpdump.err" &
+	pid=$!
+	LAB_PIDS="${LAB_PIDS:-} $pid"
+	for _ in $(seq 50); do grep -q listening "$LAB_TMP/tcpdump.err" && break; sleep 0.1; done
+	lab_fetch "$2" >/dev/null
+	sleep "$3"
+	kill -INT $pid
+	wait $pid
+	LAB_PIDS=${LAB_PIDS/ $pid/}
+}
+
 # hping3 from the attacker, always bounded by count and time.
 lab_hping() { timeout 20 ip netns exec "$NS_A" hping3 -q -i u2000 "$@" >/dev/null 2>&1; }
 

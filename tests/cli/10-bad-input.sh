@@ -71,15 +71,7 @@ if ip link show "$NOSUCH" >/dev/null 2>&1; then not_ok "$NOSUCH must not exist";
 
 # --- a real capture for replay ----------------------------------------------
 lab_nginx || diag "nginx did not start: the capture has less in it"
-ip netns exec "$NS_S" tcpdump -i $SRV_IF -U --immediate-mode -w "$T/real.pcap" 2>"$T/tcpdump.err" &
-TCPDUMP=$!
-LAB_PIDS=$TCPDUMP
-for _ in $(seq 50); do grep -q listening "$T/tcpdump.err" && break; sleep 0.1; done
-lab_fetch 2 >/dev/null
-sleep 0.5
-kill -INT $TCPDUMP
-wait $TCPDUMP
-LAB_PIDS=
+lab_capture "$T/real.pcap" 2 0.5
 size=$(stat -c %s "$T/real.pcap" 2>/dev/null || echo 0)
 expect_ge "a real capture for the replay cases (bytes)" "$size" 200
 chmod 711 "$T"			# nobody may reach the files made public below

@@ -59,15 +59,7 @@ fi
 
 # --- replay --local -------------------------------------------------------------------
 lab_nginx || diag "nginx did not start: the capture has less in it"
-ip netns exec "$NS_S" tcpdump -i $SRV_IF -U --immediate-mode -w "$T/real.pcap" 2>"$T/tcpdump.err" &
-TCPDUMP=$!
-LAB_PIDS="${LAB_PIDS:-} $TCPDUMP"
-for _ in $(seq 50); do grep -q listening "$T/tcpdump.err" && break; sleep 0.1; done
-lab_fetch 1 >/dev/null
-sleep 0.3
-kill -INT $TCPDUMP
-wait $TCPDUMP
-LAB_PIDS=
+lab_capture "$T/real.pcap" 1 0.3
 "$SYNGUARD" replay "$T/real.pcap" --local $SRV_IP >"$T/out" 2>"$T/err"
 expect_eq "replay --local of a real capture exits 0" "$?" 0
 for v in bogus 198.18.0.1/33 2001:2::1/129 198.18.0.300 "" , "198.18.0.1," ",2001:2::1" \
