@@ -158,7 +158,8 @@ $(OUT)/lib/%.o: tests/lib/%.c $(TESTLIB_HDRS) | $(OUT)/lib
 $(OUT)/tests/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(TESTLIB_HDRS) $(USER_HDRS) | $(OUT)/tests
 	$(call cc,-Itests/unit -Itests/lib)
 
-$(UNIT_TESTS:%=$(OUT)/%): $(OUT)/%: $(OUT)/tests/%.o $(OUT)/tests/testlib.o $(OUT)/lib/pktbuild.o $(USER_OBJ)
+$(UNIT_TESTS:%=$(OUT)/%): $(OUT)/%: $(OUT)/tests/%.o $(OUT)/tests/testlib.o $(OUT)/lib/pktbuild.o \
+			     $(OUT)/lib/testpolicy.o $(USER_OBJ)
 	$(call link,$(LDLIBS))
 
 # The lab's tools (tests/tools), used by the integration tests and the
@@ -208,7 +209,8 @@ BENCH_HDRS := $(wildcard tests/bench/*.h) $(OUT)/trivial.skel.h $(OUT)/tools/sg_
 $(OUT)/bench/%.o: tests/bench/%.c $(BENCH_HDRS) $(TESTLIB_HDRS) $(USER_HDRS) | $(OUT)/bench
 	$(call cc,-Itests/lib -Itests/bench -I$(OUT)/tools)
 
-$(BENCHES:%=$(OUT)/%): $(OUT)/%: $(OUT)/bench/%.o $(OUT)/bench/bench_util.o $(OUT)/lib/pktbuild.o $(USER_OBJ)
+$(BENCHES:%=$(OUT)/%): $(OUT)/%: $(OUT)/bench/%.o $(OUT)/bench/bench_util.o $(OUT)/lib/pktbuild.o \
+			   $(OUT)/lib/testpolicy.o $(USER_OBJ)
 	$(call link,$(LDLIBS))
 
 test: deps all ## install deps, build, run every test (unit + netns lab)

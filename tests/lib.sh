@@ -52,6 +52,42 @@ expect_ge() {
 	if [ "$2" -ge "$3" ] 2>/dev/null; then ok "$1"; else not_ok "$1"; diag "  got '$2', want >= '$3'"; fi
 }
 tap_done() { exit $((TAP_FAILED > 0)); }
+# lab_need TOOL...: the whole script skipped (TAP "1..0 # SKIP why") unless
+# run as root with every TOOL installed.
+lab_need() {
+	local tool
+	[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root (netns, XDP)"; exit 0; }
+	for tool; do
+		command -v $tool >/dev/null || { echo "1..0 # SKIP $tool is not installed"; exit 0; }
+	done
+}
+# refused_1line DESC RC PATTERN CMD...: CMD exits RC with exactly one line
+# on stderr matching PATTERN (extended regex, any case) and nothing on
+# stdout (both kept in $LAB_TMP/out and err); with REFUSED_STATE naming a
+# function, what it prints is also the same before and after.
+refused_1line() {
+	local desc=$1 want=$2 pat=$3 rc before= after= why=""
+	shift 3
+	[ -z "${REFUSED_STATE:-}" ] || before=$($REFUSED_STATE)
+	"$@" >"$LAB_TMP/out" 2>"$LAB_TMP/err"
+	rc=$?
+	[ -z "${REFUSED_STATE:-}" ] || after=$($REFUSED_STATE)
+	[ "$rc" = "$want" ] || why+="exit $rc, want $want; "
+	[ "$(wc -l <"$LAB_TMP/err")" = 1 ] || why+="$(wc -l <"$LAB_TMP/err") lines on stderr, want 1; "
+	grep -Eiq -- "$pat" "$LAB_TMP/err" || why+="stderr does not match /$pat/; "
+	[ -s "$LAB_TMP/out" ] && why+="stdout not empty; "
+	[ "$before" = "$after" ] || why+="state changed; "
+	if [ -z "$why" ]; then
+		ok "$desc"
+		return 0
+	fi
+	not_ok "$desc"
+	diag "  $why" "  command: $*"
+	sed 's/^/#   stderr: /' "$LAB_TMP/err" | head -5
+	sed 's/^/#   stdout: /' "$LAB_TMP/out" | head -3
+	[ "$before" = "$after" ] || diff <(echo "$before") <(echo "$after") | sed 's/^/#   /'
+	return 1
+}
 # until_ok TRIES CMD...: CMD every 0.1 s until it succeeds, at most TRIES times.
 until_ok() {
 	local n=$1 i
@@ -260,6 +296,21 @@ lab_fetch() {
 		ip netns exec "$NS_C" curl -s -o /dev/null --max-time 3 "$url" && good=$((good + 1))
 	done
 	echo $good
+}
+
+# lab_capture FILE N PAUSE: a capture on srv0 into FILE while the client
+# fetches the page N times, and PAUSE seconds after for the last frames.
+lab_capture() {
+	local pid
+	ip netns exec "$NS_S" tcpdump -i $SRV_IF -U --immediate-mode -w "$1" 2>"$LAB_TMP/tcpdump.err" &
+	pid=$!
+	LAB_PIDS="${LAB_PIDS:-} $pid"
+	for _ in $(seq 50); do grep -q listening "$LAB_TMP/tcpdump.err" && break; sleep 0.1; done
+	lab_fetch "$2" >/dev/null
+	sleep "$3"
+	kill -INT $pid
+	wait $pid
+	LAB_PIDS=${LAB_PIDS/ $pid/}
 }
 
 # hping3 from the attacker, always bounded by count and time.

@@ -450,10 +450,8 @@ int cmd_attach(int argc, char **argv)
 		err_msg("--reset goes with --force (it replaces a live attachment)");
 		return EXIT_USAGE;
 	}
-	if (optind != argc - 1) {
-		err_msg("attach takes one interface (see synguard attach --help)");
+	if (cmd_operands(&attach_help, argc, 1, "interface"))
 		return EXIT_USAGE;
-	}
 	rc = attach_target(r, argv[optind]);
 	if (rc)
 		return rc;

@@ -161,6 +161,31 @@ int cmd_interval_opt(int opt, const char *arg, double *interval, __u64 *count)
 	return -1;
 }
 
+int cmd_operands(const struct cmd_help *c, int argc, int n, const char *what)
+{
+	if (argc - optind == n)
+		return EXIT_OK;
+	if (n)
+		err_msg("%s takes one %s (see synguard %s --help)", c->name, what, c->name);
+	else
+		err_msg("%s takes no arguments", c->name);
+	return EXIT_USAGE;
+}
+
+int cmd_parse(const struct cmd_help *c, int argc, char **argv, const char *what,
+	      int (*fn)(int opt, const char *optarg, void *arg), void *arg)
+{
+	int opt;
+
+	while ((opt = cmd_opt_next(c, argc, argv)) != -1) {
+		if (opt == 'h')
+			return -1;
+		if (opt == '?' || fn(opt, optarg, arg))
+			return EXIT_USAGE;
+	}
+	return cmd_operands(c, argc, 1, what) ? EXIT_USAGE : EXIT_OK;
+}
+
 /* Resolves IFACE in the current (or --netns) netns; EXIT_* code. */
 int target_open(const char *ifname, bool mount, struct sg_target *t)
 {

@@ -77,6 +77,19 @@ int cmd_enter_netns(void);
 #define CMD_OPT_INTERVAL(what) { "interval", 'i', "SEC", what }
 #define CMD_OPT_COUNT { "count", 'c', "N", "stop after N reports (with --interval)" }
 int cmd_interval_opt(int opt, const char *arg, double *interval, __u64 *count);
+/*
+ * After @c's options: EXIT_OK when argv holds @n (0 or 1) operands, else
+ * EXIT_USAGE after "NAME takes no arguments" or "NAME takes one @what
+ * (see synguard NAME --help)".
+ */
+int cmd_operands(const struct cmd_help *c, int argc, int n, const char *what);
+/*
+ * A command's option loop: @fn(opt, optarg, @arg) for each of @c's options
+ * (EXIT_OK, or EXIT_USAGE after saying why), then one operand, @what.
+ * EXIT_OK, EXIT_USAGE, or -1 after --help.
+ */
+int cmd_parse(const struct cmd_help *c, int argc, char **argv, const char *what,
+	      int (*fn)(int opt, const char *optarg, void *arg), void *arg);
 /* Sets libbpf's logging to follow -v. */
 void cmd_libbpf_logging(void);
 

@@ -27,10 +27,8 @@ int cmd_detach(int argc, char **argv)
 
 	while ((opt = cmd_opt_next(&detach_help, argc, argv)) != -1)
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
-	if (optind != argc - 1) {
-		err_msg("detach takes one interface (see synguard detach --help)");
+	if (cmd_operands(&detach_help, argc, 1, "interface"))
 		return EXIT_USAGE;
-	}
 	rc = require_root();
 	if (rc)
 		return rc;

@@ -678,10 +678,8 @@ int cmd_export(int argc, char **argv)
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
-		err_msg("export takes one interface (see synguard export --help)");
+	if (cmd_operands(&export_help, argc, 1, "interface"))
 		return EXIT_USAGE;
-	}
 	if (textfile ? listen_set : timing_set) {
 		err_msg(textfile ? "--textfile writes a file: no --listen"
 				 : "--interval and --count go with --textfile");

@@ -261,8 +261,37 @@ void flows_print_text(FILE *f, const struct sg_flow_summary *s, const __u64 *sta
 			(unsigned long long)hist_total(s->hist[i]));
 }
 
+/* The "handshakes" and "closes" objects: a key and its counter (-1: failed). */
+struct json_stat {
+	const char *name;
+	int stat;
+};
+
+static const struct json_stat json_handshakes[] = {
+	{ "started", SG_FLOW_SYN },
+	{ "completed", SG_FLOW_COMPLETED },
+	{ "failed", -1 },
+	{ "reset", SG_FLOW_HS_RESET },
+	{ "syn_retrans", SG_FLOW_SYN_RETRANS },
+	{ "synack_retrans", SG_FLOW_SYNACK_RETRANS },
+	{ "unexpected_synack", SG_FLOW_UNEXPECTED_SYNACK },
+	{ "unexpected_ack", SG_FLOW_UNEXPECTED_ACK },
+	{ "tfo", SG_FLOW_TFO },
+	{ "simultaneous_open", SG_FLOW_SIMUL_OPEN },
+	{ NULL }
+};
+
+static const struct json_stat json_closes[] = {
+	{ "graceful", SG_FLOW_CLOSED_FIN },
+	{ "reset", SG_FLOW_CLOSED_RST },
+	{ "picked_up", SG_FLOW_PICKED_UP },
+	{ "table_full", SG_FLOW_TABLE_FULL },
+	{ NULL }
+};
+
 void flows_json(struct json *j, const struct sg_flow_summary *s, const __u64 *stat)
 {
+	const struct json_stat *k;
 	int i, b;
 
 	json_obj_open(j, "flows");
@@ -275,22 +304,12 @@ void flows_json(struct json *j, const struct sg_flow_summary *s, const __u64 *st
 	json_u64(j, "flows_max", s->flows_max);
 	json_obj_close(j);
 	json_obj_open(j, "handshakes");
-	json_u64(j, "started", stat[SG_FLOW_SYN]);
-	json_u64(j, "completed", stat[SG_FLOW_COMPLETED]);
-	json_u64(j, "failed", flows_failed(s, stat));
-	json_u64(j, "reset", stat[SG_FLOW_HS_RESET]);
-	json_u64(j, "syn_retrans", stat[SG_FLOW_SYN_RETRANS]);
-	json_u64(j, "synack_retrans", stat[SG_FLOW_SYNACK_RETRANS]);
-	json_u64(j, "unexpected_synack", stat[SG_FLOW_UNEXPECTED_SYNACK]);
-	json_u64(j, "unexpected_ack", stat[SG_FLOW_UNEXPECTED_ACK]);
-	json_u64(j, "tfo", stat[SG_FLOW_TFO]);
-	json_u64(j, "simultaneous_open", stat[SG_FLOW_SIMUL_OPEN]);
+	for (k = json_handshakes; k->name; k++)
+		json_u64(j, k->name, k->stat < 0 ? flows_failed(s, stat) : stat[k->stat]);
 	json_obj_close(j);
 	json_obj_open(j, "closes");
-	json_u64(j, "graceful", stat[SG_FLOW_CLOSED_FIN]);
-	json_u64(j, "reset", stat[SG_FLOW_CLOSED_RST]);
-	json_u64(j, "picked_up", stat[SG_FLOW_PICKED_UP]);
-	json_u64(j, "table_full", stat[SG_FLOW_TABLE_FULL]);
+	for (k = json_closes; k->name; k++)
+		json_u64(j, k->name, stat[k->stat]);
 	json_obj_close(j);
 	json_obj_open(j, "latency");
 	for (i = 0; i < SG_HIST_MAX; i++) {

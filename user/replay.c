@@ -214,43 +214,37 @@ struct replay_args {
 	bool json;
 };
 
+static int replay_opt(int opt, const char *arg, void *args)
+{
+	struct replay_args *a = args;
+	char assign[64];
+
+	switch (opt) {
+	case 'j':
+		a->json = true;
+		return EXIT_OK;
+	case 'd':
+		policy_set(&a->pol, "dry_run=on");
+		return EXIT_OK;
+	case 'u':
+		snprintf(assign, sizeof(assign), "unparsed=%s", arg);
+		return policy_set(&a->pol, assign) ? EXIT_USAGE : EXIT_OK;
+	case 'C':
+		return policy_load_file(&a->pol, &a->lists, arg) ? EXIT_USAGE : EXIT_OK;
+	default:	/* 'l' */
+		return replay_local_add(&a->local, arg) ? EXIT_USAGE : EXIT_OK;
+	}
+}
+
 static int replay_parse(int argc, char **argv, struct replay_args *a)
 {
-	char assign[64];
-	int opt;
+	int rc;
 
 	policy_defaults(&a->pol);
-	while ((opt = cmd_opt_next(&replay_help, argc, argv)) != -1) {
-		switch (opt) {
-		case 'j':
-			a->json = true;
-			break;
-		case 'd':
-			policy_set(&a->pol, "dry_run=on");
-			break;
-		case 'u':
-			snprintf(assign, sizeof(assign), "unparsed=%s", optarg);
-			if (policy_set(&a->pol, assign))
-				return EXIT_USAGE;
-			break;
-		case 'C':
-			if (policy_load_file(&a->pol, &a->lists, optarg))
-				return EXIT_USAGE;
-			break;
-		case 'l':
-			if (replay_local_add(&a->local, optarg))
-				return EXIT_USAGE;
-			break;
-		default:
-			return opt == 'h' ? -1 : EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		err_msg("replay takes one capture file (see synguard replay --help)");
-		return EXIT_USAGE;
-	}
-	a->file = argv[optind];
-	return EXIT_OK;
+	rc = cmd_parse(&replay_help, argc, argv, "capture file", replay_opt, a);
+	if (!rc)
+		a->file = argv[optind];
+	return rc;
 }
 
 /* Says what is wrong with the file before asking for privileges. */

@@ -62,36 +62,28 @@ struct stats_run {
 	bool json, all;
 };
 
+static int stats_opt(int opt, const char *arg, void *run)
+{
+	struct stats_run *r = run;
+
+	if (opt == 'j')
+		r->json = true;
+	else if (opt == 'a')
+		r->all = true;
+	else if (cmd_interval_opt(opt, arg, &r->interval, &r->count))
+		return EXIT_USAGE;
+	return EXIT_OK;
+}
+
 static int stats_parse(int argc, char **argv, struct stats_run *r)
 {
-	int opt;
+	int rc = cmd_parse(&stats_help, argc, argv, "interface", stats_opt, r);
 
-	while ((opt = cmd_opt_next(&stats_help, argc, argv)) != -1) {
-		switch (opt) {
-		case 'j':
-			r->json = true;
-			break;
-		case 'a':
-			r->all = true;
-			break;
-		case 'i':
-		case 'c':
-			if (cmd_interval_opt(opt, optarg, &r->interval, &r->count))
-				return EXIT_USAGE;
-			break;
-		default:
-			return opt == 'h' ? -1 : EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		err_msg("stats takes one interface (see synguard stats --help)");
-		return EXIT_USAGE;
-	}
-	if (r->count && !r->interval) {
+	if (!rc && r->count && !r->interval) {
 		err_msg("--count goes with --interval");
 		return EXIT_USAGE;
 	}
-	return EXIT_OK;
+	return rc;
 }
 
 /* Counters, flows and attack mode now; 0 or -errno. */

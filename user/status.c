@@ -212,10 +212,8 @@ int cmd_status(int argc, char **argv)
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		ctx.json = true;
 	}
-	if (optind != argc) {
-		err_msg("status takes no arguments");
+	if (cmd_operands(&status_help, argc, 0, NULL))
 		return EXIT_USAGE;
-	}
 	rc = require_root() ?: cmd_netns_filter(&ctx.netns, false);
 	if (rc)
 		return rc;
@@ -258,10 +256,8 @@ int cmd_prune(int argc, char **argv)
 
 	while ((opt = cmd_opt_next(&prune_help, argc, argv)) != -1)
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
-	if (optind != argc) {
-		err_msg("prune takes no arguments");
+	if (cmd_operands(&prune_help, argc, 0, NULL))
 		return EXIT_USAGE;
-	}
 	rc = require_root() ?: cmd_netns_filter(&ctx.netns, true);
 	if (rc)
 		return rc;

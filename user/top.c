@@ -231,26 +231,11 @@ static int top_loop(struct top_run *r)
 	return err;
 }
 
-static int top_parse(int argc, char **argv, struct top_run *r)
+static int top_opt(int opt, const char *arg, void *r)
 {
-	int opt;
+	struct top_run *t = r;
 
-	while ((opt = cmd_opt_next(&top_help, argc, argv)) != -1) {
-		switch (opt) {
-		case 'i':
-		case 'c':
-			if (cmd_interval_opt(opt, optarg, &r->interval, &r->count))
-				return EXIT_USAGE;
-			break;
-		default:
-			return opt == 'h' ? -1 : EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		err_msg("top takes one interface (see synguard top --help)");
-		return EXIT_USAGE;
-	}
-	return EXIT_OK;
+	return cmd_interval_opt(opt, arg, &t->interval, &t->count) ? EXIT_USAGE : EXIT_OK;
 }
 
 int cmd_top(int argc, char **argv)
@@ -261,7 +246,7 @@ int cmd_top(int argc, char **argv)
 	int rc, err;
 
 	r->interval = 1;
-	rc = top_parse(argc, argv, r);
+	rc = cmd_parse(&top_help, argc, argv, "interface", top_opt, r);
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
 	rc = attachment_open(argv[optind], &r->t, &r->p);

@@ -18,6 +18,7 @@
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/lib.sh"
+. "$TOP/tests/bench/lib.sh"
 FETCHES=${FETCHES:-1000}
 WARM=50
 FLOOD=198.19.0.0/16
@@ -44,17 +45,8 @@ setup_generator() { FLOOD_MAC=$ATT_MAC; }
 teardown_generator() { FLOOD_MAC=$SRV_MAC; }
 setup_none() { :; }
 teardown_none() { :; }
-setup_nft_meter() {
-	ip netns exec "$NS_S" nft -f - <<NFT
-table netdev sgbench {
-	chain in {
-		type filter hook ingress device $SRV_IF priority -500; policy accept;
-		tcp flags syn / syn,ack meter sgflood size 131072 { ip saddr limit rate over $METER_RATE/second burst $METER_BURST packets } counter drop
-	}
-}
-NFT
-}
-teardown_nft_meter() { ip netns exec "$NS_S" nft delete table netdev sgbench; }
+setup_nft_meter() { nft_meter 131072 $METER_RATE $METER_BURST; }
+teardown_nft_meter() { nft_chain_off; }
 setup_synguard() { sg attach $SRV_IF >/dev/null; }
 teardown_synguard() { sg detach $SRV_IF >/dev/null; }
 setup_synguard_cookies() { sg attach $SRV_IF --cookies always >/dev/null; }

@@ -20,6 +20,7 @@
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/lib.sh"
+. "$TOP/tests/bench/lib.sh"
 OUT=${OUT:-$TOP/build}
 WINDOW=${WINDOW:-5}
 WARMUP=${WARMUP:-2}
@@ -40,7 +41,6 @@ declare -A TITLE=(
 	[kcookies]="kernel SYN cookies (tcp_syncookies=2, no XDP)"
 )
 
-sysctl_s() { ip netns exec "$NS_S" sysctl -qw "$@"; }
 xdp_id() { ip -n "$NS_S" -d link show $SRV_IF | awk '/prog\/xdp id/ { for (i = 1; i < NF; i++) if ($i == "id") { print $(i + 1); exit } }'; }
 
 setup_xdp_drop() { lab_xdp "$NS_S" $SRV_IF drop; }

@@ -19,6 +19,7 @@
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/lib.sh"
+. "$TOP/tests/bench/lib.sh"
 WINDOW=${WINDOW:-5}
 WARMUP=${WARMUP:-2}
 ROUNDS=${ROUNDS:-3}
@@ -39,21 +40,9 @@ declare -A TITLE=(
 	[synguard_cookies]="synguard, XDP SYN cookies (cookies=always: every SYN answered with XDP_TX; \"dropped\": answered)"
 )
 
-sysctl_s() { ip netns exec "$NS_S" sysctl -qw "$@"; }
-nft_s() { ip netns exec "$NS_S" nft "$@"; }
 nft_counter() {	# packets of the table's only counter
 	nft_s -j list table netdev sgbench | jq '[.nftables[] | .rule? // empty | .expr[] |
 		.counter? // empty | .packets] | add // 0'
-}
-nft_chain() {
-	nft_s -f - <<NFT
-table netdev sgbench {
-	chain in {
-		type filter hook ingress device $SRV_IF priority -500; policy accept;
-		$1
-	}
-}
-NFT
 }
 
 setup_none() { sysctl_s net.ipv4.tcp_syncookies=0; }
@@ -65,13 +54,13 @@ teardown_cookies() { sysctl_s net.ipv4.tcp_syncookies=1; }
 dropped_cookies() { echo -; }
 
 setup_nft_meter() {
-	nft_chain "tcp flags syn / syn,ack meter sgflood size 65536 { ip saddr limit rate over $NFT_SRC_RATE/second burst $NFT_SRC_BURST packets } counter drop"
+	nft_meter 65536 $NFT_SRC_RATE $NFT_SRC_BURST
 }
-teardown_nft_meter() { nft_s delete table netdev sgbench; }
+teardown_nft_meter() { nft_chain_off; }
 dropped_nft_meter() { nft_counter; }
 
 setup_nft_limit() { nft_chain "tcp flags syn / syn,ack limit rate over $NFT_RATE/second counter drop"; }
-teardown_nft_limit() { nft_s delete table netdev sgbench; }
+teardown_nft_limit() { nft_chain_off; }
 dropped_nft_limit() { nft_counter; }
 
 setup_xdp_drop() { lab_xdp "$NS_S" $SRV_IF drop; }

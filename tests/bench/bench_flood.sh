@@ -14,6 +14,7 @@
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/lib.sh"
+. "$TOP/tests/bench/lib.sh"
 CONNS=${CONNS:-1000}
 CONN_RATE=${CONN_RATE:-100}
 WARM=50
@@ -33,8 +34,6 @@ declare -A TITLE=(
 	[synguard_cookies]="synguard XDP SYN cookies, always (every SYN, the client's too, answered from XDP; synproxy)"
 )
 
-sysctl_s() { ip netns exec "$NS_S" sysctl -qw "$@"; }
-
 setup_none() { sysctl_s net.ipv4.tcp_syncookies=0; }
 teardown_none() { sysctl_s net.ipv4.tcp_syncookies=1; }
 
@@ -43,17 +42,10 @@ teardown_cookies() { sysctl_s net.ipv4.tcp_syncookies=1; }
 
 setup_nft_meter() {
 	sysctl_s net.ipv4.tcp_syncookies=0
-	ip netns exec "$NS_S" nft -f - <<NFT
-table netdev sgbench {
-	chain in {
-		type filter hook ingress device $SRV_IF priority -500; policy accept;
-		tcp flags syn / syn,ack meter sgflood size 131072 { ip saddr limit rate over $METER_RATE/second burst $METER_BURST packets } counter drop
-	}
-}
-NFT
+	nft_meter 131072 $METER_RATE $METER_BURST
 }
 teardown_nft_meter() {
-	ip netns exec "$NS_S" nft delete table netdev sgbench
+	nft_chain_off
 	sysctl_s net.ipv4.tcp_syncookies=1
 }
 

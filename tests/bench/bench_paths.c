@@ -27,6 +27,7 @@
 #include <bpf/libbpf.h>
 #include "bench_util.h"
 #include "policy.h"
+#include "testpolicy.h"
 #include "stats.h"
 #include "synguard.skel.h"
 #include "trivial.skel.h"
@@ -62,14 +63,8 @@ static void setup(struct bench *b, const char *const *assign)
 	struct synguard *s = b->sg;
 	struct sg_policy pol;
 
-	policy_defaults(&pol);
-	/* From the guard's defaults, each row turns on what it tests. */
-	for (const char *const *o = (const char *const[]){ "src_rate=off",
-			"attack_syn_rate=off", "attack_half_open=off", NULL }; *o; o++)
-		policy_set(&pol, *o);
-	for (; assign && *assign; assign++)
-		if (policy_set(&pol, *assign))
-			exit(1);
+	if (test_policy(&pol, assign))
+		exit(1);
 	policy_write(POLICY_FDS(s), &pol);
 	map_clear(bpf_map__fd(s->maps.sg_src));
 	map_clear(bpf_map__fd(s->maps.sg_half));

@@ -42,29 +42,8 @@ state() {
 # bad DESC RC PATTERN CMD...: CMD exits RC with exactly one line on stderr
 # matching PATTERN (extended regex, any case), nothing on stdout, and state
 # unchanged.
-bad() {
-	local desc=$1 want=$2 pat=$3 rc before after why=""
-	shift 3
-	before=$(state)
-	"$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	after=$(state)
-	[ "$rc" = "$want" ] || why+="exit $rc, want $want; "
-	[ "$(wc -l <"$T/err")" = 1 ] || why+="$(wc -l <"$T/err") lines on stderr, want 1; "
-	grep -Eiq -- "$pat" "$T/err" || why+="stderr does not match /$pat/; "
-	[ -s "$T/out" ] && why+="stdout not empty; "
-	[ "$before" = "$after" ] || why+="state changed; "
-	if [ -z "$why" ]; then
-		ok "$desc"
-		return 0
-	fi
-	not_ok "$desc"
-	diag "  $why" "  command: $*"
-	sed 's/^/#   stderr: /' "$T/err" | head -5
-	sed 's/^/#   stdout: /' "$T/out" | head -3
-	[ "$before" = "$after" ] || diff <(echo "$before") <(echo "$after") | sed 's/^/#   /'
-	return 1
-}
+REFUSED_STATE=state
+bad() { refused_1line "$@"; }
 
 # The prog id synguard has on srv0 per `status`, "" when none.
 prog_of_srv() {
@@ -92,15 +71,7 @@ if ip link show "$NOSUCH" >/dev/null 2>&1; then not_ok "$NOSUCH must not exist";
 
 # --- a real capture for replay ----------------------------------------------
 lab_nginx || diag "nginx did not start: the capture has less in it"
-ip netns exec "$NS_S" tcpdump -i $SRV_IF -U --immediate-mode -w "$T/real.pcap" 2>"$T/tcpdump.err" &
-TCPDUMP=$!
-LAB_PIDS=$TCPDUMP
-for _ in $(seq 50); do grep -q listening "$T/tcpdump.err" && break; sleep 0.1; done
-lab_fetch 2 >/dev/null
-sleep 0.5
-kill -INT $TCPDUMP
-wait $TCPDUMP
-LAB_PIDS=
+lab_capture "$T/real.pcap" 2 0.5
 size=$(stat -c %s "$T/real.pcap" 2>/dev/null || echo 0)
 expect_ge "a real capture for the replay cases (bytes)" "$size" 200
 chmod 711 "$T"			# nobody may reach the files made public below

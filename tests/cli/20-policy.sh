@@ -187,33 +187,28 @@ check "attach --half-open-max 1024 --flows-max 4096" \
 expect_eq "stats reports the sizes" \
 	"$(sg stats $SRV_IF --json | jq -c '[.flows.half_open_max, .flows.flows_max]')" "[1024,4096]"
 check "detach again" sg detach $SRV_IF
-for opt in "--half-open-max 0" "--flows-max abc" "--flows-max 67108865" "--half-open-max -1"; do
-	sg attach $SRV_IF $opt >"$LAB_TMP/out" 2>"$LAB_TMP/err"
-	rc=$?
-	if [ $rc = 2 ] && [ "$(wc -l <"$LAB_TMP/err")" = 1 ] &&
-	   ! ip -n "$NS_S" link show $SRV_IF | grep -q prog/xdp; then
-		ok "attach $opt: exit 2, nothing attached: $(cat "$LAB_TMP/err")"
-	else
-		not_ok "attach $opt: exit $rc, want 2 and nothing attached"
-		sed 's/^/#   stderr: /' "$LAB_TMP/err"
-		sg detach $SRV_IF >/dev/null 2>&1
-	fi
-done
+# attach_refused OPT...: `attach IFACE OPT` exits 2 in one line on stderr,
+# and nothing is attached.
+attach_refused() {
+	local opt rc
+	for opt; do
+		sg attach $SRV_IF $opt >"$LAB_TMP/out" 2>"$LAB_TMP/err"
+		rc=$?
+		if [ $rc = 2 ] && [ "$(wc -l <"$LAB_TMP/err")" = 1 ] &&
+		   ! ip -n "$NS_S" link show $SRV_IF | grep -q prog/xdp; then
+			ok "attach $opt: exit 2, nothing attached: $(cat "$LAB_TMP/err")"
+		else
+			not_ok "attach $opt: exit $rc, want 2 and nothing attached"
+			sed 's/^/#   stderr: /' "$LAB_TMP/err"
+			sg detach $SRV_IF >/dev/null 2>&1
+		fi
+	done
+}
+attach_refused "--half-open-max 0" "--flows-max abc" "--flows-max 67108865" "--half-open-max -1"
 check "attach back for what follows" sg attach $SRV_IF
 check "detach again" sg detach $SRV_IF
-for opt in "--src-rate 0" "--src-burst abc" "--prefix4 33" "--prefix6 129" \
-	   "--block-time 86401" "--ports 90-80" "--unparsed maybe"; do
-	sg attach $SRV_IF $opt >"$LAB_TMP/out" 2>"$LAB_TMP/err"
-	rc=$?
-	if [ $rc = 2 ] && [ "$(wc -l <"$LAB_TMP/err")" = 1 ] &&
-	   ! ip -n "$NS_S" link show $SRV_IF | grep -q prog/xdp; then
-		ok "attach $opt: exit 2, nothing attached: $(cat "$LAB_TMP/err")"
-	else
-		not_ok "attach $opt: exit $rc, want 2 and nothing attached"
-		sed 's/^/#   stderr: /' "$LAB_TMP/err"
-		sg detach $SRV_IF >/dev/null 2>&1
-	fi
-done
+attach_refused "--src-rate 0" "--src-burst abc" "--prefix4 33" "--prefix6 129" \
+	"--block-time 86401" "--ports 90-80" "--unparsed maybe"
 sg stats $SRV_IF >/dev/null 2>&1
 expect_eq "stats after the refused attaches: nothing attached (exit 3)" "$?" 3
 

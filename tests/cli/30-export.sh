@@ -22,23 +22,9 @@ NOSUCH=sgx$LAB_ID		# an interface name neither the host nor the lab has
 # line on stderr matching PATTERN (extended regex, any case) and nothing on
 # stdout.  Bounded: a bad case that serves instead would hang the suite.
 bad() {
-	local desc=$1 want=$2 pat=$3 rc why=""
+	local desc=$1 want=$2 pat=$3
 	shift 3
-	timeout 10 "$SYNGUARD" "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	[ "$rc" = "$want" ] || why+="exit $rc, want $want; "
-	[ "$(wc -l <"$T/err")" = 1 ] || why+="$(wc -l <"$T/err") lines on stderr, want 1; "
-	grep -Eiq -- "$pat" "$T/err" || why+="stderr does not match /$pat/; "
-	[ -s "$T/out" ] && why+="stdout not empty; "
-	if [ -z "$why" ]; then
-		ok "$desc"
-		return 0
-	fi
-	not_ok "$desc"
-	diag "  $why" "  command: synguard $*"
-	sed 's/^/#   stderr: /' "$T/err" | head -5
-	sed 's/^/#   stdout: /' "$T/out" | head -3
-	return 1
+	refused_1line "$desc" "$want" "$pat" timeout 10 "$SYNGUARD" "$@"
 }
 
 # start_export ADDR:PORT [NAME]: an exporter on ADDR:PORT in the server
@@ -49,6 +35,18 @@ start_export() {
 	EXP_PID=$!
 	LAB_PIDS+=" $EXP_PID"
 }
+# stop_export SIG: SIGSIG to the exporter of start_export; it exits 0 and
+# its port is free again.
+stop_export() {
+	local rc
+	kill -"$1" "$(exporter_of $EXP_PID)" 2>/dev/null
+	wait $EXP_PID
+	rc=$?
+	LAB_PIDS=
+	expect_eq "SIG$1: exit 0" "$rc" 0
+	check "SIG$1: the port is free again" bash -c "! ip netns exec $NS_S ss -Htln 'sport = :$PORT' | grep -q ."
+}
+
 answers() { ip netns exec "$NS_S" curl -g -s -o /dev/null --max-time 2 "http://$1/metrics"; }
 # The synguard that timeout runs for EXP_PID.
 exporter_of() { pgrep -P "$1"; }
@@ -97,23 +95,11 @@ lab_stop_pids
 start_export "127.0.0.1:$PORT"
 until_ok 50 answers "127.0.0.1:$PORT"
 
-pid=$(exporter_of $EXP_PID)
-kill -TERM "$pid" 2>/dev/null
-wait $EXP_PID
-rc=$?
-LAB_PIDS=
-expect_eq "SIGTERM: exit 0" "$rc" 0
-check "SIGTERM: the port is free again" bash -c "! ip netns exec $NS_S ss -Htln 'sport = :$PORT' | grep -q ."
+stop_export TERM
 check "SIGTERM: nothing on stderr" test ! -s "$T/export.err"
 start_export 127.0.0.1:$PORT 2
 check "SIGTERM: a new exporter binds the same port at once" until_ok 50 answers 127.0.0.1:$PORT
-pid=$(exporter_of $EXP_PID)
-kill -INT "$pid" 2>/dev/null
-wait $EXP_PID
-rc=$?
-LAB_PIDS=
-expect_eq "SIGINT: exit 0" "$rc" 0
-check "SIGINT: the port is free again" bash -c "! ip netns exec $NS_S ss -Htln 'sport = :$PORT' | grep -q ."
+stop_export INT
 
 # A scraper that connects and says nothing does not keep SIGTERM waiting
 # for long (the exporter reads a request for at most 2 s).

@@ -16,22 +16,7 @@ NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 NOSUCH=sgx$LAB_ID
 
 # bad DESC RC PATTERN CMD...
-bad() {
-	local desc=$1 want=$2 pat=$3 rc why=""
-	shift 3
-	"$@" >"$T/out" 2>"$T/err" </dev/null
-	rc=$?
-	[ "$rc" = "$want" ] || why+="exit $rc, want $want; "
-	[ "$(wc -l <"$T/err")" = 1 ] || why+="$(wc -l <"$T/err") lines on stderr, want 1; "
-	grep -Eiq -- "$pat" "$T/err" || why+="stderr does not match /$pat/; "
-	[ -s "$T/out" ] && why+="stdout not empty; "
-	if [ -z "$why" ]; then ok "$desc"; return 0; fi
-	not_ok "$desc"
-	diag "  $why" "  command: $*"
-	sed 's/^/#   stderr: /' "$T/err" | head -5
-	sed 's/^/#   stdout: /' "$T/out" | head -3
-	return 1
-}
+bad() { refused_1line "$@" </dev/null; }
 
 # --- top ------------------------------------------------------------------------
 "$SYNGUARD" --help >"$T/out" 2>&1
@@ -74,15 +59,7 @@ fi
 
 # --- replay --local -------------------------------------------------------------------
 lab_nginx || diag "nginx did not start: the capture has less in it"
-ip netns exec "$NS_S" tcpdump -i $SRV_IF -U --immediate-mode -w "$T/real.pcap" 2>"$T/tcpdump.err" &
-TCPDUMP=$!
-LAB_PIDS="${LAB_PIDS:-} $TCPDUMP"
-for _ in $(seq 50); do grep -q listening "$T/tcpdump.err" && break; sleep 0.1; done
-lab_fetch 1 >/dev/null
-sleep 0.3
-kill -INT $TCPDUMP
-wait $TCPDUMP
-LAB_PIDS=
+lab_capture "$T/real.pcap" 1 0.3
 "$SYNGUARD" replay "$T/real.pcap" --local $SRV_IP >"$T/out" 2>"$T/err"
 expect_eq "replay --local of a real capture exits 0" "$?" 0
 for v in bogus 198.18.0.1/33 2001:2::1/129 198.18.0.300 "" , "198.18.0.1," ",2001:2::1" \

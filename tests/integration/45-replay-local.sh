@@ -11,10 +11,7 @@
 # address that its kernel resets; all bounded.
 set -u
 . "$(dirname "$0")/../lib.sh"
-[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root (netns, XDP)"; exit 0; }
-for tool in tcpdump hping3 nginx curl jq; do
-	command -v $tool >/dev/null || { echo "1..0 # SKIP $tool is not installed"; exit 0; }
-done
+lab_need tcpdump hping3 nginx curl jq
 
 lab_up || { not_ok "lab_up"; tap_done; }
 lab_nginx || { not_ok "nginx starts in the server namespace"; tap_done; }

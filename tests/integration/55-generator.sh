@@ -10,10 +10,7 @@
 # a margin of 4x or more every time it was seen).
 set -u
 . "$(dirname "$0")/../lib.sh"
-[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root (netns, XDP)"; exit 0; }
-for tool in hping3 tcpdump jq ethtool; do
-	command -v $tool >/dev/null || { echo "1..0 # SKIP $tool is not installed"; exit 0; }
-done
+lab_need hping3 tcpdump jq ethtool
 [ -x "$SG_FLOOD" ] || { echo "1..0 # SKIP $SG_FLOOD is not built (make all)"; exit 0; }
 
 FLOOD4=198.19.0.0/20 NSRC4=4096 N4=10000 RATE4=5000

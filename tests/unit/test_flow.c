@@ -178,13 +178,7 @@ static const char *where(struct ctx *c, const struct conn *k, struct sg_flow *ha
 
 static void expect(struct ctx *c, const char *desc, long long got, long long want)
 {
-	c->n++;
-	if (got == want) {
-		printf("ok %d - %s\n", c->n, desc);
-		return;
-	}
-	c->failed++;
-	printf("not ok %d - %s\n#   got %lld, want %lld\n", c->n, desc, got, want);
+	tap_eq(&c->n, &c->failed, desc, got, want);
 }
 
 static void expect_at(struct ctx *c, const char *desc, const struct conn *k,
@@ -1005,10 +999,8 @@ int main(void)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	c.skel = synguard__open_and_load();
-	if (!c.skel) {
-		printf("not ok 1 - load synguard: %s\n0 passed, 1 failed\n", strerror(errno));
-		return 1;
-	}
+	if (!c.skel)
+		return tap_load_failed();
 	passive_open(&c, &v4, "IPv4");
 	passive_open(&c, &v6, "IPv6");
 	wrong_ack(&c);

@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include "pktbuild.h"
 #include "testlib.h"
+#include "testpolicy.h"
 #include "policy.h"
 #include "stats.h"
 #include "detect.h"
@@ -40,14 +41,7 @@ static void setup(struct ctx *c, const char *const *assign)
 	struct synguard *s = c->skel;
 	struct sg_policy pol;
 
-	policy_defaults(&pol);
-	/* From the guard's defaults, each case turns on what it tests. */
-	for (const char *const *o = (const char *const[]){ "src_rate=off",
-			"attack_syn_rate=off", "attack_half_open=off", NULL }; *o; o++)
-		policy_set(&pol, *o);
-	for (; assign && *assign; assign++)
-		if (policy_set(&pol, *assign))
-			fprintf(stderr, "bad assignment %s\n", *assign);
+	test_policy(&pol, assign);
 	policy_write(POLICY_FDS(s), &pol);
 	clear_map(fd(s->maps.sg_src), sizeof(struct sg_src_key));
 	clear_map(fd(s->maps.sg_allow4), sizeof(struct sg_lpm4));
@@ -115,13 +109,7 @@ static int send_n(struct ctx *c, const struct pkt_spec *spec, int count)
 
 static void expect(struct ctx *c, const char *desc, long long got, long long want)
 {
-	c->n++;
-	if (got == want) {
-		printf("ok %d - %s\n", c->n, desc);
-		return;
-	}
-	c->failed++;
-	printf("not ok %d - %s\n#   got %lld, want %lld\n", c->n, desc, got, want);
+	tap_eq(&c->n, &c->failed, desc, got, want);
 }
 
 static void diag_line(const char *fmt, ...)
@@ -1662,10 +1650,8 @@ int main(void)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	c.skel = synguard__open_and_load();
-	if (!c.skel) {
-		printf("not ok 1 - load synguard: %s\n0 passed, 1 failed\n", strerror(errno));
-		return 1;
-	}
+	if (!c.skel)
+		return tap_load_failed();
 	policy_keys_text(&c);
 	policy_changes(&c);
 	per_source_bucket(&c);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -91,4 +92,21 @@ bool books_report(int n)
 	printf("%s %d - every frame: pass + drop + tx = frames, one reason a drop or would-drop "
 	       "(%u frames, %u broken)\n", ok ? "ok" : "not ok", n, books_frames, books_broken);
 	return ok;
+}
+
+void tap_eq(int *n, int *failed, const char *desc, long long got, long long want)
+{
+	(*n)++;
+	if (got == want) {
+		printf("ok %d - %s\n", *n, desc);
+		return;
+	}
+	(*failed)++;
+	printf("not ok %d - %s\n#   got %lld, want %lld\n", *n, desc, got, want);
+}
+
+int tap_load_failed(void)
+{
+	printf("not ok 1 - load synguard: %s\n0 passed, 1 failed\n", strerror(errno));
+	return 1;
 }

@@ -32,6 +32,13 @@ __u64 coarse_ns(void);
  */
 bool books_check(const struct sg_counters *before, const struct sg_counters *after,
 		 const char *what);
+/*
+ * One TAP line, number ++*@n: ok when @got == @want, else not ok with
+ * both, and ++*@failed.
+ */
+void tap_eq(int *n, int *failed, const char *desc, long long got, long long want);
+/* "not ok 1 - load synguard: why" and the totals; returns main's 1. */
+int tap_load_failed(void);
 /* One TAP line (number @n) over every frame books_check() saw: true if all kept them. */
 bool books_report(int n);
 
