@@ -251,7 +251,8 @@ UNITDIR       ?= $(PREFIX)/lib/systemd/system
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR    ?= /etc
 UNITS         := synguard@.service synguard-export@.service
-MONITORING    := README.md synguard.rules.yml synguard.rules.test.yml synguard.dashboard.json
+MONITORING    := README.md synguard.rules.yml synguard.rules.test.yml synguard.dashboard.json \
+		 daemonset.yaml
 # Every file install makes, for uninstall to remove exactly those.
 INSTALLED      = $(SBINDIR)/synguard $(MANDIR)/man8/synguard.8 \
 		 $(addprefix $(UNITDIR)/,$(UNITS)) $(COMPLETIONDIR)/synguard \
