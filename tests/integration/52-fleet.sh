@@ -8,10 +8,11 @@
 # monitoring/synguard.rules.yml, and a real Alertmanager it sends to, whose
 # webhook receiver (a few lines of perl-base) logs what it is posted.
 #   - every target is up, and calm: no alert;
+#   - pending lasts its for:, no more than one evaluation longer;
 #   - a many-source SYN flood (sg-flood) on h1 only: SynguardAttackMode
 #     fires for host="h1" within its for: plus one scrape interval (and one
-#     rule evaluation) of attack mode entering, reaches Alertmanager and
-#     the webhook, with host="h1";
+#     rule evaluation, and 0.5 s of slack) of attack mode entering, reaches
+#     Alertmanager and the webhook, with host="h1";
 #   - Prometheus's own record (ALERTS, synguard_attack_active over the
 #     whole run) has nothing for h2 or h3, nor did any poll of the alert
 #     APIs or the webhook;
@@ -69,18 +70,9 @@ fleet_down() {
 trap fleet_down EXIT
 
 # --- the fleet's namespaces ------------------------------------------------------
-# fleet_ns NS IFNAME PORT V4 V6: a namespace on the switch, port PORT.
+# fleet_ns NS IFACE SWPORT V4 V6: a namespace on the switch, port SWPORT.
 fleet_ns() {
-	ip netns add "$1" || return 1
-	ip -n "$1" link set lo up
-	ip netns exec "$1" sysctl -qw net.ipv6.conf.default.router_solicitations=0 \
-		net.ipv6.conf.all.router_solicitations=0
-	ip link add "$2" netns "$1" type veth peer name "$3" netns "$NS_W" || return 1
-	ip -n "$NS_W" link set "$3" master br0 up
-	ip netns exec "$NS_W" ethtool -K "$3" txvlan off >/dev/null 2>&1
-	ip -n "$1" addr add "$4/24" dev "$2"
-	ip -n "$1" addr add "$5/64" dev "$2" nodad
-	ip -n "$1" link set "$2" up
+	lab_ns_add "$1" && lab_port "$@" || return 1
 	# The switch knows the port's MAC from the start (a static entry): a
 	# frame to it is never flooded to the other ports.
 	ip netns exec "$NS_W" bridge fdb replace "$(lab_mac "$1" "$2")" dev "$3" master static
@@ -110,9 +102,11 @@ for h in $HOSTS; do
 done
 in_mon() { ip netns exec "$NS_M" "$@"; }
 fetch() { in_mon curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$@"; }
+# answers URL: it answers 200 (polled by until_ok: a call, not a value).
+answers() { [ "$(fetch "$1")" = 200 ]; }
 for h in $HOSTS; do
 	check "$h: the exporter answers on $(host_ip $h):$(host_port $h) from the monitoring namespace" \
-		until_ok 100 test "$(fetch "http://$(host_ip $h):$(host_port $h)/metrics")" = 200
+		until_ok 100 answers "http://$(host_ip $h):$(host_port $h)/metrics"
 done
 
 # --- the webhook, Alertmanager, Prometheus ------------------------------------
@@ -189,8 +183,8 @@ timeout 600 ip netns exec "$NS_M" prometheus --config.file="$T/prometheus.yml" \
 	>"$T/prometheus.log" 2>&1 &
 LAB_PIDS+=" $!"
 
-check "Alertmanager is ready on 127.0.0.1:19093" until_ok 300 test "$(fetch $AM/-/ready)" = 200
-check "Prometheus is ready on 127.0.0.1:19090" until_ok 300 test "$(fetch $PROM/-/ready)" = 200
+check "Alertmanager is ready on 127.0.0.1:19093" until_ok 300 answers $AM/-/ready
+check "Prometheus is ready on 127.0.0.1:19090" until_ok 300 answers $PROM/-/ready
 hook_up() { ip netns exec "$NS_M" ss -Htln "sport = :$HOOK_PORT" | grep -q .; }
 check "the webhook listens on 127.0.0.1:$HOOK_PORT" until_ok 50 hook_up
 for p in 19090 19093 $HOOK_PORT; do
@@ -368,17 +362,24 @@ line "first scrape with attack_active 0 after it" "$S_ZERO"
 line "resolved (Prometheus's endsAt)" "$RESOLVED_AT"
 line "webhook got the resolved notification" "$HOOK_RESOLVED"
 line "last poll of Prometheus that saw the alert (request sent)" "$PROM_GONE"
+# The bound: the first scrape after attack mode begins sees it (one scrape
+# interval), the next evaluation makes the alert pending (one evaluation
+# interval), and it fires for: later.  SLACK: the scrape's and the
+# evaluation's own run time (a sample is seen once its scrape has ended),
+# which a loaded 2-CPU machine stretches; measured 5.2-6.2 s against 6.25.
+SLACK=0.5
 LIMIT=$(calc "$FOR + $SCRAPE + $EVAL")
-if [ -n "$FIRED_AT" ] && [ -n "$T_ENTER" ] && le "$(calc "$FIRED_AT - $T_ENTER")" "$LIMIT"; then
-	ok "firing $(calc "$FIRED_AT - $T_ENTER") s after h1 entered attack mode (<= for ${FOR} + scrape ${SCRAPE} + evaluation ${EVAL} = $LIMIT s)"
+if [ -n "$FIRED_AT" ] && [ -n "$T_ENTER" ] && le "$(calc "$FIRED_AT - $T_ENTER")" "$(calc "$LIMIT + $SLACK")"; then
+	ok "firing $(calc "$FIRED_AT - $T_ENTER") s after h1 entered attack mode (for ${FOR} + scrape ${SCRAPE} + evaluation ${EVAL} = $LIMIT s, slack $SLACK s)"
 else
-	not_ok "firing within $LIMIT s of h1 entering attack mode"
+	not_ok "firing within $LIMIT s (slack $SLACK s) of h1 entering attack mode"
 	diag "  entered ${T_ENTER:-?}, fired ${FIRED_AT:-?}"
 fi
-if [ -n "$FIRED_AT" ] && [ -n "$ACTIVE_AT" ] && le "$FOR" "$(calc "$FIRED_AT - $ACTIVE_AT + 0.01")"; then
-	ok "... and not before its for: (${FOR} s pending: $(calc "$FIRED_AT - $ACTIVE_AT") s)"
+PEND=$([ -n "$FIRED_AT" ] && [ -n "$ACTIVE_AT" ] && calc "$FIRED_AT - $ACTIVE_AT")
+if [ -n "$PEND" ] && le "$FOR" "$(calc "$PEND + 0.01")" && le "$PEND" "$(calc "$FOR + $EVAL + 0.01")"; then
+	ok "pending for its for: (${FOR} s) and no longer: $PEND s"
 else
-	not_ok "pending for its for: ${FOR} s before firing"
+	not_ok "pending for its for: ${FOR} s, at most one evaluation more (${PEND:-?} s)"
 fi
 if [ -n "$HOOK_FIRING" ] && [ -n "$FIRED_AT" ]; then
 	diag "firing to webhook: $(calc "$HOOK_FIRING - $FIRED_AT") s; flood end to webhook resolved: $(calc "${HOOK_RESOLVED:-$T_END} - $FLOOD_DONE") s"
