@@ -19,7 +19,7 @@
 #   - after the flood attack mode ends and the alert resolves everywhere.
 # The timeline is printed from the systems' own timestamps.
 # The rules are a test copy: SynguardAttackMode's `for: 1m` is shortened
-# to $FOR s by sed, the rest as shipped.  Prometheus, Alertmanager and the
+# to $FOR s by awk, the rest as shipped.  Prometheus, Alertmanager and the
 # webhook listen on 127.0.0.1 in the monitoring namespace only; exporters
 # on their host's lab address.  Everything is stopped, detached and removed
 # on every exit path.
