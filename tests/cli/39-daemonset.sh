@@ -17,8 +17,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 Y=$TOP/monitoring/daemonset.yaml
-command -v yq >/dev/null || { echo "1..0 # SKIP no yq to parse YAML (make deps installs it)"; exit 0; }
-[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root (netns, XDP)"; exit 0; }
+lab_need yq
 
 J=$(yq -s . "$Y" 2>&1)
 rc=$?

@@ -25,10 +25,7 @@
 # on every exit path.
 set -u
 . "$(dirname "$0")/../lib.sh"
-[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root (netns, XDP)"; exit 0; }
-for tool in nginx curl jq perl prometheus prometheus-alertmanager; do
-	command -v $tool >/dev/null || { echo "1..0 # SKIP $tool is not installed (make deps)"; exit 0; }
-done
+lab_need nginx curl jq perl prometheus prometheus-alertmanager
 [ -x "$SG_FLOOD" ] || { echo "1..0 # SKIP $SG_FLOOD is not built (make all)"; exit 0; }
 
 HOSTS="h1 h2 h3"
