@@ -60,16 +60,18 @@ help: ## list the targets
 	@echo "  V=1 shows the commands."
 
 # Each Debian package the build, the tests or the demo need, by the command
-# or file that shows it is there.  nginx and prometheus are only run by the
-# tests, in their own namespaces: a policy-rc.d keeps their packages from
-# starting services on the host while installing, and systemd's units for
-# them are disabled.
+# or file that shows it is there.  nginx, prometheus and alertmanager are
+# only run by the tests, in their own namespaces: a policy-rc.d keeps their
+# packages from starting services on the host while installing, and
+# systemd's units for them are disabled.  yq (jq for YAML) checks that
+# monitoring/daemonset.yaml parses.
 DEPS := clang:clang llvm:llvm-strip libbpf-dev:/usr/include/bpf/libbpf.h \
 	bpftool:bpftool libelf-dev:/usr/include/libelf.h \
 	zlib1g-dev:/usr/include/zlib.h \
 	gcc:gcc make:make iproute2:ip hping3:hping3 tcpdump:tcpdump \
 	nginx-light:nginx curl:curl util-linux:setpriv procps:pgrep jq:jq ethtool:ethtool \
 	wrk:wrk tmux:tmux prometheus:promtool nftables:nft strace:strace \
+	prometheus-alertmanager:prometheus-alertmanager yq:yq \
 	mandoc:mandoc man-db:man groff-base:groff systemd:systemd-analyze
 
 deps: ## install missing Debian packages (apt-get, as root)
@@ -88,7 +90,7 @@ deps: ## install missing Debian packages (apt-get, as root)
 		apt-get install -y -qq --no-install-recommends $$missing >/dev/null; rc=$$?; \
 		[ -z "$$guard" ] || rm -f /usr/sbin/policy-rc.d; \
 		[ $$rc = 0 ] || exit 1; \
-		if [ -d /run/systemd/system ]; then for u in nginx prometheus; do \
+		if [ -d /run/systemd/system ]; then for u in nginx prometheus prometheus-alertmanager; do \
 			case " $$missing " in *" $$u "*|*" $$u-light "*) \
 			systemctl disable --now $$u >/dev/null 2>&1 || true ;; esac; done; fi; \
 	fi
@@ -249,7 +251,8 @@ UNITDIR       ?= $(PREFIX)/lib/systemd/system
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR    ?= /etc
 UNITS         := synguard@.service synguard-export@.service
-MONITORING    := README.md synguard.rules.yml synguard.rules.test.yml synguard.dashboard.json
+MONITORING    := README.md synguard.rules.yml synguard.rules.test.yml synguard.dashboard.json \
+		 daemonset.yaml
 # Every file install makes, for uninstall to remove exactly those.
 INSTALLED      = $(SBINDIR)/synguard $(MANDIR)/man8/synguard.8 \
 		 $(addprefix $(UNITDIR)/,$(UNITS)) $(COMPLETIONDIR)/synguard \

@@ -108,12 +108,7 @@ lab_up() {
 	trap lab_down EXIT
 	trap 'exit 130' INT TERM
 	local ns
-	for ns in $NS_C $NS_A $NS_S $NS_W; do
-		ip netns add "$ns" || return 1
-		ip -n "$ns" link set lo up
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.router_solicitations=0 \
-			net.ipv6.conf.all.router_solicitations=0
-	done
+	for ns in $NS_C $NS_A $NS_S $NS_W; do lab_ns_add "$ns" || return 1; done
 	ip -n "$NS_W" link add br0 type bridge || return 1
 	# br_netfilter, when loaded, validates the IP headers of bridged frames
 	# and drops the malformed ones the tests send: this switch forwards
@@ -128,15 +123,7 @@ lab_up() {
 		    "s:$NS_S:$SRV_IF:$SRV_IP:$SRV_IP6"; do
 		IFS=: read -r role ns ifn v4 v6 <<<"${spec//::/@@}"
 		v6=${v6//@@/::}
-		ip link add "$ifn" netns "$ns" type veth peer name "sw$role" netns "$NS_W" || return 1
-		ip -n "$NS_W" link set "sw$role" master br0 up
-		# With tx VLAN offload the bridge hands the outer tag to the
-		# server's veth as metadata, and XDP never sees it (a known
-		# gap, see docs/design.md); off, the tag stays in the frame.
-		ip netns exec "$NS_W" ethtool -K "sw$role" txvlan off >/dev/null 2>&1
-		ip -n "$ns" addr add "$v4/24" dev "$ifn"
-		ip -n "$ns" addr add "$v6/64" dev "$ifn" nodad
-		ip -n "$ns" link set "$ifn" up
+		lab_port "$ns" "$ifn" "sw$role" "$v4" "$v6" || return 1
 	done
 	# The bridge must learn every MAC before the first test frame.
 	ip netns exec "$NS_C" ip neigh replace $SRV_IP lladdr "$(lab_mac $NS_S $SRV_IF)" dev cli0
@@ -146,6 +133,28 @@ lab_up() {
 	# counters with a capture would see as one frame more on one side.
 	ip netns exec "$NS_C" ip -6 neigh replace $SRV_IP6 lladdr "$(lab_mac $NS_S $SRV_IF)" dev cli0
 	ip netns exec "$NS_A" ip -6 neigh replace $SRV_IP6 lladdr "$(lab_mac $NS_S $SRV_IF)" dev att0
+}
+
+# lab_ns_add NS: a lab namespace, loopback up, no router solicitations.
+lab_ns_add() {
+	ip netns add "$1" || return 1
+	ip -n "$1" link set lo up
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.default.router_solicitations=0 \
+		net.ipv6.conf.all.router_solicitations=0
+}
+
+# lab_port NS IFACE SWPORT V4 V6: IFACE in NS, up with V4/24 and V6/64,
+# a veth whose peer SWPORT is a port of the switch's bridge.
+lab_port() {
+	ip link add "$2" netns "$1" type veth peer name "$3" netns "$NS_W" || return 1
+	ip -n "$NS_W" link set "$3" master br0 up
+	# With tx VLAN offload the bridge hands the outer tag to the
+	# server's veth as metadata, and XDP never sees it (a known
+	# gap, see docs/design.md); off, the tag stays in the frame.
+	ip netns exec "$NS_W" ethtool -K "$3" txvlan off >/dev/null 2>&1
+	ip -n "$1" addr add "$4/24" dev "$2"
+	ip -n "$1" addr add "$5/64" dev "$2" nodad
+	ip -n "$1" link set "$2" up
 }
 
 # lab_stop_pids: TERM what the test started in the background (LAB_PIDS), wait
