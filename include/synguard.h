@@ -58,7 +58,8 @@
 	X(COOKIE_FALLBACK, "cookie_fallback") /* SYN a cookie could not answer */ \
 	X(COOKIE_PROBE, "cookie_probe")	/* zero-window probe after a lost cookie ACK */ \
 	X(EXPRESS, "express")		/* frames the express lane judged */ \
-	X(SYNACK_COOKIE, "synack_cookie") /* the kernel's own cookie SYN-ACKs (egress) */
+	X(SYNACK_COOKIE, "synack_cookie") /* the kernel's own cookie SYN-ACKs (egress) */ \
+	X(CHAIN_EMPTY, "chain_empty")	/* passes with no program in the chain slot */
 
 /*
  * Why a frame was (or, in dry-run, would have been) dropped: one per-CPU
