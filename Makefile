@@ -50,7 +50,7 @@ BENCHES   := bench_paths bench_scale
 .PHONY: all deps test unit integration asan demo bench synproxy vmlinux clean help install uninstall
 
 PROGS := $(OUT)/synguard $(UNIT_TESTS:%=$(OUT)/%) $(TOOLS:%=$(OUT)/%) $(OUT)/trivial.bpf.o \
-	 $(OUT)/sg-crowd $(L2)/synguard
+	 $(OUT)/sg-crowd $(L2)/synguard $(OUT)/tools/chain_test.bpf.o
 
 all: $(PROGS) ## build the CLI, the unit tests and the lab's tools
 

@@ -25,6 +25,7 @@
 #include "flow.bpf.h"
 #include "cookie.bpf.h"
 #include "express.bpf.h"
+#include "chain.bpf.h"
 
 /* Written by userspace only; pinned so `synguard status` can read it. */
 struct {
@@ -282,7 +283,7 @@ int synguard_xdp(struct xdp_md *ctx)
 {
 	enum sg_verdict v = sg_express(ctx);
 
-	return v != SG_V_NEXT ? v : sg_general(ctx);
+	return chain_next(ctx, v != SG_V_NEXT ? v : sg_general(ctx));
 }
 
 #define TC_ACT_UNSPEC (-1)	/* tcx: go on to the next program, then pass */

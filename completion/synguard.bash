@@ -27,7 +27,8 @@ _synguard()
 			netns=${COMP_WORDS[i]}
 			continue
 			;;
-		--config | --mode | --listen | --interval | --count | --textfile | --local | --unparsed)
+		--config | --mode | --listen | --interval | --count | --textfile | --local | --unparsed | \
+		--then | --into)
 			((i++))
 			continue
 			;;
@@ -45,7 +46,7 @@ _synguard()
 		COMPREPLY=($(compgen -W "$(ip netns list 2>/dev/null | awk '{ print $1 }')" -- "$cur"))
 		return
 		;;
-	--config | --textfile)
+	--config | --textfile | --then | --into)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
@@ -93,6 +94,12 @@ _synguard()
 		[[ ${#COMPREPLY[@]} == 1 ]] && type compopt >/dev/null 2>&1 && compopt -o nospace
 		;;
 	config:2:load)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		;;
+	chain:1:)
+		COMPREPLY=($(compgen -W "set clear show" -- "$cur"))
+		;;
+	chain:2:set)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		;;
 	allow:1: | deny:1:)

@@ -58,7 +58,8 @@
 	X(COOKIE_FALLBACK, "cookie_fallback") /* SYN a cookie could not answer */ \
 	X(COOKIE_PROBE, "cookie_probe")	/* zero-window probe after a lost cookie ACK */ \
 	X(EXPRESS, "express")		/* frames the express lane judged */ \
-	X(SYNACK_COOKIE, "synack_cookie") /* the kernel's own cookie SYN-ACKs (egress) */
+	X(SYNACK_COOKIE, "synack_cookie") /* the kernel's own cookie SYN-ACKs (egress) */ \
+	X(CHAIN_EMPTY, "chain_empty")	/* passes with no program in the chain slot */
 
 /*
  * Why a frame was (or, in dry-run, would have been) dropped: one per-CPU
@@ -509,6 +510,7 @@ struct sg_ho_slot {
 /* sg_meta.mode */
 #define SG_MODE_NATIVE 1
 #define SG_MODE_GENERIC 2
+#define SG_MODE_SLOT 3		/* attach --into: a slot of another root's prog array */
 
 /*
  * Facts about an attachment, written once by `synguard attach` into the
@@ -531,6 +533,10 @@ struct sg_meta {
 	 */
 	__u64 netns_cookie;
 	__u64 attach_id;
+	/* Appended: with SG_MODE_SLOT, the program array and the slot. */
+	__u32 into_index;
+	__u32 into_pad;
+	char into_pin[256];
 };
 
 #endif /* SYNGUARD_H */

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attachment.h"
+#include "chain.h"
 #include "common.h"
 #include "names.h"
 #include "cookie.h"
@@ -73,15 +74,20 @@ static const struct cmd_opt attach_opts[] = {
 	{ "dry-run", 'd', NULL, "count what would be dropped, drop nothing (dry_run=on)" },
 	{ "half-open-max", 'H', "N", "half-open table size (65536)" },
 	{ "flows-max", 'F', "N", "flow table size (262144)" },
+	{ "then", 'T', "PIN", "run the XDP program pinned at PIN on what synguard passes" },
+	{ "into", 'I', "ARRAY_PIN:INDEX", "into slot INDEX of another root's program array" },
 	{ NULL }
 };
 
 static const struct cmd_help attach_help = {
 	.name = "attach",
 	.synopsis = "IFACE [--mode native|generic] [--force [--reset]] [-n NETNS]\n"
-		    "                       [--config FILE] [--dry-run] [--KEY VALUE...]",
+		    "                       [--config FILE] [--dry-run] [--KEY VALUE...]\n"
+		    "                       [--then PIN] [--into ARRAY_PIN:INDEX]",
 	.text = "  Loads synguard and attaches it to IFACE's XDP hook.  The attachment\n"
-		"  is pinned under /sys/fs/bpf/synguard/ and outlives this command.\n",
+		"  is pinned under /sys/fs/bpf/synguard/ and outlives this command.\n"
+		"  --then: `synguard chain` changes it live.  --into: instead of IFACE's\n"
+		"  XDP hook, a root program that tail-calls the slot runs synguard.\n",
 	.opts = attach_opts,
 	.more_opts = attach_key_opts,
 	.more_help = attach_key_help,
@@ -155,6 +161,8 @@ struct attach_args {
 	__u64 half_max, flows_max;
 	bool force, reset;
 	bool mode_given, sizes_given, config_given;	/* for a replace */
+	const char *then;		/* --then PIN */
+	const char *into;		/* --into ARRAY_PIN:INDEX */
 };
 
 /* One attach as it goes: the target, its staging twin, what is loaded. */
@@ -166,6 +174,7 @@ struct attach_run {
 	struct flow_walk *walker;
 	int link_fd, egress_fd;
 	bool replace;		/* live and --force: attach_replace() */
+	int then_fd;			/* --then's program */
 };
 
 /* One option of attach's into @a; EXIT_* code, message printed. */
@@ -197,6 +206,12 @@ static int attach_opt(struct attach_args *a, int opt, const char *arg)
 		return EXIT_OK;
 	case 'R':
 		a->reset = true;
+		return EXIT_OK;
+	case 'T':
+		a->then = arg;
+		return EXIT_OK;
+	case 'I':
+		a->into = arg;
 		return EXIT_OK;
 	case 'H':
 	case 'F':
@@ -255,6 +270,12 @@ static int attach_clear(struct attach_run *r)
 		return EXIT_STATE;
 	}
 	if (live) {
+		/* In place: the XDP link is moved to the new program. */
+		if (r->a.into || p.meta.mode == SG_MODE_SLOT) {
+			err_msg("--force cannot replace in place an attachment in a program "
+				"array's slot (--into): detach %s, then attach", t->ifname);
+			return EXIT_STATE;
+		}
 		r->replace = true;	/* in place: nothing to remove */
 		return EXIT_OK;
 	}
@@ -320,7 +341,7 @@ static int attach_configure(struct attach_run *r)
 			return EXIT_FAIL;
 		}
 	m->ifindex = r->t.ifindex;
-	m->mode = r->a.mode;
+	m->mode = r->a.mode;	/* --into: into_parse() set the slot's fields */
 	memcpy(m->ifname, r->t.ifname, sizeof(m->ifname));
 	snprintf(m->netns, sizeof(m->netns), "%s", r->t.netns);
 	if (policy_write(POLICY_FDS(skel), &r->a.pol) ||
@@ -331,7 +352,35 @@ static int attach_configure(struct attach_run *r)
 	/* The file's allow and deny lists, in force from the first frame. */
 	err = policy_lists_apply(LIST_FDS(skel), bpf_map__fd(skel->maps.sg_lists),
 				 &r->a.lists);
-	return !err ? EXIT_OK : err == -E2BIG ? EXIT_STATE : EXIT_FAIL;
+	if (err)
+		return err == -E2BIG ? EXIT_STATE : EXIT_FAIL;
+	/* ...and what runs after synguard. */
+	return r->then_fd < 0 ? EXIT_OK :
+	       chain_fill(bpf_map__fd(skel->maps.sg_next), r->then_fd, r->a.then, 0);
+}
+
+/*
+ * synguard_xdp goes live: an XDP link on the interface, or with --into,
+ * pinned (no link holds it) and put in the root's slot; detach_dir()
+ * empties the slot again if the attach fails after this.
+ */
+static int attach_xdp(struct attach_run *r)
+{
+	int prog_fd = bpf_program__fd(r->skel->progs.synguard_xdp), err;
+
+	if (r->a.into) {
+		err = pin_link(prog_fd, r->staging.dir, PIN_PROG_XDP);
+		if (err) {
+			err_msg("cannot pin under %s: %s", r->staging.dir, strerror(-err));
+			return EXIT_FAIL;
+		}
+		return into_place(&r->meta, prog_fd);
+	}
+	LIBBPF_OPTS(bpf_link_create_opts, lopts,
+		    .flags = r->a.mode == SG_MODE_NATIVE ? XDP_FLAGS_DRV_MODE
+						      : XDP_FLAGS_SKB_MODE);
+	r->link_fd = bpf_link_create(prog_fd, r->t.ifindex, BPF_XDP, &lopts);
+	return r->link_fd < 0 ? explain_link_error(-errno, &r->t, r->a.mode) : EXIT_OK;
 }
 
 /* Staged: the pins, the cookie path, then the links; XDP goes live with both. */
@@ -350,13 +399,9 @@ static int attach_links(struct attach_run *r)
 		if (rc)
 			return rc;
 	}
-	LIBBPF_OPTS(bpf_link_create_opts, lopts,
-		    .flags = r->a.mode == SG_MODE_NATIVE ? XDP_FLAGS_DRV_MODE
-						      : XDP_FLAGS_SKB_MODE);
-	r->link_fd = bpf_link_create(bpf_program__fd(r->skel->progs.synguard_xdp),
-				     r->t.ifindex, BPF_XDP, &lopts);
-	if (r->link_fd < 0)
-		return explain_link_error(-errno, &r->t, r->a.mode);
+	rc = attach_xdp(r);
+	if (rc)
+		return rc;
 	r->egress_fd = bpf_link_create(bpf_program__fd(r->skel->progs.synguard_egress),
 				       r->t.ifindex, SG_TCX_EGRESS, NULL);
 	if (r->egress_fd < 0) {
@@ -365,7 +410,7 @@ static int attach_links(struct attach_run *r)
 		return EXIT_FAIL;
 	}
 	err = pin_link(r->egress_fd, dir, PIN_LINK_EGRESS) ?:
-	      pin_link(r->link_fd, dir, PIN_LINK);
+	      (r->link_fd < 0 ? 0 : pin_link(r->link_fd, dir, PIN_LINK));
 	if (err) {
 		err_msg("cannot pin under %s: %s", dir, strerror(-err));
 		return EXIT_FAIL;
@@ -378,6 +423,8 @@ static int attach_publish(struct attach_run *r)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
+	char how[PATH_MAX + 64];
+	struct chain_next next;
 
 	test_kill_at("xdp");
 	test_kill_at("publish");
@@ -387,9 +434,17 @@ static int attach_publish(struct attach_run *r)
 		return EXIT_FAIL;
 	}
 	bpf_obj_get_info_by_fd(bpf_program__fd(r->skel->progs.synguard_xdp), &info, &len);
-	info_msg("synguard: attached to %s%s%s (%s XDP, prog %u%s)", r->t.ifname,
-		 r->t.netns[0] ? " in netns " : "", r->t.netns,
-		 xdp_mode_name(r->a.mode), info.id,
+	if (r->a.into)
+		snprintf(how, sizeof(how), "slot %u of %s", r->meta.into_index,
+			 r->meta.into_pin);
+	else
+		snprintf(how, sizeof(how), "%s XDP", xdp_mode_name(r->a.mode));
+	chain_next_read(r->t.dir, &next);
+	if (next.id)
+		snprintf(how + strlen(how), sizeof(how) - strlen(how), ", then prog %u %s",
+			 next.id, next.name);
+	info_msg("synguard: attached to %s%s%s (%s, prog %u%s)", r->t.ifname,
+		 r->t.netns[0] ? " in netns " : "", r->t.netns, how, info.id,
 		 r->a.pol.cfg.flags & SG_CFG_DRY_RUN ? ", dry-run" : "");
 	return EXIT_OK;
 }
@@ -406,6 +461,18 @@ static int attach_target(struct attach_run *r, const char *ifname)
 		err_msg("unknown interface '%s'%s%s", r->t.ifname,
 			r->t.netns[0] ? " in netns " : "", r->t.netns);
 		return EXIT_USAGE;
+	}
+	/* Nothing changed yet: check what --then and --into name. */
+	if (r->a.into) {
+		rc = into_parse(r->a.into, &r->meta);
+		if (rc)
+			return rc;
+		r->a.mode = SG_MODE_SLOT;
+	}
+	if (r->a.then) {
+		rc = chain_prog_open(r->a.then, &r->then_fd);
+		if (rc)
+			return rc;
 	}
 	/* Now in the interface's netns: its sysctls give what was not set. */
 	if (!policy_key_set(pol, "half_open_timeout"))
@@ -426,14 +493,28 @@ static int attach_in_place(struct attach_run *r)
 		.flows_max = a->sizes_given ? a->flows_max : 0, .reset = a->reset,
 	};
 
+	int rc, fd;
+
 	cmd_libbpf_logging();
-	return attach_replace(&r->t, &req);
+	rc = attach_replace(&r->t, &req);
+	if (rc || r->then_fd < 0)
+		return rc;
+	/* --then: into the chain slot the replaced attachment pins. */
+	fd = pin_get(r->t.dir, PIN_NEXT);
+	if (fd < 0) {
+		err_msg("replaced, but %s has no chain slot pinned for --then: %s",
+			r->t.ifname, strerror(errno));
+		return EXIT_FAIL;
+	}
+	rc = chain_fill(fd, r->then_fd, a->then, 0);
+	close(fd);
+	return rc;
 }
 
 int cmd_attach(int argc, char **argv)
 {
 	/* Static: one per process, and too big for the stack. */
-	static struct attach_run run = { .link_fd = -1, .egress_fd = -1 };
+	static struct attach_run run = { .link_fd = -1, .egress_fd = -1, .then_fd = -1 };
 	struct attach_run *r = &run;
 	int rc, opt, lock_fd;
 
@@ -452,6 +533,11 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (cmd_operands(&attach_help, argc, 1, "interface"))
 		return EXIT_USAGE;
+	if (r->a.into && r->a.mode_given) {
+		err_msg("--into puts synguard in a program array, not on the XDP hook: "
+			"no --mode with it");
+		return EXIT_USAGE;
+	}
 	rc = attach_target(r, argv[optind]);
 	if (rc)
 		return rc;
@@ -472,6 +558,8 @@ int cmd_attach(int argc, char **argv)
 		close(r->link_fd);	/* the pin keeps it */
 	if (r->egress_fd >= 0)
 		close(r->egress_fd);
+	if (r->then_fd >= 0)
+		close(r->then_fd);
 	flow_walk__destroy(r->walker);	/* its pin keeps the program */
 	synguard__destroy(r->skel);
 	policy_lists_free(&r->a.lists);

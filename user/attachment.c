@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "attachment.h"
+#include "chain.h"
 #include "cookie.h"
 #include "netns.h"
 #include "pin.h"
@@ -32,6 +33,7 @@ int detach_dir(const char *dir, const char *netns)
 			close(fd);
 		}
 	}
+	into_remove(dir, &meta);	/* attach --into: the root's slot */
 	cookie_infra_down(dir, netns, &meta);
 	snprintf(t.dir, sizeof(t.dir), "%s", dir);
 	return pin_remove_all(&t);
@@ -90,8 +92,11 @@ const char *attachment_state(const char *dir, const char *netns,
 		 * the new one's, whatever that has on the same ifindex.
 		 */
 		state = "stale";
-	} else if (!p->link_ifindex) {
-		state = "defunct";	/* the interface (or its netns) is gone */
+	} else if (!p->link_ifindex ||
+		   (p->meta.mode == SG_MODE_SLOT && !into_holds(&p->meta, p->prog_id))) {
+		/* The interface (or its netns) is gone; or, --into, the root's
+		 * slot no longer holds it. */
+		state = "defunct";
 	} else if (cookie_infra_needed(&p->cfg) && access(path, F_OK)) {
 		state = "broken";	/* cookies go out, their ACKs find no way in */
 	} else if (p->cfg.flags & SG_CFG_DRY_RUN) {

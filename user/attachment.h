@@ -18,7 +18,8 @@ int detach_target(const struct sg_target *t);
 int staging_dir(char *buf, size_t len, const char *dir);
 /*
  * What the attachment in @dir (pins under the netns name @netns) is:
- * "active", "dry-run", "defunct" (its interface or netns is gone), "stale"
+ * "active", "dry-run", "defunct" (its interface or netns is gone, or the
+ * root's slot of attach --into no longer holds it), "stale"
  * (its netns is gone and the name is another's), "broken" (pins or its SYN
  * cookie path missing), "incomplete" (an attach that did not finish).
  * @p gets its meta and prog id, as far as there are any; closed.

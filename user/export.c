@@ -291,6 +291,21 @@ static int pinned_link(const char *dir, struct bpf_link_info *info)
 
 	memset(info, 0, sizeof(*info));
 	fd = pin_get(dir, PIN_LINK);
+	if (fd < 0 && errno == ENOENT) {
+		/* attach --into: no link; the pinned program stands for it. */
+		struct bpf_prog_info pi = {};
+		__u32 plen = sizeof(pi);
+
+		fd = pin_get(dir, PIN_PROG_XDP);
+		if (fd < 0)
+			return -errno;
+		if (bpf_obj_get_info_by_fd(fd, &pi, &plen))
+			err = -errno;
+		close(fd);
+		info->id = info->prog_id = pi.id;
+		info->xdp.ifindex = 1;
+		return err;
+	}
 	if (fd < 0)
 		return -errno;
 	if (bpf_obj_get_info_by_fd(fd, info, &len))
@@ -339,7 +354,9 @@ static int exp_follow(struct exporter *e)
 		if (err)
 			break;
 		memset(&held, 0, sizeof(held));
-		if (bpf_obj_get_info_by_fd(e->p.link_fd, &held, &len)) {
+		if (e->p.meta.mode == SG_MODE_SLOT)	/* link_fd is the program's */
+			held.id = e->p.prog_id;
+		else if (bpf_obj_get_info_by_fd(e->p.link_fd, &held, &len)) {
 			err = -errno;
 			pins_close(&e->p);
 			break;

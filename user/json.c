@@ -70,6 +70,12 @@ void json_arr_close(struct json *j)
 	json_close(j, ']');
 }
 
+void json_null(struct json *j, const char *key)
+{
+	json_key(j, key);
+	fputs("null", j->f);
+}
+
 void json_u64(struct json *j, const char *key, __u64 v)
 {
 	json_key(j, key);

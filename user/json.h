@@ -29,6 +29,7 @@ void json_u64(struct json *j, const char *key, __u64 v);
 void json_double(struct json *j, const char *key, double v);
 void json_bool(struct json *j, const char *key, bool v);
 void json_string(struct json *j, const char *key, const char *s);
+void json_null(struct json *j, const char *key);
 /* @s as a JSON string, quoted and escaped, on its own. */
 void json_str(FILE *f, const char *s);
 

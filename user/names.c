@@ -13,6 +13,8 @@ static const struct {
 
 const char *xdp_mode_name(__u32 mode)
 {
+	if (mode == SG_MODE_SLOT)
+		return "slot";	/* attach --into: printed, never read */
 	return mode == SG_MODE_GENERIC ? xdp_modes[1].name : xdp_modes[0].name;
 }
 

@@ -6,7 +6,10 @@
 #include <linux/types.h>
 #include "synguard.h"
 
-/* "native" or "generic" for SG_MODE_*; an unknown mode is native's. */
+/*
+ * "native", "generic" or "slot" (attach --into) for SG_MODE_*; an unknown
+ * mode is native's.
+ */
 const char *xdp_mode_name(__u32 mode);
 /* SG_MODE_* for "native", "generic" or "skb" (generic's other name); 0 if none. */
 __u32 xdp_mode_parse(const char *name);

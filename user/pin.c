@@ -71,9 +71,12 @@ int target_resolve(const char *ifname, bool mount, struct sg_target *t)
 
 bool target_attached(const struct sg_target *t)
 {
-	char path[PATH_MAX + 8];
+	char path[PATH_MAX + 16];
 
 	snprintf(path, sizeof(path), "%s/" PIN_LINK, t->dir);
+	if (!access(path, F_OK))
+		return true;
+	snprintf(path, sizeof(path), "%s/" PIN_PROG_XDP, t->dir);	/* --into */
 	return access(path, F_OK) == 0;
 }
 
@@ -235,10 +238,14 @@ const struct pin_obj pin_objs[] = {
 	{ "sg_attack_syns",	PIN_MAP,  NO_FD,		false },
 	{ "sg_proven_bits",	PIN_MAP,  NO_FD,		false },
 	{ "sg_policy_cur",	PIN_MAP,  FD(policy_cur_fd),	true },
+	{ PIN_NEXT,		PIN_MAP,  NO_FD,		false },
 	{ PIN_PROG_INGRESS,	PIN_PROG, NO_FD,		false },
 	{ PIN_WALK,		PIN_PROG, FD(walk_fd),		false },
+	/* attach --into: the XDP program, in the root's array, no link. */
+	{ PIN_PROG_XDP,		PIN_PROG, NO_FD,		false },
 	{ PIN_LINK_EGRESS,	PIN_LINK_KIND, NO_FD,		false },
-	{ PIN_LINK,		PIN_LINK_KIND, FD(link_fd),	true },
+	/* Needed, or with --into PIN_PROG_XDP in its place (pins_open). */
+	{ PIN_LINK,		PIN_LINK_KIND, FD(link_fd),	false },
 	/* cookie.c's: linked and unpinned around its nftables table. */
 	{ PIN_LINK_INGRESS,	PIN_LINK_KIND, NO_FD,		false },
 	{ NULL }
@@ -293,6 +300,27 @@ static int pins_read_config(struct sg_pins *p)
 	return err ? -1 : 0;
 }
 
+/*
+ * An attachment by --into has no XDP link, its program pinned instead:
+ * p->prog_id from it, and its fd as link_fd (what pins_open checks and
+ * pins_close closes); -1 with errno set if there is none.
+ */
+static int into_pins_open(const char *dir, struct sg_pins *p)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = pin_get(dir, PIN_PROG_XDP);
+
+	if (fd < 0)
+		return -1;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		close(fd);
+		return -1;
+	}
+	p->prog_id = info.id;
+	return fd;
+}
+
 /* 0, or -errno with the pins closed. */
 int pins_open(const char *dir, struct sg_pins *p)
 {
@@ -317,13 +345,20 @@ int pins_open(const char *dir, struct sg_pins *p)
 	for (o = pin_objs; o->name && !err; o++)
 		if (o->kind == PIN_MAP && o->fd != NO_FD && *pin_fd(p, o) >= 0)
 			err = layout_check(o->name, *pin_fd(p, o));
+	if (!err && p->link_fd < 0 && (p->link_fd = into_pins_open(dir, p)) < 0)
+		err = -errno;
 	if (!err && (bpf_map_lookup_elem(p->meta_fd, &zero, &p->meta) ||
 		     pins_read_config(p) ||
-		     bpf_obj_get_info_by_fd(p->link_fd, &info, &len)))
+		     (!p->prog_id && bpf_obj_get_info_by_fd(p->link_fd, &info, &len))))
 		err = -errno;
 	if (err) {
 		pins_close(p);
 		return err;
+	}
+	if (p->prog_id) {
+		/* --into: whether the root's slot still holds it is chain.h's. */
+		p->link_ifindex = p->meta.ifindex;
+		return 0;
 	}
 	p->prog_id = info.prog_id;
 	p->link_ifindex = info.xdp.ifindex;

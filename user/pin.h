@@ -22,6 +22,10 @@
 /* The SYN cookie path (cookie.h): linked only while cookies can be sent. */
 #define PIN_LINK_INGRESS "link_ingress"
 #define PIN_PROG_INGRESS "prog_ingress"
+/* Sharing the XDP hook (chain.h): the chain slot, and with attach --into
+ * synguard's XDP program, pinned in place of the XDP link. */
+#define PIN_NEXT "sg_next"
+#define PIN_PROG_XDP "prog_xdp"
 
 struct sg_target {
 	char ifname[16];
@@ -36,7 +40,7 @@ struct sg_target {
 int pin_meta(const char *dir, struct sg_meta *m);
 /* Fills @t for @ifname in the current netns; EXIT_* code, message printed. */
 int target_resolve(const char *ifname, bool mount, struct sg_target *t);
-/* Does @t have a pinned link? */
+/* Does @t have a pinned XDP link (or, --into, XDP program)? */
 bool target_attached(const struct sg_target *t);
 int pin_mkdirs(const char *dir);
 /*

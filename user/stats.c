@@ -104,10 +104,11 @@ static void print_header_text(FILE *f, const struct sg_source *src)
 		strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S",
 			 localtime_r(&t, &tm));
 	}
-	fprintf(f, "synguard on %s%s%s: %s, prog %u, since %s%s\n", src->ifname,
+	fprintf(f, "synguard on %s%s%s: %s, prog %u", src->ifname,
 		src->netns[0] ? " netns " : "", src->netns,
-		xdp_mode_name(src->meta ? src->meta->mode : 0),
-		src->prog_id, since, src->dry_run ? ", DRY-RUN" : "");
+		xdp_mode_name(src->meta ? src->meta->mode : 0), src->prog_id);
+	chain_next_text(f, &src->next);
+	fprintf(f, ", since %s%s\n", since, src->dry_run ? ", DRY-RUN" : "");
 }
 
 /* Every counter, one per line, and the drops by reason that are not 0. */
@@ -238,6 +239,7 @@ static void stats_json_source(struct json *j, const struct sg_source *src)
 	json_string(j, "mode", xdp_mode_name(src->meta ? src->meta->mode : 0));
 	json_u64(j, "prog_id", src->prog_id);
 	json_u64(j, "attached_at", src->meta ? src->meta->attached_at : 0);
+	chain_next_json(j, &src->next);
 }
 
 void stats_json(struct json *j, const struct sg_source *src,
@@ -300,6 +302,7 @@ void stats_source(struct sg_source *src, const struct sg_target *t,
 	src->netns = t->netns;
 	src->meta = &p->meta;
 	src->prog_id = p->prog_id;
+	chain_next_read(t->dir, &src->next);
 	src->dry_run = p->cfg.flags & SG_CFG_DRY_RUN;
 	src->cfg = &p->cfg;
 	src->cookies = cookie_mode_name(p->cfg.cookie_mode);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 #include "synguard.h"
+#include "chain.h"
 #include "flows.h"
 
 extern const char *const stats_names[SG_STAT_MAX];
@@ -24,6 +25,7 @@ struct sg_source {
 	const char *file;	/* the pcap, for a replay */
 	const struct sg_meta *meta;	/* NULL for a replay */
 	__u32 prog_id;
+	struct chain_next next;	/* what runs after synguard */
 	bool dry_run;
 	const char *cookies;	/* cookie mode; NULL for a replay */
 	const struct sg_flow_summary *flows;	/* NULL: no flow section */

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include "attachment.h"
 #include "attack.h"
+#include "chain.h"
 #include "cmd.h"
 #include "common.h"
 #include "names.h"
@@ -59,7 +60,8 @@ struct status_ctx {
 /* One attachment as JSON, into the "attachments" array. */
 static void status_json(struct json *j, const char *ifname, const char *netns,
 			const char *state, const struct sg_pins *p,
-			const struct sg_attack *attack, const struct attack_thresholds *at)
+			const struct sg_attack *attack, const struct attack_thresholds *at,
+			const struct chain_next *next)
 {
 	json_obj_open(j, NULL);
 	json_string(j, "interface", ifname);
@@ -77,13 +79,21 @@ static void status_json(struct json *j, const char *ifname, const char *netns,
 	json_u64(j, "half_open", at->half_open);
 	json_string(j, "half_open_kind", at->half_open_kind);
 	json_obj_close(j);
+	chain_next_json(j, next);
+	if (p->meta.mode == SG_MODE_SLOT) {
+		json_obj_open(j, "into");
+		json_string(j, "pin", p->meta.into_pin);
+		json_u64(j, "index", p->meta.into_index);
+		json_obj_close(j);
+	}
 	json_obj_close(j);
 }
 
 /* One attachment as a table row; the header before the first. */
 static void status_text(bool first, const char *ifname, const char *netns,
 			const char *state, const struct sg_pins *p,
-			const struct sg_attack *attack, const struct attack_thresholds *at)
+			const struct sg_attack *attack, const struct attack_thresholds *at,
+			const struct chain_next *next)
 {
 	char since[32] = "-";
 	time_t when = p->meta.attached_at;
@@ -103,6 +113,11 @@ static void status_text(bool first, const char *ifname, const char *netns,
 		fputs("off; ", stdout);
 	attack_thresholds_text(stdout, at);
 	putchar('\n');
+	if (p->meta.mode == SG_MODE_SLOT)
+		printf("  in slot %u of %s%s\n", p->meta.into_index, p->meta.into_pin,
+		       strcmp(state, "defunct") ? "" : ": the slot no longer holds it");
+	if (next->id)
+		printf("  then prog %u %s\n", next->id, next->name);
 }
 
 /* prune: a replace killed half way, finished or undone (replace_recover()). */
@@ -153,6 +168,7 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 	const char *state, *colon;
 	struct sg_attack attack = {};
 	struct attack_thresholds at;
+	struct chain_next next;
 	struct sg_pins p;
 	char name[16];
 	__u32 zero = 0;
@@ -182,10 +198,11 @@ static int status_one(const char *dir, const char *netns, const char *ifname,
 		close(afd);
 	}
 	attack_thresholds(&attack, &p.cfg, &at);
+	chain_next_read(dir, &next);
 	if (ctx->json)
-		status_json(&ctx->j, name, netns, state, &p, &attack, &at);
+		status_json(&ctx->j, name, netns, state, &p, &attack, &at, &next);
 	else
-		status_text(!ctx->count, name, netns, state, &p, &attack, &at);
+		status_text(!ctx->count, name, netns, state, &p, &attack, &at, &next);
 	ctx->count++;
 	return 0;
 }

@@ -215,6 +215,16 @@ bad "status with an argument"		2 "no arguments" "$SYNGUARD" status extra
 bad "prune with an argument"		2 "no arguments" "$SYNGUARD" prune extra
 bad "replay with two files"		2 "one capture" "$SYNGUARD" replay "$T/real.pcap" "$T/real.pcap"
 bad "replay with no file"		2 "one capture" "$SYNGUARD" replay
+bad "chain with no interface"		2 "takes an interface" sg chain
+bad "chain with a bogus verb"		2 "set PIN, clear or show.*bogus" sg chain srv0 bogus
+bad "chain set without a pin"		2 "one pinned program" sg chain srv0 set
+bad "chain clear with an argument"	2 "no more arguments" sg chain srv0 clear extra
+bad "chain set a path that is no pin"	2 "cannot open.*No such file" sg chain srv0 set /sys/fs/bpf/sg-nope
+bad "attach --then a path that is no pin" 2 "cannot open.*No such file" \
+	sg attach srv0 --force --then /sys/fs/bpf/sg-nope
+bad "attach --into without an index"	2 "ARRAY_PIN:INDEX" sg attach srv0 --force --into /sys/fs/bpf/x
+bad "attach --into a relative path"	2 "ARRAY_PIN:INDEX" sg attach srv0 --force --into x:0
+bad "attach --into and --mode"		2 "no --mode" sg attach srv0 --force --into /x:0 --mode generic
 expect_eq "srv0 still has prog $new after all that" "$(prog_of_srv)" "$new"
 
 # --- captures that are not -------------------------------------------------------------

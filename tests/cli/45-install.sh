@@ -77,11 +77,12 @@ bash -c ". '$D/usr/local/share/bash-completion/completions/synguard'; complete -
 	>/dev/null 2>&1 && ok "the completion registers for synguard" ||
 	not_ok "the completion registers for synguard"
 expect_eq "commands" "$(comp '')" \
-	"allow attach config deny detach export prune replay stats status top "
+	"allow attach chain config deny detach export prune replay stats status top "
 expect_eq "commands starting with s" "$(comp s)" "stats status "
 expect_eq "config IFACE: its verbs" "$(comp config lo '')" "load set show "
 expect_eq "config IFACE set: keys" "$(comp config lo set src_)" "src_burst= src_rate= "
 expect_eq "deny IFACE: its verbs" "$(comp -n ns1 deny lo '')" "add del list "
+expect_eq "chain IFACE: its verbs" "$(comp chain lo '')" "clear set show "
 expect_eq "attach options from attach --help" "$(comp attach lo --mo)" "--mode "
 expect_eq "attach --mode values" "$(comp attach lo --mode '')" "generic native "
 comp attach '' | grep -qw lo && ok "interfaces: attach offers lo" ||

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <linux/if_ether.h>
 #include <bpf/bpf.h>
@@ -331,8 +332,8 @@ static bool is_unparsed(enum sg_reason r)
 	return r == SG_R_UNPARSED_VLAN || r == SG_R_UNPARSED_IPV6_EXT;
 }
 
-/* What the row should do under @flags: the verdict and every counter's delta. */
-static int expect(const struct row *r, __u32 flags, struct sg_counters *want)
+/* What the row should do under @flags, the slot empty: the verdict and every counter's delta. */
+static int expect_verdict(const struct row *r, __u32 flags, struct sg_counters *want)
 {
 	int i;
 
@@ -357,6 +358,15 @@ static int expect(const struct row *r, __u32 flags, struct sg_counters *want)
 	}
 	want->stat[SG_DROP] = 1;
 	return XDP_DROP;
+}
+
+/* ...and every pass falls through the empty chain slot. */
+static int expect(const struct row *r, __u32 flags, struct sg_counters *want)
+{
+	int v = expect_verdict(r, flags, want);
+
+	want->stat[SG_CHAIN_EMPTY] = v == XDP_PASS;
+	return v;
 }
 
 /* TAP result line, with the row's TODO or SKIP directive. */
@@ -505,6 +515,129 @@ static int set_flags(struct test_ctx *t, __u32 flags)
 	return bpf_map_update_elem(t->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
+/*
+ * A two-instruction XDP program returning @verdict, loaded as libbpf loads
+ * SEC("xdp") (expected_attach_type BPF_XDP): what the chain slot must
+ * match.  @type and @attach let the tests load what it must refuse.
+ */
+static int slot_prog(enum bpf_prog_type type, enum bpf_attach_type attach, int verdict)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = verdict },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = attach);
+
+	return bpf_prog_load(type, "sg_test_slot", "GPL", insns, 2, &o);
+}
+
+static void chain_ok(struct test_ctx *t, bool ok, const char *what)
+{
+	printf("%s %d - chain: %s\n", ok ? "ok" : "not ok", ++t->n, what);
+	if (ok)
+		t->passed++;
+	else
+		t->failed++;
+}
+
+/* One frame of @r through synguard_xdp: its verdict, the counters' deltas in @d. */
+static int chain_run(struct test_ctx *t, const struct row *r, struct sg_counters *d)
+{
+	struct sg_counters before, after;
+	__u8 frame[PKT_MAX_FRAME];
+	int len = pkt_build(&r->spec, frame, sizeof(frame)), i;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .repeat = 1);
+
+	if (len < ETH_HLEN)
+		return -1;
+	opts.data_size_in = len;
+	if (stats_read(t->stats_fd, t->drops_fd, &before) ||
+	    bpf_prog_test_run_opts(t->prog_fd, &opts) ||
+	    stats_read(t->stats_fd, t->drops_fd, &after))
+		return -1;
+	for (i = 0; i < SG_STAT_MAX; i++)
+		d->stat[i] = after.stat[i] - before.stat[i];
+	return opts.retval;
+}
+
+/*
+ * The chain slot (bpf/chain.bpf.h): a program in sg_next runs on what
+ * synguard passes, and only on that.  The slot programs return XDP_TX, a
+ * verdict no row has, so the verdict says whether the slot ran.
+ */
+static void check_chain(struct test_ctx *t, struct synguard *skel)
+{
+	const struct row *pass = &rows[0], *drop = NULL;
+	int next = bpf_map__fd(skel->maps.sg_next), tx, fd, v;
+	struct sg_counters d;
+	__u32 zero = 0;
+	size_t ri;
+
+	for (ri = 0; ri < N_ROWS && !drop; ri++)
+		if (rows[ri].verdict == XDP_DROP && rows[ri].reason == SG_R_SYN_FIN)
+			drop = &rows[ri];
+	if (set_flags(t, 0) || pass->verdict != XDP_PASS || !drop) {
+		chain_ok(t, false, "setup: normal mode, a passed row and a SYN+FIN row");
+		return;
+	}
+
+	v = chain_run(t, pass, &d);
+	chain_ok(t, v == XDP_PASS && d.stat[SG_PASS] == 1 && d.stat[SG_CHAIN_EMPTY] == 1,
+		 "slot empty: XDP_PASS, counted as pass and chain_empty");
+
+	fd = slot_prog(BPF_PROG_TYPE_XDP, BPF_XDP, XDP_DROP);
+	if (fd < 0 || bpf_map_update_elem(next, &zero, &fd, BPF_ANY)) {
+		chain_ok(t, false, "an XDP_DROP program goes into the slot");
+		printf("#   %s\n", strerror(errno));
+	} else {
+		v = chain_run(t, pass, &d);
+		chain_ok(t, v == XDP_DROP && d.stat[SG_PASS] == 1 && d.stat[SG_CHAIN_EMPTY] == 0,
+			 "slot XDP_DROP: the frame synguard passed is dropped, its pass counted, "
+			 "not chain_empty");
+		if (v != XDP_DROP)
+			printf("#   verdict %s\n", verdict_name(v));
+	}
+	if (fd >= 0)
+		close(fd);
+
+	tx = slot_prog(BPF_PROG_TYPE_XDP, BPF_XDP, XDP_TX);
+	if (tx < 0 || bpf_map_update_elem(next, &zero, &tx, BPF_ANY)) {
+		chain_ok(t, false, "an XDP_TX program replaces it in the slot");
+	} else {
+		v = chain_run(t, pass, &d);
+		chain_ok(t, v == XDP_TX && d.stat[SG_PASS] == 1,
+			 "slot replaced live: the new program runs");
+		v = chain_run(t, drop, &d);
+		chain_ok(t, v == XDP_DROP && d.stat[SG_DROP] == 1 && d.stat[SG_PASS] == 0 &&
+			 d.stat[SG_CHAIN_EMPTY] == 0,
+			 "synguard's XDP_DROP never reaches the slot");
+		set_flags(t, SG_CFG_DRY_RUN);
+		v = chain_run(t, drop, &d);
+		chain_ok(t, v == XDP_TX && d.stat[SG_WOULD_DROP] == 1 && d.stat[SG_PASS] == 1,
+			 "dry-run: a would-drop is passed, so on to the slot");
+		set_flags(t, 0);
+	}
+
+	/* What the kernel refuses, so that `synguard chain` can say why. */
+	fd = slot_prog(BPF_PROG_TYPE_XDP, 0, XDP_PASS);
+	chain_ok(t, fd >= 0 && bpf_map_update_elem(next, &zero, &fd, BPF_ANY) && errno == EINVAL,
+		 "EINVAL for an XDP program loaded without expected_attach_type BPF_XDP");
+	if (fd >= 0)
+		close(fd);
+	fd = slot_prog(BPF_PROG_TYPE_SOCKET_FILTER, 0, 0);
+	chain_ok(t, fd >= 0 && bpf_map_update_elem(next, &zero, &fd, BPF_ANY) && errno == EINVAL,
+		 "EINVAL for a program of another type");
+	if (fd >= 0)
+		close(fd);
+
+	v = bpf_map_delete_elem(next, &zero);
+	v = v ? -1 : chain_run(t, pass, &d);
+	chain_ok(t, v == XDP_PASS && d.stat[SG_CHAIN_EMPTY] == 1,
+		 "slot emptied live: plain XDP_PASS again");
+	if (tx >= 0)
+		close(tx);
+}
+
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f, "Usage: %s [-v]\n"
@@ -581,6 +714,7 @@ int main(int argc, char **argv)
 			run_row(&t, m, r);
 		}
 	}
+	check_chain(&t, skel);
 	synguard__destroy(skel);
 	t.n++;
 	if (books_report(t.n))
