@@ -235,6 +235,7 @@ const struct pin_obj pin_objs[] = {
 	{ "sg_attack_syns",	PIN_MAP,  NO_FD,		false },
 	{ "sg_proven_bits",	PIN_MAP,  NO_FD,		false },
 	{ "sg_policy_cur",	PIN_MAP,  FD(policy_cur_fd),	true },
+	{ "sg_events",		PIN_MAP,  NO_FD,		false },
 	{ PIN_PROG_INGRESS,	PIN_PROG, NO_FD,		false },
 	{ PIN_WALK,		PIN_PROG, FD(walk_fd),		false },
 	{ PIN_LINK_EGRESS,	PIN_LINK_KIND, NO_FD,		false },
