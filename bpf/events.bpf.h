@@ -52,17 +52,22 @@ struct {
 	__type(value, struct sg_ev_cpu);
 } sg_ev_cpu SEC(".maps");
 
-/* A denied source's interval, per CPU, direct-mapped by a hash of it. */
+/*
+ * A denied source's interval, direct-mapped by a hash of it, shared by the
+ * CPUs: a hit within the interval only reads it (no cache line bounces),
+ * the first hit after it rewrites it.  The hits of the interval are the
+ * entry's own counter's (the trie's value) since: no count of its own.
+ */
 struct sg_ev_deny {
 	__u64 until;		/* jiffies64 the interval ends */
-	__u64 hits;		/* hits in it */
+	__u64 total;		/* the entry's hits when it began */
 	__u8 src[16];
 	__u8 family;
 	__u8 pad[7];
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SG_EV_DENY_SLOTS);
 	__type(key, __u32);
 	__type(value, struct sg_ev_deny);
@@ -200,24 +205,26 @@ static __always_inline bool events_deny_holds(const struct sg_ev_deny *d, __u64 
 }
 
 /*
- * A new deny interval in slot @d for the source @w0, @w1: tells the hits
- * of the interval before (if @d held this source), restarts.  @total is
- * its entry's hits ever.
+ * A new deny interval in slot @d for the source @w0, @w1: tells its
+ * entry's hits since this source's last event (if @d still holds it),
+ * restarts.  @total is its entry's hits ever.
  */
 __attribute__((noinline)) int events_deny_open(struct sg_ev_deny *d, __u64 w0, __u64 w1,
 					       __u32 family, __u64 total)
 {
 	struct sg_event *e;
-	__u64 prev;
+	__u64 prev, j = bpf_jiffies64();
 
 	if (!d)
 		return 0;
-	prev = events_deny_holds(d, w0, w1, family) ? d->hits : 0;
+	prev = events_deny_holds(d, w0, w1, family) && total > d->total ? total - d->total : 0;
 	__builtin_memcpy(d->src, &w0, 8);
 	__builtin_memcpy(d->src + 8, &w1, 8);
 	d->family = family;
-	d->hits = 1;
-	d->until = bpf_jiffies64() + SG_EV_DENY_INTERVAL_NS / jiffy_ns();
+	d->total = total;
+	/* The jiffy's length is learned from the clock reads (jiffy.bpf.h). */
+	jiffy_learn(bpf_ktime_get_ns(), j);
+	d->until = j + SG_EV_DENY_INTERVAL_NS / jiffy_ns();
 	if (!events_admit())
 		return 0;
 	e = events_reserve(SG_EV_DENY_HITS);
@@ -250,10 +257,8 @@ static __always_inline void events_deny(const struct sg_pkt *pkt, const __u64 *t
 	d = bpf_map_lookup_elem(&sg_ev_deny, &i);
 	if (!d)
 		return;
-	if (bpf_jiffies64() < d->until && events_deny_holds(d, w0, w1, family)) {
-		d->hits++;
+	if (bpf_jiffies64() < d->until && events_deny_holds(d, w0, w1, family))
 		return;
-	}
 	events_deny_open(d, w0, w1, family, *total);
 }
 

@@ -557,8 +557,9 @@ struct sg_meta {
  *   src_released: the source, v[0] its SYNs, v[1] its drops, v[2] ns it
  *     was limited or blocked.
  *   deny_hits: the exact source address (the reader finds its entry),
- *     v[0] its hits in the interval before (0: the first), v[1] the
- *     entry's hits ever, v[2] the interval (ns).
+ *     at its first hit and at its first after SG_EV_DENY_INTERVAL_NS from
+ *     its last event: v[0] the entry's hits since that event (0: none
+ *     remembered), v[1] the entry's hits ever, v[2] the interval (ns).
  *   flow_table_full: v[0] insertions that failed in the interval, v[1] the
  *     interval (ns).
  *   cookie_invalid: v[0] invalid cookie ACKs this second (one CPU), v[1]

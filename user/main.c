@@ -27,6 +27,7 @@ static const struct {
 	{ "allow", cmd_allow, "IFACE", "add|del CIDR... | list: skip the flood checks" },
 	{ "deny", cmd_deny, "IFACE", "add|del CIDR... | list: drop all their traffic" },
 	{ "export", cmd_export, "IFACE", "Prometheus /metrics, or a node-exporter textfile" },
+	{ "events", cmd_events, "IFACE", "attack mode, sources limited, deny hits: as they happen" },
 };
 
 static const struct cmd_opt main_opts[] = {
