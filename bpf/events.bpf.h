@@ -35,16 +35,7 @@ struct {
 	__uint(max_entries, SG_EV_RING_BYTES);
 } sg_events SEC(".maps");
 
-/* Per CPU: the token bucket and the tallies. */
-struct sg_ev_cpu {
-	__u64 tat;		/* GCRA of the per-source events */
-	__u64 full_until;	/* coarse ns the flow_table_full interval ends */
-	__u64 full_n;		/* failures in it */
-	__u64 ci_sec;		/* the second of ci_n */
-	__u64 ci_n;		/* invalid cookie ACKs in it */
-	__u64 ci_prev;		/* ...in the second before */
-};
-
+/* Per CPU: the token bucket and the tallies (struct sg_ev_cpu). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -52,20 +43,7 @@ struct {
 	__type(value, struct sg_ev_cpu);
 } sg_ev_cpu SEC(".maps");
 
-/*
- * A denied source's interval, direct-mapped by a hash of it, shared by the
- * CPUs: a hit within the interval only reads it (no cache line bounces),
- * the first hit after it rewrites it.  The hits of the interval are the
- * entry's own counter's (the trie's value) since: no count of its own.
- */
-struct sg_ev_deny {
-	__u64 until;		/* jiffies64 the interval ends */
-	__u64 total;		/* the entry's hits when it began */
-	__u8 src[16];
-	__u8 family;
-	__u8 pad[7];
-};
-
+/* Denied sources' intervals (struct sg_ev_deny). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SG_EV_DENY_SLOTS);
