@@ -4,7 +4,8 @@
  * sg_events ring buffer (struct sg_event, include/synguard.h), which
  * `synguard events` reads from its pin.  Never one per packet: attack
  * mode entered and left; a source going over its limit (once per episode,
- * or per block) and back; deny-list hits summarised per source and
+ * or per block) and back (at its first SYN after a second with its bucket
+ * full: a source that went quiet is told released when it comes back); deny-list hits summarised per source and
  * interval; flow insertions failing, per interval; invalid cookie ACKs
  * above a rate.
  *
@@ -159,15 +160,15 @@ static __always_inline void events_src_over(const struct sg_config *cfg,
 }
 
 /*
- * A SYN of @st conforms (any block is over): released once its bucket is
- * full again (tat behind now), so a flood that conforms now and then
- * stays one episode.
+ * A SYN of @st, its block (if any) over: released once its bucket has been
+ * full for a second (tat a second behind now), so a flood that conforms
+ * now and then (a SYN each time the bucket has one) stays one episode.
  */
 static __always_inline void events_src_calm(const struct sg_config *cfg,
 					    const struct sg_src_key *key,
 					    struct sg_src_state *st, __u64 now)
 {
-	if (!st->limited_ns || st->tat > now)
+	if (!st->limited_ns || st->tat + NSEC_PER_SEC > now)
 		return;
 	events_src(SG_EV_SRC_RELEASED, key, st, cfg, now);
 	st->limited_ns = 0;

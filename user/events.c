@@ -45,7 +45,7 @@ static const struct cmd_help events_help = {
 static const char *const event_names[] = { SG_EVENT_LIST(EV_NAME) };
 
 struct events_ctx {
-	bool json, use_syslog;
+	bool json, follow, use_syslog;
 	__s64 mono_to_real;	/* add to a CLOCK_MONOTONIC ns for CLOCK_REALTIME */
 	int deny_fd[2];		/* sg_deny4, sg_deny6; -1 if not there */
 	__u64 seen;
@@ -211,6 +211,20 @@ static void event_fields(const struct events_ctx *c, const struct sg_event *e,
 #undef F_D
 }
 
+static int events_opt(int opt, const char *arg, void *o)
+{
+	struct events_ctx *e = o;
+
+	(void)arg;
+	if (opt == 'j')
+		e->json = true;
+	else if (opt == 'f')
+		e->follow = true;
+	else
+		e->use_syslog = true;
+	return EXIT_OK;
+}
+
 static int on_event(void *arg, void *data, size_t size)
 {
 	struct events_ctx *c = arg;
@@ -242,24 +256,14 @@ int cmd_events(int argc, char **argv)
 {
 	struct events_ctx c = { .deny_fd = { -1, -1 } };
 	struct ring_buffer *rb = NULL;
-	bool follow = false;
 	struct sg_counters cnt;
 	struct sg_target t;
 	struct sg_pins p;
-	int opt, rc, fd, err = 0;
+	int rc, fd, err = 0;
 
-	while ((opt = cmd_opt_next(&events_help, argc, argv)) != -1) {
-		switch (opt) {
-		case 'j': c.json = true; break;
-		case 'f': follow = true; break;
-		case 's': c.use_syslog = true; break;
-		default: return opt == 'h' ? EXIT_OK : EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		err_msg("events takes one interface (see synguard events --help)");
-		return EXIT_USAGE;
-	}
+	rc = cmd_parse(&events_help, argc, argv, "interface", events_opt, &c);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
 	rc = attachment_open(argv[optind], &t, &p);
 	if (rc)
 		return rc;
@@ -285,7 +289,7 @@ int cmd_events(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	mono_offset(&c);
 	err = ring_buffer__consume(rb);
-	while (follow && !stop && err >= 0) {
+	while (c.follow && !stop && err >= 0) {
 		err = ring_buffer__poll(rb, 500);
 		if (err == -EINTR)
 			err = 0;
