@@ -130,11 +130,10 @@ void top_srcs_prom(FILE *f, const struct top_srcs_reader *r)
 		"# TYPE synguard_top_sources_listed gauge\nsynguard_top_sources_listed %zu\n",
 		r->n, r->cur.n, k);
 	for (j = 0; j < sizeof(metrics) / sizeof(metrics[0]); j++) {
-		if (metrics[j].rate && !(r->secs > 0))
-			continue;	/* no rates before a second scrape */
 		fprintf(f, "# HELP synguard_top_source_%s %s\n# TYPE synguard_top_source_%s gauge\n",
 			metrics[j].name, metrics[j].help, metrics[j].name);
-		for (i = 0; i < k; i++) {
+		/* No rates before a second scrape: the family, without samples. */
+		for (i = 0; i < k && !(metrics[j].rate && !(r->secs > 0)); i++) {
 			top_src_name(rank[i], src, sizeof(src));
 			fprintf(f, "synguard_top_source_%s{source=\"%s\"} ", metrics[j].name, src);
 			if (j == 0)
