@@ -250,7 +250,7 @@ DOCDIR        ?= $(PREFIX)/share/doc/synguard
 UNITDIR       ?= $(PREFIX)/lib/systemd/system
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR    ?= /etc
-UNITS         := synguard@.service synguard-export@.service
+UNITS         := synguard@.service synguard-export@.service synguard-events@.service
 MONITORING    := README.md synguard.rules.yml synguard.rules.test.yml synguard.dashboard.json \
 		 daemonset.yaml
 # Every file install makes, for uninstall to remove exactly those.

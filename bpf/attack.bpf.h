@@ -36,6 +36,7 @@
 #include "detect.h"
 #include "parse.bpf.h"
 #include "stats.bpf.h"
+#include "events.bpf.h"
 #include "hash.bpf.h"
 #include "gcra.bpf.h"
 #include "jiffy.bpf.h"
@@ -250,6 +251,7 @@ static __always_inline void attack_evaluate(struct sg_attack *a,
 			a->active = 1;
 			a->calm_since_ns = 0;
 			attack_log(a, now, true);
+			events_attack(a, cfg, rate, 1);
 		} else if (autos) {
 			a->baseline_fp = detect_learn(a->baseline_fp, rate,
 						      cfg->attack_syn_rate);
@@ -267,6 +269,7 @@ static __always_inline void attack_evaluate(struct sg_attack *a,
 		a->active = 0;
 		a->calm_since_ns = 0;
 		attack_log(a, now, false);
+		events_attack(a, cfg, rate, 0);
 	}
 }
 

@@ -37,6 +37,7 @@
 #include "stats.bpf.h"
 #include "policy.bpf.h"
 #include "verdict.bpf.h"
+#include "events.bpf.h"
 
 #define TCPOPT_EOL 0
 #define TCPOPT_NOP 1
@@ -617,6 +618,8 @@ __attribute__((noinline)) int sg_cookie_ack(struct xdp_md *ctx, struct sg_pkt *p
 	}
 	if (err && pkt->l4_len == pkt->doff * 4U)
 		err = cookie_probe(ctx, pkt, b);
+	if (err && !time_wait)
+		events_cookie_invalid();
 	if (err)
 		return time_wait ? SG_V_ORDINARY : verdict_drop(st, cfg, SG_R_COOKIE_INVALID);
 	if (b->probe)

@@ -27,6 +27,7 @@
 #include "synguard.h"
 #include "parse.bpf.h"
 #include "stats.bpf.h"
+#include "events.bpf.h"
 #include "flow_table.bpf.h"
 #include "flow_ack.bpf.h"
 #include "hist.bpf.h"
@@ -137,6 +138,7 @@ flow_insert_established(const struct sg_flow_key *k, __u8 opener, __u8 flags,
 	if (bpf_map_update_elem(&sg_flows, k, &c, update)) {
 		flow_gauge(SG_CONN_DEAD, SG_CONN_DEAD);
 		stats_inc(SG_FLOW_TABLE_FULL);
+		events_flow_full();
 		return NULL;
 	}
 	/* An entry BPF_ANY replaced goes uncounted: the readers' check sees it. */

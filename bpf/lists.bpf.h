@@ -15,6 +15,7 @@
 #include <bpf/bpf_helpers.h>
 #include "synguard.h"
 #include "parse.bpf.h"
+#include "events.bpf.h"
 
 #define SG_LIST_MAX 16384
 
@@ -70,6 +71,8 @@ static __always_inline bool list_match(const struct sg_pkt *pkt, void *v4,
 	if (!hits)
 		return false;
 	__sync_fetch_and_add(hits, 1);
+	if (idx4 == SG_LIST_DENY4)
+		events_deny(pkt, hits);
 	return true;
 }
 

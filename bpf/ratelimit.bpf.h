@@ -21,6 +21,7 @@
 #include <bpf/bpf_helpers.h>
 #include "synguard.h"
 #include "parse.bpf.h"
+#include "events.bpf.h"
 #include "hash.bpf.h"
 #include "gcra.bpf.h"
 #include "jiffy.bpf.h"
@@ -218,9 +219,11 @@ static __always_inline int rl_syn(const struct sg_pkt *pkt,
 		st->blocked_until = 0;
 	}
 	g = gcra_of(cfg->src_rate, cfg->src_burst);
+	events_src_calm(cfg, &key, st, now);
 	gcra_catch_up(&st->tat, now);
 	if (gcra_over(&g, st->tat, now)) {
 		st->dropped++;
+		events_src_over(cfg, &key, st, now);
 		if (cfg->block_ns) {
 			st->blocked_until = now + cfg->block_ns;
 			rl_over_fill(o, pkt, cfg, &key, now, st->blocked_until,

@@ -59,7 +59,10 @@
 	X(COOKIE_PROBE, "cookie_probe")	/* zero-window probe after a lost cookie ACK */ \
 	X(EXPRESS, "express")		/* frames the express lane judged */ \
 	X(SYNACK_COOKIE, "synack_cookie") /* the kernel's own cookie SYN-ACKs (egress) */ \
-	X(CHAIN_EMPTY, "chain_empty")	/* passes with no program in the chain slot */
+	X(CHAIN_EMPTY, "chain_empty")	/* passes with no program in the chain slot */ \
+	X(EVENTS, "events")		/* records written to sg_events */ \
+	X(EVENTS_SUPPRESSED, "events_suppressed") /* over the events' rate limit */ \
+	X(EVENTS_LOST, "events_lost")	/* sg_events full: no reader drained it */
 
 /*
  * Why a frame was (or, in dry-run, would have been) dropped: one per-CPU
@@ -231,6 +234,12 @@ struct sg_src_state {
 	__u64 blocked_until;	/* ns; 0 when not blocked */
 	__u64 syns;		/* SYNs seen */
 	__u64 dropped;		/* SYNs dropped */
+	/*
+	 * Appended (attach --force): ns the source went over its limit, 0
+	 * while it conforms; its limited/blocked and released events are
+	 * told by this going non-zero and back (bpf/events.bpf.h).
+	 */
+	__u64 limited_ns;
 };
 
 #define SG_DEFAULT_SRC_MAX 65536
@@ -537,6 +546,93 @@ struct sg_meta {
 	__u32 into_index;
 	__u32 into_pad;
 	char into_pin[256];
+};
+
+/*
+ * Events: rare transitions, never one per packet, as records of the
+ * sg_events ring buffer (bpf/events.bpf.h), read by `synguard events`.
+ * The meaning of the generic fields of struct sg_event, by type:
+ *
+ *   attack_enter, attack_leave: v[0] the SYN rate judged (SYNs/s past the
+ *     per-source limit; auto: unanswered), v[1] the SYN threshold, v[2]
+ *     the half-open estimate, v[3] the half-open threshold, aux the
+ *     SG_WHY_* last over, aux2 attack_leave_pct.
+ *   src_limited, src_blocked: the source (addr, family, prefix), v[0] its
+ *     SYNs, v[1] its drops, v[2] block_ns (blocked), aux src_rate, aux2
+ *     src_burst.
+ *   src_released: the source, v[0] its SYNs, v[1] its drops, v[2] ns it
+ *     was limited or blocked.
+ *   deny_hits: the exact source address (the reader finds its entry),
+ *     at its first hit and at its first after SG_EV_DENY_INTERVAL_NS from
+ *     its last event: v[0] the entry's hits since that event (0: none
+ *     remembered), v[1] the entry's hits ever, v[2] the interval (ns).
+ *   flow_table_full: v[0] insertions that failed in the interval, v[1] the
+ *     interval (ns).
+ *   cookie_invalid: v[0] invalid cookie ACKs this second (one CPU), v[1]
+ *     ...the second before, aux the threshold.
+ */
+#define SG_EVENT_LIST(X)                                                       \
+	X(ATTACK_ENTER, "attack_enter")                                        \
+	X(ATTACK_LEAVE, "attack_leave")                                        \
+	X(SRC_LIMITED, "src_limited")                                          \
+	X(SRC_BLOCKED, "src_blocked")                                          \
+	X(SRC_RELEASED, "src_released")                                        \
+	X(DENY_HITS, "deny_hits")                                              \
+	X(FLOW_TABLE_FULL, "flow_table_full")                                  \
+	X(COOKIE_INVALID, "cookie_invalid")
+
+#define SG_EVENT_ENTRY(id, name) SG_EV_##id,
+enum sg_event_type { SG_EVENT_LIST(SG_EVENT_ENTRY) SG_EV_MAX };
+
+struct sg_event {
+	__u64 ts_ns;		/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 v[4];		/* by type, above */
+	__u8 addr[16];		/* a source; IPv4 in the first 4 bytes */
+	__u32 type;		/* enum sg_event_type */
+	__u32 aux;
+	__u32 aux2;
+	__u8 family;		/* 4 or 6; 0: no address */
+	__u8 prefix;
+	__u16 pad;
+};
+
+/*
+ * The rate limit of the per-source events (limited, blocked, released,
+ * deny_hits): a token bucket per CPU.  The others are bounded by what
+ * they are: attack mode changes at most once a second, the tallies
+ * report at most once an interval (per CPU).
+ */
+#define SG_EV_RATE 20			/* per-source events per second, per CPU */
+#define SG_EV_BURST 100
+#define SG_EV_RING_BYTES (256 * 1024)	/* about 3,600 events */
+#define SG_EV_DENY_BITS 10
+#define SG_EV_DENY_SLOTS (1U << SG_EV_DENY_BITS) /* deny summaries, by source hash */
+#define SG_EV_DENY_INTERVAL_NS (5 * 1000000000ULL)
+#define SG_EV_FULL_INTERVAL_NS (10 * 1000000000ULL)
+#define SG_EV_COOKIE_INVALID_RATE 100	/* invalid cookie ACKs a second, per CPU */
+
+/* The events' state, per CPU: the token bucket and the tallies. */
+struct sg_ev_cpu {
+	__u64 tat;		/* GCRA of the per-source events */
+	__u64 full_until;	/* coarse ns the flow_table_full interval ends */
+	__u64 full_n;		/* failures in it */
+	__u64 ci_sec;		/* the second of ci_n */
+	__u64 ci_n;		/* invalid cookie ACKs in it */
+	__u64 ci_prev;		/* ...in the second before */
+};
+
+/*
+ * A denied source's interval, direct-mapped by a hash of it, shared by the
+ * CPUs: a hit within the interval only reads it (no cache line bounces),
+ * the first hit after it rewrites it.  The hits of the interval are the
+ * entry's own counter's (the trie's value) since: no count of its own.
+ */
+struct sg_ev_deny {
+	__u64 until;		/* jiffies64 the interval ends */
+	__u64 total;		/* the entry's hits when it began */
+	__u8 src[16];
+	__u8 family;
+	__u8 pad[7];
 };
 
 #endif /* SYNGUARD_H */

@@ -20,6 +20,7 @@ int cmd_allow(int argc, char **argv);
 int cmd_deny(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_chain(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 
 /*
  * A command declares its options once, as a table of struct cmd_opt, and

@@ -216,6 +216,8 @@ void export_write(FILE *f, const struct sg_source *src, const struct sg_counters
 	export_flows(f, c, fl);
 	if (src->attack && src->cfg)
 		export_attack(f, src->attack, src->cfg);
+	if (src->top)
+		top_srcs_prom(f, src->top);
 	/* Last: a reader knows the exposition is whole when it ends with it. */
 	export_latency(f, fl);
 }
@@ -421,8 +423,11 @@ int export_metrics(FILE *f, struct exporter *e)
 		/* Attack mode's state and thresholds change under a running export. */
 		e->src.cfg = &e->p.cfg;
 		e->src.attack = bpf_map_lookup_elem(e->p.attack_fd, &zero, &a) ? NULL : &a;
+		e->top.n = export_top_n;
+		e->src.top = e->top.n && !top_srcs_update(&e->top, &e->p) ? &e->top : NULL;
 		export_write(f, &e->src, &c, &fl);
 		e->src.attack = NULL;
+		e->src.top = NULL;
 	}
 	return 0;
 }
@@ -651,19 +656,22 @@ static const struct cmd_opt export_opts[] = {
 	{ "textfile", 't', "DIR", "write DIR/synguard_IFACE.prom instead (see above)" },
 	CMD_OPT_INTERVAL("with --textfile: every SEC seconds (15; 0: back to back)"),
 	CMD_OPT_COUNT,
+	{ "top", 'T', "N", "the top N sources by SYN rate and by drops (10; 0: none)" },
 	{ NULL }
 };
 
 static const struct cmd_help export_help = {
 	.name = "export",
-	.synopsis = "IFACE [--listen ADDR:PORT] [-n NETNS]\n"
-		    "       synguard export IFACE --textfile DIR [--interval SEC] [--count N]",
+	.synopsis = "IFACE [--listen ADDR:PORT] [--top N] [-n NETNS]\n"
+		    "       synguard export IFACE --textfile DIR [--interval SEC] [--count N] [--top N]",
 	.text = "  Serves /metrics in the Prometheus text format until interrupted;\n"
 		"  with --netns the socket listens inside that netns.  With --textfile,\n"
 		"  writes the metrics for node-exporter's textfile collector instead,\n"
 		"  atomically, every SEC seconds, N times (or until interrupted).\n",
 	.opts = export_opts,
 };
+
+size_t export_top_n = TOP_SRCS_DEFAULT;
 
 int cmd_export(int argc, char **argv)
 {
@@ -677,7 +685,10 @@ int cmd_export(int argc, char **argv)
 	int opt, rc, lfd, err;
 
 	while ((opt = cmd_opt_next(&export_help, argc, argv)) != -1) {
-		if (opt == 't') {
+		if (opt == 'T') {
+			if (top_srcs_opt(optarg, &export_top_n))
+				return EXIT_USAGE;
+		} else if (opt == 't') {
 			textfile = optarg;
 		} else if (opt == 'i' && !parse_seconds(optarg, 0, 86400, &interval)) {
 			timing_set = true;
@@ -730,6 +741,7 @@ int cmd_export(int argc, char **argv)
 	fflush(stdout);
 	rc = exp_serve(lfd, &e);
 	export_drop(&e);
+	top_srcs_reader_free(&e.top);
 	close(lfd);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include "flows.h"
 #include "pin.h"
 #include "stats.h"
+#include "top_srcs.h"
 
 /*
  * What a scrape reads: the attachment behind IFACE, while there is one.
@@ -20,7 +21,11 @@ struct exporter {
 	__u32 link_id;		/* of p.link_fd; 0: nothing open */
 	int shown_err;		/* what the log last said: exp_follow's answer */
 	__u32 shown_prog;	/* ... and the program then */
+	struct top_srcs_reader top;	/* the last reading of sg_src, for rates */
 };
+
+/* export --top N: sources in each top list (TOP_SRCS_DEFAULT). */
+extern size_t export_top_n;
 
 /*
  * One exposition into @f, of the attachment pinned now: a re-attach is

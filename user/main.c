@@ -28,6 +28,7 @@ static const struct {
 	{ "deny", cmd_deny, "IFACE", "add|del CIDR... | list: drop all their traffic" },
 	{ "export", cmd_export, "IFACE", "Prometheus /metrics, or a node-exporter textfile" },
 	{ "chain", cmd_chain, "IFACE", "set PIN | clear | show: the XDP program after synguard" },
+	{ "events", cmd_events, "IFACE", "attack mode, sources limited, deny hits: as they happen" },
 };
 
 static const struct cmd_opt main_opts[] = {

@@ -239,6 +239,7 @@ const struct pin_obj pin_objs[] = {
 	{ "sg_proven_bits",	PIN_MAP,  NO_FD,		false },
 	{ "sg_policy_cur",	PIN_MAP,  FD(policy_cur_fd),	true },
 	{ PIN_NEXT,		PIN_MAP,  NO_FD,		false },
+	{ "sg_events",		PIN_MAP,  NO_FD,		false },
 	{ PIN_PROG_INGRESS,	PIN_PROG, NO_FD,		false },
 	{ PIN_WALK,		PIN_PROG, FD(walk_fd),		false },
 	/* attach --into: the XDP program, in the root's array, no link. */

@@ -11,6 +11,7 @@
 #include "pin.h"
 #include "attack.h"
 #include "json.h"
+#include "top_srcs.h"
 
 #define SG_NAME_ENTRY(id, name) name,
 const char *const stats_names[SG_STAT_MAX] = { SG_STAT_LIST(SG_NAME_ENTRY) };
@@ -278,6 +279,8 @@ void stats_json(struct json *j, const struct sg_source *src,
 		flows_json(j, src->flows, c->stat);
 	if (src->attack)
 		attack_json(j, src->attack, src->cfg, c->stat);
+	if (src->top)
+		top_srcs_json(j, src->top);
 }
 
 void stats_print_json(FILE *f, const struct sg_source *src,

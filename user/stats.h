@@ -12,6 +12,8 @@
 extern const char *const stats_names[SG_STAT_MAX];
 extern const char *const reason_names[SG_REASON_MAX];
 
+struct top_srcs_reader;
+
 /* One reading of every counter, summed over the CPUs. */
 struct sg_counters {
 	__u64 stat[SG_STAT_MAX];
@@ -31,6 +33,7 @@ struct sg_source {
 	const struct sg_flow_summary *flows;	/* NULL: no flow section */
 	const struct sg_attack *attack;	/* NULL: no attack section */
 	const struct sg_config *cfg;	/* the policy; NULL: thresholds not shown */
+	const struct top_srcs_reader *top;	/* NULL: no top sources */
 };
 
 struct sg_target;

@@ -11,6 +11,7 @@
 #include "flows.h"
 #include "pin.h"
 #include "stats.h"
+#include "top_srcs.h"
 
 static volatile sig_atomic_t stop;
 
@@ -40,12 +41,13 @@ static const struct cmd_opt stats_opts[] = {
 	{ "all", 'a', NULL, "print every counter, not only what is happening" },
 	CMD_OPT_INTERVAL("report every SEC seconds, with per-second rates"),
 	CMD_OPT_COUNT,
+	{ "top", 'T', "N", "--json: the top N sources by SYN rate and by drops (10; 0: none)" },
 	{ NULL }
 };
 
 static const struct cmd_help stats_help = {
 	.name = "stats",
-	.synopsis = "IFACE [--json|--all] [--interval SEC [--count N]] [-n NETNS]",
+	.synopsis = "IFACE [--json|--all] [--interval SEC [--count N]] [--top N] [-n NETNS]",
 	.text = "  Prints synguard's counters on IFACE: once, or every SEC seconds with\n"
 		"  per-second rates (N reports, or until interrupted).\n",
 	.opts = stats_opts,
@@ -60,12 +62,15 @@ struct stats_run {
 	double interval;	/* 0: one report */
 	__u64 count;
 	bool json, all;
+	struct top_srcs_reader top;	/* --json: the top sources */
 };
 
 static int stats_opt(int opt, const char *arg, void *run)
 {
 	struct stats_run *r = run;
 
+	if (opt == 'T')
+		return top_srcs_opt(arg, &r->top.n);
 	if (opt == 'j')
 		r->json = true;
 	else if (opt == 'a')
@@ -77,7 +82,10 @@ static int stats_opt(int opt, const char *arg, void *run)
 
 static int stats_parse(int argc, char **argv, struct stats_run *r)
 {
-	int rc = cmd_parse(&stats_help, argc, argv, "interface", stats_opt, r);
+	int rc;
+
+	r->top.n = TOP_SRCS_DEFAULT;
+	rc = cmd_parse(&stats_help, argc, argv, "interface", stats_opt, r);
 
 	if (!rc && r->count && !r->interval) {
 		err_msg("--count goes with --interval");
@@ -94,7 +102,8 @@ static int stats_take(struct stats_run *r, struct sg_counters *c)
 	pins_flow_maps(&r->p, &fm);
 	return stats_read(r->p.stats_fd, r->p.drops_fd, c) ?:
 	       flows_read(&fm, &r->p.cfg, 0, &r->flows) ?:
-	       attack_read(r->p.attack_fd, &r->attack);
+	       attack_read(r->p.attack_fd, &r->attack) ?:
+	       (r->src.top ? top_srcs_update(&r->top, &r->p) : 0);
 }
 
 static void stats_report(const struct stats_run *r, const struct sg_counters *c,
@@ -149,10 +158,12 @@ int cmd_stats(int argc, char **argv)
 	stats_source(&run.src, &t, &run.p);
 	run.src.flows = &run.flows;
 	run.src.attack = &run.attack;
+	run.src.top = run.json && run.top.n ? &run.top : NULL;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	err = stats_loop(&run);
 	pins_close(&run.p);
+	top_srcs_reader_free(&run.top);
 	if (err) {
 		err_msg("cannot read the counters: %s", strerror(-err));
 		return EXIT_FAIL;

@@ -132,5 +132,7 @@ int export_textfile(const char *ifname, const char *dir, double interval, __u64 
 		return rc;
 	rc = textfile_run(dir, &e, interval, count);
 	export_drop(&e);
+	top_srcs_reader_free(&e.top);
+	top_srcs_reader_free(&e.top);
 	return rc;
 }

@@ -60,6 +60,24 @@ void top_srcs_rates(struct top_srcs *cur, const struct top_srcs *prev, double se
 /* The @max sources with the highest rates into @rank, busiest first; how many. */
 size_t top_srcs_rank(const struct top_srcs *s, const struct top_src **rank, size_t max);
 
+enum top_by {
+	TOP_BY_SYN_RATE,	/* the SYN rate, then the drop rate, then the SYNs */
+	TOP_BY_DROPS,		/* the drop rate, then the drops */
+};
+/*
+ * The @max first sources @by into @rank; how many.  With @rates, by the
+ * rates (only sources with one); without (a first reading), by the counts.
+ */
+size_t top_srcs_rank_by(const struct top_srcs *s, enum top_by by, bool rates,
+			const struct top_src **rank, size_t max);
+/*
+ * Every entry of sg_src (p->src_fd), sorted by key, with the drops sg_over
+ * (p->over_fd, if open) holds for them not yet folded in; 0 or -errno.
+ */
+int top_srcs_load(const struct sg_pins *p, struct top_srcs *out);
+/* "198.18.0.0/24", or the address alone for a full-length prefix. */
+void top_src_name(const struct top_src *s, char *buf, size_t len);
+
 /*
  * The view as text, lines ending in '\n', NULL when out of memory; on a
  * live window shorter than @rows lines, without the histogram bars.

@@ -144,27 +144,60 @@ int top_read(const struct sg_pins *p, struct top_reading *r)
 
 		err = bpf_map_lookup_elem(p->attack_fd, &zero, &r->attack) ? -errno : 0;
 	}
-	/* No sg_over (an older attachment): the counts are as they were then. */
 	if (!err && p->src_fd >= 0)
-		err = top_srcs_read(p->src_fd, &r->srcs);
-	if (!err && p->src_fd >= 0 && p->over_fd >= 0)
-		err = top_srcs_add_over(p->over_fd, &r->srcs);
+		err = top_srcs_load(p, &r->srcs);
 	r->at = now_mono();
 	return err;
 }
 
+int top_srcs_load(const struct sg_pins *p, struct top_srcs *out)
+{
+	int err = p->src_fd >= 0 ? top_srcs_read(p->src_fd, out) : -ENOENT;
+
+	/* No sg_over (an older attachment): the counts are as they were then. */
+	if (!err && p->over_fd >= 0)
+		err = top_srcs_add_over(p->over_fd, out);
+	return err;
+}
+
+/* By drops: the drop rate, then the drops. */
+static int top_rank_drops_cmp(const void *a, const void *b)
+{
+	const struct top_src *x = *(const struct top_src *const *)a;
+	const struct top_src *y = *(const struct top_src *const *)b;
+
+	if (x->drop_rate != y->drop_rate)
+		return x->drop_rate < y->drop_rate ? 1 : -1;
+	if (x->st.dropped != y->st.dropped)
+		return x->st.dropped < y->st.dropped ? 1 : -1;
+	return top_key_cmp(x, y);
+}
+
 size_t top_srcs_rank(const struct top_srcs *s, const struct top_src **rank, size_t max)
 {
-	const struct top_src **all;
+	return top_srcs_rank_by(s, TOP_BY_SYN_RATE, true, rank, max);
+}
+
+size_t top_srcs_rank_by(const struct top_srcs *s, enum top_by by, bool rates,
+			const struct top_src **rank, size_t max)
+{
+	const struct top_src **all, *v;
 	size_t i, n = 0;
+	bool in;
 
 	all = calloc(s->n ? s->n : 1, sizeof(*all));
 	if (!all)
 		return 0;
-	for (i = 0; i < s->n; i++)
-		if (s->v[i].syn_rate > 0 || s->v[i].drop_rate > 0)
-			all[n++] = &s->v[i];
-	qsort(all, n, sizeof(*all), top_rank_cmp);
+	for (i = 0; i < s->n; i++) {
+		v = &s->v[i];
+		if (by == TOP_BY_DROPS)
+			in = rates ? v->drop_rate > 0 : v->st.dropped > 0;
+		else
+			in = rates ? v->syn_rate > 0 || v->drop_rate > 0 : v->st.syns > 0;
+		if (in)
+			all[n++] = v;
+	}
+	qsort(all, n, sizeof(*all), by == TOP_BY_DROPS ? top_rank_drops_cmp : top_rank_cmp);
 	if (n > max)
 		n = max;
 	memcpy(rank, all, n * sizeof(*all));

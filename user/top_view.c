@@ -250,7 +250,7 @@ static void top_hists(FILE *f, const struct top_view *v)
 			i < n[1] ? lines[1][i] : "");
 }
 
-static void top_src_name(const struct top_src *s, char *buf, size_t len)
+void top_src_name(const struct top_src *s, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 	int full = s->key.family == 4 ? 32 : 128;

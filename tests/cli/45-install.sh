@@ -18,7 +18,7 @@ make -s -C "$TOP" install DESTDIR="$D" >"$T/out" 2>&1
 expect_eq "make install DESTDIR=... exits 0" "$?" 0
 
 expect_eq "it installs every file, and only those" "$(files "$D" | tr '\n' ' ')" \
-"usr/local/lib/systemd/system/synguard-export@.service usr/local/lib/systemd/system/synguard@.service usr/local/sbin/synguard usr/local/share/bash-completion/completions/synguard usr/local/share/doc/synguard/example.conf usr/local/share/doc/synguard/monitoring/README.md usr/local/share/doc/synguard/monitoring/daemonset.yaml usr/local/share/doc/synguard/monitoring/synguard.dashboard.json usr/local/share/doc/synguard/monitoring/synguard.rules.test.yml usr/local/share/doc/synguard/monitoring/synguard.rules.yml usr/local/share/man/man8/synguard.8 "
+"usr/local/lib/systemd/system/synguard-events@.service usr/local/lib/systemd/system/synguard-export@.service usr/local/lib/systemd/system/synguard@.service usr/local/sbin/synguard usr/local/share/bash-completion/completions/synguard usr/local/share/doc/synguard/example.conf usr/local/share/doc/synguard/monitoring/README.md usr/local/share/doc/synguard/monitoring/daemonset.yaml usr/local/share/doc/synguard/monitoring/synguard.dashboard.json usr/local/share/doc/synguard/monitoring/synguard.rules.test.yml usr/local/share/doc/synguard/monitoring/synguard.rules.yml usr/local/share/man/man8/synguard.8 "
 [ -d "$D/etc/synguard" ] && ok "it makes /etc/synguard for the configs" ||
 	not_ok "it makes /etc/synguard for the configs"
 expect_eq "modes: binary 755, the rest 644" \
@@ -39,13 +39,13 @@ expect_eq "synguard@.service runs the installed binary on /etc/synguard/%i.conf"
 	"$(grep -E '^Exec(Start|Reload|Stop)=' "$U/synguard@.service" | tr '\n' ' ')" \
 	"ExecStart=/usr/local/sbin/synguard attach %i --config /etc/synguard/%i.conf ExecReload=/usr/local/sbin/synguard config %i load /etc/synguard/%i.conf ExecStop=/usr/local/sbin/synguard detach %i "
 expect_eq "no @PLACEHOLDER@ is left in the units" "$(grep -c '@[A-Z]*@' "$U"/*.service | tr '\n' ' ')" \
-	"$U/synguard-export@.service:0 $U/synguard@.service:0 "
+	"$U/synguard-events@.service:0 $U/synguard-export@.service:0 $U/synguard@.service:0 "
 
 # PREFIX moves all but /etc.
 make -s -C "$TOP" install DESTDIR="$T/usr" PREFIX=/usr >/dev/null 2>&1
 expect_eq "PREFIX=/usr: the same files under /usr, the configs still in /etc" \
 	"$(files "$T/usr" | tr '\n' ' ')" \
-"usr/lib/systemd/system/synguard-export@.service usr/lib/systemd/system/synguard@.service usr/sbin/synguard usr/share/bash-completion/completions/synguard usr/share/doc/synguard/example.conf usr/share/doc/synguard/monitoring/README.md usr/share/doc/synguard/monitoring/daemonset.yaml usr/share/doc/synguard/monitoring/synguard.dashboard.json usr/share/doc/synguard/monitoring/synguard.rules.test.yml usr/share/doc/synguard/monitoring/synguard.rules.yml usr/share/man/man8/synguard.8 "
+"usr/lib/systemd/system/synguard-events@.service usr/lib/systemd/system/synguard-export@.service usr/lib/systemd/system/synguard@.service usr/sbin/synguard usr/share/bash-completion/completions/synguard usr/share/doc/synguard/example.conf usr/share/doc/synguard/monitoring/README.md usr/share/doc/synguard/monitoring/daemonset.yaml usr/share/doc/synguard/monitoring/synguard.dashboard.json usr/share/doc/synguard/monitoring/synguard.rules.test.yml usr/share/doc/synguard/monitoring/synguard.rules.yml usr/share/man/man8/synguard.8 "
 grep -q '^ExecStart=/usr/sbin/synguard attach %i --config /etc/synguard/%i.conf$' \
 	"$T/usr/usr/lib/systemd/system/synguard@.service" &&
 	ok "...and the unit runs /usr/sbin/synguard" || not_ok "...and the unit runs /usr/sbin/synguard"
@@ -77,7 +77,7 @@ bash -c ". '$D/usr/local/share/bash-completion/completions/synguard'; complete -
 	>/dev/null 2>&1 && ok "the completion registers for synguard" ||
 	not_ok "the completion registers for synguard"
 expect_eq "commands" "$(comp '')" \
-	"allow attach chain config deny detach export prune replay stats status top "
+	"allow attach chain config deny detach events export prune replay stats status top "
 expect_eq "commands starting with s" "$(comp s)" "stats status "
 expect_eq "config IFACE: its verbs" "$(comp config lo '')" "load set show "
 expect_eq "config IFACE set: keys" "$(comp config lo set src_)" "src_burst= src_rate= "

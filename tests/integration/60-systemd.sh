@@ -29,7 +29,8 @@ if command -v systemd-analyze >/dev/null; then
 	# MANPATH lets it check Documentation=man:synguard(8) against the
 	# installed page.
 	MANPATH=$T/usr/share/man systemd-analyze verify "$U/synguard@$SRV_IF.service" \
-		"$U/synguard-export@$SRV_IF.service" >"$T/out" 2>&1
+		"$U/synguard-export@$SRV_IF.service" "$U/synguard-events@$SRV_IF.service" \
+		>"$T/out" 2>&1
 	rc=$?
 	expect_eq "systemd-analyze verify: exit 0, not a word" "$rc:$(cat "$T/out")" "0:"
 else

@@ -1644,6 +1644,190 @@ static void policy_changes(struct ctx *c)
 	free(s);
 }
 
+/* --- events (bpf/events.bpf.h) ------------------------------------------- */
+
+struct ev_log {
+	struct sg_event e[512];
+	int n;
+};
+
+static int ev_collect(void *arg, void *data, size_t size)
+{
+	struct ev_log *l = arg;
+
+	if (size >= sizeof(struct sg_event) && l->n < 512)
+		memcpy(&l->e[l->n++], data, sizeof(struct sg_event));
+	return 0;
+}
+
+/* Everything the buffer holds into @l, consumed. */
+static void ev_drain(struct ctx *c, struct ev_log *l)
+{
+	struct ring_buffer *rb = ring_buffer__new(fd(c->skel->maps.sg_events), ev_collect, l, NULL);
+
+	l->n = 0;
+	if (rb)
+		ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+}
+
+static int ev_count(const struct ev_log *l, __u32 type)
+{
+	int i, n = 0;
+
+	for (i = 0; i < l->n; i++)
+		n += l->e[i].type == type;
+	return n;
+}
+
+static const struct sg_event *ev_first(const struct ev_log *l, __u32 type)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->e[i].type == type)
+			return &l->e[i];
+	return NULL;
+}
+
+/* setup(), an empty buffer and full token buckets on every CPU. */
+static void ev_setup(struct ctx *c, const char *const *assign, struct ev_log *l)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct sg_ev_cpu zero[ncpu > 0 ? ncpu : 1];
+	__u32 k = 0;
+
+	setup(c, assign);
+	memset(zero, 0, sizeof(zero));
+	bpf_map_update_elem(fd(c->skel->maps.sg_ev_cpu), &k, zero, BPF_ANY);
+	ev_drain(c, l);
+}
+
+static void events_sources(struct ctx *c)
+{
+	static struct ev_log l;
+	const struct sg_event *e;
+	struct sg_src_key key = { .addr = { 198, 18, 50, 1 }, .family = 4, .prefix = 32 };
+	struct sg_src_state st;
+
+	ev_setup(c, CFG("src_rate=1", "src_burst=2"), &l);
+	send_n(c, &SYN_FROM("198.18.50.1"), 20);
+	ev_drain(c, &l);
+	expect(c, "events: 18 drops of one source, one src_limited", ev_count(&l, SG_EV_SRC_LIMITED), 1);
+	expect(c, "events: ...and nothing else", l.n, 1);
+	e = ev_first(&l, SG_EV_SRC_LIMITED);
+	expect(c, "events: src_limited at its first drop: syns 3, dropped 1",
+	       e ? (long long)(e->v[0] * 10 + e->v[1]) : -1, 31);
+	expect(c, "events: ...the source, as its sg_src key",
+	       e ? e->family * 1000 + e->prefix + !memcmp(e->addr, key.addr, 16) * 100000 : -1,
+	       104032);
+	expect(c, "events: ...the limit (src_rate, src_burst)",
+	       e ? (long long)e->aux * 10 + e->aux2 : -1, 12);
+	expect(c, "events: counted in events", d_stat(c, SG_EVENTS), 1);
+
+	/* Its bucket full again (tat behind now): the next SYN releases it. */
+	{
+		/* ...and no sg_over slot of any CPU remembers it over. */
+		int ncpu = libbpf_num_possible_cpus();
+		struct sg_over none[ncpu > 0 ? ncpu : 1];
+		__u32 k;
+
+		memset(none, 0, sizeof(none));
+		for (k = 0; k < SG_OVER_SLOTS; k++)
+			bpf_map_update_elem(fd(c->skel->maps.sg_over), &k, none, BPF_ANY);
+	}
+	bpf_map_lookup_elem(fd(c->skel->maps.sg_src), &key, &st);
+	st.tat = 0;
+	bpf_map_update_elem(fd(c->skel->maps.sg_src), &key, &st, BPF_EXIST);
+	expect(c, "events: a SYN after it calmed passes", send_n(c, &SYN_FROM("198.18.50.1"), 1), 1);
+	ev_drain(c, &l);
+	e = ev_first(&l, SG_EV_SRC_RELEASED);
+	expect(c, "events: one src_released", ev_count(&l, SG_EV_SRC_RELEASED) * 10 + l.n, 11);
+	/* sg_over's 17 pending drops went with its slots, cleared above. */
+	expect(c, "events: ...with its syns (4) and drops (1) in sg_src",
+	       e ? (long long)(e->v[0] * 100 + e->v[1]) : -1, 401);
+	send_n(c, &SYN_FROM("198.18.50.1"), 5);
+	ev_drain(c, &l);
+	expect(c, "events: over again: a new episode, one src_limited",
+	       ev_count(&l, SG_EV_SRC_LIMITED) * 10 + l.n, 11);
+
+	ev_setup(c, CFG("src_rate=1", "src_burst=1", "block_time=60"), &l);
+	send_n(c, &SYN_FROM("2001:2::50:1"), 20);
+	ev_drain(c, &l);
+	e = ev_first(&l, SG_EV_SRC_BLOCKED);
+	expect(c, "events: a blocked source, once per block", ev_count(&l, SG_EV_SRC_BLOCKED) * 10 + l.n, 11);
+	expect(c, "events: ...with block_ns, as its /64",
+	       e ? (long long)(e->v[2] / 1000000000ULL) * 1000 + e->prefix : -1, 60064);
+}
+
+/*
+ * 300 sources over their limit in a moment: the token bucket (burst 100
+ * per CPU) lets about 100 through on this CPU, the rest are counted.
+ */
+static void events_rate_limit(struct ctx *c)
+{
+	static struct ev_log l;
+	char a[32];
+	long long w, sup;
+	int i, total = 0;
+
+	ev_setup(c, CFG("src_rate=1", "src_burst=1", "prefix4=32"), &l);
+	for (i = 0; i < 300; i++) {
+		snprintf(a, sizeof(a), "198.18.%d.%d", 60 + i / 200, 1 + i % 200);
+		send_n(c, &SYN_FROM(a), 2);
+	}
+	ev_drain(c, &l);
+	for (i = 0; i < l.n; i++)
+		total += l.e[i].type == SG_EV_SRC_LIMITED;
+	w = d_stat(c, SG_EVENTS);
+	sup = d_stat(c, SG_EVENTS_SUPPRESSED);
+	diag_line("300 limited sources: %lld events, %lld suppressed, %d read", w, sup, l.n);
+	expect(c, "rate limit: every transition written or suppressed", w + sup, 300);
+	expect(c, "rate limit: what was written was read", total, w);
+	expect(c, "rate limit: at least the burst written", w >= SG_EV_BURST, 1);
+	expect(c, "rate limit: at most a burst per CPU (+1 a refill) written",
+	       w <= (long long)(SG_EV_BURST + 2) * libbpf_num_possible_cpus(), 1);
+	expect(c, "rate limit: nothing lost", d_stat(c, SG_EVENTS_LOST), 0);
+}
+
+/* A denied source: one event at its first hit, then one an interval. */
+static void events_deny(struct ctx *c)
+{
+	static struct ev_log l;
+	const struct sg_event *e;
+	struct sg_ev_deny d;
+	__u32 i;
+
+	ev_setup(c, CFG("src_rate=off"), &l);
+	list_add(c, true, "198.18.70.0/24");
+	send_n(c, &SYN_FROM("198.18.70.5"), 10);
+	send_n(c, &SYN_FROM("198.18.70.5", .tcp_flags = PKT_ACK), 5);
+	ev_drain(c, &l);
+	e = ev_first(&l, SG_EV_DENY_HITS);
+	expect(c, "deny events: 15 hits in the interval, one deny_hits",
+	       ev_count(&l, SG_EV_DENY_HITS) * 10 + l.n, 11);
+	expect(c, "deny events: ...the exact source, the entry's hits ever (1 at the first)",
+	       e ? (long long)(e->prefix * 10 + e->v[1] + (e->addr[3] == 5) * 1000) : -1, 1321);
+	/* The interval over: the slot's end moved back. */
+	for (i = 0; i < SG_EV_DENY_SLOTS; i++) {
+		if (bpf_map_lookup_elem(fd(c->skel->maps.sg_ev_deny), &i, &d) || d.family != 4 ||
+		    d.src[2] != 70)
+			continue;
+		d.until = 0;
+		bpf_map_update_elem(fd(c->skel->maps.sg_ev_deny), &i, &d, BPF_ANY);
+	}
+	send_n(c, &SYN_FROM("198.18.70.5"), 3);
+	ev_drain(c, &l);
+	e = ev_first(&l, SG_EV_DENY_HITS);
+	expect(c, "deny events: after the interval, one more", l.n, 1);
+	expect(c, "deny events: ...the entry's hits since the last (15), ever (16)",
+	       e ? (long long)(e->v[0] * 100 + e->v[1]) : -1, 1516);
+	send_n(c, &SYN_FROM("198.18.70.6"), 1);
+	ev_drain(c, &l);
+	expect(c, "deny events: another source of the entry has its own",
+	       ev_count(&l, SG_EV_DENY_HITS), 1);
+}
+
 int main(void)
 {
 	struct ctx c = {};
@@ -1671,6 +1855,9 @@ int main(void)
 	express_lane(&c);
 	jiffy_horizon(&c);
 	policy_publish(&c);
+	events_sources(&c);
+	events_rate_limit(&c);
+	events_deny(&c);
 	synguard__destroy(c.skel);
 	c.failed += !books_report(++c.n);
 	printf("1..%d\n%d passed, %d failed\n", c.n, c.n - c.failed, c.failed);
