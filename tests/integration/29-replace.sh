@@ -60,16 +60,18 @@ count_up() {
 seen_att() { in_srv nft -j list table ip sgtest_count | jq '[.. | .packets? // empty] | add // 0'; }
 # Idle connections to a listener that never closes them (nginx would).
 hold_up() {
-	in_srv perl -MIO::Socket::INET -e '
+	# Not through in_srv: a function run in the background is a subshell,
+	# and the TERM lab_down sends to $! would not reach perl.
+	ip netns exec "$NS_S" perl -MIO::Socket::INET -e '
 		my $s = IO::Socket::INET->new(LocalAddr => "'$SRV_IP':81", Listen => 64,
 			ReuseAddr => 1) or die "listen: $!\n";
-		my @c; while (my $c = $s->accept) { push @c, $c } ' &
+		my @c; while (my $c = $s->accept) { push @c, $c } ' </dev/null >/dev/null 2>&1 &
 	LAB_PIDS="${LAB_PIDS:-} $!"
 	until_ok 50 sh -c "ip netns exec $NS_S ss -Htln 'sport = :81' | grep -q ."
 	for _ in 1 2 3 4 5; do
 		ip netns exec "$NS_C" perl -MIO::Socket::INET -e '
 			my $c = IO::Socket::INET->new(PeerAddr => "'$SRV_IP':81") or die;
-			sleep 300' &
+			sleep 300' </dev/null >/dev/null 2>&1 &
 		LAB_PIDS="$LAB_PIDS $!"
 	done
 	until_ok 50 sh -c "[ \$(ip netns exec $NS_S ss -Htn state established 'sport = :81' | wc -l) = 5 ]"
