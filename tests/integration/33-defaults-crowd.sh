@@ -188,7 +188,9 @@ wait $DARK_PID
 S1=$(stats)
 OUT=$(tail -1 "$LAB_TMP/after")
 diag "after cookies: real clients $OUT; attack mode entered $(d attack.entered); dropped $(jq -c '.drops | with_entries(select(.value > 0))' <<<"$S1")"
-expect_eq "after synguard's cookies, the kernel's own: every client gets its 200" "$(j good)" 3000
+# The connector paces its starts: a loaded machine may start a few fewer.
+expect_ge "after synguard's cookies, the kernel's own: the clients started" "$(j started)" 2900
+expect_eq "... and every one of them gets its 200" "$(j good)" "$(j started)"
 expect_eq "... and no ACK dropped as cookie_invalid" "$(d drops.cookie_invalid)" 0
 
 check "detach" sg detach $SRV_IF
