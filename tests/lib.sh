@@ -107,6 +107,10 @@ lab_up() {
 	LAB_TMP=$(mktemp -d /tmp/sglab.XXXXXX)
 	trap lab_down EXIT
 	trap 'exit 130' INT TERM
+	# bpftool pins the tests' own programs under /sys/fs/bpf, where
+	# synguard would mount bpffs on its first attach: a machine that boots
+	# without it (no systemd mount) gets it before any test pins.
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || return 1
 	local ns
 	for ns in $NS_C $NS_A $NS_S $NS_W; do lab_ns_add "$ns" || return 1; done
 	ip -n "$NS_W" link add br0 type bridge || return 1

@@ -53,6 +53,18 @@ quiet() {
 		sleep 0.3
 	done
 }
+# "seen passed_on", read at one moment: a stray frame (ND, ARP) may land
+# between the two reads, so read chain_count's side on both sides of
+# synguard's and retry until it did not move.
+pair() {
+	local a b po i
+	for i in $(seq 30); do
+		a=$(cnt 0) po=$(passed_on) b=$(cnt 0)
+		[ "$a" = "$b" ] && break
+		sleep 0.1
+	done
+	echo "$b $po"
+}
 udp9() { lab_hping -2 -p 9 -c "$1" $SRV_IP; }
 
 COUNT_ID=$(prog_id "$P/progs/chain_count")
@@ -67,16 +79,15 @@ expect_eq "status --json: next is chain_count" \
 check "stats shows it" sh -c "'$SYNGUARD' --netns $NS_S stats $SRV_IF | grep -q 'then prog $COUNT_ID chain_count'"
 
 quiet
-S0=$(cnt 0) D0=$(cnt 1) PO0=$(passed_on) E0=$(sg_counter counters.chain_empty)
+read -r S0 PO0 <<<"$(pair)"
+D0=$(cnt 1) E0=$(sg_counter counters.chain_empty)
 expect_eq "curl through synguard and chain_count: 5 of 5" "$(lab_fetch 5)" 5
 udp9 5
 quiet
 expect_eq "chain_count dropped the 5 UDP frames to port 9" $(( $(cnt 1) - D0 )) 5
-# A stray frame (ND, ARP) may land between the two reads: read again.
-same_seen() { [ $(( $(cnt 0) - S0 )) = $(( $(passed_on) - PO0 )) ]; }
-until_ok 10 same_seen
+read -r S1 PO1 <<<"$(pair)"
 expect_eq "chain_count saw exactly what synguard passed on (pass - chain_empty)" \
-	$(( $(cnt 0) - S0 )) $(( $(passed_on) - PO0 ))
+	$(( S1 - S0 )) $(( PO1 - PO0 ))
 expect_ge "...which is the curls' and the UDP frames' at least" $(( $(cnt 0) - S0 )) 25
 expect_eq "chain_empty still while the slot is filled" $(( $(sg_counter counters.chain_empty) - E0 )) 0
 
