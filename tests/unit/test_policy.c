@@ -962,6 +962,126 @@ static void src_refund(struct ctx *c)
 	attack_set(c, false);
 }
 
+/* Runs @spec once; its XDP verdict. */
+static int run1(struct ctx *c, const struct pkt_spec *spec)
+{
+	__u8 frame[PKT_MAX_FRAME];
+	int len = pkt_build(spec, frame, sizeof(frame));
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len);
+
+	if (len <= 0 || bpf_prog_test_run_opts(bpf_program__fd(c->skel->progs.synguard_xdp), &o))
+		return -1;
+	return o.retval;
+}
+
+static long long src_entries(struct ctx *c)
+{
+	struct sg_src_key k, next;
+	long long n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd(c->skel->maps.sg_src), prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+/* One TAP line: ok if @cond; @got shown either way. */
+static void expect_in(struct ctx *c, const char *desc, long long got, long long lo, long long hi)
+{
+	bool in = got >= lo && got <= hi;
+
+	c->n++;
+	c->failed += !in;
+	printf("%sok %d - %s (%lld, in [%lld, %lld])\n", in ? "" : "not ", c->n, desc, got, lo,
+	       hi);
+}
+
+/* @n SYNs from @n distinct sources of 198.19.0.0/16: how many got XDP_TX. */
+static int distinct_syns(struct ctx *c, int n)
+{
+	char addr[32];
+	int i, tx = 0;
+
+	for (i = 0; i < n; i++) {
+		snprintf(addr, sizeof(addr), "198.19.%d.%d", i / 250, i % 250 + 1);
+		tx += run1(c, &SYN_FROM(addr)) == XDP_TX;
+	}
+	return tx;
+}
+
+/*
+ * A SYN answered with a cookie leaves no state, so one such SYN in
+ * SG_SRC_SAMPLE (16), at random, goes through sg_src for 16: a spoofed
+ * flood's new sources do not churn the LRU table, and a source that keeps
+ * sending is limited within a few dozen SYNs.  SYNs that reach
+ * the stack still enter it each time.  Bounds: 1000 new sources enter
+ * about 62.5 (binomial, sd 7.7): [25, 110] is five sd either side.  A
+ * lone source with a burst of 5 is answered until the second sample on
+ * each CPU (sg_over is per CPU): on 2 CPUs a sum of 4 geometric counts,
+ * mean 64, over 300 about once in 100,000.
+ */
+static void src_sample(struct ctx *c)
+{
+	const char *const always[] = { "src_rate=1", "src_burst=5", "cookies=always",
+				       "attack_syn_rate=off", "attack_half_open=off", NULL };
+	long long n;
+	int tx, i;
+
+	setup(c, always);
+	c->skel->bss->sg_cookie_last_ns = 0;
+	expect(c, "cookies=always: 1000 SYNs of 1000 new sources all answered",
+	       distinct_syns(c, 1000), 1000);
+	n = src_entries(c);
+	expect_in(c, "cookies=always: one new source in 16 of 1000 enters sg_src", n, 25, 110);
+
+	setup(c, always);
+	for (tx = 0, i = 0; i < 1000; i++)
+		tx += run1(c, &SYN_FROM("198.19.7.7", .sport = 30000 + i)) == XDP_TX;
+	expect_in(c, "cookies=always: a lone source's flood is limited (of 1000 answered)",
+		  tx, 5, 300);
+	expect(c, "cookies=always: the rest dropped by src_rate or its sg_over slot",
+	       d_reason(c, SG_R_SRC_RATE), 1000 - tx);
+	expect(c, "cookies=always: the lone source has its entry", src_entries(c), 1);
+
+	setup(c, CFG("src_rate=1", "src_burst=5", "attack_syn_rate=off",
+		     "attack_half_open=off"));
+	for (tx = 0, i = 0; i < 300; i++) {
+		char addr[32];
+
+		snprintf(addr, sizeof(addr), "198.19.%d.%d", i / 250, i % 250 + 1);
+		tx += run1(c, &SYN_FROM(addr)) == XDP_PASS;
+	}
+	expect(c, "cookies=attack, no attack: 300 SYNs of new sources passed", tx, 300);
+	expect(c, "cookies=attack, no attack: every one entered sg_src", src_entries(c), 300);
+
+	setup(c, CFG("src_rate=1", "src_burst=5", "attack_syn_rate=1000000",
+		     "unproven_rate=0", "cookies=attack"));
+	proven_clear(c);
+	attack_set(c, true);
+	c->skel->bss->sg_cookie_last_ns = 0;
+	expect(c, "attack mode, cookies: 1000 SYNs of 1000 new sources all answered",
+	       distinct_syns(c, 1000), 1000);
+	n = src_entries(c);
+	expect_in(c, "attack mode, cookies: one new source in 16 of 1000 enters sg_src", n, 25, 110);
+	attack_set(c, false);
+
+	setup(c, CFG("src_rate=1", "src_burst=5", "attack_syn_rate=1000000",
+		     "unproven_rate=1000000", "unproven_burst=1000000", "cookies=never"));
+	attack_set(c, true);
+	for (tx = 0, i = 0; i < 300; i++) {
+		char addr[32];
+
+		snprintf(addr, sizeof(addr), "198.19.%d.%d", i / 250, i % 250 + 1);
+		tx += run1(c, &SYN_FROM(addr)) == XDP_PASS;
+	}
+	expect(c, "attack mode, cookies=never: 300 SYNs of new sources admitted", tx, 300);
+	expect(c, "attack mode, cookies=never: every one entered sg_src", src_entries(c), 300);
+	attack_set(c, false);
+}
+
 static void off(struct ctx *c)
 {
 	setup(c, CFG("src_rate=off"));
@@ -1852,6 +1972,7 @@ int main(void)
 	detector_arithmetic(&c);
 	detector_program(&c);
 	src_refund(&c);
+	src_sample(&c);
 	express_lane(&c);
 	jiffy_horizon(&c);
 	policy_publish(&c);
