@@ -13,7 +13,10 @@
 #     layout: it counts the frames and its drops take effect; detach
 #     empties the slot, and leaves it alone once it holds another program;
 #     attach --force does not replace it in place (exit 3);
-#     the root stays attached.
+#     the root stays attached, at its pin, its other slots untouched;
+#   - the slot filled and emptied 80-odd times while 8,000 UDP frames flow:
+#     each frame synguard passes ran chain_count or fell through, once;
+#   - detach leaves chain_count loaded at its pin, with its id.
 # The test programs are tests/tools/chain_test.bpf.c, pinned under a bpffs
 # directory of this test's own, removed on every exit path.
 set -u
@@ -38,11 +41,12 @@ check "bpftool loads and pins the test programs" \
 
 # A counter of chain_test.bpf.c: 0 seen, 1 dropped, 2 root seen, 3 root fell through.
 cnt() { bpftool -j map lookup pinned "$P/maps/chain_counts" key "$1" 0 0 0 | jq -r '.formatted.value'; }
-# The program id in slot 0 of the root's array; "" when empty.
-root_slot() { bpftool -j map lookup pinned "$P/maps/root_slots" key 0 0 0 0 2>/dev/null |
+# The program id in slot N (0) of the root's array; "" when empty.
+root_slot() { bpftool -j map lookup pinned "$P/maps/root_slots" key "${1:-0}" 0 0 0 2>/dev/null |
 	      jq -r '.formatted.value // .value // empty' 2>/dev/null; }
 prog_id() { bpftool -j prog show pinned "$1" | jq -r .id; }
-passed_on() { sg stats $SRV_IF --json | jq '.counters.pass - .counters.chain_empty'; }
+# "passed_on pass": what synguard handed on (pass - chain_empty), its passes.
+passed_on() { sg stats $SRV_IF --json | jq -r '.counters | "\(.pass - .chain_empty) \(.pass)"'; }
 # Waits for the lab to go quiet: synguard's frames counter still for 0.3 s.
 quiet() {
 	local last=-1 cur i
@@ -53,8 +57,8 @@ quiet() {
 		sleep 0.3
 	done
 }
-# "seen passed_on", read at one moment: a stray frame (ND, ARP) may land
-# between the two reads, so read chain_count's side on both sides of
+# "seen passed_on pass", read at one moment: a stray frame (ND, ARP) may
+# land between the two reads, so read chain_count's side on both sides of
 # synguard's and retry until it did not move.
 pair() {
 	local a b po i
@@ -79,13 +83,13 @@ expect_eq "status --json: next is chain_count" \
 check "stats shows it" sh -c "'$SYNGUARD' --netns $NS_S stats $SRV_IF | grep -q 'then prog $COUNT_ID chain_count'"
 
 quiet
-read -r S0 PO0 <<<"$(pair)"
+read -r S0 PO0 _ <<<"$(pair)"
 D0=$(cnt 1) E0=$(sg_counter counters.chain_empty)
 expect_eq "curl through synguard and chain_count: 5 of 5" "$(lab_fetch 5)" 5
 udp9 5
 quiet
 expect_eq "chain_count dropped the 5 UDP frames to port 9" $(( $(cnt 1) - D0 )) 5
-read -r S1 PO1 <<<"$(pair)"
+read -r S1 PO1 _ <<<"$(pair)"
 expect_eq "chain_count saw exactly what synguard passed on (pass - chain_empty)" \
 	$(( S1 - S0 )) $(( PO1 - PO0 ))
 expect_ge "...which is the curls' and the UDP frames' at least" $(( $(cnt 0) - S0 )) 25
@@ -122,6 +126,52 @@ expect_eq "curl after chain set: 3 of 3" "$(lab_fetch 3)" 3
 quiet
 expect_ge "chain_count runs again" $(( $(cnt 0) - S0 )) 15
 
+# --- the slot filled and emptied under traffic --------------------------------
+# A bounded UDP stream to port 7 (chain_count passes it on) while `chain set`
+# and `chain clear` alternate as fast as synguard runs.  Each frame synguard
+# passes runs chain_count or falls through (chain_empty), never both and
+# never neither: seen + chain_empty == pass, and pass == the frames sent.
+# The server's ICMP answers need no ARP (a frame in) with the neighbour
+# entry permanent.
+FLOW=8000
+ip -n "$NS_S" neigh replace $ATT_IP lladdr "$(lab_mac $NS_A att0)" dev $SRV_IF nud permanent
+toggle() {
+	while [ ! -e "$LAB_TMP/stop" ]; do
+		sg chain $SRV_IF set "$P/progs/chain_count" 2>/dev/null && echo set
+		sg chain $SRV_IF clear 2>/dev/null && echo clear
+	done >"$LAB_TMP/toggles"
+}
+quiet
+read -r S0 _ PA0 <<<"$(pair)"
+E0=$(sg_counter counters.chain_empty)
+rm -f "$LAB_TMP/stop"
+toggle &
+TOGGLE=$!
+LAB_PIDS="${LAB_PIDS:-} $TOGGLE"
+SENT=$(timeout 60 ip netns exec "$NS_A" hping3 -2 -p 7 -i u150 -c $FLOW $SRV_IP 2>&1 |
+       sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p')
+touch "$LAB_TMP/stop"
+wait $TOGGLE
+LAB_PIDS=${LAB_PIDS/ $TOGGLE/}
+quiet
+read -r S1 _ PA1 <<<"$(pair)"
+E1=$(sg_counter counters.chain_empty)
+SETS=$(grep -c '^set' "$LAB_TMP/toggles") CLEARS=$(grep -c '^clear' "$LAB_TMP/toggles")
+diag "under traffic: $SENT frames sent, $SETS sets and $CLEARS clears;" \
+	"chain_count saw $((S1 - S0)), chain_empty $((E1 - E0)), pass $((PA1 - PA0))"
+expect_eq "hping3 sent all $FLOW frames" "$SENT" $FLOW
+expect_ge "the slot was filled and emptied at least 10 times each during it" \
+	$(( SETS < CLEARS ? SETS : CLEARS )) 10
+expect_eq "every frame passed: pass rose by the frames sent" $((PA1 - PA0)) "$SENT"
+expect_eq "each counted once: chain_count's seen + chain_empty == pass" \
+	$(( S1 - S0 + E1 - E0 )) $((PA1 - PA0))
+if [ $((S1 - S0)) -gt 0 ] && [ $((E1 - E0)) -gt 0 ]; then
+	ok "both states took frames (slot filled $((S1 - S0)), empty $((E1 - E0)))"
+else
+	not_ok "both states took frames (slot filled $((S1 - S0)), empty $((E1 - E0)))"
+fi
+check "chain set chain_count again" sg chain $SRV_IF set "$P/progs/chain_count"
+
 # attach --force replaces the programs in place, keeping state
 OLD_SG=$(sg status --json | jq -r '.attachments[0].prog_id')
 check "attach --force: replaced in place" sg attach $SRV_IF --force
@@ -156,6 +206,9 @@ expect_eq "...and the attachment is unchanged" "$(sg chain $SRV_IF show --json |
 
 check "detach" sg detach $SRV_IF
 expect_eq "no XDP program left on $SRV_IF" "$(ip -n $NS_S -j link show $SRV_IF | jq -r '.[0].xdp // empty')" ""
+expect_eq "detach leaves chain_count loaded, at its pin, under its id" \
+	"$(bpftool -j prog show id $COUNT_ID 2>/dev/null | jq -r .name) $(prog_id "$P/progs/chain_count")" \
+	"chain_count $COUNT_ID"
 
 # --- attach --into ------------------------------------------------------------
 check "the test root attached to $SRV_IF" \
@@ -176,6 +229,10 @@ bad_into "--into a map that is no program array" "not a program array" "$P/maps/
 bad_into "--into a slot past the array's end" "has 4 slots: no slot 9" "$P/maps/root_slots:9"
 bad_into "--into without an index" "ARRAY_PIN:INDEX" "$P/maps/root_slots"
 
+# The root's own program in its slot 1: synguard's attach and detach must
+# leave it there.
+check "the root's owner fills its slot 1" \
+	bpftool map update pinned "$P/maps/root_slots" key 1 0 0 0 value pinned "$P/progs/chain_count"
 check "attach --into the root's slot 0" sg attach $SRV_IF --into "$P/maps/root_slots:0"
 SG_ID=$(sg status --json | jq -r '.attachments[0].prog_id')
 expect_eq "the root's slot 0 holds synguard" "$(root_slot)" "$SG_ID"
@@ -206,8 +263,11 @@ expect_eq "curl 2 of 2 again" "$(lab_fetch 2)" 2
 
 check "detach from the slot" sg detach $SRV_IF
 expect_eq "detach emptied the root's slot" "$(root_slot)" ""
-expect_eq "the root is still attached to $SRV_IF" \
-	"$(ip -n $NS_S -j link show $SRV_IF | jq -r '.[0].xdp.prog.id // empty')" "$ROOT_ID"
+expect_eq "the root is still attached to $SRV_IF, still at its pin" \
+	"$(ip -n $NS_S -j link show $SRV_IF | jq -r '.[0].xdp.prog.id // empty') $(prog_id "$P/progs/chain_root")" \
+	"$ROOT_ID $ROOT_ID"
+expect_eq "its other slots untouched: 1 holds the owner's program, 2 and 3 empty" \
+	"$(root_slot 1)/$(root_slot 2)/$(root_slot 3)" "$COUNT_ID//"
 quiet 2>/dev/null
 F0=$(cnt 3)
 expect_eq "curl through the root alone: 2 of 2" "$(lab_fetch 2)" 2
