@@ -206,7 +206,8 @@ $(L2)/synguard: $(L2)/user/main.o $(patsubst user/%.c,$(L2)/user/%.o,$(USER_SRC)
 # Benchmarks (tests/bench): not tests, and not part of `make test`.  The
 # trivial XDP programs are their baseline; bpf/trivial.bpf.c goes through
 # the same tmp.o -> bpf.o -> skel.h rules as synguard.
-BENCH_HDRS := $(wildcard tests/bench/*.h) $(OUT)/trivial.skel.h $(OUT)/tools/sg_reflect.skel.h
+BENCH_HDRS := $(wildcard tests/bench/*.h) $(OUT)/trivial.skel.h $(OUT)/tools/sg_reflect.skel.h \
+	      $(OUT)/tools/chain_test.skel.h
 
 $(OUT)/bench/%.o: tests/bench/%.c $(BENCH_HDRS) $(TESTLIB_HDRS) $(USER_HDRS) | $(OUT)/bench
 	$(call cc,-Itests/lib -Itests/bench -I$(OUT)/tools)
