@@ -64,6 +64,8 @@ expect_eq "status --json: next is chain_count" \
 	"$(sg status --json | jq -r '.attachments[0].next.prog_id, .attachments[0].next.name' | tr '\n' ' ')" \
 	"$COUNT_ID chain_count "
 check "stats shows it" sh -c "'$SYNGUARD' --netns $NS_S stats $SRV_IF | grep -q 'then prog $COUNT_ID chain_count'"
+check "top's header shows it" \
+	sh -c "'$SYNGUARD' --netns $NS_S top $SRV_IF --count 1 | head -1 | grep -q 'prog [0-9]*, then prog $COUNT_ID chain_count  dry-run'"
 
 quiet
 read -r S0 PO0 _ <<<"$(pair)"
@@ -90,6 +92,8 @@ check "allow the attacker again" sg deny $SRV_IF del $ATT_IP/32
 # --- chain clear / set / show, live -------------------------------------------
 check "chain clear" sg chain $SRV_IF clear
 expect_eq "chain show: nothing after synguard" "$(sg chain $SRV_IF show --json | jq -c .next)" null
+expect_eq "top's header: nothing after synguard once cleared" \
+	"$(sg top $SRV_IF --count 1 | head -1 | grep -c 'then prog')" 0
 quiet
 S0=$(lab_chain_cnt 0) D0=$(lab_chain_cnt 1) P0=$(sg_counter counters.pass) E0=$(sg_counter counters.chain_empty)
 expect_eq "curl with the slot empty: 3 of 3" "$(lab_fetch 3)" 3
