@@ -613,7 +613,7 @@ static void chain_table(struct bench *b)
 	       "(tests/tools/chain_test.bpf.c's chain_root; chain_bare without its atomic count) "
 	       "tail-calls synguard in slot 0 of its array (`attach --into`).  The kernel's ns are whole (opts.duration is "
 	       "divided by the repeat); \"wall\" is clock_gettime around the one test-run syscall, "
-	       "divided by the repeat: the syscall's own cost spread over a million runs, the "
+	       "divided by the repeat: the syscall's own cost spread over the repeat's runs, the "
 	       "fraction kept.  Difference: to the direct attach.  chain_empty "
 	       "counted in the \"then\" runs: %llu (must be 0); the root fell through: %llu times "
 	       "(must be 0).\n\n", (unsigned long long)empty, (unsigned long long)fell);
