@@ -771,10 +771,101 @@ static void pickup(struct ctx *c)
 	expect(c, "spoofed: no closed_rst", d_stat(c, SG_FLOW_CLOSED_RST), 0);
 }
 
+/* Table @t's eviction interval over now (as if SG_EV_EVICT_INTERVAL_NS went by). */
+static void ev_interval_over(struct ctx *c, __u32 t)
+{
+	struct sg_ev_table s;
+
+	if (!bpf_map_lookup_elem(fd(c->skel->maps.sg_ev_table), &t, &s)) {
+		s.until = 0;
+		bpf_map_update_elem(fd(c->skel->maps.sg_ev_table), &t, &s, BPF_ANY);
+	}
+}
+
+/* The entries the CPUs counted evicted from table @t (sg_ev_cpu). */
+static long long ev_evicted(struct ctx *c, __u32 t)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	struct sg_ev_cpu v[ncpu > 0 ? ncpu : 1];
+	long long n = 0;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd(c->skel->maps.sg_ev_cpu), &zero, v))
+		return -1;
+	for (i = 0; i < ncpu; i++)
+		n += v[i].evicted[t];
+	return n;
+}
+
+static long long map_entries(int map_fd);
+
 /*
  * A SYN flood bigger than the half-open table: sg_half evicts, the
- * established flow in sg_flows stays.
+ * established flow in sg_flows stays.  The evictions are told: one
+ * flow_table_evicting at the first, the rest at the interval's end, a
+ * flow_table_drained once an interval passed with none; the counts are
+ * what went missing from the map.
  */
+/* After flood(): sg_half of 1024 took 2002 SYNs, holds @half of them. */
+static void flood_events(struct ctx *c, long long half)
+{
+	static struct ev_log l;
+	const struct sg_event *e;
+	long long first, evicted = ev_evicted(c, SG_EV_TBL_HALF);
+	int i;
+
+	ev_read(fd(c->skel->maps.sg_events), &l);
+	e = ev_first(&l, SG_EV_FLOW_TABLE_EVICTING);
+	printf("# flood: %d events, %lld evictions counted, sg_half holds %lld of 2002\n",
+	       l.n, evicted, half);
+	/* 2002 SYNs (2000, two handshakes), 2 completions moved out of it. */
+	expect(c, "flood events: the CPUs counted every entry that went missing",
+	       evicted, 2002 - 2 - half);
+	expect(c, "flood events: one flow_table_evicting in the interval, nothing else",
+	       ev_count(&l, SG_EV_FLOW_TABLE_EVICTING) * 10 + l.n, 11);
+	expect(c, "flood events: ...of sg_half (aux), its max_entries 1024 (v[2])",
+	       e ? (long long)e->aux * 100000 + (long long)e->v[2] : -1, 1024);
+	expect(c, "flood events: ...at the first eviction: a batch, not the whole flood",
+	       e && e->v[0] > 0 && (long long)e->v[0] < evicted, 1);
+	expect(c, "flood events: ...the table's entries then: near full",
+	       e && e->v[1] > 512 && e->v[1] <= 1024, 1);
+	first = e ? (long long)e->v[0] : 0;
+	/* The interval over, still evicting: the next insertion tells the rest. */
+	ev_interval_over(c, SG_EV_TBL_HALF);
+	IN(c, &((struct conn){ "198.18.0.1", "198.19.9.1", 80, 20000 }), F_SYN, 9000, 0, 0);
+	ev_read(fd(c->skel->maps.sg_events), &l);
+	e = ev_first(&l, SG_EV_FLOW_TABLE_EVICTING);
+	expect(c, "flood events: next interval, one more flow_table_evicting",
+	       ev_count(&l, SG_EV_FLOW_TABLE_EVICTING) * 10 + l.n, 11);
+	expect(c, "flood events: ...with the evictions since the first event",
+	       e ? (long long)e->v[0] : -1, ev_evicted(c, SG_EV_TBL_HALF) - first);
+	/* Room again: an interval with insertions and no eviction ends it. */
+	clear_map(fd(c->skel->maps.sg_half), sizeof(struct sg_flow_key));
+	ev_interval_over(c, SG_EV_TBL_HALF);
+	for (i = 0; i < 3; i++) {
+		struct conn k = { "198.18.0.1", "198.19.9.2", 80, 21000 + i };
+
+		IN(c, &k, F_SYN, 9000 + i, 0, 0);
+	}
+	ev_read(fd(c->skel->maps.sg_events), &l);
+	e = ev_first(&l, SG_EV_FLOW_TABLE_DRAINED);
+	expect(c, "flood events: drained: one flow_table_drained, nothing else",
+	       ev_count(&l, SG_EV_FLOW_TABLE_DRAINED) * 10 + l.n, 11);
+	expect(c, "flood events: ...with the episode's evictions, all of them",
+	       e ? (long long)e->v[0] : -1, ev_evicted(c, SG_EV_TBL_HALF));
+	expect(c, "flood events: ...and the entries then (the first SYN after the clear)",
+	       e ? (long long)e->v[1] : -1, 1);
+	for (i = 0; i < 50; i++) {
+		struct conn k = { "198.18.0.1", "198.19.9.3", 80, 22000 + i };
+
+		IN(c, &k, F_SYN, 9000 + i, 0, 0);
+	}
+	ev_interval_over(c, SG_EV_TBL_HALF);
+	IN(c, &V4_CONN(40142), F_SYN, C_ISN, 0, 0);
+	ev_read(fd(c->skel->maps.sg_events), &l);
+	expect(c, "flood events: no eviction, no episode: no event", l.n, 0);
+}
+
 static void flood(struct ctx *outer)
 {
 	struct ctx c = { .n = outer->n };
@@ -820,6 +911,7 @@ static void flood(struct ctx *outer)
 	k = V4_CONN(40141);
 	handshake_in(&c, &k);
 	expect_at(&c, "flood: a new handshake after the flood", &k, "flows:established");
+	flood_events(&c, half);
 out:
 	synguard__destroy(c.skel);
 	outer->n = c.n;
@@ -978,6 +1070,18 @@ static void gauges_evicted(struct ctx *outer)
 	       n > 0 && n <= 64 ? "ok" : "not ok", c.n, n);
 	if (!(n > 0 && n <= 64))
 		c.failed++;
+	{
+		static struct ev_log l;
+		const struct sg_event *e;
+
+		ev_read(fd(c.skel->maps.sg_events), &l);
+		e = ev_first(&l, SG_EV_FLOW_TABLE_EVICTING);
+		expect(&c, "evicted: the CPUs counted every flow that went missing",
+		       ev_evicted(&c, SG_EV_TBL_FLOWS), 300 - n);
+		expect(&c, "evicted: one flow_table_evicting, of sg_flows (aux 1), 64 max",
+		       e ? (long long)(ev_count(&l, SG_EV_FLOW_TABLE_EVICTING) * 1000 + e->aux * 100 + e->v[2]) : -1,
+		       1164);
+	}
 	err = flows_read(&m, &cfg, 0, &s);
 	expect(&c, "evicted: flows_read", err, 0);
 	expect(&c, "evicted: the counts did not add up: walked", WALKED(s), 1);

@@ -1646,48 +1646,10 @@ static void policy_changes(struct ctx *c)
 
 /* --- events (bpf/events.bpf.h) ------------------------------------------- */
 
-struct ev_log {
-	struct sg_event e[512];
-	int n;
-};
-
-static int ev_collect(void *arg, void *data, size_t size)
-{
-	struct ev_log *l = arg;
-
-	if (size >= sizeof(struct sg_event) && l->n < 512)
-		memcpy(&l->e[l->n++], data, sizeof(struct sg_event));
-	return 0;
-}
-
 /* Everything the buffer holds into @l, consumed. */
 static void ev_drain(struct ctx *c, struct ev_log *l)
 {
-	struct ring_buffer *rb = ring_buffer__new(fd(c->skel->maps.sg_events), ev_collect, l, NULL);
-
-	l->n = 0;
-	if (rb)
-		ring_buffer__consume(rb);
-	ring_buffer__free(rb);
-}
-
-static int ev_count(const struct ev_log *l, __u32 type)
-{
-	int i, n = 0;
-
-	for (i = 0; i < l->n; i++)
-		n += l->e[i].type == type;
-	return n;
-}
-
-static const struct sg_event *ev_first(const struct ev_log *l, __u32 type)
-{
-	int i;
-
-	for (i = 0; i < l->n; i++)
-		if (l->e[i].type == type)
-			return &l->e[i];
-	return NULL;
+	ev_read(fd(c->skel->maps.sg_events), l);
 }
 
 /* setup(), an empty buffer and full token buckets on every CPU. */
