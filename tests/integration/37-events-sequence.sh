@@ -148,6 +148,13 @@ fi
 expect_eq "written + suppressed + lost = every source's first hit" $((W + SUP + LOST)) "$HITS"
 ev >"$LAB_TMP/m" 2>/dev/null
 expect_eq "what was written is what a reader reads" "$(jq -c 'select(.event == "deny_hits")' "$LAB_TMP/m" | wc -l)" "$W"
+# Per second of the program's clock: a burst and a second's refill a CPU.
+PEAK=$(jq -r '.ktime_ns / 1000000000 | floor' "$LAB_TMP/m" | uniq -c | sort -n | tail -1 |
+	awk '{ print $1 + 0 }')
+diag "million: at most $PEAK events in one second ($(jq -r '.ktime_ns / 1000000000 | floor' \
+	"$LAB_TMP/m" | uniq -c | awk '{ printf "%s ", $1 }')by second)"
+expect_ge "at most a burst and a second's rate per CPU in any second ($((NCPU * 120)))" \
+	$((NCPU * 120)) "${PEAK:-999999}"
 
 check "detach" sg detach $SRV_IF
 tap_done
