@@ -1790,6 +1790,15 @@ static void events_deny(struct ctx *c)
 	       ev_count(&l, SG_EV_DENY_HITS), 1);
 }
 
+/* The buffer's records into @l: one of @type and nothing else (@desc); it. */
+static const struct sg_event *ev_only(struct ctx *c, struct ev_log *l, __u32 type,
+				      const char *desc)
+{
+	ev_drain(c, l);
+	expect(c, desc, ev_count(l, type) * 10 + l->n, 11);
+	return ev_first(l, type);
+}
+
 /*
  * Attack mode entered and left: one event each, with the window's rate,
  * the thresholds and why.  A calm SYN first (after two windows without:
@@ -1817,20 +1826,16 @@ static void events_attack(struct ctx *c)
 	expect(c, "attack events: 21 SYNs in the window, not judged yet: none", l.n, 0);
 	wait_window();
 	send_n(c, &SYN_FROM("198.18.82.1"), 3);
-	ev_drain(c, &l);
-	e = ev_first(&l, SG_EV_ATTACK_ENTER);
-	expect(c, "attack events: the next window: one attack_enter, nothing else",
-	       ev_count(&l, SG_EV_ATTACK_ENTER) * 10 + l.n, 11);
+	e = ev_only(c, &l, SG_EV_ATTACK_ENTER,
+		    "attack events: the next window: one attack_enter, nothing else");
 	expect(c, "attack events: ...the window's rate (21), the SYN threshold (10)",
 	       e ? (long long)(e->v[0] * 1000 + e->v[1]) : -1, 21010);
 	expect(c, "attack events: ...why (syn_rate) and leave_pct (50)",
 	       e ? (long long)(e->aux * 1000 + e->aux2) : -1, SG_WHY_SYN_RATE * 1000 + 50);
 	usleep(2200 * 1000);	/* no SYN for two windows: calm, hold 1 s */
 	send_n(c, &SYN_FROM("198.18.82.2"), 1);
-	ev_drain(c, &l);
-	e = ev_first(&l, SG_EV_ATTACK_LEAVE);
-	expect(c, "attack events: after the hold, one attack_leave, nothing else",
-	       ev_count(&l, SG_EV_ATTACK_LEAVE) * 10 + l.n, 11);
+	e = ev_only(c, &l, SG_EV_ATTACK_LEAVE,
+		    "attack events: after the hold, one attack_leave, nothing else");
 	expect(c, "attack events: ...the calm window's rate (0), the threshold (10)",
 	       e ? (long long)(e->v[0] * 1000 + e->v[1]) : -1, 10);
 	send_n(c, &SYN_FROM("198.18.82.3"), 1);
