@@ -320,11 +320,16 @@ static __always_inline void events_cookie_invalid(void)
  * counts the new entry up, htab_lru_map_delete_node() each evicted one
  * down.  Read this CPU's count before and after the insertion, nothing
  * else on this CPU runs between (the programs do not nest), and what went
- * missing was evicted: exact, for two loads of a per-CPU word.  (The
+ * missing was evicted: exact, for two probe reads of a per-CPU word.  (The
  * fullness of the table would not do: the LRU evicts in batches into a
  * CPU's free list while other CPUs' free lists hold room, so a table
  * evicts below max_entries and may sit at it without evicting.)
  */
+static __always_inline struct bpf_map *events_table_map(__u32 t)
+{
+	return t == SG_EV_TBL_FLOWS ? (struct bpf_map *)&sg_flows : (struct bpf_map *)&sg_half;
+}
+
 /* @p's value as a number: the verifier does no arithmetic on map pointers. */
 static __always_inline __u64 events_addr(const void *p)
 {
@@ -344,12 +349,15 @@ static __always_inline __u64 events_addr(const void *p)
  */
 static __always_inline __u64 events_elems_at(struct sg_ev_cpu *c, __u32 t)
 {
-	__u64 cnt, base, map = events_addr(&sg_ev_cpu), tm;
+	struct bpf_map *m = events_table_map(t);
+	__u64 cnt, base, map, tm;
+	__u32 id = m->id;
 
 	t &= SG_EV_TABLES - 1;
-	if (c->elems_at[t])
+	if (c->elems_at[t] && c->elems_id[t] == id)
 		return c->elems_at[t];
-	tm = events_addr(t == SG_EV_TBL_FLOWS ? (void *)&sg_flows : (void *)&sg_half);
+	map = events_addr(&sg_ev_cpu);
+	tm = events_addr(m);
 	if (bpf_probe_read_kernel(&base, sizeof(base),
 				  (void *)(map + bpf_core_field_offset(struct bpf_array, pptrs))) ||
 	    bpf_probe_read_kernel(&cnt, sizeof(cnt),
@@ -357,6 +365,7 @@ static __always_inline __u64 events_elems_at(struct sg_ev_cpu *c, __u32 t)
 	    !base || !cnt)
 		return 0;
 	c->elems_at[t] = cnt + (events_addr(c) - base);
+	c->elems_id[t] = id;
 	return c->elems_at[t];
 }
 
@@ -368,11 +377,6 @@ static __always_inline __s64 events_elems(__u64 at)
 	if (at)
 		bpf_probe_read_kernel(&n, sizeof(n), (void *)at);
 	return n;
-}
-
-static __always_inline struct bpf_map *events_table_map(__u32 t)
-{
-	return t == SG_EV_TBL_FLOWS ? (struct bpf_map *)&sg_flows : (struct bpf_map *)&sg_half;
 }
 
 struct events_evicted_sum {

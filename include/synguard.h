@@ -637,8 +637,13 @@ struct sg_ev_cpu {
 	__u64 ci_prev;		/* ...in the second before */
 	/* Appended: entries this CPU's insertions evicted, ever, by table. */
 	__u64 evicted[SG_EV_TABLES];
-	/* ...and where this CPU's word of each table's element count is. */
+	/*
+	 * ...and where this CPU's word of each table's element count is, for
+	 * the map of that id (attach --force may carry this map to a new
+	 * table: map ids are never reused).
+	 */
 	__u64 elems_at[SG_EV_TABLES];
+	__u32 elems_id[SG_EV_TABLES];
 };
 
 /*
