@@ -356,6 +356,10 @@ static __always_inline __u64 events_elems_at(struct sg_ev_cpu *c, __u32 t)
 	t &= SG_EV_TABLES - 1;
 	if (c->elems_at[t] && c->elems_id[t] == id)
 		return c->elems_at[t];
+	/* A kernel without them (the count is 6.6's): no eviction events. */
+	if (!bpf_core_field_exists(struct bpf_map, elem_count) ||
+	    !bpf_core_field_exists(struct bpf_array, pptrs))
+		return 0;
 	map = events_addr(&sg_ev_cpu);
 	tm = events_addr(m);
 	if (bpf_probe_read_kernel(&base, sizeof(base),
