@@ -135,7 +135,7 @@ flow_insert_established(const struct sg_flow_key *k, __u8 opener, __u8 flags,
 			     .opener = opener, .closer = SG_DIR_NONE, .flags = flags };
 
 	flow_gauge_begin();
-	if (bpf_map_update_elem(&sg_flows, k, &c, update)) {
+	if (events_flows_update(k, &c, update)) {
 		flow_gauge(SG_CONN_DEAD, SG_CONN_DEAD);
 		stats_inc(SG_FLOW_TABLE_FULL);
 		events_flow_full();
@@ -317,7 +317,7 @@ static __always_inline bool flow_syn(const struct sg_flow_key *k, int dir,
 	nf.opener = dir;
 	nf.closer = SG_DIR_NONE;
 	nf.state = dir == SG_DIR_IN ? SG_TCP_SYN_SEEN : SG_TCP_SYN_SENT;
-	if (bpf_map_update_elem(&sg_half, k, &nf, BPF_ANY))
+	if (events_half_update(k, &nf, BPF_ANY))
 		return removed;
 	stats_inc(SG_FLOW_SYN);
 	if (payload)

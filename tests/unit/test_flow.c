@@ -771,10 +771,105 @@ static void pickup(struct ctx *c)
 	expect(c, "spoofed: no closed_rst", d_stat(c, SG_FLOW_CLOSED_RST), 0);
 }
 
+/* Table @t's eviction interval over now (as if SG_EV_EVICT_INTERVAL_NS went by). */
+static void ev_interval_over(struct ctx *c, __u32 t)
+{
+	struct sg_ev_table s;
+
+	if (!bpf_map_lookup_elem(fd(c->skel->maps.sg_ev_table), &t, &s)) {
+		s.until = 0;
+		bpf_map_update_elem(fd(c->skel->maps.sg_ev_table), &t, &s, BPF_ANY);
+	}
+}
+
+/* The entries the CPUs counted evicted from table @t (sg_ev_cpu). */
+static long long ev_evicted(struct ctx *c, __u32 t)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	struct sg_ev_cpu v[ncpu > 0 ? ncpu : 1];
+	long long n = 0;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd(c->skel->maps.sg_ev_cpu), &zero, v))
+		return -1;
+	for (i = 0; i < ncpu; i++)
+		n += v[i].evicted[t];
+	return n;
+}
+
+static long long map_entries(int map_fd);
+
 /*
  * A SYN flood bigger than the half-open table: sg_half evicts, the
- * established flow in sg_flows stays.
+ * established flow in sg_flows stays.  The evictions are told: one
+ * flow_table_evicting at the first, the rest at the interval's end, a
+ * flow_table_drained once an interval passed with none; the counts are
+ * what went missing from the map.
  */
+/*
+ * After flood(): sg_half of 1024 took 2002 SYNs (2000, two handshakes'),
+ * the two completions moved out of it.  (Counted now: the SYN of the
+ * second handshake may have evicted too.)
+ */
+static void flood_events(struct ctx *c)
+{
+	long long first, evicted = ev_evicted(c, SG_EV_TBL_HALF),
+		  half = map_entries(fd(c->skel->maps.sg_half));
+	static struct ev_log l;
+	const struct sg_event *e;
+	int i;
+
+	ev_read(fd(c->skel->maps.sg_events), &l);
+	e = ev_first(&l, SG_EV_FLOW_TABLE_EVICTING);
+	printf("# flood: %d events, %lld evictions counted, sg_half holds %lld of 2002\n",
+	       l.n, evicted, half);
+	expect(c, "flood events: the CPUs counted every entry that went missing",
+	       evicted, 2002 - 2 - half);
+	expect(c, "flood events: one flow_table_evicting in the interval, nothing else",
+	       ev_count(&l, SG_EV_FLOW_TABLE_EVICTING) * 10 + l.n, 11);
+	expect(c, "flood events: ...of sg_half (aux), its max_entries 1024 (v[2])",
+	       e ? (long long)e->aux * 100000 + (long long)e->v[2] : -1, 1024);
+	expect(c, "flood events: ...at the first eviction: a batch, not the whole flood",
+	       e && e->v[0] > 0 && (long long)e->v[0] < evicted, 1);
+	expect(c, "flood events: ...the table's entries then: near full",
+	       e && e->v[1] > 512 && e->v[1] <= 1024, 1);
+	first = e ? (long long)e->v[0] : 0;
+	/* The interval over, still evicting: the next insertion tells the rest. */
+	ev_interval_over(c, SG_EV_TBL_HALF);
+	IN(c, &((struct conn){ "198.18.0.1", "198.19.9.1", 80, 20000 }), F_SYN, 9000, 0, 0);
+	ev_read(fd(c->skel->maps.sg_events), &l);
+	e = ev_first(&l, SG_EV_FLOW_TABLE_EVICTING);
+	expect(c, "flood events: next interval, one more flow_table_evicting",
+	       ev_count(&l, SG_EV_FLOW_TABLE_EVICTING) * 10 + l.n, 11);
+	expect(c, "flood events: ...with the evictions since the first event",
+	       e ? (long long)e->v[0] : -1, ev_evicted(c, SG_EV_TBL_HALF) - first);
+	/* Room again: an interval with insertions and no eviction ends it. */
+	clear_map(fd(c->skel->maps.sg_half), sizeof(struct sg_flow_key));
+	ev_interval_over(c, SG_EV_TBL_HALF);
+	for (i = 0; i < 3; i++) {
+		struct conn k = { "198.18.0.1", "198.19.9.2", 80, 21000 + i };
+
+		IN(c, &k, F_SYN, 9000 + i, 0, 0);
+	}
+	ev_read(fd(c->skel->maps.sg_events), &l);
+	e = ev_first(&l, SG_EV_FLOW_TABLE_DRAINED);
+	expect(c, "flood events: drained: one flow_table_drained, nothing else",
+	       ev_count(&l, SG_EV_FLOW_TABLE_DRAINED) * 10 + l.n, 11);
+	expect(c, "flood events: ...with the episode's evictions, all of them",
+	       e ? (long long)e->v[0] : -1, ev_evicted(c, SG_EV_TBL_HALF));
+	expect(c, "flood events: ...and the entries then (the first SYN after the clear)",
+	       e ? (long long)e->v[1] : -1, 1);
+	for (i = 0; i < 50; i++) {
+		struct conn k = { "198.18.0.1", "198.19.9.3", 80, 22000 + i };
+
+		IN(c, &k, F_SYN, 9000 + i, 0, 0);
+	}
+	ev_interval_over(c, SG_EV_TBL_HALF);
+	IN(c, &V4_CONN(40142), F_SYN, C_ISN, 0, 0);
+	ev_read(fd(c->skel->maps.sg_events), &l);
+	expect(c, "flood events: no eviction, no episode: no event", l.n, 0);
+}
+
 static void flood(struct ctx *outer)
 {
 	struct ctx c = { .n = outer->n };
@@ -820,8 +915,58 @@ static void flood(struct ctx *outer)
 	k = V4_CONN(40141);
 	handshake_in(&c, &k);
 	expect_at(&c, "flood: a new handshake after the flood", &k, "flows:established");
+	flood_events(&c);
 out:
 	synguard__destroy(c.skel);
+	outer->n = c.n;
+	outer->failed += c.failed;
+}
+
+/*
+ * attach --force may carry sg_ev_cpu to a new sg_half: the count's address
+ * cached for the old table must not be read for the new one.  Two objects
+ * share sg_ev_cpu, each its own sg_half of 256; 600 SYNs into each.
+ */
+static void evictions_carried(struct ctx *outer)
+{
+	struct ctx c = { .n = outer->n };
+	struct synguard *a, *b = NULL;
+	long long before, present;
+	char remote[32];
+	int i, err;
+
+	a = synguard__open();
+	err = a ? bpf_map__set_max_entries(a->maps.sg_half, 256) ?: synguard__load(a) : -errno;
+	if (!err) {
+		b = synguard__open();
+		err = b ? bpf_map__set_max_entries(b->maps.sg_half, 256) ?:
+			  bpf_map__reuse_fd(b->maps.sg_ev_cpu, fd(a->maps.sg_ev_cpu)) ?:
+			  synguard__load(b) : -errno;
+	}
+	if (err) {
+		expect(&c, "carried: two objects, one sg_ev_cpu", err, 0);
+		goto out;
+	}
+	for (i = 0; i < 1200; i++) {
+		struct conn k;
+
+		c.skel = i < 600 ? a : b;
+		if (i == 600) {
+			present = map_entries(fd(a->maps.sg_half));
+			expect(&c, "carried: the first table's evictions counted",
+			       ev_evicted(&c, SG_EV_TBL_HALF), 600 - present);
+			before = ev_evicted(&c, SG_EV_TBL_HALF);
+		}
+		snprintf(remote, sizeof(remote), "198.19.%d.%d", 20 + i / 250, i % 250 + 1);
+		k = (struct conn){ "198.18.0.1", remote, 80, 1024 + i };
+		IN(&c, &k, F_SYN, 7000 + i, 0, 0);
+	}
+	present = map_entries(fd(b->maps.sg_half));
+	expect(&c, "carried: the second table's, not the first's",
+	       ev_evicted(&c, SG_EV_TBL_HALF) - before, 600 - present);
+out:
+	synguard__destroy(b);
+	synguard__destroy(a);
 	outer->n = c.n;
 	outer->failed += c.failed;
 }
@@ -978,6 +1123,18 @@ static void gauges_evicted(struct ctx *outer)
 	       n > 0 && n <= 64 ? "ok" : "not ok", c.n, n);
 	if (!(n > 0 && n <= 64))
 		c.failed++;
+	{
+		static struct ev_log l;
+		const struct sg_event *e;
+
+		ev_read(fd(c.skel->maps.sg_events), &l);
+		e = ev_first(&l, SG_EV_FLOW_TABLE_EVICTING);
+		expect(&c, "evicted: the CPUs counted every flow that went missing",
+		       ev_evicted(&c, SG_EV_TBL_FLOWS), 300 - n);
+		expect(&c, "evicted: one flow_table_evicting, of sg_flows (aux 1), 64 max",
+		       e ? (long long)(ev_count(&l, SG_EV_FLOW_TABLE_EVICTING) * 1000 + e->aux * 100 + e->v[2]) : -1,
+		       1164);
+	}
 	err = flows_read(&m, &cfg, 0, &s);
 	expect(&c, "evicted: flows_read", err, 0);
 	expect(&c, "evicted: the counts did not add up: walked", WALKED(s), 1);
@@ -1024,6 +1181,7 @@ int main(void)
 	gauges(&c);
 	synguard__destroy(c.skel);
 	flood(&c);
+	evictions_carried(&c);
 	gauges_evicted(&c);
 	c.failed += !books_report(++c.n);
 	printf("1..%d\n%d passed, %d failed\n", c.n, c.n - c.failed, c.failed);

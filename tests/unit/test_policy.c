@@ -1766,48 +1766,10 @@ static void policy_changes(struct ctx *c)
 
 /* --- events (bpf/events.bpf.h) ------------------------------------------- */
 
-struct ev_log {
-	struct sg_event e[512];
-	int n;
-};
-
-static int ev_collect(void *arg, void *data, size_t size)
-{
-	struct ev_log *l = arg;
-
-	if (size >= sizeof(struct sg_event) && l->n < 512)
-		memcpy(&l->e[l->n++], data, sizeof(struct sg_event));
-	return 0;
-}
-
 /* Everything the buffer holds into @l, consumed. */
 static void ev_drain(struct ctx *c, struct ev_log *l)
 {
-	struct ring_buffer *rb = ring_buffer__new(fd(c->skel->maps.sg_events), ev_collect, l, NULL);
-
-	l->n = 0;
-	if (rb)
-		ring_buffer__consume(rb);
-	ring_buffer__free(rb);
-}
-
-static int ev_count(const struct ev_log *l, __u32 type)
-{
-	int i, n = 0;
-
-	for (i = 0; i < l->n; i++)
-		n += l->e[i].type == type;
-	return n;
-}
-
-static const struct sg_event *ev_first(const struct ev_log *l, __u32 type)
-{
-	int i;
-
-	for (i = 0; i < l->n; i++)
-		if (l->e[i].type == type)
-			return &l->e[i];
-	return NULL;
+	ev_read(fd(c->skel->maps.sg_events), l);
 }
 
 /* setup(), an empty buffer and full token buckets on every CPU. */
@@ -1948,6 +1910,59 @@ static void events_deny(struct ctx *c)
 	       ev_count(&l, SG_EV_DENY_HITS), 1);
 }
 
+/* The buffer's records into @l: one of @type and nothing else (@desc); it. */
+static const struct sg_event *ev_only(struct ctx *c, struct ev_log *l, __u32 type,
+				      const char *desc)
+{
+	ev_drain(c, l);
+	expect(c, desc, ev_count(l, type) * 10 + l->n, 11);
+	return ev_first(l, type);
+}
+
+/*
+ * Attack mode entered and left: one event each, with the window's rate,
+ * the thresholds and why.  A calm SYN first (after two windows without:
+ * attack mode off whatever came before), then 20 more in its window.
+ */
+static void events_attack(struct ctx *c)
+{
+	static struct ev_log l;
+	const struct sg_event *e;
+	char addr[32];
+	int i;
+
+	ev_setup(c, CFG("attack_syn_rate=10", "unproven_rate=0", "attack_hold=1",
+			"cookies=never", "src_rate=off"), &l);
+	usleep(2200 * 1000);
+	send_n(c, &SYN_FROM("198.18.80.1"), 1);
+	ev_drain(c, &l);
+	expect(c, "attack events: a calm start: no attack_enter",
+	       ev_count(&l, SG_EV_ATTACK_ENTER), 0);
+	for (i = 0; i < 20; i++) {
+		snprintf(addr, sizeof(addr), "198.18.81.%d", i + 1);
+		send_n(c, &SYN_FROM(addr), 1);
+	}
+	ev_drain(c, &l);
+	expect(c, "attack events: 21 SYNs in the window, not judged yet: none", l.n, 0);
+	wait_window();
+	send_n(c, &SYN_FROM("198.18.82.1"), 3);
+	e = ev_only(c, &l, SG_EV_ATTACK_ENTER,
+		    "attack events: the next window: one attack_enter, nothing else");
+	expect(c, "attack events: ...the window's rate (21), the SYN threshold (10)",
+	       e ? (long long)(e->v[0] * 1000 + e->v[1]) : -1, 21010);
+	expect(c, "attack events: ...why (syn_rate) and leave_pct (50)",
+	       e ? (long long)(e->aux * 1000 + e->aux2) : -1, SG_WHY_SYN_RATE * 1000 + 50);
+	usleep(2200 * 1000);	/* no SYN for two windows: calm, hold 1 s */
+	send_n(c, &SYN_FROM("198.18.82.2"), 1);
+	e = ev_only(c, &l, SG_EV_ATTACK_LEAVE,
+		    "attack events: after the hold, one attack_leave, nothing else");
+	expect(c, "attack events: ...the calm window's rate (0), the threshold (10)",
+	       e ? (long long)(e->v[0] * 1000 + e->v[1]) : -1, 10);
+	send_n(c, &SYN_FROM("198.18.82.3"), 1);
+	ev_drain(c, &l);
+	expect(c, "attack events: off: no more", l.n, 0);
+}
+
 int main(void)
 {
 	struct ctx c = {};
@@ -1979,6 +1994,7 @@ int main(void)
 	events_sources(&c);
 	events_rate_limit(&c);
 	events_deny(&c);
+	events_attack(&c);
 	synguard__destroy(c.skel);
 	c.failed += !books_report(++c.n);
 	printf("1..%d\n%d passed, %d failed\n", c.n, c.n - c.failed, c.failed);
