@@ -90,7 +90,13 @@ static __always_inline void flow_key(const struct sg_pkt *pkt, int dir,
 	k->rport = l ? pkt->sport : pkt->dport;
 }
 
-/* The local end's state, from who closed first and which FINs are acked. */
+/*
+ * The local end's state, from who closed first and which FINs are acked.
+ * An end that sent its FIN before the other's reached it (closer OUT, or
+ * BOTH when the FINs crossed) goes FIN_WAIT_1, then FIN_WAIT_2 or CLOSING,
+ * to TIME_WAIT (tcp_fin(), tcp_rcv_state_process()); one whose FIN
+ * acknowledged the other's went CLOSE_WAIT, LAST_ACK, CLOSED.
+ */
 static __always_inline __u8 flow_close_state(__u8 flags, __u8 closer)
 {
 	bool fin_in = flags & SG_FF_FIN_IN, fin_out = flags & SG_FF_FIN_OUT;
@@ -98,7 +104,7 @@ static __always_inline __u8 flow_close_state(__u8 flags, __u8 closer)
 
 	if (!fin_in && !fin_out)
 		return SG_TCP_ESTABLISHED;
-	if (closer == SG_DIR_OUT) {
+	if (closer != SG_DIR_IN) {
 		if (!fin_in)
 			return out_acked ? SG_TCP_FIN_WAIT_2 : SG_TCP_FIN_WAIT_1;
 		return out_acked ? SG_TCP_TIME_WAIT : SG_TCP_CLOSING;
@@ -107,6 +113,12 @@ static __always_inline __u8 flow_close_state(__u8 flags, __u8 closer)
 		return SG_TCP_CLOSE_WAIT;
 	/* Local is CLOSED once its FIN is acked; the remote sits in TIME_WAIT. */
 	return out_acked ? SG_TCP_REMOTE_TIME_WAIT : SG_TCP_LAST_ACK;
+}
+
+/* Does a segment of TCP @flags with @ack acknowledge up to @nxt (RFC 1982)? */
+static __always_inline bool flow_acks(__u8 flags, __u32 ack, __u32 nxt)
+{
+	return (flags & TCP_ACK) && (__s32)(ack - nxt) >= 0;
 }
 
 #define FLOW_SYNACKED(dir) ((dir) == SG_DIR_IN ? SG_FF_SYNACK_IN : SG_FF_SYNACK_OUT)
@@ -468,10 +480,20 @@ __attribute__((noinline)) int flow_close_step(struct sg_conn *f, struct flow_seg
 		FLOW_FIN_ACK(f, dir) = seg->seq + seg->payload + 1;
 		if (n.closer == SG_DIR_NONE)
 			n.closer = dir;
+		else if (n.closer == other &&
+			 !flow_acks(flags, seg->ack, FLOW_FIN_ACK(f, other)))
+			/*
+			 * This FIN does not acknowledge the other's: its end
+			 * sent it before the other's arrived, so closed first
+			 * too.  Arrival order cannot say it: XDP and egress
+			 * run on different CPUs, and the FINs of a close both
+			 * ends begin at once reach them in either order.  The
+			 * sequence numbers do.  (A FIN that acknowledges the
+			 * other's came second everywhere: it answers it.)
+			 */
+			n.closer = SG_DIR_BOTH;
 	}
-	/* Serial number arithmetic (RFC 1982): at or past the FIN. */
-	if ((flags & TCP_ACK) && (n.flags & FLOW_FIN(other)) &&
-	    (__s32)(seg->ack - FLOW_FIN_ACK(f, other)) >= 0)
+	if ((n.flags & FLOW_FIN(other)) && flow_acks(flags, seg->ack, FLOW_FIN_ACK(f, other)))
 		n.flags |= FLOW_FIN_ACKED(other);
 	n.state = flow_close_state(n.flags, n.closer);
 	if (n.w == o.w)

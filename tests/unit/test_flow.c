@@ -943,6 +943,131 @@ static void gauges(struct ctx *c)
 	expect(c, "gauges, next reading: close_wait", s.state[SG_TCP_CLOSE_WAIT], 1);
 }
 
+/* One segment of a scripted close, and where the flow must be after it. */
+struct step {
+	int dir;
+	__u8 flags;
+	__u32 seq, ack, payload;
+	const char *want;
+};
+
+/* The server's (local) and the client's (remote) first unsent numbers. */
+#define S_NXT (S_ISN + 1)
+#define C_NXT (C_ISN + 1)
+
+struct close_case {
+	const char *name;
+	struct step s[5];
+	__u8 closer;		/* who closed first, as the sequence numbers say */
+	int tw, tw_remote;	/* the gauges once it is done */
+};
+
+/*
+ * Every order a close can take, as the segments reach synguard: XDP sees
+ * the client's, egress the server's, on different CPUs, so when both ends
+ * close at once either FIN may come first whatever the sockets did.  The
+ * server holds TIME_WAIT when its FIN did not acknowledge the client's
+ * (tcp_fin(): FIN_WAIT_1 or FIN_WAIT_2 takes the FIN, CLOSING then
+ * TIME_WAIT), not when it did (CLOSE_WAIT, LAST_ACK, CLOSED).
+ */
+static const struct close_case close_cases[] = {
+	{ "server first", {
+		{ SG_DIR_OUT, F_FIN, S_NXT, C_NXT, 0, "flows:fin_wait_1" },
+		{ SG_DIR_IN, F_ACK, C_NXT, S_NXT + 1, 0, "flows:fin_wait_2" },
+		{ SG_DIR_IN, F_FIN, C_NXT, S_NXT + 1, 0, "flows:time_wait" },
+		{ SG_DIR_OUT, F_ACK, S_NXT + 1, C_NXT + 1, 0, "flows:time_wait" } },
+	  SG_DIR_OUT, 1, 0 },
+	{ "server first, the client's FIN acking ours (FIN|ACK)", {
+		{ SG_DIR_OUT, F_FIN, S_NXT, C_NXT, 0, "flows:fin_wait_1" },
+		{ SG_DIR_IN, F_FIN, C_NXT, S_NXT + 1, 0, "flows:time_wait" },
+		{ SG_DIR_OUT, F_ACK, S_NXT + 1, C_NXT + 1, 0, "flows:time_wait" } },
+	  SG_DIR_OUT, 1, 0 },
+	{ "client first", {
+		{ SG_DIR_IN, F_FIN, C_NXT, S_NXT, 0, "flows:close_wait" },
+		{ SG_DIR_OUT, F_ACK, S_NXT, C_NXT + 1, 0, "flows:close_wait" },
+		{ SG_DIR_OUT, F_FIN, S_NXT, C_NXT + 1, 0, "flows:last_ack" },
+		{ SG_DIR_IN, F_ACK, C_NXT + 1, S_NXT + 1, 0, "flows:time_wait_remote" } },
+	  SG_DIR_IN, 0, 1 },
+	{ "client first, the server's FIN acking it (FIN|ACK)", {
+		{ SG_DIR_IN, F_FIN, C_NXT, S_NXT, 0, "flows:close_wait" },
+		{ SG_DIR_OUT, F_FIN, S_NXT, C_NXT + 1, 0, "flows:last_ack" },
+		{ SG_DIR_IN, F_ACK, C_NXT + 1, S_NXT + 1, 0, "flows:time_wait_remote" } },
+	  SG_DIR_IN, 0, 1 },
+	{ "FINs crossed, the server's seen first", {
+		{ SG_DIR_OUT, F_FIN, S_NXT, C_NXT, 0, "flows:fin_wait_1" },
+		{ SG_DIR_IN, F_FIN, C_NXT, S_NXT, 0, "flows:closing" },
+		{ SG_DIR_OUT, F_ACK, S_NXT + 1, C_NXT + 1, 0, "flows:closing" },
+		{ SG_DIR_IN, F_ACK, C_NXT + 1, S_NXT + 1, 0, "flows:time_wait" } },
+	  SG_DIR_BOTH, 1, 0 },
+	{ "FINs crossed, the client's seen first", {
+		{ SG_DIR_IN, F_FIN, C_NXT, S_NXT, 0, "flows:close_wait" },
+		/* Sent before the client's FIN came: it does not ack it. */
+		{ SG_DIR_OUT, F_FIN, S_NXT, C_NXT, 0, "flows:closing" },
+		{ SG_DIR_IN, F_ACK, C_NXT + 1, S_NXT + 1, 0, "flows:time_wait" },
+		{ SG_DIR_OUT, F_ACK, S_NXT + 1, C_NXT + 1, 0, "flows:time_wait" } },
+	  SG_DIR_BOTH, 1, 0 },
+	{ "FINs crossed, the client's first, our ACK of it before theirs of ours", {
+		{ SG_DIR_IN, F_FIN, C_NXT, S_NXT, 0, "flows:close_wait" },
+		{ SG_DIR_OUT, F_FIN, S_NXT, C_NXT, 0, "flows:closing" },
+		{ SG_DIR_OUT, F_ACK, S_NXT + 1, C_NXT + 1, 0, "flows:closing" },
+		{ SG_DIR_IN, F_ACK, C_NXT + 1, S_NXT + 1, 0, "flows:time_wait" } },
+	  SG_DIR_BOTH, 1, 0 },
+	{ "FINs crossed, the client's first with data, ours acking the data only", {
+		{ SG_DIR_IN, F_FIN, C_NXT, S_NXT, 10, "flows:close_wait" },
+		{ SG_DIR_OUT, F_FIN, S_NXT, C_NXT + 10, 0, "flows:closing" },
+		{ SG_DIR_IN, F_ACK, C_NXT + 11, S_NXT + 1, 0, "flows:time_wait" } },
+	  SG_DIR_BOTH, 1, 0 },
+	{ "client first with data, the server's FIN acking its FIN", {
+		{ SG_DIR_IN, F_FIN, C_NXT, S_NXT, 10, "flows:close_wait" },
+		{ SG_DIR_OUT, F_FIN, S_NXT, C_NXT + 11, 0, "flows:last_ack" },
+		{ SG_DIR_IN, F_ACK, C_NXT + 11, S_NXT + 1, 0, "flows:time_wait_remote" } },
+	  SG_DIR_IN, 0, 1 },
+};
+
+static void close_orders(struct ctx *c)
+{
+	struct sg_config cfg = { .half_open_s = 63, .time_wait_s = 60 };
+	struct sg_flow_maps m = flow_maps(c->skel);
+	struct sg_flow_summary s;
+	unsigned int i, j;
+	char d[192];
+
+	for (i = 0; i < sizeof(close_cases) / sizeof(close_cases[0]); i++) {
+		const struct close_case *cc = &close_cases[i];
+		struct conn k = V4_CONN(40300 + i);
+		struct sg_conn f = {};
+
+		setup(c);
+		handshake_in(c, &k);
+		for (j = 0; j < 5 && cc->s[j].want; j++) {
+			const struct step *st = &cc->s[j];
+
+			seg(c, &k, st->dir, st->flags, st->seq, st->ack, st->payload);
+			snprintf(d, sizeof(d), "close, %s: %s %s%s seq +%u ack +%u", cc->name,
+				 st->dir == SG_DIR_IN ? "in" : "out",
+				 st->flags & PKT_FIN ? "FIN" : "ACK",
+				 st->payload ? " with data" : "",
+				 st->seq - (st->dir == SG_DIR_IN ? C_ISN : S_ISN),
+				 st->ack - (st->dir == SG_DIR_IN ? S_ISN : C_ISN));
+			expect_at(c, d, &k, st->want);
+		}
+		where(c, &k, NULL, &f);
+		snprintf(d, sizeof(d), "close, %s: closer", cc->name);
+		expect(c, d, f.closer, cc->closer);
+		snprintf(d, sizeof(d), "close, %s: closed_fin +1", cc->name);
+		expect(c, d, d_stat(c, SG_FLOW_CLOSED_FIN), 1);
+		flows_read(&m, &cfg, 0, &s);
+		snprintf(d, sizeof(d), "close, %s: gauge time_wait", cc->name);
+		expect(c, d, s.state[SG_TCP_TIME_WAIT], cc->tw);
+		snprintf(d, sizeof(d), "close, %s: gauge time_wait_remote", cc->name);
+		expect(c, d, s.state[SG_TCP_REMOTE_TIME_WAIT], cc->tw_remote);
+		snprintf(d, sizeof(d), "close, %s: gauges in no other closing state", cc->name);
+		expect(c, d, s.state[SG_TCP_CLOSING] + s.state[SG_TCP_LAST_ACK] +
+			     s.state[SG_TCP_CLOSE_WAIT] + s.state[SG_TCP_FIN_WAIT_1] +
+			     s.state[SG_TCP_FIN_WAIT_2], 0);
+	}
+}
+
 /*
  * The LRU evicts silently, in batches per CPU: an sg_flows of 64 entries given
  * 300 handshakes.  The counts then exceed the map's own count; the reader
@@ -1022,6 +1147,7 @@ int main(void)
 	port_reuse(&c);
 	pickup(&c);
 	gauges(&c);
+	close_orders(&c);
 	synguard__destroy(c.skel);
 	flood(&c);
 	gauges_evicted(&c);
