@@ -346,7 +346,13 @@ struct sg_flow {
 	__u8 opener;		/* SG_DIR_IN: passive open, SG_DIR_OUT: active */
 	__u8 closer;		/* who sent the first FIN, or SG_DIR_NONE */
 	__u8 flags;		/* SG_FF_* */
-	__u16 reserved;
+	/*
+	 * SG_TCP_TIME_WAIT when the SYN came to ports the host holds in
+	 * TIME_WAIT with a sequence number its TIME_WAIT socket may refuse:
+	 * that flow stays until the host answers this SYN with a SYN-ACK.
+	 */
+	__u8 on_tw;
+	__u8 reserved;
 };
 
 /*

@@ -1068,6 +1068,156 @@ static void close_orders(struct ctx *c)
 	}
 }
 
+/* Is @k in sg_flows, in sg_half?  (where() says "both" and no more.) */
+static const char *in_table(struct ctx *c, const struct conn *k, bool half)
+{
+	static char buf[64];
+	struct sg_flow_key key;
+	struct sg_flow h;
+	struct sg_conn f;
+	__u8 st;
+
+	flow_key(k, &key);
+	if (half ? bpf_map_lookup_elem(fd(c->skel->maps.sg_half), &key, &h) :
+		   bpf_map_lookup_elem(fd(c->skel->maps.sg_flows), &key, &f))
+		return "none";
+	st = half ? h.state : f.state;
+	snprintf(buf, sizeof(buf), "%s:%s", half ? "half" : "flows",
+		 st < SG_TCP_STATE_MAX ? state_names[st] : "?");
+	return buf;
+}
+
+static void expect_in(struct ctx *c, const char *desc, const struct conn *k, bool half,
+		      const char *want)
+{
+	const char *got = in_table(c, k, half);
+
+	c->n++;
+	if (!strcmp(got, want)) {
+		printf("ok %d - %s: %s\n", c->n, desc, want);
+		return;
+	}
+	c->failed++;
+	printf("not ok %d - %s: %s\n#   got %s, want %s\n", c->n, desc, want, got, want);
+}
+
+/* A server-first close of @k to TIME_WAIT: the client's FIN at C_NXT. */
+static void to_time_wait(struct ctx *c, const struct conn *k)
+{
+	handshake_in(c, k);
+	OUT(c, k, F_FIN, S_NXT, C_NXT, 0);
+	IN(c, k, F_FIN, C_NXT, S_NXT + 1, 0);
+	OUT(c, k, F_ACK, S_NXT + 1, C_NXT + 1, 0);
+}
+
+/*
+ * A SYN to ports in TIME_WAIT (tcp_timewait_state_process()): past RCV.NXT
+ * (C_NXT + 1 here) the TIME_WAIT socket gives way at once; at or before it
+ * the socket stays and answers with an ACK, unless the SYN's timestamp is
+ * newer, which synguard does not keep: then the host's SYN-ACK says it
+ * gave way.  The client answers that ACK with a RST at RCV.NXT, which
+ * ends the TIME_WAIT socket; a RST anywhere else it ignores.
+ */
+static void tw_reuse(struct ctx *c)
+{
+	struct conn k = V4_CONN(40320);
+	struct sg_config cfg = { .half_open_s = 63, .time_wait_s = 60 };
+	struct sg_flow_maps m = flow_maps(c->skel);
+	struct sg_flow_summary s;
+
+	setup(c);
+	to_time_wait(c, &k);
+	IN(c, &k, F_SYN, C_NXT + 1, 0, 0);
+	expect_in(c, "reuse, SYN at RCV.NXT: TIME_WAIT stays", &k, false, "flows:time_wait");
+	expect_in(c, "reuse, SYN at RCV.NXT: the attempt is tracked", &k, true, "half:syn_seen");
+	flows_read(&m, &cfg, 0, &s);
+	expect(c, "reuse, SYN at RCV.NXT: gauge time_wait", s.state[SG_TCP_TIME_WAIT], 1);
+	OUT(c, &k, F_ACK, S_NXT + 1, C_NXT + 1, 0);
+	expect_in(c, "reuse, the host answers with an ACK: TIME_WAIT stays", &k, false,
+		  "flows:time_wait");
+	IN(c, &k, F_RST, C_NXT, 0, 0);
+	expect_in(c, "reuse, RST at the FIN's number (RCV.NXT - 1): TIME_WAIT stays", &k, false,
+		  "flows:time_wait");
+	IN(c, &k, F_RST, C_NXT + 1, 0, 0);
+	expect_in(c, "reuse, the client's RST at RCV.NXT ends it", &k, false, "none");
+	flows_read(&m, &cfg, 0, &s);
+	expect(c, "reuse, RST at RCV.NXT: gauge time_wait", s.state[SG_TCP_TIME_WAIT], 0);
+	expect(c, "reuse, RST at RCV.NXT: not closed_rst (TIME_WAIT was done)",
+	       d_stat(c, SG_FLOW_CLOSED_RST), 0);
+	IN(c, &k, F_SYN, C_NXT + 1, 0, 0);
+	expect(c, "reuse, the SYN again is a retransmit", d_stat(c, SG_FLOW_SYN_RETRANS), 1);
+	OUT(c, &k, F_SYNACK, S_ISN + 9000, C_NXT + 2, 0);
+	IN(c, &k, F_ACK, C_NXT + 2, S_ISN + 9001, 0);
+	expect_at(c, "reuse, then the handshake completes", &k, "flows:established");
+
+	/* An older ISN the host takes (by its timestamp): its SYN-ACK says so. */
+	k = V4_CONN(40321);
+	setup(c);
+	to_time_wait(c, &k);
+	IN(c, &k, F_SYN, C_ISN - 70000, 0, 0);
+	expect_in(c, "reuse, SYN before RCV.NXT: TIME_WAIT stays", &k, false, "flows:time_wait");
+	OUT(c, &k, F_SYNACK, S_ISN + 9000, C_ISN - 69999, 0);
+	expect_at(c, "reuse, the host's SYN-ACK: TIME_WAIT gone, half-open", &k, "half:half_open");
+	IN(c, &k, F_ACK, C_ISN - 69999, S_ISN + 9001, 0);
+	expect_at(c, "reuse, SYN-ACK'd: the handshake completes", &k, "flows:established");
+	expect(c, "reuse, SYN-ACK'd: hs_completed 2", d_stat(c, SG_FLOW_COMPLETED), 2);
+	flows_read(&m, &cfg, 0, &s);
+	expect(c, "reuse, SYN-ACK'd: gauge time_wait", s.state[SG_TCP_TIME_WAIT], 0);
+	expect(c, "reuse, SYN-ACK'd: gauge established", s.state[SG_TCP_ESTABLISHED], 1);
+
+	/* Past RCV.NXT: the TIME_WAIT socket gives way to the SYN at once. */
+	k = V4_CONN(40322);
+	setup(c);
+	to_time_wait(c, &k);
+	IN(c, &k, F_SYN, C_NXT + 2, 0, 0);
+	expect_at(c, "reuse, SYN past RCV.NXT: TIME_WAIT gone at once", &k, "half:syn_seen");
+	flows_read(&m, &cfg, 0, &s);
+	expect(c, "reuse, SYN past RCV.NXT: gauge time_wait", s.state[SG_TCP_TIME_WAIT], 0);
+}
+
+/*
+ * A RST from the client once its FIN is in: the kernel takes it at RCV.NXT,
+ * and in CLOSE_WAIT, CLOSING and LAST_ACK at the FIN's own number too
+ * (tcp_reset_check()); others it drops or answers with an ACK (RFC 5961).
+ */
+static void rst_after_fin(struct ctx *c)
+{
+	struct conn k = V4_CONN(40330);
+
+	setup(c);
+	handshake_in(c, &k);
+	IN(c, &k, F_FIN, C_NXT, S_NXT, 0);
+	OUT(c, &k, F_FIN, S_NXT, C_NXT + 1, 0);
+	IN(c, &k, F_RST, C_NXT + 100, 0, 0);
+	expect_at(c, "last_ack: RST in the window, not at RCV.NXT: ignored", &k, "flows:last_ack");
+	IN(c, &k, F_RST, C_NXT, 0, 0);
+	expect_at(c, "last_ack: RST at the FIN's number ends it", &k, "none");
+	expect(c, "last_ack: closed_rst +1", d_stat(c, SG_FLOW_CLOSED_RST), 1);
+
+	k = V4_CONN(40331);
+	setup(c);
+	handshake_in(c, &k);
+	IN(c, &k, F_FIN, C_NXT, S_NXT, 0);
+	IN(c, &k, PKT_RST | PKT_ACK, C_NXT + 1, S_NXT, 0);
+	expect_at(c, "close_wait: RST at RCV.NXT ends it", &k, "none");
+
+	/* Seen in the lab: a client's RST at its FIN's own number. */
+	k = V4_CONN(40333);
+	setup(c);
+	to_time_wait(c, &k);
+	IN(c, &k, F_RST, C_NXT, 0, 0);
+	expect_at(c, "time_wait: RST at the FIN's number (RCV.NXT - 1): ignored", &k,
+		  "flows:time_wait");
+	IN(c, &k, PKT_RST | PKT_ACK, C_NXT + 1, S_NXT + 1, 0);
+	expect_at(c, "time_wait: RST at RCV.NXT ends it", &k, "none");
+
+	k = V4_CONN(40332);
+	setup(c);
+	to_time_wait(c, &k);
+	OUT(c, &k, PKT_RST, S_NXT + 1, 0, 0);
+	expect_at(c, "time_wait: a RST the host sends ends it (TCP_TW_RST)", &k, "none");
+}
+
 /*
  * The LRU evicts silently, in batches per CPU: an sg_flows of 64 entries given
  * 300 handshakes.  The counts then exceed the map's own count; the reader
@@ -1148,6 +1298,8 @@ int main(void)
 	pickup(&c);
 	gauges(&c);
 	close_orders(&c);
+	tw_reuse(&c);
+	rst_after_fin(&c);
 	synguard__destroy(c.skel);
 	flood(&c);
 	gauges_evicted(&c);
