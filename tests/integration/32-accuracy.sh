@@ -130,15 +130,14 @@ checks() {
 	# Counting the kernel's cookies as half-open flows put half_open at
 	# the table's size (about 65,000 against 512): 10% catches that.  The
 	# issue's 2% for half_open is met on a quiet machine and missed under
-	# load, where the kernel drops requests it never answers; time_wait
-	# drifts low in the tcp_syncookies=1 runs, quiet or not.  Known gaps.
+	# load, where the kernel drops requests it never answers: a known gap.
+	# time_wait was 5% low when FINs crossed (flow.bpf.h, the closer).
 	check "$1: half_open within 10% of ss syn-recv at every sample ($FAR_HO of $SAMPLES off)" \
 		test "$SAMPLES" -ge 3 -a "$FAR_HO" = 0
 	known "$1: half_open within 2% (or 2) of ss syn-recv at every sample ($BAD_HO of $SAMPLES off)" \
 		"the kernel drops requests under load without a packet" \
 		test "$SAMPLES" -ge 3 -a "$BAD_HO" = 0
-	known "$1: time_wait within 2% (or 2) of ss time-wait at every sample ($BAD_TW of $SAMPLES off)" \
-		"TIME_WAIT drifts low while clients reuse ports beside the flood" \
+	check "$1: time_wait within 2% (or 2) of ss time-wait at every sample ($BAD_TW of $SAMPLES off)" \
 		test "$SAMPLES" -ge 3 -a "$BAD_TW" = 0
 	# That the run is what it is about; how many depends on the machine.
 	check "$1: the kernel sent cookies ($KCOOKIES)" test "$KCOOKIES" -ge 100
