@@ -275,6 +275,11 @@ struct sg_over {
 #define SG_DIR_IN 0		/* remote -> local */
 #define SG_DIR_OUT 1		/* local -> remote */
 #define SG_DIR_NONE 2
+/*
+ * A closer only: both ends closed first, each FIN sent before the other's
+ * arrived (RFC 9293 figure 13); both ends go through CLOSING to TIME_WAIT.
+ */
+#define SG_DIR_BOTH 3
 
 /* RFC 9293 states, as the local end is in them. */
 #define SG_STATE_LIST(X)                                                       \
@@ -341,7 +346,13 @@ struct sg_flow {
 	__u8 opener;		/* SG_DIR_IN: passive open, SG_DIR_OUT: active */
 	__u8 closer;		/* who sent the first FIN, or SG_DIR_NONE */
 	__u8 flags;		/* SG_FF_* */
-	__u16 reserved;
+	/*
+	 * SG_TCP_TIME_WAIT when the SYN came to ports the host holds in
+	 * TIME_WAIT with a sequence number its TIME_WAIT socket may refuse:
+	 * that flow stays until the host answers this SYN with a SYN-ACK.
+	 */
+	__u8 on_tw;
+	__u8 reserved;
 };
 
 /*
@@ -364,7 +375,7 @@ struct sg_conn {
 	 */
 	__u8 state;		/* enum sg_tcp_state, or SG_CONN_DEAD */
 	__u8 opener;		/* SG_DIR_IN, SG_DIR_OUT, SG_DIR_NONE (picked up) */
-	__u8 closer;		/* who sent the first FIN, or SG_DIR_NONE */
+	__u8 closer;		/* who sent the first FIN, SG_DIR_BOTH, or SG_DIR_NONE */
 	__u8 flags;		/* SG_FF_* */
 };
 
