@@ -15,11 +15,15 @@
  * echoes.  Without a client timestamp there is nowhere to keep them, so the
  * SYN-ACK offers the MSS only, as the kernel's own cookies do.
  *
- * The SYN is copied into a per-CPU scratch (sg_cookie_buf) and walked as
- * tcp_parse_options() walks it (cookie_slow_in()).  The answer is then
- * written in place (cookie_write()): the frame resized only if its length
- * changes, the SYN-ACK stored through fresh packet pointers, its checksums
- * summed inline.
+ * The SYN is read in one of two ways.  The layouts real stacks send
+ * (cookie_fast_in(): Linux's and Windows' 12- and 20-byte option sets, no
+ * IPv4 options or IPv6 extension headers, no data) are read straight from
+ * the packet with a few loads and compares, and their checksums summed
+ * inline.  Anything else is copied into a per-CPU scratch (sg_cookie_buf)
+ * and walked as tcp_parse_options() walks it (cookie_slow_in()).  Either
+ * way the answer is then written in place (cookie_write()): the frame
+ * resized only if its length changes, the SYN-ACK stored through fresh
+ * packet pointers, its checksums summed inline.
  *
  *   cookie_may_answer(cfg)	would a SYN be answered with a cookie?
  *   cookie_out()		were cookies sent lately (a flag: no clock)?
@@ -358,10 +362,106 @@ static __always_inline bool cookie_csum_ok(struct xdp_md *ctx, const struct sg_p
 }
 
 /*
- * The SYN: its TCP header copied into @b, its checksums verified by
+ * One word of the fast layouts that is neither MSS nor a timestamp:
+ * NOP NOP SACK_PERM or NOP WS, into @o; -1 if it is something else.
+ */
+static __always_inline int cookie_fast_word(__be32 w, struct cookie_opts *o)
+{
+	__u8 ws;
+
+	if (w == COOKIE_W(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK_PERM, 2)) {
+		o->sack = 1;
+		return 0;
+	}
+	if ((w & COOKIE_W(0xff, 0xff, 0xff, 0)) != COOKIE_W(TCPOPT_NOP, TCPOPT_WINDOW, 3, 0))
+		return -1;
+	ws = bpf_ntohl(w) & 0xff;
+	o->wscale = ws > SG_TCP_MAX_WSCALE ? SG_TCP_MAX_WSCALE : ws;
+	return 0;
+}
+
+/* The timestamp's first word, SACK_PERM or NOP NOP before it; -1 if not. */
+static __always_inline int cookie_fast_ts(__be32 w, struct cookie_opts *o)
+{
+	if (w == COOKIE_W(TCPOPT_SACK_PERM, 2, TCPOPT_TIMESTAMP, 10))
+		o->sack = 1;
+	else if (w != COOKIE_W(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_TIMESTAMP, 10))
+		return -1;
+	o->ts = 1;
+	return 0;
+}
+
+/*
+ * The SYN read straight from the packet, when it is laid out as real
+ * stacks lay it out: no IPv4 options or IPv6 extension headers (@v6 says
+ * which), no data, and @nw option words in one of these orders
+ *
+ *   MSS, SACK_PERM|NOP NOP + TS, tsval, tsecr, NOP WS	Linux (20 bytes)
+ *   MSS, NOP WS, SACK_PERM|NOP NOP + TS, tsval, tsecr	Windows (20)
+ *   MSS, then NOP NOP SACK_PERM and NOP WS in either order	both, no TS (12)
+ *
+ * where each word is whole options, so tcp_parse_options() reads the same.
+ * The checksums are summed inline over the header as it lies, the cookie
+ * made from it there: no copy.  1: read into @b; 0: not such a SYN
+ * (cookie_slow_in() reads it); -1: a checksum is bad; -2: no cookie.
+ */
+static __always_inline int cookie_fast_in(struct xdp_md *ctx, const struct sg_pkt *pkt,
+					  struct cookie_scratch *b, bool v6, __u32 nw)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct cookie_opts o = { .wscale = SG_TS_OPT_WSCALE_MASK };
+	__u32 tcp_len = 20 + 4 * nw, i;
+	void *ip = data + (pkt->l3_off & 0xff);
+	__be32 *th = ip + (v6 ? 40 : 20), *opt = th + 5;
+	__u64 sum = 0, pseudo;
+	__s64 v;
+
+	if ((void *)(opt + nw) > end)
+		return 0;
+	if ((opt[0] & COOKIE_W(0xff, 0xff, 0, 0)) != COOKIE_W(TCPOPT_MSS, 4, 0, 0))
+		return 0;
+	if (nw == 3) {
+		if (cookie_fast_word(opt[1], &o) || cookie_fast_word(opt[2], &o))
+			return 0;
+	} else if (!cookie_fast_ts(opt[1], &o)) {
+		o.tsval = opt[2];
+		if (cookie_fast_word(opt[4], &o))
+			return 0;
+	} else if (!cookie_fast_word(opt[1], &o) && !cookie_fast_ts(opt[2], &o)) {
+		o.tsval = opt[3];
+	} else {
+		return 0;
+	}
+
+	if (!v6) {
+		__be32 *w = ip;
+
+		if (cookie_fold((__u64)w[0] + w[1] + w[2] + w[3] + w[4]))
+			return -1;
+	}
+	for (i = 0; i < 5 + nw; i++)
+		sum += th[i];
+	pseudo = cookie_pseudo(pkt, tcp_len);
+	if (cookie_fold(sum + pseudo) && !cookie_partial(*(__u16 *)((void *)th + 16), pseudo))
+		return -1;
+
+	if (v6)
+		v = bpf_tcp_raw_gen_syncookie_ipv6(ip, (struct tcphdr *)th, tcp_len);
+	else
+		v = bpf_tcp_raw_gen_syncookie_ipv4(ip, (struct tcphdr *)th, tcp_len);
+	if (v < 0)
+		return -2;
+	b->cookie = (__u32)v;
+	/* ECN needs the timestamp to be remembered in, as in the kernel. */
+	b->ecn = o.ts && (((__u8 *)th)[13] & (TCP_ECE | TCP_CWR)) == (TCP_ECE | TCP_CWR);
+	b->w.o = o;
+	return 1;
+}
+
+/*
+ * Any other SYN: its TCP header copied into @b, its checksums verified by
  * cookie_csum_ok() (IPv4 options, data and all), its options walked as
- * tcp_parse_options() walks them.  1: read into @b; -1: a checksum is
- * bad; -2: no cookie.
+ * tcp_parse_options() walks them.  Returns as cookie_fast_in() does, never 0.
  */
 static __always_inline int cookie_slow_in(struct xdp_md *ctx, const struct sg_pkt *pkt,
 					  struct cookie_scratch *b)
@@ -505,8 +605,8 @@ __attribute__((noinline)) int sg_cookie_syn(struct xdp_md *ctx, struct sg_pkt *p
 	struct cookie_scratch *b;
 	const struct sg_config *cfg;
 	__u32 zero = 0, mss;
+	int r = 0;
 	__u64 now;
-	int r;
 
 	if (!pkt)
 		return SG_V_PASS;
@@ -514,7 +614,24 @@ __attribute__((noinline)) int sg_cookie_syn(struct xdp_md *ctx, struct sg_pkt *p
 	b = bpf_map_lookup_elem(&sg_cookie_buf, &zero);
 	if (!cfg || !b)
 		goto fallback;
-	r = cookie_slow_in(ctx, pkt, b);
+	/* Only the layouts cookie_fast_in() knows, each with its constants. */
+	if (pkt->l4_len == pkt->doff * 4U) {
+		__u32 ip_len = pkt->l4_off - pkt->l3_off;
+
+		if (pkt->l3_proto == ETH_P_IP && ip_len == 20) {
+			if (pkt->doff == 8)
+				r = cookie_fast_in(ctx, pkt, b, false, 3);
+			else if (pkt->doff == 10)
+				r = cookie_fast_in(ctx, pkt, b, false, 5);
+		} else if (pkt->l3_proto == ETH_P_IPV6 && ip_len == 40) {
+			if (pkt->doff == 8)
+				r = cookie_fast_in(ctx, pkt, b, true, 3);
+			else if (pkt->doff == 10)
+				r = cookie_fast_in(ctx, pkt, b, true, 5);
+		}
+	}
+	if (!r)
+		r = cookie_slow_in(ctx, pkt, b);
 	if (r == -1)
 		return cookie_drop(st, SG_R_BAD_CSUM);
 	if (r < 0)
