@@ -42,7 +42,7 @@ USER_OBJ  := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRC))
 SAN_OBJ   := $(patsubst user/%.c,$(OUT)/san/%.o,$(USER_SRC))
 # The programs built from tests/: every name is also its path under build/.
 UNIT_TESTS := test_xdp test_policy test_flow test_cookie
-TOOLS     := sendframes sg-flood
+TOOLS     := sendframes sg-flood ext-probe
 BENCHES   := bench_paths bench_scale
 
 .DELETE_ON_ERROR:
@@ -72,7 +72,8 @@ DEPS := clang:clang llvm:llvm-strip libbpf-dev:/usr/include/bpf/libbpf.h \
 	nginx-light:nginx curl:curl util-linux:setpriv procps:pgrep jq:jq ethtool:ethtool \
 	wrk:wrk tmux:tmux prometheus:promtool nftables:nft strace:strace \
 	prometheus-alertmanager:prometheus-alertmanager yq:yq \
-	mandoc:mandoc man-db:man groff-base:groff systemd:systemd-analyze
+	mandoc:mandoc man-db:man groff-base:groff systemd:systemd-analyze \
+	xdp-tools:xdp-loader
 
 deps: ## install missing Debian packages (apt-get, as root)
 	$(Q)missing=""; for d in $(DEPS); do pkg=$${d%%:*}; what=$${d#*:}; \
@@ -173,11 +174,13 @@ $(TOOLS:%=$(OUT)/tools/%.o): $(OUT)/tools/%.o: tests/tools/%.c $(TESTLIB_HDRS) i
 	$(call cc,-Itests/lib -I$(OUT)/tools)
 
 $(OUT)/tools/sg-flood.o: $(OUT)/tools/sg_flood.skel.h
+$(OUT)/tools/ext-probe.o: $(OUT)/tools/ext_test.skel.h
 
 $(TOOLS:%=$(OUT)/%): $(OUT)/%: $(OUT)/tools/%.o $(OUT)/lib/pktbuild.o
 	$(call link,$(TOOL_LIBS))
 
 $(OUT)/sg-flood: TOOL_LIBS = $(LDLIBS) -lpthread
+$(OUT)/ext-probe: TOOL_LIBS = $(LDLIBS)
 
 # sg-crowd (tests/tools): real HTTP clients in numbers, from many bound
 # source addresses, for the flash-crowd proofs and the wrk bench's sources.
@@ -206,7 +209,8 @@ $(L2)/synguard: $(L2)/user/main.o $(patsubst user/%.c,$(L2)/user/%.o,$(USER_SRC)
 # Benchmarks (tests/bench): not tests, and not part of `make test`.  The
 # trivial XDP programs are their baseline; bpf/trivial.bpf.c goes through
 # the same tmp.o -> bpf.o -> skel.h rules as synguard.
-BENCH_HDRS := $(wildcard tests/bench/*.h) $(OUT)/trivial.skel.h $(OUT)/tools/sg_reflect.skel.h
+BENCH_HDRS := $(wildcard tests/bench/*.h) $(OUT)/trivial.skel.h $(OUT)/tools/sg_reflect.skel.h \
+	      $(OUT)/tools/chain_test.skel.h
 
 $(OUT)/bench/%.o: tests/bench/%.c $(BENCH_HDRS) $(TESTLIB_HDRS) $(USER_HDRS) | $(OUT)/bench
 	$(call cc,-Itests/lib -Itests/bench -I$(OUT)/tools)

@@ -83,9 +83,6 @@ struct {
 	__type(value, __u64);
 } sg_proven_bits SEC(".maps");
 
-/* More than any kernel's CPUs (NR_CPUS is at most 8192): the sum stops at the last. */
-#define SG_MAX_CPUS 8192
-
 /* A flow became SYN_RCVD (@created) or left it, in the second of @t_ns. */
 static __always_inline void attack_half_open_note(__u64 t_ns, bool created)
 {

@@ -6,8 +6,9 @@
  * mode entered and left; a source going over its limit (once per episode,
  * or per block) and back (at its first SYN after a second with its bucket
  * full: a source that went quiet is told released when it comes back); deny-list hits summarised per source and
- * interval; flow insertions failing, per interval; invalid cookie ACKs
- * above a rate.
+ * interval; flow insertions failing, per interval; a flow table's LRU
+ * evicting (at its first eviction, then per interval) and draining;
+ * invalid cookie ACKs above a rate.
  *
  * The callers are hooks of a line or two where the transition happens;
  * what they call here is either an inlined check of per-CPU state (the
@@ -25,11 +26,13 @@
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include "synguard.h"
 #include "parse.bpf.h"
 #include "stats.bpf.h"
 #include "jiffy.bpf.h"
 #include "hash.bpf.h"
+#include "flow_table.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -51,6 +54,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sg_ev_deny);
 } sg_ev_deny SEC(".maps");
+
+/* The flow tables' eviction episodes (struct sg_ev_table). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SG_EV_TABLES);
+	__type(key, __u32);
+	__type(value, struct sg_ev_table);
+} sg_ev_table SEC(".maps");
 
 static __always_inline struct sg_ev_cpu *events_cpu(void)
 {
@@ -298,6 +309,196 @@ static __always_inline void events_cookie_invalid(void)
 	}
 	if (++c->ci_n == SG_EV_COOKIE_INVALID_RATE)
 		events_cookie_emit(c->ci_n, c->ci_prev);
+}
+
+/*
+ * Flow tables evicting.  An LRU hash never fails an insertion for want of
+ * room: it evicts, silently, and counts nothing of it anywhere we can
+ * read.  But it keeps the kernel's count of the map's elements per CPU
+ * (struct bpf_map.elem_count, since 6.6), and the eviction is done by the
+ * inserting CPU, within its bpf_map_update_elem(): prealloc_lru_pop()
+ * counts the new entry up, htab_lru_map_delete_node() each evicted one
+ * down.  Read this CPU's count before and after the insertion, nothing
+ * else on this CPU runs between (the programs do not nest), and what went
+ * missing was evicted: exact, for two probe reads of a per-CPU word.  (The
+ * fullness of the table would not do: the LRU evicts in batches into a
+ * CPU's free list while other CPUs' free lists hold room, so a table
+ * evicts below max_entries and may sit at it without evicting.)
+ */
+static __always_inline struct bpf_map *events_table_map(__u32 t)
+{
+	return t == SG_EV_TBL_FLOWS ? (struct bpf_map *)&sg_flows : (struct bpf_map *)&sg_half;
+}
+
+/* @p's value as a number: the verifier does no arithmetic on map pointers. */
+static __always_inline __u64 events_addr(const void *p)
+{
+	__u64 a = 0;
+
+	bpf_probe_read_kernel(&a, sizeof(a), &p);
+	return a;
+}
+
+/*
+ * The address of this CPU's word of @m's element count, found once per
+ * CPU and table: struct bpf_map.elem_count is a per-CPU pointer, and
+ * this CPU's offset is where sg_ev_cpu's value is for this CPU less its
+ * per-CPU base (struct bpf_array.pptrs[0]).  (bpf_this_cpu_ptr() wants
+ * a pointer the kernel's BTF marks per-CPU, which elem_count's is not,
+ * and a ksym such as this_cpu_off needs kallsyms of data symbols.)
+ */
+static __always_inline __u64 events_elems_at(struct sg_ev_cpu *c, __u32 t)
+{
+	struct bpf_map *m = events_table_map(t);
+	__u64 cnt, base, map, tm;
+	__u32 id = m->id;
+
+	t &= SG_EV_TABLES - 1;
+	if (c->elems_at[t] && c->elems_id[t] == id)
+		return c->elems_at[t];
+	/* A kernel without them (the count is 6.6's): no eviction events. */
+	if (!bpf_core_field_exists(struct bpf_map, elem_count) ||
+	    !bpf_core_field_exists(struct bpf_array, pptrs))
+		return 0;
+	map = events_addr(&sg_ev_cpu);
+	tm = events_addr(m);
+	if (bpf_probe_read_kernel(&base, sizeof(base),
+				  (void *)(map + bpf_core_field_offset(struct bpf_array, pptrs))) ||
+	    bpf_probe_read_kernel(&cnt, sizeof(cnt),
+				  (void *)(tm + bpf_core_field_offset(struct bpf_map, elem_count))) ||
+	    !base || !cnt)
+		return 0;
+	c->elems_at[t] = cnt + (events_addr(c) - base);
+	c->elems_id[t] = id;
+	return c->elems_at[t];
+}
+
+/* This CPU's word of the element count at @at (0: unknown, reads 0). */
+static __always_inline __s64 events_elems(__u64 at)
+{
+	__s64 n = 0;
+
+	if (at)
+		bpf_probe_read_kernel(&n, sizeof(n), (void *)at);
+	return n;
+}
+
+struct events_evicted_sum {
+	__u64 n;
+	__u32 t;
+};
+
+/* bpf_loop: adds CPU @cpu's evictions of the table; stops past the last CPU. */
+static long events_evicted_cpu(__u64 cpu, void *ctx)
+{
+	struct events_evicted_sum *s = ctx;
+	struct sg_ev_cpu *c;
+	__u32 zero = 0;
+
+	c = bpf_map_lookup_percpu_elem(&sg_ev_cpu, &zero, (__u32)cpu);
+	if (!c)
+		return 1;
+	s->n += c->evicted[s->t & (SG_EV_TABLES - 1)];
+	return 0;
+}
+
+/*
+ * Table @t's interval is over: the CPU that moves its end tells what the
+ * CPUs evicted in it (an episode begins or goes on), or, when they evicted
+ * nothing, that the episode ended.  Once an interval: a call.
+ */
+static __always_inline int events_table_tick(__u32 t)
+{
+	struct events_evicted_sum sum = { .t = t };
+	__u64 now = bpf_ktime_get_coarse_ns(), until, d;
+	struct sg_ev_table *s;
+	struct sg_event *e;
+	struct bpf_map *m;
+
+	t &= SG_EV_TABLES - 1;
+	s = bpf_map_lookup_elem(&sg_ev_table, &t);
+	if (!s)
+		return 0;
+	until = s->until;
+	if (now < until ||
+	    __sync_val_compare_and_swap(&s->until, until, now + SG_EV_EVICT_INTERVAL_NS) != until)
+		return 0;
+	bpf_loop(SG_MAX_CPUS, events_evicted_cpu, &sum, 0);
+	d = sum.n > s->told ? sum.n - s->told : 0;
+	if (!d && !s->on)
+		return 0;
+	s->told = sum.n;
+	if (d && !s->on) {
+		s->on = 1;
+		s->since = now;
+		s->base = sum.n - d;
+	} else if (!d) {
+		s->on = 0;
+	}
+	e = events_reserve(d ? SG_EV_FLOW_TABLE_EVICTING : SG_EV_FLOW_TABLE_DRAINED);
+	if (!e)
+		return 0;
+	m = events_table_map(t);
+	e->aux = t;
+	e->v[0] = d ? d : sum.n - s->base;
+	e->v[1] = bpf_map_sum_elem_count(m);
+	e->v[2] = m->max_entries;
+	e->v[3] = d ? SG_EV_EVICT_INTERVAL_NS : now - s->since;
+	events_submit(e);
+	return 0;
+}
+
+/*
+ * bpf_map_update_elem(@m, @k, @v, @flags) of the flow table @t, its
+ * evictions counted.  BPF_ANY is tried as BPF_NOEXIST first, so that a
+ * new entry is known to be new: one more element, less those evicted.
+ */
+#define SG_EEXIST 17	/* errno's EEXIST: the BPF side has no errno.h */
+
+static __always_inline long events_table_update(void *m, __u32 t, const void *k,
+						const void *v, __u64 flags)
+{
+	struct sg_ev_cpu *c = events_cpu();
+	__u64 at = c ? events_elems_at(c, t) : 0;
+	__s64 before = events_elems(at), evicted;
+	struct sg_ev_table *s;
+	long err, fresh = 1;
+
+	err = bpf_map_update_elem(m, k, v, flags == BPF_ANY ? BPF_NOEXIST : flags);
+	if (err == -SG_EEXIST && flags == BPF_ANY) {
+		fresh = 0;
+		err = bpf_map_update_elem(m, k, v, BPF_ANY);
+	}
+	/* A failed insertion may have evicted too (the LRU pops room first). */
+	evicted = at ? before + (err ? 0 : fresh) - events_elems(at) : 0;
+	if (evicted > 0 && c)
+		c->evicted[t & (SG_EV_TABLES - 1)] += evicted;
+	s = bpf_map_lookup_elem(&sg_ev_table, &t);
+	if (s && (evicted > 0 || s->on) && bpf_ktime_get_coarse_ns() >= s->until)
+		events_table_tick(t);
+	return err;
+}
+
+/*
+ * bpf_map_update_elem(@flags) of sg_half and sg_flows, their evictions
+ * counted.  BPF_ANY is tried as BPF_NOEXIST first, so that a new entry is
+ * known to be new: one more element, less those evicted.  Global: its
+ * stack is not the XDP program's (the budget is 512 bytes in all).
+ */
+__attribute__((noinline)) int events_half_update(const struct sg_flow_key *k,
+						 const struct sg_flow *v, __u64 flags)
+{
+	if (!k || !v)
+		return -1;
+	return events_table_update(&sg_half, SG_EV_TBL_HALF, k, v, flags);
+}
+
+__attribute__((noinline)) int events_flows_update(const struct sg_flow_key *k,
+						  const struct sg_conn *v, __u64 flags)
+{
+	if (!k || !v)
+		return -1;
+	return events_table_update(&sg_flows, SG_EV_TBL_FLOWS, k, v, flags);
 }
 
 #endif /* SYNGUARD_EVENTS_BPF_H */

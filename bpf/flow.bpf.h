@@ -90,7 +90,13 @@ static __always_inline void flow_key(const struct sg_pkt *pkt, int dir,
 	k->rport = l ? pkt->sport : pkt->dport;
 }
 
-/* The local end's state, from who closed first and which FINs are acked. */
+/*
+ * The local end's state, from who closed first and which FINs are acked.
+ * An end that sent its FIN before the other's reached it (closer OUT, or
+ * BOTH when the FINs crossed) goes FIN_WAIT_1, then FIN_WAIT_2 or CLOSING,
+ * to TIME_WAIT (tcp_fin(), tcp_rcv_state_process()); one whose FIN
+ * acknowledged the other's went CLOSE_WAIT, LAST_ACK, CLOSED.
+ */
 static __always_inline __u8 flow_close_state(__u8 flags, __u8 closer)
 {
 	bool fin_in = flags & SG_FF_FIN_IN, fin_out = flags & SG_FF_FIN_OUT;
@@ -98,7 +104,7 @@ static __always_inline __u8 flow_close_state(__u8 flags, __u8 closer)
 
 	if (!fin_in && !fin_out)
 		return SG_TCP_ESTABLISHED;
-	if (closer == SG_DIR_OUT) {
+	if (closer != SG_DIR_IN) {
 		if (!fin_in)
 			return out_acked ? SG_TCP_FIN_WAIT_2 : SG_TCP_FIN_WAIT_1;
 		return out_acked ? SG_TCP_TIME_WAIT : SG_TCP_CLOSING;
@@ -107,6 +113,12 @@ static __always_inline __u8 flow_close_state(__u8 flags, __u8 closer)
 		return SG_TCP_CLOSE_WAIT;
 	/* Local is CLOSED once its FIN is acked; the remote sits in TIME_WAIT. */
 	return out_acked ? SG_TCP_REMOTE_TIME_WAIT : SG_TCP_LAST_ACK;
+}
+
+/* Does a segment of TCP @flags with @ack acknowledge up to @nxt (RFC 1982)? */
+static __always_inline bool flow_acks(__u8 flags, __u32 ack, __u32 nxt)
+{
+	return (flags & TCP_ACK) && (__s32)(ack - nxt) >= 0;
 }
 
 #define FLOW_SYNACKED(dir) ((dir) == SG_DIR_IN ? SG_FF_SYNACK_IN : SG_FF_SYNACK_OUT)
@@ -119,6 +131,32 @@ static __always_inline bool flow_acks_syn(const struct sg_flow *f, int opener,
 
 	/* RFC 7413 3: a server that takes the SYN's data acknowledges it. */
 	return ack == isn + 1 || (f->syn_len && ack == isn + 1 + f->syn_len);
+}
+
+/*
+ * Does the host's TIME_WAIT socket of @c take a SYN from the remote end at
+ * @seq?  tcp_timewait_state_process() takes it (TCP_TW_SYN: the socket
+ * goes, the listener gets the SYN) when it lies past RCV.NXT, the remote
+ * FIN's sequence number + 1, or when its timestamp is newer than the
+ * last (and PAWS does not refuse it); otherwise it answers with an ACK and
+ * stays.  synguard keeps no timestamps: past RCV.NXT it is taken, else the
+ * host's answer says (flow_tw_answered()).
+ */
+static __always_inline bool flow_tw_takes_syn(const struct sg_conn *c, __u32 seq)
+{
+	return (__s32)(seq - c->fin_ack[SG_DIR_IN]) > 0;
+}
+
+/*
+ * The host answered with a SYN-ACK a SYN that came to ports it held in
+ * TIME_WAIT: it took the SYN, so its TIME_WAIT socket is gone.
+ */
+static __always_inline void flow_tw_answered(const struct sg_flow_key *k)
+{
+	struct sg_conn *c = bpf_map_lookup_elem(&sg_flows, k);
+
+	if (c && c->state == SG_TCP_TIME_WAIT)
+		flow_remove(k, c);
 }
 
 /*
@@ -135,7 +173,7 @@ flow_insert_established(const struct sg_flow_key *k, __u8 opener, __u8 flags,
 			     .opener = opener, .closer = SG_DIR_NONE, .flags = flags };
 
 	flow_gauge_begin();
-	if (bpf_map_update_elem(&sg_flows, k, &c, update)) {
+	if (events_flows_update(k, &c, update)) {
 		flow_gauge(SG_CONN_DEAD, SG_CONN_DEAD);
 		stats_inc(SG_FLOW_TABLE_FULL);
 		events_flow_full();
@@ -210,8 +248,15 @@ static __always_inline void flow_kcookie_synack(const struct sg_pkt *pkt)
 	f = bpf_map_lookup_elem(&sg_half, &k);
 	if (f && f->opener == SG_DIR_IN &&
 	    !(f->flags & (SG_FF_SYNACK_OUT | SG_FF_SIMUL)) &&
-	    flow_acks_syn(f, SG_DIR_IN, pkt->ack))
+	    flow_acks_syn(f, SG_DIR_IN, pkt->ack)) {
+		bool on_tw = f->on_tw;
+
 		bpf_map_delete_elem(&sg_half, &k);
+		if (on_tw) {
+			flow_tw_answered(&k);
+			flow_ver_bump(&k);
+		}
+	}
 	now = bpf_ktime_get_coarse_ns();
 	if (now - sg_kcookie_last_ns > 1000000000ULL)
 		sg_kcookie_last_ns = now;
@@ -282,14 +327,25 @@ static __always_inline bool flow_syn(const struct sg_flow_key *k, int dir,
 	struct sg_flow *f, nf = {};
 	bool removed = false;
 	struct sg_conn *c;
+	__u8 on_tw = 0;
 
 	c = bpf_map_lookup_elem(&sg_flows, k);
 	if (c) {
-		/* A new connection may reuse the ports of one in TIME_WAIT. */
-		if (c->state != SG_TCP_TIME_WAIT && c->state != SG_TCP_REMOTE_TIME_WAIT)
+		__u8 state = c->state;
+
+		/*
+		 * A new connection may reuse the ports of one in TIME_WAIT.
+		 * A SYN the host sends means it let its TIME_WAIT socket go
+		 * (tcp_twsk_unique()); in time_wait_remote it holds none.
+		 */
+		if (state != SG_TCP_TIME_WAIT && state != SG_TCP_REMOTE_TIME_WAIT)
 			return false;	/* SYN on a live flow: the stack answers it */
-		flow_remove(k, c);
-		removed = true;
+		if (state == SG_TCP_TIME_WAIT && dir == SG_DIR_IN && !flow_tw_takes_syn(c, seq)) {
+			on_tw = SG_TCP_TIME_WAIT;
+		} else {
+			flow_remove(k, c);
+			removed = true;
+		}
 	}
 	f = bpf_map_lookup_elem(&sg_half, k);
 	if (f) {
@@ -316,8 +372,9 @@ static __always_inline bool flow_syn(const struct sg_flow_key *k, int dir,
 	nf.syn_len = payload > 0xFFFF ? 0xFFFF : payload;
 	nf.opener = dir;
 	nf.closer = SG_DIR_NONE;
+	nf.on_tw = on_tw;
 	nf.state = dir == SG_DIR_IN ? SG_TCP_SYN_SEEN : SG_TCP_SYN_SENT;
-	if (bpf_map_update_elem(&sg_half, k, &nf, BPF_ANY))
+	if (events_half_update(k, &nf, BPF_ANY))
 		return removed;
 	stats_inc(SG_FLOW_SYN);
 	if (payload)
@@ -349,6 +406,10 @@ static __always_inline void flow_synack(const struct sg_flow_key *k, int dir,
 	f->last_ns = now;
 	f->flags |= FLOW_SYNACKED(dir);
 	stats_inc(SG_FLOW_SYNACK);
+	if (dir == SG_DIR_OUT && f->on_tw) {
+		f->on_tw = 0;
+		flow_tw_answered(k);
+	}
 	if (f->flags & SG_FF_SIMUL) {
 		/* Each end's SYN-ACK answers the other's SYN: both established. */
 		if ((f->flags & SG_FF_SYNACK_IN) && (f->flags & SG_FF_SYNACK_OUT))
@@ -468,10 +529,20 @@ __attribute__((noinline)) int flow_close_step(struct sg_conn *f, struct flow_seg
 		FLOW_FIN_ACK(f, dir) = seg->seq + seg->payload + 1;
 		if (n.closer == SG_DIR_NONE)
 			n.closer = dir;
+		else if (n.closer == other &&
+			 !flow_acks(flags, seg->ack, FLOW_FIN_ACK(f, other)))
+			/*
+			 * This FIN does not acknowledge the other's: its end
+			 * sent it before the other's arrived, so closed first
+			 * too.  Arrival order cannot say it: XDP and egress
+			 * run on different CPUs, and the FINs of a close both
+			 * ends begin at once reach them in either order.  The
+			 * sequence numbers do.  (A FIN that acknowledges the
+			 * other's came second everywhere: it answers it.)
+			 */
+			n.closer = SG_DIR_BOTH;
 	}
-	/* Serial number arithmetic (RFC 1982): at or past the FIN. */
-	if ((flags & TCP_ACK) && (n.flags & FLOW_FIN(other)) &&
-	    (__s32)(seg->ack - FLOW_FIN_ACK(f, other)) >= 0)
+	if ((n.flags & FLOW_FIN(other)) && flow_acks(flags, seg->ack, FLOW_FIN_ACK(f, other)))
 		n.flags |= FLOW_FIN_ACKED(other);
 	n.state = flow_close_state(n.flags, n.closer);
 	if (n.w == o.w)
@@ -493,6 +564,29 @@ __attribute__((noinline)) int flow_close_step(struct sg_conn *f, struct flow_seg
 	if (n.state == SG_TCP_TIME_WAIT || n.state == SG_TCP_REMOTE_TIME_WAIT)
 		stats_inc(SG_FLOW_CLOSED_FIN);
 	return 0;
+}
+
+/*
+ * Does a RST from the remote end at @seq end the host's socket of @f?
+ * Once the remote FIN is in, RCV.NXT is known: its sequence number + 1.
+ * The kernel takes a RST at RCV.NXT only (RFC 5961 3.2,
+ * tcp_validate_incoming()), in CLOSE_WAIT, CLOSING and LAST_ACK at the
+ * FIN's own number too (tcp_reset_check()), in TIME_WAIT at RCV.NXT only
+ * (tcp_timewait_state_process(), tcp_rfc1337 off: the default); any other
+ * it drops or answers with an ACK.  Before the remote FIN synguard does
+ * not know RCV.NXT, and in time_wait_remote the host holds no socket: a
+ * RST ends the flow.
+ */
+static __always_inline bool flow_rst_ends(const struct sg_conn *f, __u32 seq)
+{
+	union flow_word o;
+	__u32 nxt;
+
+	o.w = *(volatile const __u32 *)FLOW_WORD(f);
+	if (!(o.flags & SG_FF_FIN_IN) || o.state == SG_TCP_REMOTE_TIME_WAIT)
+		return true;
+	nxt = f->fin_ack[SG_DIR_IN];
+	return seq == nxt || (seq == nxt - 1 && o.state != SG_TCP_TIME_WAIT);
 }
 
 /*
@@ -547,8 +641,11 @@ static __always_inline int flow_update(struct sg_flow_key *key,
 			return 0;
 	}
 	if (flags & TCP_RST) {
-		__u8 was = flow_remove(&k, f);
+		__u8 was;
 
+		if (dir == SG_DIR_IN && !flow_rst_ends(f, seq))
+			return 0;	/* the host drops it, or answers with an ACK */
+		was = flow_remove(&k, f);
 		if (was < SG_TCP_STATE_MAX && was != SG_TCP_TIME_WAIT &&
 		    was != SG_TCP_REMOTE_TIME_WAIT)
 			stats_inc(SG_FLOW_CLOSED_RST);

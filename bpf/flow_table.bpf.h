@@ -25,6 +25,9 @@
 #include <bpf/bpf_helpers.h>
 #include "synguard.h"
 
+/* The kernel's count of a map's elements, evictions taken out (6.6). */
+extern __s64 bpf_map_sum_elem_count(const struct bpf_map *map) __ksym;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SG_DEFAULT_HALF_MAX);

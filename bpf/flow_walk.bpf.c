@@ -35,8 +35,6 @@
 #include <bpf/bpf_helpers.h>
 #include "synguard.h"
 
-extern __s64 bpf_map_sum_elem_count(const struct bpf_map *map) __ksym;
-
 /* Sizes and layouts come from the reused maps; flows_read checks them. */
 #include "flow_table.bpf.h"
 

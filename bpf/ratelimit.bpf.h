@@ -11,7 +11,8 @@
  *   rl_over_slot(fold)		the sg_over slot of a source (hash_fold of it)
  *   rl_over_check(o, cfg, w0, w1, is6, j)
  *				is the source known over?  its drop reason
- *   rl_syn(pkt, cfg, now, o)	a SYN through the source's bucket
+ *   rl_syn(pkt, cfg, &now, o, stateless)
+ *				a SYN through the source's bucket
  *   rl_refund(cfg, key)	a handshake completed: its SYN back
  */
 #ifndef SYNGUARD_RATELIMIT_BPF_H
@@ -185,18 +186,37 @@ static __always_inline void rl_over_fill(struct sg_over *o, const struct sg_pkt 
 }
 
 /*
- * A SYN from @pkt's source at @now: -1 if it conforms, else the drop
- * reason.  @o is the source's sg_over slot, which rl_over_check found
- * not live for it: a drop fills it.
+ * A SYN from @pkt's source: -1 if it conforms, else the drop reason.  @o
+ * is the source's sg_over slot, which rl_over_check found not live for
+ * it: a drop fills it.  *@now is the clock, read here if still 0 and
+ * needed.
+ *
+ * @stateless: the SYN will be answered with a SYN cookie, which leaves no
+ * state behind.  Such SYNs are metered by sampling: one in SG_SRC_SAMPLE,
+ * at random, goes through the source's bucket for SG_SRC_SAMPLE SYNs, the
+ * rest pass with no lookup.  A spoofed many-source flood touches sg_src
+ * for one SYN in SG_SRC_SAMPLE instead of missing, inserting and evicting
+ * for each, which cost more than the cookie (BENCHMARKS.md part 6); a
+ * source that keeps sending is still metered at its rate, on average,
+ * and once over, sg_over drops its every SYN.  Its syns count is then an
+ * estimate (a multiple of SG_SRC_SAMPLE); its drops are exact.
  */
+#define SG_SRC_SAMPLE 16
+
 static __always_inline int rl_syn(const struct sg_pkt *pkt,
-				  const struct sg_config *cfg, __u64 now,
-				  struct sg_over *o)
+				  const struct sg_config *cfg, __u64 *now,
+				  struct sg_over *o, bool stateless)
 {
 	struct sg_src_key key = {};
 	struct sg_src_state *st;
 	struct gcra g;
+	__u32 w = 1;
 
+	if (stateless) {
+		if (bpf_get_prandom_u32() % SG_SRC_SAMPLE)
+			return -1;
+		w = SG_SRC_SAMPLE;
+	}
 	rl_key(pkt, cfg, &key);
 	/* This source's own drops from the slot first, so sg_src is whole. */
 	if (o && o->pending && rl_over_is(o, pkt))
@@ -208,32 +228,34 @@ static __always_inline int rl_syn(const struct sg_pkt *pkt,
 		if (!st)
 			return -1;	/* table full of new sources: fail open */
 	}
-	st->syns++;
+	if (!*now)
+		*now = sg_now();
+	st->syns += w;
 	if (st->blocked_until) {
-		if (now < st->blocked_until) {
+		if (*now < st->blocked_until) {
 			st->dropped++;
-			rl_over_fill(o, pkt, cfg, &key, now, st->blocked_until,
+			rl_over_fill(o, pkt, cfg, &key, *now, st->blocked_until,
 				     SG_R_SRC_BLOCKED);
 			return SG_R_SRC_BLOCKED;
 		}
 		st->blocked_until = 0;
 	}
 	g = gcra_of(cfg->src_rate, cfg->src_burst);
-	events_src_calm(cfg, &key, st, now);
-	gcra_catch_up(&st->tat, now);
-	if (gcra_over(&g, st->tat, now)) {
+	events_src_calm(cfg, &key, st, *now);
+	gcra_catch_up(&st->tat, *now);
+	if (gcra_over(&g, st->tat, *now)) {
 		st->dropped++;
-		events_src_over(cfg, &key, st, now);
+		events_src_over(cfg, &key, st, *now);
 		if (cfg->block_ns) {
-			st->blocked_until = now + cfg->block_ns;
-			rl_over_fill(o, pkt, cfg, &key, now, st->blocked_until,
+			st->blocked_until = *now + cfg->block_ns;
+			rl_over_fill(o, pkt, cfg, &key, *now, st->blocked_until,
 				     SG_R_SRC_BLOCKED);
 		} else {
-			rl_over_fill(o, pkt, cfg, &key, now, st->tat - g.tol, SG_R_SRC_RATE);
+			rl_over_fill(o, pkt, cfg, &key, *now, st->tat - g.tol, SG_R_SRC_RATE);
 		}
 		return SG_R_SRC_RATE;
 	}
-	st->tat += g.t;
+	st->tat += g.t * w;
 	return -1;
 }
 

@@ -31,6 +31,12 @@ struct {
 	__type(value, struct sg_reason_vals);
 } sg_drops SEC(".maps");
 
+/*
+ * More than any kernel's CPUs (NR_CPUS is at most 8192): a bpf_loop that
+ * sums a per-CPU map over the CPUs stops at the last.
+ */
+#define SG_MAX_CPUS 8192
+
 /* This CPU's counters; NULL never happens for an array of one, but check. */
 static __always_inline struct sg_stat_vals *stats_get(void)
 {

@@ -192,19 +192,28 @@ static __always_inline enum sg_verdict sg_decide(struct sg_pkt *pkt)
 		}
 		if (cfg->src_rate) {
 			struct sg_over *o;
+			bool stateless;
 			__u64 w0, w1;
+			__u32 fold;
 
 			parse_src_words(pkt, &w0, &w1);
-			o = rl_over_slot(hash_fold(w0, w1));
+			fold = hash_fold(w0, w1);
+			o = rl_over_slot(fold);
 			stats_add(st, SG_SRC_LIMITED);
 			/* A source sg_src already put over: no clock, no lookup. */
 			r = rl_over_check(o, cfg, w0, w1, pkt->l3_proto != ETH_P_IP,
 					  bpf_jiffies64());
 			if (r >= 0)
 				return verdict_drop(st, cfg, r);
-			if (!now)
-				now = sg_now();
-			r = rl_syn(pkt, cfg, now, o);
+			/*
+			 * Will a cookie answer it (below)?  Then it leaves no
+			 * state, and rl_syn() meters it by sampling.  A source
+			 * that may be proven is metered exactly.
+			 */
+			stateless = cookie_may_answer(cfg) &&
+				    (attack ? !attack_maybe_proven(fold)
+					    : cfg->cookie_mode == SG_COOKIE_ALWAYS);
+			r = rl_syn(pkt, cfg, &now, o, stateless);
 			if (r >= 0)
 				return verdict_drop(st, cfg, r);
 		}

@@ -275,6 +275,11 @@ struct sg_over {
 #define SG_DIR_IN 0		/* remote -> local */
 #define SG_DIR_OUT 1		/* local -> remote */
 #define SG_DIR_NONE 2
+/*
+ * A closer only: both ends closed first, each FIN sent before the other's
+ * arrived (RFC 9293 figure 13); both ends go through CLOSING to TIME_WAIT.
+ */
+#define SG_DIR_BOTH 3
 
 /* RFC 9293 states, as the local end is in them. */
 #define SG_STATE_LIST(X)                                                       \
@@ -341,7 +346,13 @@ struct sg_flow {
 	__u8 opener;		/* SG_DIR_IN: passive open, SG_DIR_OUT: active */
 	__u8 closer;		/* who sent the first FIN, or SG_DIR_NONE */
 	__u8 flags;		/* SG_FF_* */
-	__u16 reserved;
+	/*
+	 * SG_TCP_TIME_WAIT when the SYN came to ports the host holds in
+	 * TIME_WAIT with a sequence number its TIME_WAIT socket may refuse:
+	 * that flow stays until the host answers this SYN with a SYN-ACK.
+	 */
+	__u8 on_tw;
+	__u8 reserved;
 };
 
 /*
@@ -364,7 +375,7 @@ struct sg_conn {
 	 */
 	__u8 state;		/* enum sg_tcp_state, or SG_CONN_DEAD */
 	__u8 opener;		/* SG_DIR_IN, SG_DIR_OUT, SG_DIR_NONE (picked up) */
-	__u8 closer;		/* who sent the first FIN, or SG_DIR_NONE */
+	__u8 closer;		/* who sent the first FIN, SG_DIR_BOTH, or SG_DIR_NONE */
 	__u8 flags;		/* SG_FF_* */
 };
 
@@ -570,6 +581,14 @@ struct sg_meta {
  *     interval (ns).
  *   cookie_invalid: v[0] invalid cookie ACKs this second (one CPU), v[1]
  *     ...the second before, aux the threshold.
+ *   flow_table_evicting: the LRU of a flow table (aux: SG_EV_TBL_*)
+ *     evicted entries to make room, told at the first eviction and then
+ *     at most once an interval while it goes on: v[0] entries evicted
+ *     since the table's last event, v[1] its entries then (the kernel's
+ *     count), v[2] its max_entries, v[3] the interval (ns).
+ *   flow_table_drained: ...and that episode's end, at the first insertion
+ *     after an interval with no eviction: v[0] entries evicted in the
+ *     whole episode, v[1] entries, v[2] max_entries, v[3] ns it lasted.
  */
 #define SG_EVENT_LIST(X)                                                       \
 	X(ATTACK_ENTER, "attack_enter")                                        \
@@ -579,7 +598,9 @@ struct sg_meta {
 	X(SRC_RELEASED, "src_released")                                        \
 	X(DENY_HITS, "deny_hits")                                              \
 	X(FLOW_TABLE_FULL, "flow_table_full")                                  \
-	X(COOKIE_INVALID, "cookie_invalid")
+	X(COOKIE_INVALID, "cookie_invalid")                                    \
+	X(FLOW_TABLE_EVICTING, "flow_table_evicting")                          \
+	X(FLOW_TABLE_DRAINED, "flow_table_drained")
 
 #define SG_EVENT_ENTRY(id, name) SG_EV_##id,
 enum sg_event_type { SG_EVENT_LIST(SG_EVENT_ENTRY) SG_EV_MAX };
@@ -610,6 +631,12 @@ struct sg_event {
 #define SG_EV_DENY_INTERVAL_NS (5 * 1000000000ULL)
 #define SG_EV_FULL_INTERVAL_NS (10 * 1000000000ULL)
 #define SG_EV_COOKIE_INVALID_RATE 100	/* invalid cookie ACKs a second, per CPU */
+#define SG_EV_EVICT_INTERVAL_NS (2 * 1000000000ULL)
+
+/* The flow tables, as flow_table_evicting and _drained name them (aux). */
+#define SG_EV_TBL_HALF 0		/* sg_half: handshakes */
+#define SG_EV_TBL_FLOWS 1		/* sg_flows: established and closing */
+#define SG_EV_TABLES 2
 
 /* The events' state, per CPU: the token bucket and the tallies. */
 struct sg_ev_cpu {
@@ -619,6 +646,29 @@ struct sg_ev_cpu {
 	__u64 ci_sec;		/* the second of ci_n */
 	__u64 ci_n;		/* invalid cookie ACKs in it */
 	__u64 ci_prev;		/* ...in the second before */
+	/* Appended: entries this CPU's insertions evicted, ever, by table. */
+	__u64 evicted[SG_EV_TABLES];
+	/*
+	 * ...and where this CPU's word of each table's element count is, for
+	 * the map of that id (attach --force may carry this map to a new
+	 * table: map ids are never reused).
+	 */
+	__u64 elems_at[SG_EV_TABLES];
+	__u32 elems_id[SG_EV_TABLES];
+};
+
+/*
+ * A flow table's eviction episode (sg_ev_table, by SG_EV_TBL_*), shared by
+ * the CPUs: read by every insertion while an episode is on, written once
+ * an interval by the CPU that moved @until.
+ */
+struct sg_ev_table {
+	__u64 until;		/* coarse ns: no event of the table before */
+	__u64 told;		/* the CPUs' evictions (sum) at its last event */
+	__u64 base;		/* ...when the episode began */
+	__u64 since;		/* coarse ns the episode began */
+	__u32 on;		/* an episode is on: evictions told, no drain yet */
+	__u32 pad;
 };
 
 /*

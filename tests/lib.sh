@@ -191,6 +191,7 @@ lab_down() {
 	[ -d "/sys/fs/bpf/synguard/netns/$NS_S" ] && rm -rf "/sys/fs/bpf/synguard/netns/$NS_S"
 	local ns
 	for ns in $NS_C $NS_A $NS_S $NS_W; do ip netns del "$ns" 2>/dev/null; done
+	[ -n "${CHAIN_PIN:-}" ] && rm -rf "$CHAIN_PIN"
 	rm -rf "$LAB_TMP"
 	return $rc
 }
@@ -424,4 +425,172 @@ expect_connect_times() {
 	else not_ok "p99 connect during the flood $f99 ms > $lim99 ms"; fi
 	if le "$f50" "$lim50"; then ok "median connect during the flood $f50 ms <= $lim50 ms"
 	else not_ok "median connect during the flood $f50 ms > $lim50 ms"; fi
+}
+
+# --- counters around a burst, the malformed classes ------------------------------
+# lab_snap FILE: `synguard stats --json` of the lab's attachment into FILE.
+lab_snap() { sg stats $SRV_IF --json >"$1" 2>"$1.err"; }
+# jq: a stats or replay JSON as one flat object, "drops.syn_fin": 7, ...
+SG_FLAT='[(.verdicts | to_entries[] | {key: ("verdicts." + .key), value}),
+	 (.drops | to_entries[] | {key: ("drops." + .key), value}),
+	 (.counters | to_entries[] | {key: ("counters." + .key), value})] | from_entries'
+# lab_field FILE KEY: one counter, KEY as in SG_FLAT ("verdicts.pass").
+lab_field() { jq -r "$SG_FLAT | .[\"$2\"]" "$1"; }
+# lab_delta A B REGEX: "key=+n" for every counter matching REGEX that changed.
+lab_delta() {
+	jq -rn --slurpfile a "$1" --slurpfile b "$2" --arg re "$3" \
+		"(\$a[0] | $SG_FLAT) as \$x | \$b[0] | $SG_FLAT | to_entries |
+		 map(select((.key | test(\$re)) and .value != \$x[.key]) |
+		     \"\(.key)=\(.value - \$x[.key])\") | join(\" \")"
+}
+# lab_settle A N: waits until the frames counter has risen by at least N
+# over snapshot A and then holds still for 0.2 s: the frames are through
+# the bridge and XDP.
+lab_settle() {
+	local a=$1 n=$2 want cur last=-1 i
+	want=$(( $(lab_field "$a" counters.frames) + n ))
+	for i in $(seq 50); do
+		cur=$(sg_counter counters.frames)
+		[ "$cur" -ge "$want" ] && [ "$cur" = "$last" ] && return 0
+		last=$cur
+		sleep 0.1
+	done
+	return 1
+}
+# lab_sendframes CLASS N [OPTIONS]: N frames of CLASS from the attacker.
+lab_sendframes() {
+	ip netns exec "$NS_A" "$SENDFRAMES" att0 "$1" "$2" --dmac "$(lab_mac "$NS_S" $SRV_IF)" \
+		"${@:3}" >/dev/null
+}
+
+# lab_drop_case DESC REASON N CMD...: CMD sends N frames that XDP must drop
+# for REASON: drops.REASON and verdicts.drop rise by N, nothing else drops;
+# then the client still gets its pages.
+lab_drop_case() {
+	local desc=$1 reason=$2 n=$3
+	shift 3
+	lab_snap "$LAB_TMP/a"
+	"$@"
+	lab_settle "$LAB_TMP/a" "$n" || diag "$desc: counters did not settle"
+	lab_snap "$LAB_TMP/b"
+	expect_eq "$desc x$n: drops.$reason +$n, no other reason" \
+		"$(lab_delta "$LAB_TMP/a" "$LAB_TMP/b" '^(drops\.|verdicts\.(drop|would_drop)$)')" \
+		"verdicts.drop=$n drops.$reason=$n"
+	expect_eq "$desc: the client still connects" "$(lab_fetch 2)" 2
+}
+
+# lab_malformed: each malformed class, sent N times (hping3, or sendframes
+# for what hping3 cannot make), raises its own drop reason by exactly N
+# and no other, whatever way synguard runs on srv0.
+lab_malformed() {
+	local H=(lab_hping $SRV_IP) V6=(--src $ATT_IP6 --dst $SRV_IP6)
+	lab_drop_case "syn_fin (hping3 -S -F)"		syn_fin 7	"${H[@]}" -p 80 -S -F -c 7
+	lab_drop_case "syn_rst (hping3 -S -R)"		syn_rst 5	"${H[@]}" -p 80 -S -R -c 5
+	lab_drop_case "fin_rst (hping3 -F -R)"		fin_rst 6	"${H[@]}" -p 80 -F -R -c 6
+	lab_drop_case "no_flags (hping3, no flags)"	no_flags 4	"${H[@]}" -p 80 -c 4
+	lab_drop_case "no_ack (hping3 -F)"		no_ack 3	"${H[@]}" -p 80 -F -c 3
+	lab_drop_case "no_ack (hping3 XMAS -F -P -U)"	no_ack 8	"${H[@]}" -p 80 -F -P -U -c 8
+	lab_drop_case "tcp_doff_short (hping3 -O 4 -S)"	tcp_doff_short 9 "${H[@]}" -p 80 -O 4 -S -c 9
+	lab_drop_case "tcp_doff_beyond (hping3 -O 15 -S)" tcp_doff_beyond 10 \
+		"${H[@]}" -p 80 -O 15 -S -c 10
+	lab_drop_case "port_zero (hping3 -s 0 -k -S)"	port_zero 2	"${H[@]}" -p 80 -s 0 -k -S -c 2
+	lab_drop_case "port_zero (hping3 -p 0 -S)"	port_zero 11	"${H[@]}" -p 0 -S -c 11
+	lab_drop_case "land (hping3 -a $SRV_IP -s 80 -p 80 -S)" land 12 \
+		lab_hping -a $SRV_IP -s 80 -k -p 80 -S -c 12 $SRV_IP
+	if [ ! -x "$SENDFRAMES" ]; then
+		skip "sendframes' malformed classes" "no $SENDFRAMES (make all)"
+		return
+	fi
+	lab_drop_case "ipv4_bad_ihl (sendframes)" ipv4_bad_ihl 13 lab_sendframes ipv4_bad_ihl 13
+	lab_drop_case "ip_bad_len v4 (sendframes)" ip_bad_len 14 lab_sendframes ip_bad_len 14
+	lab_drop_case "ip_bad_len v6 (sendframes)" ip_bad_len 18 \
+		lab_sendframes ip_bad_len 18 "${V6[@]}"
+	lab_drop_case "truncated v4 (sendframes)" truncated 15 lab_sendframes truncated 15
+	lab_drop_case "truncated v6 (sendframes)" truncated 19 lab_sendframes truncated 19 "${V6[@]}"
+	lab_drop_case "tcp_doff_beyond v6 (sendframes)" tcp_doff_beyond 20 \
+		lab_sendframes tcp_doff_beyond 20 "${V6[@]}"
+	lab_drop_case "unparsed_ipv6_ext (sendframes, 9 ext headers)" unparsed_ipv6_ext 22 \
+		lab_sendframes unparsed_ipv6_ext 22
+	lab_drop_case "unparsed_vlan v4 (sendframes, 3 tags)" unparsed_vlan 17 \
+		lab_sendframes unparsed_vlan 17
+	lab_drop_case "unparsed_vlan v6 (sendframes, 3 tags)" unparsed_vlan 21 \
+		lab_sendframes unparsed_vlan 21 "${V6[@]}"
+}
+
+# --- new clients during a many-source flood (SYN cookies) -------------------------
+# lab_new_addr I: the client's I-th address the server has never seen,
+# 198.18.64.1 on, 250 an octet.
+lab_new_addr() { echo "198.18.$((64 + $1 / 250)).$(($1 % 250 + 1))"; }
+# lab_new_addrs N: the first N of them on the client; the server reaches
+# them through it (a flood's sources have no route back).
+lab_new_addrs() {
+	ip -n "$NS_C" -b - <<EOA
+$(for i in $(seq 0 $(($1 - 1))); do echo "addr add $(lab_new_addr $i)/32 dev cli0"; done)
+EOA
+	ip -n "$NS_S" route add 198.18.64.0/18 via $CLI_IP
+}
+# lab_new_clients FIRST N OUT [MAXTIME] [JOBS]: N connections, one per new
+# address from index FIRST, a page each: "code connects connect_time"
+# lines (as lab_clients).  MAXTIME (3 s) bounds each.  JOBS (1) loops
+# share the addresses, each over its own contiguous part, in parallel:
+# on a busy machine each curl takes its time to start, not to connect.
+lab_new_clients() {
+	local first=$1 n=$2 out=$3 max=${4:-3} jobs=${5:-1} j from cnt pids=
+	for j in $(seq 0 $((jobs - 1))); do
+		from=$((first + n * j / jobs)) cnt=$((first + n * (j + 1) / jobs - from))
+		ip netns exec "$NS_C" bash -c '
+			for i in $(seq '"$from"' $(('"$from"' + '"$cnt"' - 1))); do
+				a="198.18.$((64 + i / 250)).$((i % 250 + 1))"
+				curl -s --interface "$a" -H "Connection: close" --max-time '"$max"' \
+					-o /dev/null -w "%{http_code} %{num_connects} %{time_connect}\n" \
+					http://'"$SRV_IP"'/ || true
+			done' >"$out.$j" 2>/dev/null &
+		pids+=" $!"
+	done
+	wait $pids
+	cat $(seq -f "$out.%g" 0 $((jobs - 1))) >"$out"
+	rm -f $(seq -f "$out.%g" 0 $((jobs - 1)))
+}
+# lab_flood_bg SECONDS [SRC_PREFIX]: the project's generator at its full
+# rate from SRC_PREFIX (198.19.0.0/16, a whole lab /16) to the server, in
+# the background (LAB_PIDS, FLOOD_PID), bounded by count and time; its
+# output in $LAB_TMP/flood.out.  lab_flood_stop ends it.
+lab_flood_bg() {
+	lab_flood "$NS_A" att0 "$(lab_mac $NS_S $SRV_IF)" $SRV_IP "${2:-198.19.0.0/16}" \
+		$(($1 * 3000000)) "$1" --random >"$LAB_TMP/flood.out" 2>&1 &
+	LAB_PIDS="${LAB_PIDS:-} $!"
+	FLOOD_PID=$!
+}
+lab_flood_stop() {
+	# The subshell's child is timeout, which passes the signal on.
+	pkill -INT -P $FLOOD_PID 2>/dev/null
+	wait $FLOOD_PID 2>/dev/null
+}
+
+# --- the chain test programs (tests/tools/chain_test.bpf.c) -------------------------
+CHAIN_OBJ=${CHAIN_OBJ:-$TOP/build/tools/chain_test.bpf.o}
+# lab_chain_load: loads them and pins them under CHAIN_PIN, a bpffs
+# directory of this lab's own (progs/NAME, maps/NAME), which lab_down
+# removes.
+lab_chain_load() {
+	CHAIN_PIN=/sys/fs/bpf/sgchain-$LAB_ID
+	mkdir -p "$CHAIN_PIN" &&
+		bpftool prog loadall "$CHAIN_OBJ" "$CHAIN_PIN/progs" pinmaps "$CHAIN_PIN/maps"
+}
+# lab_chain_cnt I: a counter of chain_test.bpf.c: 0 seen, 1 dropped,
+# 2 root seen, 3 root fell through.
+lab_chain_cnt() {
+	bpftool -j map lookup pinned "$CHAIN_PIN/maps/chain_counts" key "$1" 0 0 0 |
+		jq -r '.formatted.value'
+}
+# lab_root_slot [N]: the program id in slot N (0) of the root's array;
+# "" when empty.
+lab_root_slot() {
+	bpftool -j map lookup pinned "$CHAIN_PIN/maps/root_slots" key "${1:-0}" 0 0 0 2>/dev/null |
+		jq -r '.formatted.value // .value // empty' 2>/dev/null
+}
+# lab_root_attach: chain_root, Katran's shared-mode root, on srv0 (native).
+lab_root_attach() {
+	nsenter --net=/run/netns/$NS_S bpftool net attach xdpdrv \
+		pinned "$CHAIN_PIN/progs/chain_root" dev $SRV_IF
 }

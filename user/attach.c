@@ -304,6 +304,9 @@ static int attach_load(struct attach_run *r)
 	}
 	bpf_map__set_max_entries(skel->maps.sg_half, r->a.half_max);
 	bpf_map__set_max_entries(skel->maps.sg_flows, r->a.flows_max);
+	if (r->a.into)
+		bpf_program__set_expected_attach_type(skel->progs.synguard_xdp,
+						      into_attach_type(&r->meta));
 	err = synguard__load(skel);
 	if (err) {
 		err_msg("the kernel refused to load synguard: %s%s",

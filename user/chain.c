@@ -218,6 +218,57 @@ int into_parse(const char *arg, struct sg_meta *m)
 	return EXIT_OK;
 }
 
+/*
+ * Does a program loaded with @type fit @fd's owner?  The kernel holds a
+ * program array to its first user's type and expected_attach_type, and
+ * checks them when a program that tail-calls through the array loads: a
+ * probe that does (r1 = ctx, r2 = the array, r3 = @index), never run.
+ */
+static bool into_fits(int fd, __u32 index, enum bpf_attach_type type)
+{
+	const struct bpf_insn probe[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3, .imm = index },
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_2,
+		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = fd },
+		{ 0 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_tail_call },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = type);
+	int pfd = bpf_prog_load(BPF_PROG_TYPE_XDP, "sg_into_probe", "GPL", probe,
+				sizeof(probe) / sizeof(probe[0]), &o);
+
+	if (pfd < 0)
+		return false;
+	close(pfd);
+	return true;
+}
+
+enum bpf_attach_type chain_attach_type(int array_fd, __u32 index)
+{
+	/* Only if BPF_XDP does not fit and 0 does: else the update says why. */
+	if (!into_fits(array_fd, index, BPF_XDP) && into_fits(array_fd, index, 0))
+		return 0;
+	return BPF_XDP;
+}
+
+enum bpf_attach_type into_attach_type(const struct sg_meta *m)
+{
+	int fd = into_array(m, false);
+	enum bpf_attach_type type = BPF_XDP;
+
+	if (fd < 0)
+		return type;
+	type = chain_attach_type(fd, m->into_index);
+	if (type != BPF_XDP)
+		info_msg("synguard: the program array %s was made by a loader that gives "
+			 "no expected_attach_type (as xdp-tools 1.3 does): synguard's XDP "
+			 "program is loaded the same way to fit it", m->into_pin);
+	close(fd);
+	return type;
+}
+
 int into_place(const struct sg_meta *m, int prog_fd)
 {
 	int fd = into_array(m, true), rc = EXIT_OK;

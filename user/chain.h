@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <linux/bpf.h>
 #include <linux/types.h>
 #include "synguard.h"
 
@@ -43,6 +44,18 @@ void chain_next_json(struct json *j, const struct chain_next *n);
  * printed.
  */
 int into_parse(const char *arg, struct sg_meta *m);
+/*
+ * The expected_attach_type an XDP program must be loaded with to go into
+ * slot @index of the program array @array_fd: BPF_XDP (libbpf's), or 0
+ * when the array's owner was loaded without one and 0 fits.
+ */
+enum bpf_attach_type chain_attach_type(int array_fd, __u32 index);
+/*
+ * The expected_attach_type synguard_xdp must be loaded with to fit @m's
+ * array: BPF_XDP (libbpf's), or 0 for a root loaded without one (as
+ * xdp-tools 1.3 loads), said in one line.
+ */
+enum bpf_attach_type into_attach_type(const struct sg_meta *m);
 /* Places @prog_fd at @m's slot; EXIT_* code, on EINVAL says why. */
 int into_place(const struct sg_meta *m, int prog_fd);
 /* Does @m's slot still hold @prog_id?  False too if empty or gone. */

@@ -37,7 +37,8 @@ static const struct cmd_help events_help = {
 	.synopsis = "IFACE [--json] [--follow] [--syslog] [-n NETNS]",
 	.text = "  Prints the events the program recorded: attack mode entered and left,\n"
 		"  sources limited, blocked and released, deny-list hits, flow table\n"
-		"  full, invalid cookie ACKs.  Reading consumes them.\n",
+		"  full, flow tables evicting and drained, invalid cookie ACKs.\n"
+		"  Reading consumes them.\n",
 	.opts = events_opts,
 };
 
@@ -199,6 +200,17 @@ static void event_fields(const struct events_ctx *c, const struct sg_event *e,
 	case SG_EV_FLOW_TABLE_FULL:
 		F_U("failed_before", e->v[0]);
 		F_D("interval_s", e->v[1] / 1e9);
+		break;
+	case SG_EV_FLOW_TABLE_EVICTING:
+	case SG_EV_FLOW_TABLE_DRAINED:
+		F_S("table", e->aux == SG_EV_TBL_FLOWS ? "flows" : "half_open");
+		F_U("evicted", e->v[0]);
+		F_U("entries", e->v[1]);
+		F_U("max_entries", e->v[2]);
+		if (e->type == SG_EV_FLOW_TABLE_EVICTING)
+			F_D("interval_s", e->v[3] / 1e9);
+		else
+			F_D("lasted_s", e->v[3] / 1e9);
 		break;
 	case SG_EV_COOKIE_INVALID:
 		F_U("invalid", e->v[0]);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "chain.h"
 #include "cmd.h"
 #include "common.h"
 #include "term.h"
@@ -150,6 +151,8 @@ static int top_tick(struct top_run *r)
 	/* The policy may change live (dry-run, thresholds): per reading. */
 	pins_refresh_config(&r->p);
 	r->src.dry_run = r->p.cfg.flags & SG_CFG_DRY_RUN;
+	/* So is the chain slot (`synguard chain IFACE set|clear`). */
+	chain_next_read(r->t.dir, &r->src.next);
 	err = top_read(&r->p, r->cur);
 	if (err)
 		return err;

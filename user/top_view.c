@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "attack.h"
+#include "chain.h"
 #include "names.h"
 #include "term.h"
 #include "top.h"
@@ -43,10 +44,11 @@ static void top_header(FILE *f, const struct top_view *v)
 	struct tm tm;
 
 	strftime(clock, sizeof(clock), "%H:%M:%S", localtime_r(&now, &tm));
-	fprintf(f, "synguard top  %s  netns %s  %s XDP  prog %u  dry-run %s  %s\n",
-		s->ifname, s->netns[0] ? s->netns : "-",
-		xdp_mode_name(s->meta ? s->meta->mode : 0),
-		s->prog_id, s->dry_run ? "ON" : "off", clock);
+	fprintf(f, "synguard top  %s  netns %s  %s XDP  prog %u", s->ifname,
+		s->netns[0] ? s->netns : "-", xdp_mode_name(s->meta ? s->meta->mode : 0),
+		s->prog_id);
+	chain_next_text(f, &s->next);
+	fprintf(f, "  dry-run %s  %s\n", s->dry_run ? "ON" : "off", clock);
 	if (!v->prev)
 		fprintf(f, "measuring...%s\n", v->live ? "  (q quits)" : "");
 	else

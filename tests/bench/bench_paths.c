@@ -32,6 +32,7 @@
 #include "synguard.skel.h"
 #include "trivial.skel.h"
 #include "sg_reflect.skel.h"
+#include "chain_test.skel.h"
 
 #pragma GCC diagnostic ignored "-Woverride-init"
 
@@ -41,12 +42,14 @@ struct bench {
 	struct synguard *sg;
 	struct trivial *tv;
 	struct sg_reflect *rf;
+	struct chain_test *ct;
 	int xdp, egress, tdrop, tpass, ttx, treflect, tcookie;
 	__u32 repeat;
 	int rounds;
 	__u32 once;		/* distinct frames per round in the run-once table */
 	bool min;		/* the repeat table reports the min of the rounds */
 	bool cookie_only;	/* -k: the cookie table alone */
+	bool chain_only;	/* -t: the chain table alone */
 	int missed, wrong;
 };
 
@@ -534,15 +537,189 @@ static void cookie_table(struct bench *b)
 	printf("\n");
 }
 
+/*
+ * sg_src full of @n sources from 198.18.0.0/16 (not the measured ones'),
+ * as a long many-source flood leaves it.
+ */
+static void src_fill(struct bench *b, __u32 n)
+{
+	struct sg_src_state st = {};
+	struct sg_src_key k = { .family = 4, .prefix = 32 };
+	int fd = bpf_map__fd(b->sg->maps.sg_src);
+	__u32 i;
+
+	for (i = 0; i < n; i++) {
+		k.addr[0] = 198;
+		k.addr[1] = 18;
+		k.addr[2] = i >> 8;
+		k.addr[3] = i;
+		bpf_map_update_elem(fd, &k, &st, BPF_ANY);
+	}
+}
+
+/*
+ * One row of the flood table: @b->once SYNs of new sources (each run
+ * once), through synguard under @assign with sg_src already full; the
+ * kernel's ns per run, median of the rounds.
+ */
+static void flood_row(struct bench *b, const char *path, const char *const *assign)
+{
+	double sk[MAX_ROUNDS], w;
+	struct frame *f = calloc(b->once, sizeof(*f));
+	__u64 sent = 0, before;
+	char addr[32];
+	__u32 i;
+	int r;
+
+	if (!f)
+		exit(1);
+	for (r = 0; r < b->rounds; r++) {
+		setup(b, assign);
+		src_fill(b, SG_DEFAULT_SRC_MAX);
+		for (i = 0; i < b->once; i++) {
+			struct pkt_spec syn = flow_syn(i, r, false, addr, sizeof(addr));
+
+			syn.tcp_opts = opts_ts;
+			syn.tcp_opt_len = sizeof(opts_ts);
+			frame_build(&f[i], &syn);
+		}
+		before = counter(b, SG_COOKIE_SENT);
+		run_once(b->xdp, f, b->once, &sk[r], &w);
+		sent += counter(b, SG_COOKIE_SENT) - before;
+	}
+	printf("| %s | %llu / %u | %.1f |\n", path, (unsigned long long)sent,
+	       b->once * b->rounds, bench_median(sk, b->rounds));
+	if (sent != (__u64)b->once * b->rounds)
+		b->wrong++;
+	free(f);
+}
+
+static void flood_table(struct bench *b)
+{
+	printf("### Cookie SYN of a many-source flood, under the per-source limit "
+	       "(repeat 1; median of %d rounds)\n\n", b->rounds);
+	printf("Distinct IPv4 SYNs with Linux's options, each run once, with sg_src already "
+	       "full (%u sources of 198.18.0.0/16, as a long spoofed flood leaves it): every "
+	       "measured source is new to it.  cookies=always; src_rate and src_burst as "
+	       "`attach` sets them (100, 500) or off.\n\n", SG_DEFAULT_SRC_MAX);
+	printf("| cookie SYN | answered | synguard ns |\n|---|---:|---:|\n");
+	flood_row(b, "default src_rate (sampled: 1 SYN in 16 through sg_src)",
+		  CFG("cookies=always"));
+	flood_row(b, "src_rate off (no per-source table)", CFG("cookies=always", "src_rate=off"));
+	printf("\n");
+}
+
+/*
+ * The chain slot (issue 15): the tail call's cost per frame.  One
+ * established ACK (IPv4), synguard's pass path, through four programs in
+ * the same rounds, interleaved: synguard with its sg_next slot empty (the
+ * direct attach; the frame falls through, chain_empty counted); synguard
+ * with the trivial XDP_PASS program in sg_next (attach --then: a tail
+ * call, no chain_empty); synguard in slot 0 of a root's program array
+ * (attach --into: tests/tools/chain_test.bpf.c's chain_root counts and
+ * tail-calls it, chain_bare only tail-calls); and the trivial XDP_PASS
+ * program alone.  The counters
+ * prove each took its path: chain_empty rises by every empty-slot run and
+ * by no filled-slot one, and the root never fell through.
+ */
+static void chain_table(struct bench *b)
+{
+	double v[5][MAX_ROUNDS], w[5][MAX_ROUNDS], m[5], mw[5];
+	struct pkt_spec syn = SEG("198.18.6.1"), ack;
+	int next = bpf_map__fd(b->sg->maps.sg_next);
+	int slots = bpf_map__fd(b->ct->maps.root_slots);
+	int progs[5] = { b->xdp, b->xdp, bpf_program__fd(b->ct->progs.chain_root),
+			 bpf_program__fd(b->ct->progs.chain_bare), b->tpass };
+	static const char *const names[5] = {
+		"synguard, slot empty (direct attach)",
+		"synguard, then trivial XDP_PASS in sg_next (attach --then)",
+		"root that counts, then synguard in its slot (attach --into)",
+		"bare root (a tail call alone), then synguard in its slot (attach --into)",
+		"trivial XDP_PASS alone",
+	};
+	__u64 empty = 0, e0, fell = 0;
+	__u32 zero = 0, ret[5] = {}, k = 3;
+	struct frame f;
+	int r, i;
+
+	setup(b, NULL);
+	handshake(b, &syn, true);
+	ack = ack_of(&syn);
+	frame_build(&f, &ack);
+	if (bpf_map_update_elem(slots, &zero, &b->xdp, BPF_ANY)) {
+		fprintf(stderr, "bench_paths: synguard into the root's slot: %s\n", strerror(errno));
+		exit(1);
+	}
+	for (r = 0; r < b->rounds; r++) {
+		for (i = 0; i < 5; i++) {
+			__u32 got = 0;
+			__u64 t0;
+
+			/* Filled only for row 1: the other synguard rows fall through. */
+			if (i == 1 && bpf_map_update_elem(next, &zero, &b->tpass, BPF_ANY)) {
+				fprintf(stderr, "bench_paths: filling sg_next: %s\n", strerror(errno));
+				exit(1);
+			}
+			e0 = counter(b, SG_CHAIN_EMPTY);
+			t0 = bench_now_ns();
+			v[i][r] = frame_run(progs[i], &f, b->repeat, &got);
+			w[i][r] = (double)(bench_now_ns() - t0) / b->repeat;
+			if (v[i][r] < 0) {
+				fprintf(stderr, "bench_paths: test run: %s\n", strerror(errno));
+				exit(1);
+			}
+			if (i == 1) {
+				bpf_map_delete_elem(next, &zero);
+				empty += counter(b, SG_CHAIN_EMPTY) - e0;	/* must stay 0 */
+			} else if (i == 0) {
+				if (counter(b, SG_CHAIN_EMPTY) - e0 != b->repeat)
+					b->wrong++;
+			}
+			if (r == 0)
+				ret[i] = got;
+		}
+	}
+	bpf_map_delete_elem(slots, &zero);
+	bpf_map_lookup_elem(bpf_map__fd(b->ct->maps.chain_counts), &k, &fell);
+	for (i = 0; i < 5; i++) {
+		m[i] = pick(b, v[i]);
+		mw[i] = pick(b, w[i]);
+	}
+	printf("### The chain slot (issue 15): the tail call's cost (repeat %u, %s of %d rounds)\n\n",
+	       b->repeat, b->min ? "min" : "median", b->rounds);
+	printf("An established ACK, IPv4 (synguard's pass path), through each program in the same "
+	       "rounds.  \"then\": sg_next holds the trivial XDP_PASS program (`attach --then`), "
+	       "a tail call, and chain_empty is not counted; \"into\": a root "
+	       "(tests/tools/chain_test.bpf.c's chain_root; chain_bare without its atomic count) "
+	       "tail-calls synguard in slot 0 of its array (`attach --into`).  The kernel's ns are whole (opts.duration is "
+	       "divided by the repeat); \"wall\" is clock_gettime around the one test-run syscall, "
+	       "divided by the repeat: the syscall's own cost spread over the repeat's runs, the "
+	       "fraction kept.  Difference: to the direct attach.  chain_empty "
+	       "counted in the \"then\" runs: %llu (must be 0); the root fell through: %llu times "
+	       "(must be 0).\n\n", (unsigned long long)empty, (unsigned long long)fell);
+	printf("| path | verdict | ns | difference | ns (wall) | difference (wall) |\n"
+	       "|---|---|---:|---:|---:|---:|\n");
+	for (i = 0; i < 5; i++)
+		printf("| %s | %s | %.1f | %+.1f | %.2f | %+.2f |\n", names[i],
+		       ret[i] == XDP_PASS ? "PASS" : "?", m[i], m[i] - m[0], mw[i], mw[i] - mw[0]);
+	printf("\n");
+	for (i = 0; i < 5; i++)
+		if (ret[i] != XDP_PASS)
+			b->wrong++;
+	if (empty || fell)
+		b->wrong++;
+}
+
 static void usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [-r REPEAT] [-n ROUNDS] [-m] [-o ONCE] [-c CPU] [-k]\n"
+	fprintf(stderr, "usage: %s [-r REPEAT] [-n ROUNDS] [-m] [-o ONCE] [-c CPU] [-k] [-t]\n"
 		"  -r  BPF_PROG_TEST_RUN repeat per measurement (1000000)\n"
 		"  -n  rounds, the median is reported (5, at most %d)\n"
 		"  -m  the repeat table reports the min of the rounds, not the median\n"
 		"  -o  distinct frames per round in the run-once table (20000)\n"
 		"  -c  CPU to run on (0)\n"
-		"  -k  the cookie SYN table alone\n", prog, MAX_ROUNDS);
+		"  -k  the cookie SYN table alone\n"
+		"  -t  the chain slot table alone\n", prog, MAX_ROUNDS);
 	exit(2);
 }
 
@@ -551,12 +728,13 @@ int main(int argc, char **argv)
 	struct bench b = { .repeat = 1000000, .rounds = 5, .once = 20000 };
 	int opt, cpu = 0;
 
-	while ((opt = getopt(argc, argv, "r:n:o:c:mkh")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:o:c:mkth")) != -1) {
 		switch (opt) {
 		case 'r': b.repeat = strtoul(optarg, NULL, 10); break;
 		case 'n': b.rounds = atoi(optarg); break;
 		case 'm': b.min = true; break;
 		case 'k': b.cookie_only = true; break;
+		case 't': b.chain_only = true; break;
 		case 'o': b.once = strtoul(optarg, NULL, 10); break;
 		case 'c': cpu = atoi(optarg); break;
 		default: usage(argv[0]);
@@ -569,7 +747,8 @@ int main(int argc, char **argv)
 	b.sg = synguard__open_and_load();
 	b.tv = trivial__open_and_load();
 	b.rf = sg_reflect__open_and_load();
-	if (!b.sg || !b.tv || !b.rf) {
+	b.ct = chain_test__open_and_load();
+	if (!b.sg || !b.tv || !b.rf || !b.ct) {
 		fprintf(stderr, "bench_paths: cannot load the programs: %s\n", strerror(errno));
 		return 1;
 	}
@@ -582,15 +761,21 @@ int main(int argc, char **argv)
 	b.tcookie = bpf_program__fd(b.rf->progs.sg_cookie_reflect);
 
 	printf("## Part 1: per-path cost (bench_paths, CPU %d)\n\n", cpu);
-	if (!b.cookie_only) {
+	if (!b.cookie_only && !b.chain_only) {
 		repeat_table(&b);
 		once_table(&b);
 	}
-	cookie_table(&b);
+	if (!b.chain_only) {
+		cookie_table(&b);
+		flood_table(&b);
+	}
+	if (!b.cookie_only)
+		chain_table(&b);
 	printf("Targets: %d missed.%s\n\n", b.missed,
 	       b.wrong ? "  SOME ROWS DID NOT TAKE THEIR PATH (WRONG verdict or done count)." : "");
 	synguard__destroy(b.sg);
 	trivial__destroy(b.tv);
 	sg_reflect__destroy(b.rf);
+	chain_test__destroy(b.ct);
 	return b.wrong ? 1 : 0;
 }

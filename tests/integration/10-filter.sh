@@ -18,7 +18,6 @@ set -u
 lab_up || { not_ok "lab_up"; tap_done; }
 T=$LAB_TMP
 check "nginx starts in the server namespace" lab_nginx
-SRV_MAC=$(lab_mac "$NS_S" $SRV_IF)
 V6=(--src $ATT_IP6 --dst $SRV_IP6)
 
 # --- helpers ------------------------------------------------------------------
@@ -35,64 +34,19 @@ sg_attach() {
 	return $rc
 }
 
-snap() { sg stats $SRV_IF --json >"$1" 2>"$1.err"; }
-# jq: a stats or replay JSON as one flat object, "drops.syn_fin": 7, ...
-FLAT='[(.verdicts | to_entries[] | {key: ("verdicts." + .key), value}),
-	 (.drops | to_entries[] | {key: ("drops." + .key), value}),
-	 (.counters | to_entries[] | {key: ("counters." + .key), value})] | from_entries'
-# field FILE KEY: one counter, KEY as in FLAT ("verdicts.pass").
-field() { jq -r "$FLAT | .[\"$2\"]" "$1"; }
-# delta A B REGEX: "key=+n" for every counter matching REGEX that changed.
-delta() {
-	jq -rn --slurpfile a "$1" --slurpfile b "$2" --arg re "$3" \
-		"(\$a[0] | $FLAT) as \$x | \$b[0] | $FLAT | to_entries |
-		 map(select((.key | test(\$re)) and .value != \$x[.key]) |
-		     \"\(.key)=\(.value - \$x[.key])\") | join(\" \")"
-}
-# Waits until the frames counter has risen by at least N over snapshot A and
-# then holds still for 0.2 s: the frames are through the bridge and XDP.
-settle() {
-	local a=$1 n=$2 want cur last=-1 i
-	want=$(( $(field "$a" counters.frames) + n ))
-	for i in $(seq 50); do
-		cur=$(sg_counter counters.frames)
-		[ "$cur" -ge "$want" ] && [ "$cur" = "$last" ] && return 0
-		last=$cur
-		sleep 0.1
-	done
-	return 1
-}
-sendframes() { ip netns exec "$NS_A" "$SENDFRAMES" att0 "$1" "$2" --dmac "$SRV_MAC" "${@:3}" >/dev/null; }
-
-# drop_case DESC REASON N CMD...: CMD sends N frames that XDP must drop for
-# REASON: drops.REASON and verdicts.drop rise by N, nothing else drops; then
-# the client still gets its pages.
-drop_case() {
-	local desc=$1 reason=$2 n=$3
-	shift 3
-	snap "$T/a"
-	"$@"
-	settle "$T/a" "$n" || diag "$desc: counters did not settle"
-	snap "$T/b"
-	expect_eq "$desc x$n: drops.$reason +$n, no other reason" \
-		"$(delta "$T/a" "$T/b" '^(drops\.|verdicts\.(drop|would_drop)$)')" \
-		"verdicts.drop=$n drops.$reason=$n"
-	expect_eq "$desc: the client still connects" "$(lab_fetch 2)" 2
-}
-
 # pass_case DESC N VLAN CMD...: CMD sends N valid SYNs (VLAN of them tagged as
 # XDP should count them) that must pass: syn +N, vlan +VLAN, no drop at all.
 pass_case() {
 	local desc=$1 n=$2 vlan=$3 want
 	shift 3
-	snap "$T/a"
+	lab_snap "$T/a"
 	"$@"
-	settle "$T/a" "$n" || diag "$desc: counters did not settle"
-	snap "$T/b"
+	lab_settle "$T/a" "$n" || diag "$desc: counters did not settle"
+	lab_snap "$T/b"
 	want="counters.syn=$n"
 	[ "$vlan" != 0 ] && want="counters.vlan=$vlan $want"
 	expect_eq "$desc x$n: passes as $n SYNs, nothing dropped" \
-		"$(delta "$T/a" "$T/b" '^(drops\.|verdicts\.(drop|would_drop)$|counters\.(syn|vlan)$)')" \
+		"$(lab_delta "$T/a" "$T/b" '^(drops\.|verdicts\.(drop|would_drop)$|counters\.(syn|vlan)$)')" \
 		"$want"
 }
 
@@ -101,15 +55,15 @@ sg_attach $SRV_IF
 rc=$?
 expect_eq "attach $SRV_IF (native) exits 0" "$rc" 0
 [ $rc = 0 ] || tap_done
-snap "$T/s0"
+lab_snap "$T/s0"
 expect_eq "lab_fetch 20 over IPv4 all succeed" "$(lab_fetch 20)" 20
 expect_eq "lab_fetch 20 over IPv6 all succeed" "$(lab_fetch 20 "http://[$SRV_IP6]/")" 20
 sleep 0.3
-snap "$T/s1"
+lab_snap "$T/s1"
 expect_eq "real TCP: nothing dropped" \
-	"$(delta "$T/s0" "$T/s1" '^(drops\.|verdicts\.(drop|would_drop)$)')" ""
+	"$(lab_delta "$T/s0" "$T/s1" '^(drops\.|verdicts\.(drop|would_drop)$)')" ""
 d() { jq -rn --slurpfile a "$T/s0" --slurpfile b "$T/s1" \
-	"(\$b[0] | $FLAT | .[\"$1\"]) - (\$a[0] | $FLAT | .[\"$1\"])"; }
+	"(\$b[0] | $SG_FLAT | .[\"$1\"]) - (\$a[0] | $SG_FLAT | .[\"$1\"])"; }
 expect_ge "real TCP: verdicts.pass rose (40 connections, >= 5 segments each)" "$(d verdicts.pass)" 200
 expect_ge "real TCP: ipv4 rose" "$(d counters.ipv4)" 100
 expect_ge "real TCP: ipv6 rose" "$(d counters.ipv6)" 100
@@ -120,37 +74,13 @@ expect_eq "real TCP: synack unchanged (the server's SYN-ACK leaves by egress)" \
 	"$(d counters.synack)" 0
 
 # --- malformed classes, one at a time -------------------------------------------------
-H=(lab_hping $SRV_IP)
-drop_case "syn_fin (hping3 -S -F)"		syn_fin 7	"${H[@]}" -p 80 -S -F -c 7
-drop_case "syn_rst (hping3 -S -R)"		syn_rst 5	"${H[@]}" -p 80 -S -R -c 5
-drop_case "fin_rst (hping3 -F -R)"		fin_rst 6	"${H[@]}" -p 80 -F -R -c 6
-drop_case "no_flags (hping3, no flags)"		no_flags 4	"${H[@]}" -p 80 -c 4
-drop_case "no_ack (hping3 -F)"			no_ack 3	"${H[@]}" -p 80 -F -c 3
-drop_case "no_ack (hping3 XMAS -F -P -U)"	no_ack 8	"${H[@]}" -p 80 -F -P -U -c 8
-drop_case "tcp_doff_short (hping3 -O 4 -S)"	tcp_doff_short 9 "${H[@]}" -p 80 -O 4 -S -c 9
-drop_case "tcp_doff_beyond (hping3 -O 15 -S)"	tcp_doff_beyond 10 "${H[@]}" -p 80 -O 15 -S -c 10
-drop_case "port_zero (hping3 -s 0 -k -S)"	port_zero 2	"${H[@]}" -p 80 -s 0 -k -S -c 2
-drop_case "port_zero (hping3 -p 0 -S)"		port_zero 11	"${H[@]}" -p 0 -S -c 11
-drop_case "land (hping3 -a $SRV_IP -s 80 -p 80 -S)" land 12 \
-	lab_hping -a $SRV_IP -s 80 -k -p 80 -S -c 12 $SRV_IP
-
+lab_malformed
 if [ -x "$SENDFRAMES" ]; then
-	drop_case "ipv4_bad_ihl (sendframes)"	ipv4_bad_ihl 13 sendframes ipv4_bad_ihl 13
-	drop_case "ip_bad_len v4 (sendframes)"	ip_bad_len 14	sendframes ip_bad_len 14
-	drop_case "ip_bad_len v6 (sendframes)"	ip_bad_len 18	sendframes ip_bad_len 18 "${V6[@]}"
-	drop_case "truncated v4 (sendframes)"	truncated 15	sendframes truncated 15
-	drop_case "truncated v6 (sendframes)"	truncated 19	sendframes truncated 19 "${V6[@]}"
-	drop_case "tcp_doff_beyond v6 (sendframes)" tcp_doff_beyond 20 sendframes tcp_doff_beyond 20 "${V6[@]}"
-	drop_case "unparsed_ipv6_ext (sendframes, 9 ext headers)" unparsed_ipv6_ext 22 \
-		sendframes unparsed_ipv6_ext 22
-	drop_case "unparsed_vlan v4 (sendframes, 3 tags)" unparsed_vlan 17 sendframes unparsed_vlan 17
-	drop_case "unparsed_vlan v6 (sendframes, 3 tags)" unparsed_vlan 21 \
-		sendframes unparsed_vlan 21 "${V6[@]}"
-	pass_case "vlan_syn v4 (sendframes, 1 tag)"	3 3 sendframes vlan_syn 3
-	pass_case "vlan_syn v6 (sendframes, 1 tag)"	4 4 sendframes vlan_syn 4 "${V6[@]}"
-	pass_case "qinq_syn v4 (sendframes, 802.1ad + 802.1Q)" 5 5 sendframes qinq_syn 5
-	pass_case "qinq_syn v6 (sendframes, 802.1ad + 802.1Q)" 6 6 sendframes qinq_syn 6 "${V6[@]}"
-	pass_case "ipv6_ext_syn (sendframes, hop-by-hop + dstopts)" 7 0 sendframes ipv6_ext_syn 7
+	pass_case "vlan_syn v4 (sendframes, 1 tag)"	3 3 lab_sendframes vlan_syn 3
+	pass_case "vlan_syn v6 (sendframes, 1 tag)"	4 4 lab_sendframes vlan_syn 4 "${V6[@]}"
+	pass_case "qinq_syn v4 (sendframes, 802.1ad + 802.1Q)" 5 5 lab_sendframes qinq_syn 5
+	pass_case "qinq_syn v6 (sendframes, 802.1ad + 802.1Q)" 6 6 lab_sendframes qinq_syn 6 "${V6[@]}"
+	pass_case "ipv6_ext_syn (sendframes, hop-by-hop + dstopts)" 7 0 lab_sendframes ipv6_ext_syn 7
 else
 	skip "sendframes classes" "no $SENDFRAMES (make all)"
 fi
@@ -162,19 +92,19 @@ expect_eq "attach --force --dry-run exits 0" "$rc" 0
 expect_eq "status says dry-run" "$("$SYNGUARD" status --json | jq -r --arg ns "$NS_S" \
 	'.attachments[] | select(.netns == $ns and .interface == "srv0") | .state')" dry-run
 expect_eq "stats --json says dry_run" "$(sg_counter dry_run)" true
-snap "$T/a"
+lab_snap "$T/a"
 lab_hping $SRV_IP -p 80 -S -F -c 7
-settle "$T/a" 7
-[ -x "$SENDFRAMES" ] && sendframes truncated 5 && settle "$T/a" 12
-snap "$T/b"
+lab_settle "$T/a" 7
+[ -x "$SENDFRAMES" ] && lab_sendframes truncated 5 && lab_settle "$T/a" 12
+lab_snap "$T/b"
 nd=7 want="drops.syn_fin=7"
 [ -x "$SENDFRAMES" ] && nd=12 want="drops.truncated=5 drops.syn_fin=7"
 expect_eq "dry-run: the drop reasons count what would be dropped" \
-	"$(delta "$T/a" "$T/b" '^drops\.')" "$want"
-expect_eq "dry-run: verdicts.would_drop +$nd" "$(delta "$T/a" "$T/b" '^verdicts\.would_drop$')" \
+	"$(lab_delta "$T/a" "$T/b" '^drops\.')" "$want"
+expect_eq "dry-run: verdicts.would_drop +$nd" "$(lab_delta "$T/a" "$T/b" '^verdicts\.would_drop$')" \
 	"verdicts.would_drop=$nd"
 # attach --force keeps the counters: what dry-run must not add to is the drops.
-expect_eq "dry-run: verdicts.drop does not grow" "$(delta "$T/a" "$T/b" '^verdicts\.drop$')" ""
+expect_eq "dry-run: verdicts.drop does not grow" "$(lab_delta "$T/a" "$T/b" '^verdicts\.drop$')" ""
 expect_eq "dry-run: the client still connects" "$(lab_fetch 3)" 3
 
 # --- replay vs live -------------------------------------------------------------------------
@@ -197,18 +127,18 @@ lab_hping $SRV_IP -p 80 -O 15 -S -c 2
 lab_hping -a $SRV_IP -s 80 -k -p 80 -S -c 2 $SRV_IP
 lab_hping $SRV_IP -p 80 -S -c 3			# valid SYNs: SYN-ACK, then the attacker's RST
 if [ -x "$SENDFRAMES" ]; then
-	sendframes ipv4_bad_ihl 2
-	sendframes ip_bad_len 2 "${V6[@]}"
-	sendframes truncated 3
-	sendframes unparsed_ipv6_ext 2
-	sendframes vlan_syn 2
-	sendframes qinq_syn 2 "${V6[@]}"
-	sendframes ipv6_ext_syn 2
+	lab_sendframes ipv4_bad_ihl 2
+	lab_sendframes ip_bad_len 2 "${V6[@]}"
+	lab_sendframes truncated 3
+	lab_sendframes unparsed_ipv6_ext 2
+	lab_sendframes vlan_syn 2
+	lab_sendframes qinq_syn 2 "${V6[@]}"
+	lab_sendframes ipv6_ext_syn 2
 fi
 mix_ok=$(( mix_ok + $(lab_fetch 3) ))
 expect_eq "replay: the client's 16 fetches in the mix succeed" "$mix_ok" 16
 sleep 1
-snap "$T/live"
+lab_snap "$T/live"
 kill -INT $TCPDUMP
 wait $TCPDUMP
 LAB_PIDS=
@@ -222,9 +152,9 @@ fi
 expect_eq "replay: every record replayed, none skipped" \
 	"$(jq -r '.replay | "\(.records) \(.records - .replayed)"' "$T/replay")" \
 	"$(jq -r '.replay.records' "$T/replay") 0"
-expect_ge "replay: the live drop count is not trivially 0" "$(field "$T/live" verdicts.drop)" 20
+expect_ge "replay: the live drop count is not trivially 0" "$(lab_field "$T/live" verdicts.drop)" 20
 for k in verdicts.pass verdicts.drop; do
-	expect_eq "replay $k == live" "$(field "$T/replay" $k)" "$(field "$T/live" $k)"
+	expect_eq "replay $k == live" "$(lab_field "$T/replay" $k)" "$(lab_field "$T/live" $k)"
 done
 expect_eq "replay: every drops.<reason> == live" \
 	"$(jq -c .drops "$T/replay")" "$(jq -c .drops "$T/live")"
@@ -236,12 +166,12 @@ no_flow='.counters | with_entries(select(.key | test("^(hs_|syn_retrans|synack_r
 expect_eq "replay: every other counter == live" \
 	"$(jq -c "$no_flow" "$T/replay")" "$(jq -c "$no_flow" "$T/live")"
 "$SYNGUARD" replay "$T/cap.pcap" --json --dry-run >"$T/replay-dry" 2>"$T/replay-dry.err"
-expect_eq "replay --dry-run: verdicts.drop 0" "$(field "$T/replay-dry" verdicts.drop)" 0
+expect_eq "replay --dry-run: verdicts.drop 0" "$(lab_field "$T/replay-dry" verdicts.drop)" 0
 expect_eq "replay --dry-run: would_drop == live drop" \
-	"$(field "$T/replay-dry" verdicts.would_drop)" "$(field "$T/live" verdicts.drop)"
+	"$(lab_field "$T/replay-dry" verdicts.would_drop)" "$(lab_field "$T/live" verdicts.drop)"
 expect_eq "replay --dry-run: pass == live pass + live drop" \
-	"$(field "$T/replay-dry" verdicts.pass)" \
-	"$(( $(field "$T/live" verdicts.pass) + $(field "$T/live" verdicts.drop) ))"
+	"$(lab_field "$T/replay-dry" verdicts.pass)" \
+	"$(( $(lab_field "$T/live" verdicts.pass) + $(lab_field "$T/live" verdicts.drop) ))"
 # replay --config applies the file's policy: dry-run from a file gives the
 # same verdicts as --dry-run; a bad file is refused before anything runs.
 printf '# as config show prints it\ndry_run=on\n' >"$T/dry.conf"

@@ -19,8 +19,6 @@ done
 
 ATTACK_RATE=2000		# interface SYNs/s that start attack mode
 HOLD=3
-FLOOD_NET=198.19.0.0/16		# the flood's sources: a whole lab /16
-NEW_NET=198.18.64		# new clients: $NEW_NET.0/22, 1000 addresses
 NEW=1000			# connections from new addresses during the flood
 BASE=300			# baseline connections, no flood
 NOCOOKIE=20			# new addresses tried in attack mode without cookies
@@ -34,15 +32,8 @@ lab_nginx || { not_ok "nginx starts in the server namespace"; tap_done; }
 # into swa.
 lab_xdp_pass "$NS_W" sws && lab_xdp_pass "$NS_W" swa ||
 	{ not_ok "XDP programs on the switch ports (XDP_TX on veth)"; tap_done; }
-# 1000 + 100 addresses the server has never seen, on the client; the
-# server reaches them through it (the flood's /16 has no route back).
-ip -n "$NS_C" -b - <<EOF
-$(for i in $(seq 0 $((NEW + NOCOOKIE - 1))); do
-	echo "addr add 198.18.$((64 + i / 250)).$((i % 250 + 1))/32 dev cli0"
-done)
-EOF
-ip -n "$NS_S" route add 198.18.64.0/18 via $CLI_IP
-addr_of() { echo "198.18.$((64 + $1 / 250)).$(($1 % 250 + 1))"; }
+# 1000 + 20 addresses the server has never seen, on the client.
+lab_new_addrs $((NEW + NOCOOKIE))
 
 stats() { sg stats $SRV_IF --json; }
 d() { echo $(( $(jq -r ".$1" <<<"$S1") - $(jq -r ".$1" <<<"$S0") )); }
@@ -63,33 +54,6 @@ host_state() {
 	ip netns exec "$NS_S" nft list ruleset
 	tc -n "$NS_S" qdisc show dev $SRV_IF
 	ip -n "$NS_S" -d link show $SRV_IF | grep -o 'xdp[^ ]*'
-}
-
-# clients FIRST N OUT [MAXTIME]: N connections, one per new address from
-# index FIRST, a page each: "code connects connect_time" lines (as
-# lab_clients).  MAXTIME (3 s) bounds each.
-clients() {
-	ip netns exec "$NS_C" bash -c '
-		for i in $(seq '"$1"' $(('"$1"' + '"$2"' - 1))); do
-			a="198.18.$((64 + i / 250)).$((i % 250 + 1))"
-			curl -s --interface "$a" -H "Connection: close" --max-time '"${4:-3}"' \
-				-o /dev/null -w "%{http_code} %{num_connects} %{time_connect}\n" \
-				http://'"$SRV_IP"'/ || true
-		done' >"$3" 2>/dev/null
-}
-
-# flood SECONDS: the project's generator at its full rate from FLOOD_NET,
-# in the background (LAB_PIDS), bounded by count and time.
-stop_flood() {
-	# The subshell's child is timeout, which passes the signal on.
-	pkill -INT -P $FLOOD_PID 2>/dev/null
-	wait $FLOOD_PID 2>/dev/null
-}
-flood() {
-	lab_flood "$NS_A" att0 "$(lab_mac $NS_S $SRV_IF)" $SRV_IP $FLOOD_NET \
-		$(($1 * 3000000)) "$1" --random >"$LAB_TMP/flood.out" 2>&1 &
-	LAB_PIDS="${LAB_PIDS:-} $!"
-	FLOOD_PID=$!
 }
 
 # ==============================================================================
@@ -132,18 +96,18 @@ expect_eq "baseline: no cookie sent" "$(d cookies.sent)" 0
 # ==============================================================================
 S0=$(stats) SP0=$(synproxy_valid)
 T0=$SECONDS
-flood 150		# stopped when its phase is done
+lab_flood_bg 240		# stopped when its phase is done
 sleep 2
 expect_eq "the flood put synguard in attack mode" "$(stats | jq -r .attack.active)" true
 SR_MAX=0
 ( while kill -0 $FLOOD_PID 2>/dev/null; do syn_recv; sleep 0.2; done ) >"$LAB_TMP/synrecv" &
 SAMPLER=$!
-clients 0 $NEW "$LAB_TMP/cookie"
+lab_new_clients 0 $NEW "$LAB_TMP/cookie" 3 4	# 4 loops: a busy machine is slow to start curl
 diag "$NEW new clients took $((SECONDS - T0)) s"
 # Data through a cookie connection: the window scale offered must be the
 # server's own, or a large transfer stalls or breaks.
 head -c 20000000 /dev/urandom >"$LAB_TMP/www/big.bin"
-BIG_ADDR=$(addr_of $((NEW + NOCOOKIE - 1)))
+BIG_ADDR=$(lab_new_addr $((NEW + NOCOOKIE - 1)))
 BIG=$(ip netns exec "$NS_C" curl -s --interface $BIG_ADDR --max-time 30 \
 	-o "$LAB_TMP/big.got" -w '%{http_code} %{size_download}' http://$SRV_IP/big.bin)
 S1=$(stats) SP1=$(synproxy_valid)
@@ -178,7 +142,7 @@ C50=$(quantile "$LAB_TMP/cookie" 0.5) C99=$(quantile "$LAB_TMP/cookie" 0.99)
 diag "connect time, no flood:            p50 $B50 ms, p99 $B99 ms ($BASE connections)"
 diag "connect time, flood + cookies:     p50 $C50 ms, p99 $C99 ms ($NEW new addresses)"
 
-stop_flood
+lab_flood_stop
 diag "generator: $(tail -1 "$LAB_TMP/flood.out")"
 sleep 0.5
 # The exporter, in the server netns for a moment: verdict tx is cookie_sent.
@@ -205,12 +169,12 @@ expect_eq "500 forged ACKs dropped as cookie_invalid" "$(d drops.cookie_invalid)
 # 4. The same flood, attack mode without cookies: new clients are refused.
 # ==============================================================================
 check "config set cookies=never" sg config $SRV_IF set cookies=never
-flood 60
+lab_flood_bg 60
 sleep 2
 expect_eq "attack mode again" "$(stats | jq -r .attack.active)" true
-clients $NEW $NOCOOKIE "$LAB_TMP/nocookie" 1.5
+lab_new_clients $NEW $NOCOOKIE "$LAB_TMP/nocookie" 1.5
 expect_eq "... and still" "$(stats | jq -r .attack.active)" true
-stop_flood
+lab_flood_stop
 diag "generator: $(tail -1 "$LAB_TMP/flood.out")"
 NGOOD=$(good_conns "$LAB_TMP/nocookie")
 diag "attack mode without cookies: $NGOOD of $NOCOOKIE new clients connected" \
@@ -241,7 +205,7 @@ check "config set cookies=always" sg config $SRV_IF set cookies=always
 expect_eq "... the table is there" \
 	"$(ip netns exec "$NS_S" nft list tables | grep -c "synguard_${IFX}_")" 1
 expect_eq "... a client connects through a cookie" \
-	"$(ip netns exec "$NS_C" curl -s --interface "$(addr_of 5)" --max-time 3 -o /dev/null \
+	"$(ip netns exec "$NS_C" curl -s --interface "$(lab_new_addr 5)" --max-time 3 -o /dev/null \
 	   -w '%{http_code}' http://$SRV_IP/)" 200
 expect_eq "... counted valid" "$(stats | jq -r .cookies.valid)" 1
 # Port reuse: when the server closed first it holds TIME_WAIT for the

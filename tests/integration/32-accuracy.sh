@@ -38,6 +38,12 @@ CLIENTS=40			# real connections during each flood, 10 a second
 
 stats() { sg stats $SRV_IF --json; }
 ss_count() { ip netns exec "$NS_S" ss -Htan state "$1" | wc -l; }
+# ss_counts: "SYN-RECV TIME-WAIT", both from one dump (two states: ss
+# prints the state column).
+ss_counts() {
+	ip netns exec "$NS_S" ss -Htan state syn-recv state time-wait |
+		awk '$1 == "SYN-RECV" { h++ } $1 == "TIME-WAIT" { t++ } END { print h + 0, t + 0 }'
+}
 # A counter of the kernel's, absolute: kstat TcpExtSyncookiesSent
 kstat() { ip netns exec "$NS_S" nstat -asz "$1" | awk -v k="$1" '$1 == k {print $2}'; }
 
@@ -52,14 +58,14 @@ near() {
 }
 
 # run NAME DST FLOOD_PREFIX URL SECONDS: the flood for SECONDS with real
-# clients beside it; ss and synguard sampled side by side, about once a
-# second (a `stats` takes half of it), while it runs.  Sets the globals
-# the checks read.
+# clients beside it; ss and synguard sampled side by side, once a second
+# at most, while it runs.  Sets the globals the checks read.
 run() {
-	local name=$1 dst=$2 src=$3 url=$4 secs=$5 i t0 fpid cpid wpid s
-	local ss_h ss_h2 sg_h ss_tw ss_tw2 sg_tw
+	local name=$1 dst=$2 src=$3 url=$4 secs=$5 i t0 fpid cpid wpid s ts left
+	local ss_h ss_h2 sg_h ss_tw ss_tw2 sg_tw sg_ck c0
 	local k0 p0 k1 p1 S0 S1
 	S0=$(stats) k0=$(kstat TcpExtSyncookiesSent) p0=$(kstat TcpPassiveOpens)
+	c0=$(jq -r .counters.synack_cookie <<<"$S0")
 	lab_flood "$NS_A" att0 "$(lab_mac $NS_S $SRV_IF)" "$dst" "$src" \
 		$((RATE * secs)) "$secs" --random --rate $RATE >"$LAB_TMP/flood.$name" 2>&1 &
 	fpid=$!
@@ -81,20 +87,23 @@ run() {
 		"(ss: before-after the stats)"
 	t0=$SECONDS
 	while kill -0 $fpid 2>/dev/null && [ $((SECONDS - t0)) -lt $((secs + 10)) ]; do
-		ss_h=$(ss_count syn-recv) ss_tw=$(ss_count time-wait)
+		# Few commands a sample: on a loaded machine each costs.
+		ts=${EPOCHREALTIME/./}
+		read -r ss_h ss_tw < <(ss_counts)
 		s=$(stats)
-		ss_h2=$(ss_count syn-recv) ss_tw2=$(ss_count time-wait)
-		sg_h=$(jq -r .flows.half_open <<<"$s") sg_tw=$(jq -r .flows.time_wait <<<"$s")
+		read -r ss_h2 ss_tw2 < <(ss_counts)
+		read -r sg_h sg_tw sg_ck < <(jq -r '"\(.flows.half_open) \(.flows.time_wait) \(.counters.synack_cookie)"' <<<"$s")
 		diag "$(printf '%s: %2d %12s %10s %13s %10s %23s %14s' "$name" $((SECONDS - t0)) \
 			"$ss_h-$ss_h2" "$sg_h" "$ss_tw-$ss_tw2" "$sg_tw" "$(( $(kstat TcpExtSyncookiesSent) - k0 ))" \
-			"$(( $(jq -r .counters.synack_cookie <<<"$s") - $(jq -r .counters.synack_cookie <<<"$S0") ))")"
+			"$((sg_ck - c0))")"
 		SAMPLES=$((SAMPLES + 1))
 		near "$sg_h" "$ss_h" "$ss_h2" || BAD_HO=$((BAD_HO + 1))
 		near "$sg_h" "$ss_h" "$ss_h2" 10 || FAR_HO=$((FAR_HO + 1))
 		near "$sg_tw" "$ss_tw" "$ss_tw2" || BAD_TW=$((BAD_TW + 1))
 		[ "$sg_h" -gt "$MAX_HO" ] && MAX_HO=$sg_h
 		[ "$ss_h" -gt "$MAX_SS" ] && MAX_SS=$ss_h
-		sleep 0.5	# a `stats` takes about as long
+		left=$(( 1000000 - (${EPOCHREALTIME/./} - ts) ))
+		[ $left -gt 0 ] && sleep "0.$(printf '%06d' $left)"
 	done
 	wait $fpid 2>/dev/null
 	wait $cpid 2>/dev/null
@@ -121,15 +130,14 @@ checks() {
 	# Counting the kernel's cookies as half-open flows put half_open at
 	# the table's size (about 65,000 against 512): 10% catches that.  The
 	# issue's 2% for half_open is met on a quiet machine and missed under
-	# load, where the kernel drops requests it never answers; time_wait
-	# drifts low in the tcp_syncookies=1 runs, quiet or not.  Known gaps.
+	# load, where the kernel drops requests it never answers: a known gap.
+	# time_wait was 5% low when FINs crossed (flow.bpf.h, the closer).
 	check "$1: half_open within 10% of ss syn-recv at every sample ($FAR_HO of $SAMPLES off)" \
 		test "$SAMPLES" -ge 3 -a "$FAR_HO" = 0
 	known "$1: half_open within 2% (or 2) of ss syn-recv at every sample ($BAD_HO of $SAMPLES off)" \
 		"the kernel drops requests under load without a packet" \
 		test "$SAMPLES" -ge 3 -a "$BAD_HO" = 0
-	known "$1: time_wait within 2% (or 2) of ss time-wait at every sample ($BAD_TW of $SAMPLES off)" \
-		"TIME_WAIT drifts low while clients reuse ports beside the flood" \
+	check "$1: time_wait within 2% (or 2) of ss time-wait at every sample ($BAD_TW of $SAMPLES off)" \
 		test "$SAMPLES" -ge 3 -a "$BAD_TW" = 0
 	# That the run is what it is about; how many depends on the machine.
 	check "$1: the kernel sent cookies ($KCOOKIES)" test "$KCOOKIES" -ge 100

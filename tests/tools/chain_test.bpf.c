@@ -7,6 +7,8 @@
  *                and drops UDP to port 9 (discard), counted apart;
  *   chain_root   a root of Katran's shared-mode layout: tail-calls slot 0
  *                of its own root_slots, counts what falls through, passes;
+ *   chain_bare   the same root with no counting: the tail call alone, for
+ *                bench_paths' chain table;
  *   chain_frags  an xdp.frags program, and chain_tc a tc one: what the
  *                chain slot must refuse, each with its reason.
  */
@@ -62,6 +64,13 @@ int chain_root(struct xdp_md *ctx)
 	count(ROOT_SEEN);
 	bpf_tail_call(ctx, &root_slots, 0);
 	count(ROOT_FELL);
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int chain_bare(struct xdp_md *ctx)
+{
+	bpf_tail_call(ctx, &root_slots, 0);
 	return XDP_PASS;
 }
 

@@ -1657,6 +1657,57 @@ out:
 #undef D
 }
 
+/*
+ * Invalid cookie ACKs: told once when this CPU's second reaches
+ * SG_EV_COOKIE_INVALID_RATE, not before and not again in that second.
+ * On one CPU (the count is per CPU), within one second of the clock.
+ */
+static void invalid_events(struct ctx *c)
+{
+	int ncpu = libbpf_num_possible_cpus(), i, drops = 0;
+	struct sg_ev_cpu zero[ncpu > 0 ? ncpu : 1];
+	static struct ev_log l;
+	const struct sg_event *e;
+	cpu_set_t old, one;
+	__u32 k = 0;
+	__u64 t;
+	struct hs h;
+
+	setup(c, ALWAYS);
+	if (!ok(c, handshake(c, 4, 42300, &h), "invalid events: a SYN-ACK to forge against"))
+		return;
+	sched_getaffinity(0, sizeof(old), &old);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	memset(zero, 0, sizeof(zero));
+	bpf_map_update_elem(fd(c->skel->maps.sg_ev_cpu), &k, zero, BPF_ANY);
+	ev_read(fd(c->skel->maps.sg_events), &l);
+	/* 150 ACKs take milliseconds: start them early in a second. */
+	t = coarse_ns() % 1000000000ULL;
+	if (t > 300000000ULL)
+		usleep((1000000000ULL - t) / 1000 + 20000);
+	for (i = 0; i < SG_EV_COOKIE_INVALID_RATE - 1; i++)
+		drops += send_ack(c, &h, h.isn + 1, 0x5eed0000U + i * 7) == XDP_DROP;
+	ev_read(fd(c->skel->maps.sg_events), &l);
+	eq(c, l.n, 0, "invalid events: %d invalid ACKs in a second: no event",
+	   SG_EV_COOKIE_INVALID_RATE - 1);
+	drops += send_ack(c, &h, h.isn + 1, 0x5eee0000U) == XDP_DROP;
+	ev_read(fd(c->skel->maps.sg_events), &l);
+	e = ev_first(&l, SG_EV_COOKIE_INVALID);
+	eq(c, ev_count(&l, SG_EV_COOKIE_INVALID) * 10 + l.n, 11,
+	   "invalid events: the %dth: one cookie_invalid", SG_EV_COOKIE_INVALID_RATE);
+	eq(c, e ? (long long)(e->v[0] * 1000 + e->aux) : -1,
+	   SG_EV_COOKIE_INVALID_RATE * 1000 + SG_EV_COOKIE_INVALID_RATE,
+	   "invalid events: ...with the count (v[0]) and the threshold (aux)");
+	for (i = 0; i < 50; i++)
+		drops += send_ack(c, &h, h.isn + 1, 0x5eef0000U + i * 7) == XDP_DROP;
+	ev_read(fd(c->skel->maps.sg_events), &l);
+	eq(c, l.n, 0, "invalid events: 50 more in that second: no more");
+	eq(c, drops, SG_EV_COOKIE_INVALID_RATE + 50, "invalid events: every forged ACK dropped");
+	sched_setaffinity(0, sizeof(old), &old);
+}
+
 int main(void)
 {
 	struct ctx c = {};
@@ -1687,6 +1738,7 @@ int main(void)
 	modes(&c);
 	bad_checksums(&c);
 	ack_scope(&c);
+	invalid_events(&c);
 	real_sockets(&c, 4);
 	real_sockets(&c, 6);
 	synguard__destroy(c.skel);

@@ -771,10 +771,105 @@ static void pickup(struct ctx *c)
 	expect(c, "spoofed: no closed_rst", d_stat(c, SG_FLOW_CLOSED_RST), 0);
 }
 
+/* Table @t's eviction interval over now (as if SG_EV_EVICT_INTERVAL_NS went by). */
+static void ev_interval_over(struct ctx *c, __u32 t)
+{
+	struct sg_ev_table s;
+
+	if (!bpf_map_lookup_elem(fd(c->skel->maps.sg_ev_table), &t, &s)) {
+		s.until = 0;
+		bpf_map_update_elem(fd(c->skel->maps.sg_ev_table), &t, &s, BPF_ANY);
+	}
+}
+
+/* The entries the CPUs counted evicted from table @t (sg_ev_cpu). */
+static long long ev_evicted(struct ctx *c, __u32 t)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	struct sg_ev_cpu v[ncpu > 0 ? ncpu : 1];
+	long long n = 0;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd(c->skel->maps.sg_ev_cpu), &zero, v))
+		return -1;
+	for (i = 0; i < ncpu; i++)
+		n += v[i].evicted[t];
+	return n;
+}
+
+static long long map_entries(int map_fd);
+
 /*
  * A SYN flood bigger than the half-open table: sg_half evicts, the
- * established flow in sg_flows stays.
+ * established flow in sg_flows stays.  The evictions are told: one
+ * flow_table_evicting at the first, the rest at the interval's end, a
+ * flow_table_drained once an interval passed with none; the counts are
+ * what went missing from the map.
  */
+/*
+ * After flood(): sg_half of 1024 took 2002 SYNs (2000, two handshakes'),
+ * the two completions moved out of it.  (Counted now: the SYN of the
+ * second handshake may have evicted too.)
+ */
+static void flood_events(struct ctx *c)
+{
+	long long first, evicted = ev_evicted(c, SG_EV_TBL_HALF),
+		  half = map_entries(fd(c->skel->maps.sg_half));
+	static struct ev_log l;
+	const struct sg_event *e;
+	int i;
+
+	ev_read(fd(c->skel->maps.sg_events), &l);
+	e = ev_first(&l, SG_EV_FLOW_TABLE_EVICTING);
+	printf("# flood: %d events, %lld evictions counted, sg_half holds %lld of 2002\n",
+	       l.n, evicted, half);
+	expect(c, "flood events: the CPUs counted every entry that went missing",
+	       evicted, 2002 - 2 - half);
+	expect(c, "flood events: one flow_table_evicting in the interval, nothing else",
+	       ev_count(&l, SG_EV_FLOW_TABLE_EVICTING) * 10 + l.n, 11);
+	expect(c, "flood events: ...of sg_half (aux), its max_entries 1024 (v[2])",
+	       e ? (long long)e->aux * 100000 + (long long)e->v[2] : -1, 1024);
+	expect(c, "flood events: ...at the first eviction: a batch, not the whole flood",
+	       e && e->v[0] > 0 && (long long)e->v[0] < evicted, 1);
+	expect(c, "flood events: ...the table's entries then: near full",
+	       e && e->v[1] > 512 && e->v[1] <= 1024, 1);
+	first = e ? (long long)e->v[0] : 0;
+	/* The interval over, still evicting: the next insertion tells the rest. */
+	ev_interval_over(c, SG_EV_TBL_HALF);
+	IN(c, &((struct conn){ "198.18.0.1", "198.19.9.1", 80, 20000 }), F_SYN, 9000, 0, 0);
+	ev_read(fd(c->skel->maps.sg_events), &l);
+	e = ev_first(&l, SG_EV_FLOW_TABLE_EVICTING);
+	expect(c, "flood events: next interval, one more flow_table_evicting",
+	       ev_count(&l, SG_EV_FLOW_TABLE_EVICTING) * 10 + l.n, 11);
+	expect(c, "flood events: ...with the evictions since the first event",
+	       e ? (long long)e->v[0] : -1, ev_evicted(c, SG_EV_TBL_HALF) - first);
+	/* Room again: an interval with insertions and no eviction ends it. */
+	clear_map(fd(c->skel->maps.sg_half), sizeof(struct sg_flow_key));
+	ev_interval_over(c, SG_EV_TBL_HALF);
+	for (i = 0; i < 3; i++) {
+		struct conn k = { "198.18.0.1", "198.19.9.2", 80, 21000 + i };
+
+		IN(c, &k, F_SYN, 9000 + i, 0, 0);
+	}
+	ev_read(fd(c->skel->maps.sg_events), &l);
+	e = ev_first(&l, SG_EV_FLOW_TABLE_DRAINED);
+	expect(c, "flood events: drained: one flow_table_drained, nothing else",
+	       ev_count(&l, SG_EV_FLOW_TABLE_DRAINED) * 10 + l.n, 11);
+	expect(c, "flood events: ...with the episode's evictions, all of them",
+	       e ? (long long)e->v[0] : -1, ev_evicted(c, SG_EV_TBL_HALF));
+	expect(c, "flood events: ...and the entries then (the first SYN after the clear)",
+	       e ? (long long)e->v[1] : -1, 1);
+	for (i = 0; i < 50; i++) {
+		struct conn k = { "198.18.0.1", "198.19.9.3", 80, 22000 + i };
+
+		IN(c, &k, F_SYN, 9000 + i, 0, 0);
+	}
+	ev_interval_over(c, SG_EV_TBL_HALF);
+	IN(c, &V4_CONN(40142), F_SYN, C_ISN, 0, 0);
+	ev_read(fd(c->skel->maps.sg_events), &l);
+	expect(c, "flood events: no eviction, no episode: no event", l.n, 0);
+}
+
 static void flood(struct ctx *outer)
 {
 	struct ctx c = { .n = outer->n };
@@ -820,8 +915,58 @@ static void flood(struct ctx *outer)
 	k = V4_CONN(40141);
 	handshake_in(&c, &k);
 	expect_at(&c, "flood: a new handshake after the flood", &k, "flows:established");
+	flood_events(&c);
 out:
 	synguard__destroy(c.skel);
+	outer->n = c.n;
+	outer->failed += c.failed;
+}
+
+/*
+ * attach --force may carry sg_ev_cpu to a new sg_half: the count's address
+ * cached for the old table must not be read for the new one.  Two objects
+ * share sg_ev_cpu, each its own sg_half of 256; 600 SYNs into each.
+ */
+static void evictions_carried(struct ctx *outer)
+{
+	struct ctx c = { .n = outer->n };
+	struct synguard *a, *b = NULL;
+	long long before, present;
+	char remote[32];
+	int i, err;
+
+	a = synguard__open();
+	err = a ? bpf_map__set_max_entries(a->maps.sg_half, 256) ?: synguard__load(a) : -errno;
+	if (!err) {
+		b = synguard__open();
+		err = b ? bpf_map__set_max_entries(b->maps.sg_half, 256) ?:
+			  bpf_map__reuse_fd(b->maps.sg_ev_cpu, fd(a->maps.sg_ev_cpu)) ?:
+			  synguard__load(b) : -errno;
+	}
+	if (err) {
+		expect(&c, "carried: two objects, one sg_ev_cpu", err, 0);
+		goto out;
+	}
+	for (i = 0; i < 1200; i++) {
+		struct conn k;
+
+		c.skel = i < 600 ? a : b;
+		if (i == 600) {
+			present = map_entries(fd(a->maps.sg_half));
+			expect(&c, "carried: the first table's evictions counted",
+			       ev_evicted(&c, SG_EV_TBL_HALF), 600 - present);
+			before = ev_evicted(&c, SG_EV_TBL_HALF);
+		}
+		snprintf(remote, sizeof(remote), "198.19.%d.%d", 20 + i / 250, i % 250 + 1);
+		k = (struct conn){ "198.18.0.1", remote, 80, 1024 + i };
+		IN(&c, &k, F_SYN, 7000 + i, 0, 0);
+	}
+	present = map_entries(fd(b->maps.sg_half));
+	expect(&c, "carried: the second table's, not the first's",
+	       ev_evicted(&c, SG_EV_TBL_HALF) - before, 600 - present);
+out:
+	synguard__destroy(b);
+	synguard__destroy(a);
 	outer->n = c.n;
 	outer->failed += c.failed;
 }
@@ -943,6 +1088,281 @@ static void gauges(struct ctx *c)
 	expect(c, "gauges, next reading: close_wait", s.state[SG_TCP_CLOSE_WAIT], 1);
 }
 
+/* One segment of a scripted close, and where the flow must be after it. */
+struct step {
+	int dir;
+	__u8 flags;
+	__u32 seq, ack, payload;
+	const char *want;
+};
+
+/* The server's (local) and the client's (remote) first unsent numbers. */
+#define S_NXT (S_ISN + 1)
+#define C_NXT (C_ISN + 1)
+
+struct close_case {
+	const char *name;
+	struct step s[5];
+	__u8 closer;		/* who closed first, as the sequence numbers say */
+	int tw, tw_remote;	/* the gauges once it is done */
+};
+
+/*
+ * Every order a close can take, as the segments reach synguard: XDP sees
+ * the client's, egress the server's, on different CPUs, so when both ends
+ * close at once either FIN may come first whatever the sockets did.  The
+ * server holds TIME_WAIT when its FIN did not acknowledge the client's
+ * (tcp_fin(): FIN_WAIT_1 or FIN_WAIT_2 takes the FIN, CLOSING then
+ * TIME_WAIT), not when it did (CLOSE_WAIT, LAST_ACK, CLOSED).
+ */
+static const struct close_case close_cases[] = {
+	{ "server first", {
+		{ SG_DIR_OUT, F_FIN, S_NXT, C_NXT, 0, "flows:fin_wait_1" },
+		{ SG_DIR_IN, F_ACK, C_NXT, S_NXT + 1, 0, "flows:fin_wait_2" },
+		{ SG_DIR_IN, F_FIN, C_NXT, S_NXT + 1, 0, "flows:time_wait" },
+		{ SG_DIR_OUT, F_ACK, S_NXT + 1, C_NXT + 1, 0, "flows:time_wait" } },
+	  SG_DIR_OUT, 1, 0 },
+	{ "server first, the client's FIN acking ours (FIN|ACK)", {
+		{ SG_DIR_OUT, F_FIN, S_NXT, C_NXT, 0, "flows:fin_wait_1" },
+		{ SG_DIR_IN, F_FIN, C_NXT, S_NXT + 1, 0, "flows:time_wait" },
+		{ SG_DIR_OUT, F_ACK, S_NXT + 1, C_NXT + 1, 0, "flows:time_wait" } },
+	  SG_DIR_OUT, 1, 0 },
+	{ "client first", {
+		{ SG_DIR_IN, F_FIN, C_NXT, S_NXT, 0, "flows:close_wait" },
+		{ SG_DIR_OUT, F_ACK, S_NXT, C_NXT + 1, 0, "flows:close_wait" },
+		{ SG_DIR_OUT, F_FIN, S_NXT, C_NXT + 1, 0, "flows:last_ack" },
+		{ SG_DIR_IN, F_ACK, C_NXT + 1, S_NXT + 1, 0, "flows:time_wait_remote" } },
+	  SG_DIR_IN, 0, 1 },
+	{ "client first, the server's FIN acking it (FIN|ACK)", {
+		{ SG_DIR_IN, F_FIN, C_NXT, S_NXT, 0, "flows:close_wait" },
+		{ SG_DIR_OUT, F_FIN, S_NXT, C_NXT + 1, 0, "flows:last_ack" },
+		{ SG_DIR_IN, F_ACK, C_NXT + 1, S_NXT + 1, 0, "flows:time_wait_remote" } },
+	  SG_DIR_IN, 0, 1 },
+	{ "FINs crossed, the server's seen first", {
+		{ SG_DIR_OUT, F_FIN, S_NXT, C_NXT, 0, "flows:fin_wait_1" },
+		{ SG_DIR_IN, F_FIN, C_NXT, S_NXT, 0, "flows:closing" },
+		{ SG_DIR_OUT, F_ACK, S_NXT + 1, C_NXT + 1, 0, "flows:closing" },
+		{ SG_DIR_IN, F_ACK, C_NXT + 1, S_NXT + 1, 0, "flows:time_wait" } },
+	  SG_DIR_BOTH, 1, 0 },
+	{ "FINs crossed, the client's seen first", {
+		{ SG_DIR_IN, F_FIN, C_NXT, S_NXT, 0, "flows:close_wait" },
+		/* Sent before the client's FIN came: it does not ack it. */
+		{ SG_DIR_OUT, F_FIN, S_NXT, C_NXT, 0, "flows:closing" },
+		{ SG_DIR_IN, F_ACK, C_NXT + 1, S_NXT + 1, 0, "flows:time_wait" },
+		{ SG_DIR_OUT, F_ACK, S_NXT + 1, C_NXT + 1, 0, "flows:time_wait" } },
+	  SG_DIR_BOTH, 1, 0 },
+	{ "FINs crossed, the client's first, our ACK of it before theirs of ours", {
+		{ SG_DIR_IN, F_FIN, C_NXT, S_NXT, 0, "flows:close_wait" },
+		{ SG_DIR_OUT, F_FIN, S_NXT, C_NXT, 0, "flows:closing" },
+		{ SG_DIR_OUT, F_ACK, S_NXT + 1, C_NXT + 1, 0, "flows:closing" },
+		{ SG_DIR_IN, F_ACK, C_NXT + 1, S_NXT + 1, 0, "flows:time_wait" } },
+	  SG_DIR_BOTH, 1, 0 },
+	{ "FINs crossed, the client's first with data, ours acking the data only", {
+		{ SG_DIR_IN, F_FIN, C_NXT, S_NXT, 10, "flows:close_wait" },
+		{ SG_DIR_OUT, F_FIN, S_NXT, C_NXT + 10, 0, "flows:closing" },
+		{ SG_DIR_IN, F_ACK, C_NXT + 11, S_NXT + 1, 0, "flows:time_wait" } },
+	  SG_DIR_BOTH, 1, 0 },
+	{ "client first with data, the server's FIN acking its FIN", {
+		{ SG_DIR_IN, F_FIN, C_NXT, S_NXT, 10, "flows:close_wait" },
+		{ SG_DIR_OUT, F_FIN, S_NXT, C_NXT + 11, 0, "flows:last_ack" },
+		{ SG_DIR_IN, F_ACK, C_NXT + 11, S_NXT + 1, 0, "flows:time_wait_remote" } },
+	  SG_DIR_IN, 0, 1 },
+};
+
+static void close_orders(struct ctx *c)
+{
+	struct sg_config cfg = { .half_open_s = 63, .time_wait_s = 60 };
+	struct sg_flow_maps m = flow_maps(c->skel);
+	struct sg_flow_summary s;
+	unsigned int i, j;
+	char d[192];
+
+	for (i = 0; i < sizeof(close_cases) / sizeof(close_cases[0]); i++) {
+		const struct close_case *cc = &close_cases[i];
+		struct conn k = V4_CONN(40300 + i);
+		struct sg_conn f = {};
+
+		setup(c);
+		handshake_in(c, &k);
+		for (j = 0; j < 5 && cc->s[j].want; j++) {
+			const struct step *st = &cc->s[j];
+
+			seg(c, &k, st->dir, st->flags, st->seq, st->ack, st->payload);
+			snprintf(d, sizeof(d), "close, %s: %s %s%s seq +%u ack +%u", cc->name,
+				 st->dir == SG_DIR_IN ? "in" : "out",
+				 st->flags & PKT_FIN ? "FIN" : "ACK",
+				 st->payload ? " with data" : "",
+				 st->seq - (st->dir == SG_DIR_IN ? C_ISN : S_ISN),
+				 st->ack - (st->dir == SG_DIR_IN ? S_ISN : C_ISN));
+			expect_at(c, d, &k, st->want);
+		}
+		where(c, &k, NULL, &f);
+		snprintf(d, sizeof(d), "close, %s: closer", cc->name);
+		expect(c, d, f.closer, cc->closer);
+		snprintf(d, sizeof(d), "close, %s: closed_fin +1", cc->name);
+		expect(c, d, d_stat(c, SG_FLOW_CLOSED_FIN), 1);
+		flows_read(&m, &cfg, 0, &s);
+		snprintf(d, sizeof(d), "close, %s: gauge time_wait", cc->name);
+		expect(c, d, s.state[SG_TCP_TIME_WAIT], cc->tw);
+		snprintf(d, sizeof(d), "close, %s: gauge time_wait_remote", cc->name);
+		expect(c, d, s.state[SG_TCP_REMOTE_TIME_WAIT], cc->tw_remote);
+		snprintf(d, sizeof(d), "close, %s: gauges in no other closing state", cc->name);
+		expect(c, d, s.state[SG_TCP_CLOSING] + s.state[SG_TCP_LAST_ACK] +
+			     s.state[SG_TCP_CLOSE_WAIT] + s.state[SG_TCP_FIN_WAIT_1] +
+			     s.state[SG_TCP_FIN_WAIT_2], 0);
+	}
+}
+
+/* Is @k in sg_flows, in sg_half?  (where() says "both" and no more.) */
+static const char *in_table(struct ctx *c, const struct conn *k, bool half)
+{
+	static char buf[64];
+	struct sg_flow_key key;
+	struct sg_flow h;
+	struct sg_conn f;
+	__u8 st;
+
+	flow_key(k, &key);
+	if (half ? bpf_map_lookup_elem(fd(c->skel->maps.sg_half), &key, &h) :
+		   bpf_map_lookup_elem(fd(c->skel->maps.sg_flows), &key, &f))
+		return "none";
+	st = half ? h.state : f.state;
+	snprintf(buf, sizeof(buf), "%s:%s", half ? "half" : "flows",
+		 st < SG_TCP_STATE_MAX ? state_names[st] : "?");
+	return buf;
+}
+
+static void expect_in(struct ctx *c, const char *desc, const struct conn *k, bool half,
+		      const char *want)
+{
+	const char *got = in_table(c, k, half);
+
+	c->n++;
+	if (!strcmp(got, want)) {
+		printf("ok %d - %s: %s\n", c->n, desc, want);
+		return;
+	}
+	c->failed++;
+	printf("not ok %d - %s: %s\n#   got %s, want %s\n", c->n, desc, want, got, want);
+}
+
+/* A server-first close of @k to TIME_WAIT: the client's FIN at C_NXT. */
+static void to_time_wait(struct ctx *c, const struct conn *k)
+{
+	handshake_in(c, k);
+	OUT(c, k, F_FIN, S_NXT, C_NXT, 0);
+	IN(c, k, F_FIN, C_NXT, S_NXT + 1, 0);
+	OUT(c, k, F_ACK, S_NXT + 1, C_NXT + 1, 0);
+}
+
+/*
+ * A SYN to ports in TIME_WAIT (tcp_timewait_state_process()): past RCV.NXT
+ * (C_NXT + 1 here) the TIME_WAIT socket gives way at once; at or before it
+ * the socket stays and answers with an ACK, unless the SYN's timestamp is
+ * newer, which synguard does not keep: then the host's SYN-ACK says it
+ * gave way.  The client answers that ACK with a RST at RCV.NXT, which
+ * ends the TIME_WAIT socket; a RST anywhere else it ignores.
+ */
+static void tw_reuse(struct ctx *c)
+{
+	struct conn k = V4_CONN(40320);
+	struct sg_config cfg = { .half_open_s = 63, .time_wait_s = 60 };
+	struct sg_flow_maps m = flow_maps(c->skel);
+	struct sg_flow_summary s;
+
+	setup(c);
+	to_time_wait(c, &k);
+	IN(c, &k, F_SYN, C_NXT + 1, 0, 0);
+	expect_in(c, "reuse, SYN at RCV.NXT: TIME_WAIT stays", &k, false, "flows:time_wait");
+	expect_in(c, "reuse, SYN at RCV.NXT: the attempt is tracked", &k, true, "half:syn_seen");
+	flows_read(&m, &cfg, 0, &s);
+	expect(c, "reuse, SYN at RCV.NXT: gauge time_wait", s.state[SG_TCP_TIME_WAIT], 1);
+	OUT(c, &k, F_ACK, S_NXT + 1, C_NXT + 1, 0);
+	expect_in(c, "reuse, the host answers with an ACK: TIME_WAIT stays", &k, false,
+		  "flows:time_wait");
+	IN(c, &k, F_RST, C_NXT, 0, 0);
+	expect_in(c, "reuse, RST at the FIN's number (RCV.NXT - 1): TIME_WAIT stays", &k, false,
+		  "flows:time_wait");
+	IN(c, &k, F_RST, C_NXT + 1, 0, 0);
+	expect_in(c, "reuse, the client's RST at RCV.NXT ends it", &k, false, "none");
+	flows_read(&m, &cfg, 0, &s);
+	expect(c, "reuse, RST at RCV.NXT: gauge time_wait", s.state[SG_TCP_TIME_WAIT], 0);
+	expect(c, "reuse, RST at RCV.NXT: not closed_rst (TIME_WAIT was done)",
+	       d_stat(c, SG_FLOW_CLOSED_RST), 0);
+	IN(c, &k, F_SYN, C_NXT + 1, 0, 0);
+	expect(c, "reuse, the SYN again is a retransmit", d_stat(c, SG_FLOW_SYN_RETRANS), 1);
+	OUT(c, &k, F_SYNACK, S_ISN + 9000, C_NXT + 2, 0);
+	IN(c, &k, F_ACK, C_NXT + 2, S_ISN + 9001, 0);
+	expect_at(c, "reuse, then the handshake completes", &k, "flows:established");
+
+	/* An older ISN the host takes (by its timestamp): its SYN-ACK says so. */
+	k = V4_CONN(40321);
+	setup(c);
+	to_time_wait(c, &k);
+	IN(c, &k, F_SYN, C_ISN - 70000, 0, 0);
+	expect_in(c, "reuse, SYN before RCV.NXT: TIME_WAIT stays", &k, false, "flows:time_wait");
+	OUT(c, &k, F_SYNACK, S_ISN + 9000, C_ISN - 69999, 0);
+	expect_at(c, "reuse, the host's SYN-ACK: TIME_WAIT gone, half-open", &k, "half:half_open");
+	IN(c, &k, F_ACK, C_ISN - 69999, S_ISN + 9001, 0);
+	expect_at(c, "reuse, SYN-ACK'd: the handshake completes", &k, "flows:established");
+	expect(c, "reuse, SYN-ACK'd: hs_completed 2", d_stat(c, SG_FLOW_COMPLETED), 2);
+	flows_read(&m, &cfg, 0, &s);
+	expect(c, "reuse, SYN-ACK'd: gauge time_wait", s.state[SG_TCP_TIME_WAIT], 0);
+	expect(c, "reuse, SYN-ACK'd: gauge established", s.state[SG_TCP_ESTABLISHED], 1);
+
+	/* Past RCV.NXT: the TIME_WAIT socket gives way to the SYN at once. */
+	k = V4_CONN(40322);
+	setup(c);
+	to_time_wait(c, &k);
+	IN(c, &k, F_SYN, C_NXT + 2, 0, 0);
+	expect_at(c, "reuse, SYN past RCV.NXT: TIME_WAIT gone at once", &k, "half:syn_seen");
+	flows_read(&m, &cfg, 0, &s);
+	expect(c, "reuse, SYN past RCV.NXT: gauge time_wait", s.state[SG_TCP_TIME_WAIT], 0);
+}
+
+/*
+ * A RST from the client once its FIN is in: the kernel takes it at RCV.NXT,
+ * and in CLOSE_WAIT, CLOSING and LAST_ACK at the FIN's own number too
+ * (tcp_reset_check()); others it drops or answers with an ACK (RFC 5961).
+ */
+static void rst_after_fin(struct ctx *c)
+{
+	struct conn k = V4_CONN(40330);
+
+	setup(c);
+	handshake_in(c, &k);
+	IN(c, &k, F_FIN, C_NXT, S_NXT, 0);
+	OUT(c, &k, F_FIN, S_NXT, C_NXT + 1, 0);
+	IN(c, &k, F_RST, C_NXT + 100, 0, 0);
+	expect_at(c, "last_ack: RST in the window, not at RCV.NXT: ignored", &k, "flows:last_ack");
+	IN(c, &k, F_RST, C_NXT, 0, 0);
+	expect_at(c, "last_ack: RST at the FIN's number ends it", &k, "none");
+	expect(c, "last_ack: closed_rst +1", d_stat(c, SG_FLOW_CLOSED_RST), 1);
+
+	k = V4_CONN(40331);
+	setup(c);
+	handshake_in(c, &k);
+	IN(c, &k, F_FIN, C_NXT, S_NXT, 0);
+	IN(c, &k, PKT_RST | PKT_ACK, C_NXT + 1, S_NXT, 0);
+	expect_at(c, "close_wait: RST at RCV.NXT ends it", &k, "none");
+
+	/* Seen in the lab: a client's RST at its FIN's own number. */
+	k = V4_CONN(40333);
+	setup(c);
+	to_time_wait(c, &k);
+	IN(c, &k, F_RST, C_NXT, 0, 0);
+	expect_at(c, "time_wait: RST at the FIN's number (RCV.NXT - 1): ignored", &k,
+		  "flows:time_wait");
+	IN(c, &k, PKT_RST | PKT_ACK, C_NXT + 1, S_NXT + 1, 0);
+	expect_at(c, "time_wait: RST at RCV.NXT ends it", &k, "none");
+
+	k = V4_CONN(40332);
+	setup(c);
+	to_time_wait(c, &k);
+	OUT(c, &k, PKT_RST, S_NXT + 1, 0, 0);
+	expect_at(c, "time_wait: a RST the host sends ends it (TCP_TW_RST)", &k, "none");
+}
+
 /*
  * The LRU evicts silently, in batches per CPU: an sg_flows of 64 entries given
  * 300 handshakes.  The counts then exceed the map's own count; the reader
@@ -978,6 +1398,18 @@ static void gauges_evicted(struct ctx *outer)
 	       n > 0 && n <= 64 ? "ok" : "not ok", c.n, n);
 	if (!(n > 0 && n <= 64))
 		c.failed++;
+	{
+		static struct ev_log l;
+		const struct sg_event *e;
+
+		ev_read(fd(c.skel->maps.sg_events), &l);
+		e = ev_first(&l, SG_EV_FLOW_TABLE_EVICTING);
+		expect(&c, "evicted: the CPUs counted every flow that went missing",
+		       ev_evicted(&c, SG_EV_TBL_FLOWS), 300 - n);
+		expect(&c, "evicted: one flow_table_evicting, of sg_flows (aux 1), 64 max",
+		       e ? (long long)(ev_count(&l, SG_EV_FLOW_TABLE_EVICTING) * 1000 + e->aux * 100 + e->v[2]) : -1,
+		       1164);
+	}
 	err = flows_read(&m, &cfg, 0, &s);
 	expect(&c, "evicted: flows_read", err, 0);
 	expect(&c, "evicted: the counts did not add up: walked", WALKED(s), 1);
@@ -1022,8 +1454,12 @@ int main(void)
 	port_reuse(&c);
 	pickup(&c);
 	gauges(&c);
+	close_orders(&c);
+	tw_reuse(&c);
+	rst_after_fin(&c);
 	synguard__destroy(c.skel);
 	flood(&c);
+	evictions_carried(&c);
 	gauges_evicted(&c);
 	c.failed += !books_report(++c.n);
 	printf("1..%d\n%d passed, %d failed\n", c.n, c.n - c.failed, c.failed);

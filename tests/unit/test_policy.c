@@ -962,6 +962,126 @@ static void src_refund(struct ctx *c)
 	attack_set(c, false);
 }
 
+/* Runs @spec once; its XDP verdict. */
+static int run1(struct ctx *c, const struct pkt_spec *spec)
+{
+	__u8 frame[PKT_MAX_FRAME];
+	int len = pkt_build(spec, frame, sizeof(frame));
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len);
+
+	if (len <= 0 || bpf_prog_test_run_opts(bpf_program__fd(c->skel->progs.synguard_xdp), &o))
+		return -1;
+	return o.retval;
+}
+
+static long long src_entries(struct ctx *c)
+{
+	struct sg_src_key k, next;
+	long long n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd(c->skel->maps.sg_src), prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+/* One TAP line: ok if @cond; @got shown either way. */
+static void expect_in(struct ctx *c, const char *desc, long long got, long long lo, long long hi)
+{
+	bool in = got >= lo && got <= hi;
+
+	c->n++;
+	c->failed += !in;
+	printf("%sok %d - %s (%lld, in [%lld, %lld])\n", in ? "" : "not ", c->n, desc, got, lo,
+	       hi);
+}
+
+/* @n SYNs from @n distinct sources of 198.19.0.0/16: how many got XDP_TX. */
+static int distinct_syns(struct ctx *c, int n)
+{
+	char addr[32];
+	int i, tx = 0;
+
+	for (i = 0; i < n; i++) {
+		snprintf(addr, sizeof(addr), "198.19.%d.%d", i / 250, i % 250 + 1);
+		tx += run1(c, &SYN_FROM(addr)) == XDP_TX;
+	}
+	return tx;
+}
+
+/*
+ * A SYN answered with a cookie leaves no state, so one such SYN in
+ * SG_SRC_SAMPLE (16), at random, goes through sg_src for 16: a spoofed
+ * flood's new sources do not churn the LRU table, and a source that keeps
+ * sending is limited within a few dozen SYNs.  SYNs that reach
+ * the stack still enter it each time.  Bounds: 1000 new sources enter
+ * about 62.5 (binomial, sd 7.7): [25, 110] is five sd either side.  A
+ * lone source with a burst of 5 is answered until the second sample on
+ * each CPU (sg_over is per CPU): on 2 CPUs a sum of 4 geometric counts,
+ * mean 64, over 300 about once in 100,000.
+ */
+static void src_sample(struct ctx *c)
+{
+	const char *const always[] = { "src_rate=1", "src_burst=5", "cookies=always",
+				       "attack_syn_rate=off", "attack_half_open=off", NULL };
+	long long n;
+	int tx, i;
+
+	setup(c, always);
+	c->skel->bss->sg_cookie_last_ns = 0;
+	expect(c, "cookies=always: 1000 SYNs of 1000 new sources all answered",
+	       distinct_syns(c, 1000), 1000);
+	n = src_entries(c);
+	expect_in(c, "cookies=always: one new source in 16 of 1000 enters sg_src", n, 25, 110);
+
+	setup(c, always);
+	for (tx = 0, i = 0; i < 1000; i++)
+		tx += run1(c, &SYN_FROM("198.19.7.7", .sport = 30000 + i)) == XDP_TX;
+	expect_in(c, "cookies=always: a lone source's flood is limited (of 1000 answered)",
+		  tx, 5, 300);
+	expect(c, "cookies=always: the rest dropped by src_rate or its sg_over slot",
+	       d_reason(c, SG_R_SRC_RATE), 1000 - tx);
+	expect(c, "cookies=always: the lone source has its entry", src_entries(c), 1);
+
+	setup(c, CFG("src_rate=1", "src_burst=5", "attack_syn_rate=off",
+		     "attack_half_open=off"));
+	for (tx = 0, i = 0; i < 300; i++) {
+		char addr[32];
+
+		snprintf(addr, sizeof(addr), "198.19.%d.%d", i / 250, i % 250 + 1);
+		tx += run1(c, &SYN_FROM(addr)) == XDP_PASS;
+	}
+	expect(c, "cookies=attack, no attack: 300 SYNs of new sources passed", tx, 300);
+	expect(c, "cookies=attack, no attack: every one entered sg_src", src_entries(c), 300);
+
+	setup(c, CFG("src_rate=1", "src_burst=5", "attack_syn_rate=1000000",
+		     "unproven_rate=0", "cookies=attack"));
+	proven_clear(c);
+	attack_set(c, true);
+	c->skel->bss->sg_cookie_last_ns = 0;
+	expect(c, "attack mode, cookies: 1000 SYNs of 1000 new sources all answered",
+	       distinct_syns(c, 1000), 1000);
+	n = src_entries(c);
+	expect_in(c, "attack mode, cookies: one new source in 16 of 1000 enters sg_src", n, 25, 110);
+	attack_set(c, false);
+
+	setup(c, CFG("src_rate=1", "src_burst=5", "attack_syn_rate=1000000",
+		     "unproven_rate=1000000", "unproven_burst=1000000", "cookies=never"));
+	attack_set(c, true);
+	for (tx = 0, i = 0; i < 300; i++) {
+		char addr[32];
+
+		snprintf(addr, sizeof(addr), "198.19.%d.%d", i / 250, i % 250 + 1);
+		tx += run1(c, &SYN_FROM(addr)) == XDP_PASS;
+	}
+	expect(c, "attack mode, cookies=never: 300 SYNs of new sources admitted", tx, 300);
+	expect(c, "attack mode, cookies=never: every one entered sg_src", src_entries(c), 300);
+	attack_set(c, false);
+}
+
 static void off(struct ctx *c)
 {
 	setup(c, CFG("src_rate=off"));
@@ -1646,48 +1766,10 @@ static void policy_changes(struct ctx *c)
 
 /* --- events (bpf/events.bpf.h) ------------------------------------------- */
 
-struct ev_log {
-	struct sg_event e[512];
-	int n;
-};
-
-static int ev_collect(void *arg, void *data, size_t size)
-{
-	struct ev_log *l = arg;
-
-	if (size >= sizeof(struct sg_event) && l->n < 512)
-		memcpy(&l->e[l->n++], data, sizeof(struct sg_event));
-	return 0;
-}
-
 /* Everything the buffer holds into @l, consumed. */
 static void ev_drain(struct ctx *c, struct ev_log *l)
 {
-	struct ring_buffer *rb = ring_buffer__new(fd(c->skel->maps.sg_events), ev_collect, l, NULL);
-
-	l->n = 0;
-	if (rb)
-		ring_buffer__consume(rb);
-	ring_buffer__free(rb);
-}
-
-static int ev_count(const struct ev_log *l, __u32 type)
-{
-	int i, n = 0;
-
-	for (i = 0; i < l->n; i++)
-		n += l->e[i].type == type;
-	return n;
-}
-
-static const struct sg_event *ev_first(const struct ev_log *l, __u32 type)
-{
-	int i;
-
-	for (i = 0; i < l->n; i++)
-		if (l->e[i].type == type)
-			return &l->e[i];
-	return NULL;
+	ev_read(fd(c->skel->maps.sg_events), l);
 }
 
 /* setup(), an empty buffer and full token buckets on every CPU. */
@@ -1828,6 +1910,59 @@ static void events_deny(struct ctx *c)
 	       ev_count(&l, SG_EV_DENY_HITS), 1);
 }
 
+/* The buffer's records into @l: one of @type and nothing else (@desc); it. */
+static const struct sg_event *ev_only(struct ctx *c, struct ev_log *l, __u32 type,
+				      const char *desc)
+{
+	ev_drain(c, l);
+	expect(c, desc, ev_count(l, type) * 10 + l->n, 11);
+	return ev_first(l, type);
+}
+
+/*
+ * Attack mode entered and left: one event each, with the window's rate,
+ * the thresholds and why.  A calm SYN first (after two windows without:
+ * attack mode off whatever came before), then 20 more in its window.
+ */
+static void events_attack(struct ctx *c)
+{
+	static struct ev_log l;
+	const struct sg_event *e;
+	char addr[32];
+	int i;
+
+	ev_setup(c, CFG("attack_syn_rate=10", "unproven_rate=0", "attack_hold=1",
+			"cookies=never", "src_rate=off"), &l);
+	usleep(2200 * 1000);
+	send_n(c, &SYN_FROM("198.18.80.1"), 1);
+	ev_drain(c, &l);
+	expect(c, "attack events: a calm start: no attack_enter",
+	       ev_count(&l, SG_EV_ATTACK_ENTER), 0);
+	for (i = 0; i < 20; i++) {
+		snprintf(addr, sizeof(addr), "198.18.81.%d", i + 1);
+		send_n(c, &SYN_FROM(addr), 1);
+	}
+	ev_drain(c, &l);
+	expect(c, "attack events: 21 SYNs in the window, not judged yet: none", l.n, 0);
+	wait_window();
+	send_n(c, &SYN_FROM("198.18.82.1"), 3);
+	e = ev_only(c, &l, SG_EV_ATTACK_ENTER,
+		    "attack events: the next window: one attack_enter, nothing else");
+	expect(c, "attack events: ...the window's rate (21), the SYN threshold (10)",
+	       e ? (long long)(e->v[0] * 1000 + e->v[1]) : -1, 21010);
+	expect(c, "attack events: ...why (syn_rate) and leave_pct (50)",
+	       e ? (long long)(e->aux * 1000 + e->aux2) : -1, SG_WHY_SYN_RATE * 1000 + 50);
+	usleep(2200 * 1000);	/* no SYN for two windows: calm, hold 1 s */
+	send_n(c, &SYN_FROM("198.18.82.2"), 1);
+	e = ev_only(c, &l, SG_EV_ATTACK_LEAVE,
+		    "attack events: after the hold, one attack_leave, nothing else");
+	expect(c, "attack events: ...the calm window's rate (0), the threshold (10)",
+	       e ? (long long)(e->v[0] * 1000 + e->v[1]) : -1, 10);
+	send_n(c, &SYN_FROM("198.18.82.3"), 1);
+	ev_drain(c, &l);
+	expect(c, "attack events: off: no more", l.n, 0);
+}
+
 int main(void)
 {
 	struct ctx c = {};
@@ -1852,12 +1987,14 @@ int main(void)
 	detector_arithmetic(&c);
 	detector_program(&c);
 	src_refund(&c);
+	src_sample(&c);
 	express_lane(&c);
 	jiffy_horizon(&c);
 	policy_publish(&c);
 	events_sources(&c);
 	events_rate_limit(&c);
 	events_deny(&c);
+	events_attack(&c);
 	synguard__destroy(c.skel);
 	c.failed += !books_report(++c.n);
 	printf("1..%d\n%d passed, %d failed\n", c.n, c.n - c.failed, c.failed);

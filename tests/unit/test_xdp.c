@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 #include "synguard.h"
 #include "synguard.skel.h"
+#include "chain.h"
 #include "stats.h"
 #include "pktbuild.h"
 #include "testlib.h"
@@ -638,6 +639,78 @@ static void check_chain(struct test_ctx *t, struct synguard *skel)
 		close(tx);
 }
 
+/*
+ * A root of Katran's layout in four instructions: tail-calls slot 0 of
+ * @array, else XDP_ABORTED; loaded with expected_attach_type @attach, it
+ * becomes the array's owner if the array has none.
+ */
+static int root_prog(int array, enum bpf_attach_type attach)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3, .imm = 0 },
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_2,
+		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = array },
+		{ 0 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_tail_call },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_ABORTED },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = attach);
+
+	return bpf_prog_load(BPF_PROG_TYPE_XDP, "sg_test_root", "GPL", insns, 6, &o);
+}
+
+/*
+ * attach --into a root loaded without expected_attach_type (older
+ * loaders): chain_attach_type() finds the type that fits, and synguard
+ * loaded with it goes into the slot and runs from the root.
+ */
+static void check_into_type(struct test_ctx *t)
+{
+	static const enum bpf_attach_type owners[] = { BPF_XDP, 0 };
+	const struct row *pass = &rows[0];
+	__u8 frame[PKT_MAX_FRAME];
+	int len = pkt_build(&pass->spec, frame, sizeof(frame));
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		int arr = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "sg_test_arr", 4, 4, 1, NULL);
+		int root = arr < 0 ? -1 : root_prog(arr, owners[i]), sg_fd, v = -1;
+		int got = root < 0 ? -1 : (int)chain_attach_type(arr, 0);
+		struct synguard *s = NULL;
+		struct sg_counters before, after;
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len);
+		char what[128];
+		__u32 zero = 0;
+
+		snprintf(what, sizeof(what), "--into a root loaded with expected_attach_type %d: "
+			 "chain_attach_type() finds %d", owners[i], owners[i]);
+		chain_ok(t, got == (int)owners[i], what);
+		s = got < 0 ? NULL : synguard__open();
+		if (!s || bpf_program__set_expected_attach_type(s->progs.synguard_xdp, got) ||
+		    synguard__load(s)) {
+			chain_ok(t, false, "...synguard loads with it");
+			goto next;
+		}
+		sg_fd = bpf_program__fd(s->progs.synguard_xdp);
+		if (bpf_map_update_elem(arr, &zero, &sg_fd, BPF_ANY) ||
+		    stats_read(bpf_map__fd(s->maps.sg_stats), bpf_map__fd(s->maps.sg_drops), &before) ||
+		    bpf_prog_test_run_opts(root, &o) ||
+		    stats_read(bpf_map__fd(s->maps.sg_stats), bpf_map__fd(s->maps.sg_drops), &after))
+			printf("#   %s\n", strerror(errno));
+		else
+			v = o.retval;
+		chain_ok(t, v == XDP_PASS && after.stat[SG_FRAMES] - before.stat[SG_FRAMES] == 1,
+			 "...synguard goes into the slot and judges the root's frame (XDP_PASS)");
+next:
+		synguard__destroy(s);
+		if (root >= 0)
+			close(root);
+		if (arr >= 0)
+			close(arr);
+	}
+}
+
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f, "Usage: %s [-v]\n"
@@ -715,6 +788,7 @@ int main(int argc, char **argv)
 		}
 	}
 	check_chain(&t, skel);
+	check_into_type(&t);
 	synguard__destroy(skel);
 	t.n++;
 	if (books_report(t.n))

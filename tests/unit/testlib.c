@@ -110,3 +110,41 @@ int tap_load_failed(void)
 	printf("not ok 1 - load synguard: %s\n0 passed, 1 failed\n", strerror(errno));
 	return 1;
 }
+
+static int ev_collect(void *arg, void *data, size_t size)
+{
+	struct ev_log *l = arg;
+
+	if (size >= sizeof(struct sg_event) && l->n < EV_LOG_MAX)
+		memcpy(&l->e[l->n++], data, sizeof(struct sg_event));
+	return 0;
+}
+
+void ev_read(int rb_fd, struct ev_log *l)
+{
+	struct ring_buffer *rb = ring_buffer__new(rb_fd, ev_collect, l, NULL);
+
+	l->n = 0;
+	if (rb)
+		ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+}
+
+int ev_count(const struct ev_log *l, __u32 type)
+{
+	int i, n = 0;
+
+	for (i = 0; i < l->n; i++)
+		n += l->e[i].type == type;
+	return n;
+}
+
+const struct sg_event *ev_first(const struct ev_log *l, __u32 type)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->e[i].type == type)
+			return &l->e[i];
+	return NULL;
+}

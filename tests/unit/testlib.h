@@ -8,6 +8,7 @@
 #include <linux/types.h>
 #include <bpf/libbpf.h>
 #include "stats.h"
+#include "synguard.h"
 
 /* The map's fd. */
 int fd(struct bpf_map *m);
@@ -41,5 +42,18 @@ void tap_eq(int *n, int *failed, const char *desc, long long got, long long want
 int tap_load_failed(void);
 /* One TAP line (number @n) over every frame books_check() saw: true if all kept them. */
 bool books_report(int n);
+
+/* Records of the sg_events ring buffer (bpf/events.bpf.h). */
+#define EV_LOG_MAX 512
+struct ev_log {
+	struct sg_event e[EV_LOG_MAX];
+	int n;
+};
+
+/* Everything the ring buffer @rb_fd holds into @l (at most EV_LOG_MAX), consumed. */
+void ev_read(int rb_fd, struct ev_log *l);
+/* How many records of @type @l has; the first, or NULL. */
+int ev_count(const struct ev_log *l, __u32 type);
+const struct sg_event *ev_first(const struct ev_log *l, __u32 type);
 
 #endif
