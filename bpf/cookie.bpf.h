@@ -15,9 +15,15 @@
  * echoes.  Without a client timestamp there is nowhere to keep them, so the
  * SYN-ACK offers the MSS only, as the kernel's own cookies do.
  *
- * Everything is built in a per-CPU scratch (sg_cookie_buf) and written
- * with bpf_xdp_store_bytes(): no packet pointer outlives
- * bpf_xdp_adjust_tail().
+ * The SYN is read in one of two ways.  The layouts real stacks send
+ * (cookie_fast_in(): Linux's and Windows' 12- and 20-byte option sets, no
+ * IPv4 options or IPv6 extension headers, no data) are read straight from
+ * the packet with a few loads and compares, and their checksums summed
+ * inline.  Anything else is copied into a per-CPU scratch (sg_cookie_buf)
+ * and walked as tcp_parse_options() walks it (cookie_slow_in()).  Either
+ * way the answer is then written in place (cookie_write()): the frame
+ * resized only if its length changes, the SYN-ACK stored through fresh
+ * packet pointers, its checksums summed inline.
  *
  *   cookie_may_answer(cfg)	would a SYN be answered with a cookie?
  *   cookie_out()		were cookies sent lately (a flag: no clock)?
@@ -46,6 +52,9 @@
 #define TCPOPT_SACK_PERM 4
 #define TCPOPT_TIMESTAMP 8
 
+/* Four bytes of a header (an option word), as they lie, in network order. */
+#define COOKIE_W(a, b, c, d) bpf_htonl(((a) << 24) | ((b) << 16) | ((c) << 8) | (d))
+
 #define TCP_ECE 0x40
 #define TCP_CWR 0x80
 
@@ -67,20 +76,6 @@ struct cookie_opts {
 	__u8 sack;
 	__u8 ts;
 	__u8 pad;
-};
-
-/* The SYN-ACK's TCP header with the longest option set there is. */
-struct cookie_tcp {
-	__be16 source;
-	__be16 dest;
-	__be32 seq;
-	__be32 ack_seq;
-	__u8 doff;		/* data offset << 4 */
-	__u8 flags;
-	__be16 window;
-	__be16 check;
-	__be16 urg_ptr;
-	__be32 opt[5];		/* MSS; SACK_PERM|NOP NOP, TS; tsval; tsecr; NOP WS */
 };
 
 /* When the last cookie went out (coarse clock): ACKs are checked until then
@@ -113,15 +108,14 @@ struct cookie_optwalk {
  */
 struct cookie_scratch {
 	__u8 th[64];		/* the SYN's TCP header, options and all */
-	struct cookie_tcp t;	/* the SYN-ACK's */
 	union {
 		struct iphdr ip;
 		struct ipv6hdr ip6;
 	} h;
-	__u8 mac[12];
-	__u8 tmp[6];
 	struct cookie_optwalk w;	/* here, not on the stack: the 512 bytes of
 					 * the chain under synguard_xdp */
+	__u32 cookie;		/* the SYN-ACK's sequence number... */
+	__u8 ecn;		/* ...and its ECE flag (and the timestamp's bit) */
 	__u8 probe;		/* sg_cookie_ack: the ACK was a zero-window probe */
 	__u8 pad;
 	__u32 off;		/* cookie_csum_ok(): where it is in the segment... */
@@ -193,16 +187,17 @@ static __always_inline void cookie_parse_opts(struct cookie_optwalk *w)
 }
 
 /*
- * The timestamp a cookie SYN-ACK carries: now in ms with the options in
- * its low bits, never in the future (cookie_init_timestamp()).  The
- * coarse clock (CLOCK_MONOTONIC at the last tick, a jiffy behind at most):
- * the low 6 bits are the options anyway, and the ACK's check reads only
- * those; in a VM bpf_ktime_get_ns() is a paravirtual clock read, 13% of
- * the cookie path's softirq time.
+ * The timestamp a cookie SYN-ACK carries: now (@now_ns, read once for
+ * the whole answer) in ms with the options in its low bits, never in the
+ * future (cookie_init_timestamp()).  The coarse clock (CLOCK_MONOTONIC at
+ * the last tick, a jiffy behind at most): the low 6 bits are the options
+ * anyway, and the ACK's check reads only those; in a VM
+ * bpf_ktime_get_ns() is a paravirtual clock read, 13% of the cookie
+ * path's softirq time.
  */
-static __always_inline __u32 cookie_tsval(const struct cookie_opts *o, bool ecn)
+static __always_inline __u32 cookie_tsval(const struct cookie_opts *o, bool ecn, __u64 now_ns)
 {
-	__u32 now = bpf_ktime_get_coarse_ns() / 1000000;
+	__u32 now = now_ns / 1000000;
 	__u32 options = o->wscale & SG_TS_OPT_WSCALE_MASK;
 	__u32 ts;
 
@@ -214,46 +209,6 @@ static __always_inline __u32 cookie_tsval(const struct cookie_opts *o, bool ecn)
 	if (ts > now)
 		ts -= 1U << SG_TSBITS;
 	return ts;
-}
-
-/*
- * Fills @t as the SYN-ACK answering a SYN with header @th; returns its
- * length (24, 36 or 40).
- */
-static __always_inline __u32 cookie_build_tcp(struct cookie_tcp *t, const __u8 *th,
-					      __u32 cookie, __u32 seq,
-					      const struct cookie_opts *o,
-					      __u32 mss, __u32 wscale, bool ecn)
-{
-	__u32 len = 24;
-
-	__builtin_memcpy(&t->source, th + 2, 2);
-	__builtin_memcpy(&t->dest, th, 2);
-	t->seq = bpf_htonl(cookie);
-	t->ack_seq = bpf_htonl(seq + 1);
-	t->flags = TCP_SYN | TCP_ACK | (ecn ? TCP_ECE : 0);
-	t->window = 0;		/* as synproxy: no data before the server is there */
-	t->check = 0;
-	t->urg_ptr = 0;
-	t->opt[0] = bpf_htonl((TCPOPT_MSS << 24) | (4 << 16) | (mss & 0xffff));
-	if (o->ts) {
-		if (o->sack)
-			t->opt[1] = bpf_htonl((TCPOPT_SACK_PERM << 24) | (2 << 16) |
-					      (TCPOPT_TIMESTAMP << 8) | 10);
-		else
-			t->opt[1] = bpf_htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
-					      (TCPOPT_TIMESTAMP << 8) | 10);
-		t->opt[2] = bpf_htonl(cookie_tsval(o, ecn));
-		t->opt[3] = o->tsval;
-		len = 36;
-		if (o->wscale != SG_TS_OPT_WSCALE_MASK) {
-			t->opt[4] = bpf_htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
-					      (3 << 8) | (wscale & 0xf));
-			len = 40;
-		}
-	}
-	t->doff = (len / 4) << 4;
-	return len;
 }
 
 /* Dry-run answers nothing: the SYN goes on to the stack. */
@@ -298,6 +253,33 @@ static __always_inline enum sg_verdict cookie_drop(struct sg_stat_vals *st, enum
 	stats_reason(r);
 	stats_add(st, SG_DROP);
 	return SG_V_DROP;
+}
+
+/*
+ * The sum of the TCP pseudo-header for a segment of @len bytes between
+ * @pkt's addresses, in either direction (a sum does not mind the order).
+ */
+static __always_inline __u64 cookie_pseudo(const struct sg_pkt *pkt, __u32 len)
+{
+	__u64 sum = bpf_htonl(len) + bpf_htonl(IPPROTO_TCP);
+	int i;
+
+	if (pkt->l3_proto == ETH_P_IP)
+		return sum + pkt->addr.v4[0] + pkt->addr.v4[1];
+	for (i = 0; i < 4; i++) {
+		sum += pkt->addr.v6[0].in6_u.u6_addr32[i];
+		sum += pkt->addr.v6[1].in6_u.u6_addr32[i];
+	}
+	return sum;
+}
+
+/*
+ * A TCP checksum field holding only the pseudo-header's sum, as a frame a
+ * local stack sent with CHECKSUM_PARTIAL does (see cookie_csum_ok()).
+ */
+static __always_inline bool cookie_partial(__u16 check, __u64 pseudo)
+{
+	return check == (__u16)~cookie_fold(pseudo);
 }
 
 /*
@@ -375,39 +357,256 @@ static __always_inline bool cookie_csum_ok(struct xdp_md *ctx, const struct sg_p
 	if (b->off < pkt->l4_len)
 		return false;
 
-	if (pkt->l3_proto == ETH_P_IP) {
-		pseudo = pkt->addr.v4[0];
-		pseudo += pkt->addr.v4[1];
+	pseudo = cookie_pseudo(pkt, pkt->l4_len);
+	return !cookie_fold(b->sum + pseudo) || cookie_partial(*(__u16 *)&b->th[16], pseudo);
+}
+
+/*
+ * One word of the fast layouts that is neither MSS nor a timestamp:
+ * NOP NOP SACK_PERM or NOP WS, into @o; -1 if it is something else.
+ */
+static __always_inline int cookie_fast_word(__be32 w, struct cookie_opts *o)
+{
+	__u8 ws;
+
+	if (w == COOKIE_W(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK_PERM, 2)) {
+		o->sack = 1;
+		return 0;
+	}
+	if ((w & COOKIE_W(0xff, 0xff, 0xff, 0)) != COOKIE_W(TCPOPT_NOP, TCPOPT_WINDOW, 3, 0))
+		return -1;
+	ws = bpf_ntohl(w) & 0xff;
+	o->wscale = ws > SG_TCP_MAX_WSCALE ? SG_TCP_MAX_WSCALE : ws;
+	return 0;
+}
+
+/* The timestamp's first word, SACK_PERM or NOP NOP before it; -1 if not. */
+static __always_inline int cookie_fast_ts(__be32 w, struct cookie_opts *o)
+{
+	if (w == COOKIE_W(TCPOPT_SACK_PERM, 2, TCPOPT_TIMESTAMP, 10))
+		o->sack = 1;
+	else if (w != COOKIE_W(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_TIMESTAMP, 10))
+		return -1;
+	o->ts = 1;
+	return 0;
+}
+
+/*
+ * The SYN read straight from the packet, when it is laid out as real
+ * stacks lay it out: no IPv4 options or IPv6 extension headers (@v6 says
+ * which), no data, and @nw option words in one of these orders
+ *
+ *   MSS, SACK_PERM|NOP NOP + TS, tsval, tsecr, NOP WS	Linux (20 bytes)
+ *   MSS, NOP WS, SACK_PERM|NOP NOP + TS, tsval, tsecr	Windows (20)
+ *   MSS, then NOP NOP SACK_PERM and NOP WS in either order	both, no TS (12)
+ *
+ * where each word is whole options, so tcp_parse_options() reads the same.
+ * The checksums are summed inline over the header as it lies, the cookie
+ * made from it there: no copy.  1: read into @b; 0: not such a SYN
+ * (cookie_slow_in() reads it); -1: a checksum is bad; -2: no cookie.
+ */
+static __always_inline int cookie_fast_in(struct xdp_md *ctx, const struct sg_pkt *pkt,
+					  struct cookie_scratch *b, bool v6, __u32 nw)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct cookie_opts o = { .wscale = SG_TS_OPT_WSCALE_MASK };
+	__u32 tcp_len = 20 + 4 * nw, i;
+	void *ip = data + (pkt->l3_off & 0xff);
+	__be32 *th = ip + (v6 ? 40 : 20), *opt = th + 5;
+	__u64 sum = 0, pseudo;
+	__s64 v;
+
+	if ((void *)(opt + nw) > end)
+		return 0;
+	if ((opt[0] & COOKIE_W(0xff, 0xff, 0, 0)) != COOKIE_W(TCPOPT_MSS, 4, 0, 0))
+		return 0;
+	if (nw == 3) {
+		if (cookie_fast_word(opt[1], &o) || cookie_fast_word(opt[2], &o))
+			return 0;
+	} else if (!cookie_fast_ts(opt[1], &o)) {
+		o.tsval = opt[2];
+		if (cookie_fast_word(opt[4], &o))
+			return 0;
+	} else if (!cookie_fast_word(opt[1], &o) && !cookie_fast_ts(opt[2], &o)) {
+		o.tsval = opt[3];
 	} else {
-		pseudo = 0;
+		return 0;
+	}
+
+	if (!v6) {
+		__be32 *w = ip;
+
+		if (cookie_fold((__u64)w[0] + w[1] + w[2] + w[3] + w[4]))
+			return -1;
+	}
+	for (i = 0; i < 5 + nw; i++)
+		sum += th[i];
+	pseudo = cookie_pseudo(pkt, tcp_len);
+	if (cookie_fold(sum + pseudo) && !cookie_partial(*(__u16 *)((void *)th + 16), pseudo))
+		return -1;
+
+	if (v6)
+		v = bpf_tcp_raw_gen_syncookie_ipv6(ip, (struct tcphdr *)th, tcp_len);
+	else
+		v = bpf_tcp_raw_gen_syncookie_ipv4(ip, (struct tcphdr *)th, tcp_len);
+	if (v < 0)
+		return -2;
+	b->cookie = (__u32)v;
+	/* ECN needs the timestamp to be remembered in, as in the kernel. */
+	b->ecn = o.ts && (((__u8 *)th)[13] & (TCP_ECE | TCP_CWR)) == (TCP_ECE | TCP_CWR);
+	b->w.o = o;
+	return 1;
+}
+
+/*
+ * Any other SYN: its TCP header copied into @b, its checksums verified by
+ * cookie_csum_ok() (IPv4 options, data and all), its options walked as
+ * tcp_parse_options() walks them.  Returns as cookie_fast_in() does, never 0.
+ */
+static __always_inline int cookie_slow_in(struct xdp_md *ctx, const struct sg_pkt *pkt,
+					  struct cookie_scratch *b)
+{
+	__u32 tcp_len = (pkt->doff & 0xf) * 4;
+	__s64 v;
+
+	if (tcp_len < 20 || bpf_xdp_load_bytes(ctx, pkt->l4_off, b->th, tcp_len))
+		return -2;
+	if (!cookie_csum_ok(ctx, pkt, b, tcp_len))
+		return -1;
+	__builtin_memset(&b->h, 0, sizeof(b->h));
+	if (pkt->l3_proto == ETH_P_IP) {
+		b->h.ip.saddr = pkt->addr.v4[0];
+		b->h.ip.daddr = pkt->addr.v4[1];
+		v = bpf_tcp_raw_gen_syncookie_ipv4(&b->h.ip, (struct tcphdr *)b->th, tcp_len);
+	} else {
+		b->h.ip6.saddr = pkt->addr.v6[0];
+		b->h.ip6.daddr = pkt->addr.v6[1];
+		v = bpf_tcp_raw_gen_syncookie_ipv6(&b->h.ip6, (struct tcphdr *)b->th, tcp_len);
+	}
+	if (v < 0)
+		return -2;
+	b->cookie = (__u32)v;
+	__builtin_memset(&b->w, 0, sizeof(b->w));
+	b->w.len = tcp_len;
+	cookie_parse_opts(&b->w);
+	b->ecn = b->w.o.ts && (b->th[13] & (TCP_ECE | TCP_CWR)) == (TCP_ECE | TCP_CWR);
+	return 1;
+}
+
+/*
+ * The frame becomes the SYN-ACK for what @b holds, in place: resized to
+ * the answer's length (only if that differs), then MACs swapped and the
+ * IP and TCP headers written through fresh packet pointers, the SYN's
+ * addresses and ports taken from @pkt, the checksums summed inline.  The
+ * answer's TCP header is 24, 36 or 40 bytes: MSS; with the client's
+ * timestamp also SACK_PERM (or NOP NOP), TS and, if the client offered
+ * one, NOP WS.  0; -1 if the frame could not be resized (untouched); -2
+ * if it was but cannot be written (half rewritten).
+ */
+static __always_inline int cookie_write(struct xdp_md *ctx, const struct sg_pkt *pkt,
+					const struct cookie_scratch *b, __u32 mss,
+					__u32 wscale, __u64 now)
+{
+	const struct cookie_opts *o = &b->w.o;
+	bool v6 = pkt->l3_proto != ETH_P_IP;
+	__u32 l3 = pkt->l3_off & 0xff, ip_len = v6 ? 40 : 20, out_len = 24, w;
+	void *data, *end, *ip;
+	__be32 *t, *a;
+	__u64 sum;
+	int delta, i;
+
+	if (o->ts)
+		out_len = o->wscale != SG_TS_OPT_WSCALE_MASK ? 40 : 36;
+	delta = (int)(l3 + ip_len + out_len) - (int)pkt->wire_len;
+	if (delta && bpf_xdp_adjust_tail(ctx, delta))
+		return -1;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (data + 12 > end)
+		return -2;
+	{
+		__u32 d0 = *(__u32 *)data, s0 = *(__u32 *)(data + 6);
+		__u16 d1 = *(__u16 *)(data + 4), s1 = *(__u16 *)(data + 10);
+
+		*(__u32 *)data = s0;
+		*(__u16 *)(data + 4) = s1;
+		*(__u32 *)(data + 6) = d0;
+		*(__u16 *)(data + 10) = d1;
+	}
+
+	ip = data + l3;
+	a = ip;
+	if (v6) {
+		if (ip + 40 + 24 > end)
+			return -2;
+		a[0] = bpf_htonl(0x60000000);	/* version 6, class 0, no flow label */
+		a[1] = bpf_htonl(out_len << 16 | IPPROTO_TCP << 8 | SG_COOKIE_TTL);
 		for (i = 0; i < 4; i++) {
-			pseudo += pkt->addr.v6[0].in6_u.u6_addr32[i];
-			pseudo += pkt->addr.v6[1].in6_u.u6_addr32[i];
+			a[2 + i] = pkt->addr.v6[1].in6_u.u6_addr32[i];
+			a[6 + i] = pkt->addr.v6[0].in6_u.u6_addr32[i];
+		}
+		t = ip + 40;
+	} else {
+		if (ip + 20 + 24 > end)
+			return -2;
+		a[0] = bpf_htonl(0x45000000 | (20 + out_len));	/* IHL 5, TOS 0 */
+		a[1] = bpf_htonl(0x4000);			/* id 0, DF */
+		a[2] = bpf_htonl(SG_COOKIE_TTL << 24 | IPPROTO_TCP << 16);
+		a[3] = pkt->addr.v4[1];
+		a[4] = pkt->addr.v4[0];
+		sum = (__u64)a[0] + a[1] + a[2] + a[3] + a[4];
+		*(__u16 *)(ip + 10) = cookie_fold(sum);
+		t = ip + 20;
+	}
+
+	/* Ports swapped: a sum of 16-bit words, the same in either order. */
+	((__be16 *)t)[0] = pkt->dport;
+	((__be16 *)t)[1] = pkt->sport;
+	sum = cookie_pseudo(pkt, out_len) + pkt->sport + pkt->dport;
+	t[1] = bpf_htonl(b->cookie);
+	t[2] = bpf_htonl(pkt->seq + 1);
+	/* window 0, as synproxy's: no data before the server is there */
+	t[3] = bpf_htonl((out_len / 4) << 28 |
+			 (TCP_SYN | TCP_ACK | (b->ecn ? TCP_ECE : 0)) << 16);
+	t[4] = 0;			/* checksum, below; urgent pointer */
+	t[5] = COOKIE_W(TCPOPT_MSS, 4, 0, 0) | bpf_htonl(mss & 0xffff);
+	sum += (__u64)t[1] + t[2] + t[3] + t[5];
+	if (o->ts) {
+		if ((void *)(t + 9) > end)
+			return -2;
+		t[6] = o->sack ? COOKIE_W(TCPOPT_SACK_PERM, 2, TCPOPT_TIMESTAMP, 10) :
+				 COOKIE_W(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_TIMESTAMP, 10);
+		t[7] = bpf_htonl(cookie_tsval(o, b->ecn, now));
+		t[8] = o->tsval;
+		sum += (__u64)t[6] + t[7] + t[8];
+		if (out_len == 40) {
+			if ((void *)(t + 10) > end)
+				return -2;
+			w = COOKIE_W(TCPOPT_NOP, TCPOPT_WINDOW, 3, 0) | bpf_htonl(wscale & 0xf);
+			t[9] = w;
+			sum += w;
 		}
 	}
-	pseudo += bpf_htonl(pkt->l4_len);
-	pseudo += bpf_htonl(IPPROTO_TCP);
-	return !cookie_fold(b->sum + pseudo) ||
-	       *(__u16 *)&b->th[16] == (__u16)~cookie_fold(pseudo);
+	*(__u16 *)((void *)t + 16) = cookie_fold(sum);
+	return 0;
 }
 
 /*
  * Answers the SYN in the frame with a SYN cookie SYN-ACK, in place:
  * SG_V_TX; SG_V_PASS if it cannot (counted as cookie_fallback; the stack
  * and its own cookies take the SYN); SG_V_DROP if a checksum is bad
- * (bad_csum) or a store failed after the frame was resized (half
- * rewritten: cookie_rewrite).  IPv4 options and IPv6 extension headers
- * are not copied; VLAN tags stay where they are.
+ * (bad_csum) or the frame could not be written after it was resized
+ * (half rewritten: cookie_rewrite).  IPv4 options and IPv6 extension
+ * headers are not copied; VLAN tags stay where they are.
  */
 __attribute__((noinline)) int sg_cookie_syn(struct xdp_md *ctx, struct sg_pkt *pkt)
 {
 	struct sg_stat_vals *st = stats_get();
 	struct cookie_scratch *b;
 	const struct sg_config *cfg;
-	__u32 zero = 0, tcp_len, l3, ip_len, out_len, new_len, cookie, mss;
-	__u64 sum, now;
-	bool ecn;
-	__s64 v;
+	__u32 zero = 0, mss;
+	int r = 0;
+	__u64 now;
 
 	if (!pkt)
 		return SG_V_PASS;
@@ -415,93 +614,38 @@ __attribute__((noinline)) int sg_cookie_syn(struct xdp_md *ctx, struct sg_pkt *p
 	b = bpf_map_lookup_elem(&sg_cookie_buf, &zero);
 	if (!cfg || !b)
 		goto fallback;
-	l3 = pkt->l3_off & 0xff;
-	tcp_len = (pkt->doff & 0xf) * 4;
-	if (tcp_len < 20 || bpf_xdp_load_bytes(ctx, pkt->l4_off, b->th, tcp_len) ||
-	    bpf_xdp_load_bytes(ctx, 0, b->mac, sizeof(b->mac)))
-		goto fallback;
-	if (!cookie_csum_ok(ctx, pkt, b, tcp_len))
-		return cookie_drop(st, SG_R_BAD_CSUM);
-	__builtin_memset(&b->h, 0, sizeof(b->h));
-	if (pkt->l3_proto == ETH_P_IP) {
-		b->h.ip.saddr = pkt->addr.v4[0];
-		b->h.ip.daddr = pkt->addr.v4[1];
-		v = bpf_tcp_raw_gen_syncookie_ipv4(&b->h.ip, (struct tcphdr *)b->th, tcp_len);
-		ip_len = sizeof(struct iphdr);
-		mss = cfg->cookie_mss4;
-	} else {
-		b->h.ip6.saddr = pkt->addr.v6[0];
-		b->h.ip6.daddr = pkt->addr.v6[1];
-		v = bpf_tcp_raw_gen_syncookie_ipv6(&b->h.ip6, (struct tcphdr *)b->th, tcp_len);
-		ip_len = sizeof(struct ipv6hdr);
-		mss = cfg->cookie_mss6;
-	}
-	if (v < 0)
-		goto fallback;
-	cookie = (__u32)v;
-	__builtin_memset(&b->w, 0, sizeof(b->w));
-	b->w.len = tcp_len;
-	cookie_parse_opts(&b->w);
-	/* ECN needs the timestamp to be remembered in, as in the kernel. */
-	ecn = b->w.o.ts && (b->th[13] & (TCP_ECE | TCP_CWR)) == (TCP_ECE | TCP_CWR);
-	__builtin_memset(&b->t, 0, sizeof(b->t));
-	out_len = cookie_build_tcp(&b->t, b->th, cookie, pkt->seq, &b->w.o, mss,
-				   cfg->cookie_wscale, ecn);
-	if (out_len > sizeof(b->t))
-		goto fallback;
+	/* Only the layouts cookie_fast_in() knows, each with its constants. */
+	if (pkt->l4_len == pkt->doff * 4U) {
+		__u32 ip_len = pkt->l4_off - pkt->l3_off;
 
-	/* The TCP checksum over the pseudo-header of the swapped addresses. */
-	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)&b->t, out_len, 0);
-	if (pkt->l3_proto == ETH_P_IP) {
-		sum += pkt->addr.v4[0];
-		sum += pkt->addr.v4[1];
-	} else {
-		int i;
-
-		for (i = 0; i < 4; i++) {
-			sum += pkt->addr.v6[0].in6_u.u6_addr32[i];
-			sum += pkt->addr.v6[1].in6_u.u6_addr32[i];
+		if (pkt->l3_proto == ETH_P_IP && ip_len == 20) {
+			if (pkt->doff == 8)
+				r = cookie_fast_in(ctx, pkt, b, false, 3);
+			else if (pkt->doff == 10)
+				r = cookie_fast_in(ctx, pkt, b, false, 5);
+		} else if (pkt->l3_proto == ETH_P_IPV6 && ip_len == 40) {
+			if (pkt->doff == 8)
+				r = cookie_fast_in(ctx, pkt, b, true, 3);
+			else if (pkt->doff == 10)
+				r = cookie_fast_in(ctx, pkt, b, true, 5);
 		}
 	}
-	sum += bpf_htonl(out_len);
-	sum += bpf_htonl(IPPROTO_TCP);
-	b->t.check = cookie_fold(sum);
-
-	/* The IP header, addresses swapped. */
-	__builtin_memset(&b->h, 0, sizeof(b->h));
-	if (pkt->l3_proto == ETH_P_IP) {
-		b->h.ip.ihl = 5;
-		b->h.ip.version = 4;
-		b->h.ip.tot_len = bpf_htons(sizeof(struct iphdr) + out_len);
-		b->h.ip.frag_off = bpf_htons(0x4000);	/* DF */
-		b->h.ip.ttl = SG_COOKIE_TTL;
-		b->h.ip.protocol = IPPROTO_TCP;
-		b->h.ip.saddr = pkt->addr.v4[1];
-		b->h.ip.daddr = pkt->addr.v4[0];
-		b->h.ip.check = cookie_fold((__u32)bpf_csum_diff(NULL, 0, (__be32 *)&b->h.ip,
-								 sizeof(struct iphdr), 0));
-	} else {
-		*(__be32 *)&b->h.ip6 = bpf_htonl(0x60000000);
-		b->h.ip6.payload_len = bpf_htons(out_len);
-		b->h.ip6.nexthdr = IPPROTO_TCP;
-		b->h.ip6.hop_limit = SG_COOKIE_TTL;
-		b->h.ip6.saddr = pkt->addr.v6[1];
-		b->h.ip6.daddr = pkt->addr.v6[0];
-	}
-	__builtin_memcpy(b->tmp, b->mac, 6);
-	__builtin_memcpy(b->mac, b->mac + 6, 6);
-	__builtin_memcpy(b->mac + 6, b->tmp, 6);
-
-	new_len = l3 + ip_len + out_len;
-	if (bpf_xdp_adjust_tail(ctx, (int)new_len - (int)pkt->wire_len))
+	if (!r)
+		r = cookie_slow_in(ctx, pkt, b);
+	if (r == -1)
+		return cookie_drop(st, SG_R_BAD_CSUM);
+	if (r < 0)
 		goto fallback;
-	if (bpf_xdp_store_bytes(ctx, 0, b->mac, sizeof(b->mac)) ||
-	    bpf_xdp_store_bytes(ctx, l3, &b->h, ip_len) ||
-	    bpf_xdp_store_bytes(ctx, l3 + ip_len, &b->t, out_len))
+
+	mss = pkt->l3_proto == ETH_P_IP ? cfg->cookie_mss4 : cfg->cookie_mss6;
+	now = bpf_ktime_get_coarse_ns();
+	r = cookie_write(ctx, pkt, b, mss, cfg->cookie_wscale, now);
+	if (r == -1)
+		goto fallback;
+	if (r < 0)
 		return cookie_drop(st, SG_R_COOKIE_REWRITE);	/* half rewritten */
 
 	stats_add(st, SG_COOKIE_SENT);
-	now = bpf_ktime_get_coarse_ns();
 	if (now - sg_cookie_last_ns > 1000000000ULL)
 		sg_cookie_last_ns = now;
 	return SG_V_TX;

@@ -432,6 +432,8 @@ static __u32 tsval_at(__u32 now, __u8 bits)
 	.tcp_opt_len = sizeof((const __u8[]){ __VA_ARGS__ })
 #define LINUX4 OPTS(O_MSS(1460), O_SACK, O_TS, O_NOP, O_WS(7))
 #define LINUX6 OPTS(O_MSS(1440), O_SACK, O_TS, O_NOP, O_WS(7))
+#define LINUX4_NOTS OPTS(O_MSS(1460), O_NOP, O_NOP, O_SACK, O_NOP, O_WS(7))
+#define LINUX6_NOTS OPTS(O_MSS(1440), O_NOP, O_NOP, O_SACK, O_NOP, O_WS(7))
 
 #define V4(...) { .family = 4, .src = CLI4, .dst = SRV4, .dport = SRV_PORT, \
 		  .tcp_flags = PKT_SYN, __VA_ARGS__ }
@@ -489,6 +491,28 @@ static const struct row rows[] = {
 	{ "IPv4 SYN with an unknown option (kind 30) before SACK_PERM and TS",
 	  V4(OPTS(O_MSS(1460), 30, 4, 0, 0, O_SACK, O_TS)),
 	  { .len = L4 + 36, .mss = 1460, .tsbits = 0x1f, .ts = true, .sack = true } },
+	/* The layouts cookie_fast_in() reads from the packet, and near misses
+	 * of them that it must leave to the walk. */
+	{ "IPv4 Linux SYN without TS (MSS, NOP NOP SACK_PERM, NOP WS): MSS only",
+	  V4(LINUX4_NOTS), { W_MSS(L4, 1460) } },
+	{ "IPv4 Windows SYN with TS (MSS, NOP WS 8, SACK_PERM TS)",
+	  V4(OPTS(O_MSS(1460), O_NOP, O_WS(8), O_SACK, O_TS)), { W_FULL(L4, 1460), .tsbits = 0x18 } },
+	{ "IPv4 SYN with WS before TS, no SACK (MSS, NOP WS, NOP NOP TS)",
+	  V4(OPTS(O_MSS(1460), O_NOP, O_WS(7), O_NOP, O_NOP, O_TS)),
+	  { .len = L4 + 40, .mss = 1460, .tsbits = 0x07, .wscale = 7, .ts = true, .ws = true } },
+	{ "IPv4 SYN, 20 bytes, TS off its word (MSS, NOP, SACK_PERM, TS, 3 NOP): walked",
+	  V4(OPTS(O_MSS(1460), O_NOP, O_SACK, O_TS, O_NOP, O_NOP, O_NOP)),
+	  { .len = L4 + 36, .mss = 1460, .tsbits = 0x1f, .ts = true, .sack = true } },
+	{ "IPv4 SYN, 20 bytes, 4 NOP where NOP WS would be: walked, no WS",
+	  V4(OPTS(O_MSS(1460), O_SACK, O_TS, O_NOP, O_NOP, O_NOP, O_NOP)),
+	  { .len = L4 + 36, .mss = 1460, .tsbits = 0x1f, .ts = true, .sack = true } },
+	{ "IPv4 SYN, 20 bytes, 4 NOP where MSS would be: walked",
+	  V4(OPTS(O_NOP, O_NOP, O_NOP, O_NOP, O_SACK, O_TS, O_NOP, O_WS(7))), { W_FULL(L4, 1460) } },
+	{ "IPv4 SYN, 20 bytes, NOP NOP SACK_PERM where TS would be: walked, no TS",
+	  V4(OPTS(O_MSS(1460), O_NOP, O_NOP, O_SACK, O_NOP, O_NOP, O_NOP, O_NOP, O_NOP, O_NOP,
+		  O_NOP, O_NOP, O_NOP, O_WS(7))), { W_MSS(L4, 1460) } },
+	{ "IPv4 SYN, 20 bytes, EOL where NOP WS would be (MSS, EOL WS, SACK_PERM TS): nothing read",
+	  V4(OPTS(O_MSS(1460), O_EOL, O_WS(7), O_SACK, O_TS)), { W_MSS(L4, 1460) } },
 	{ "IPv4 SYN with WS after EOL: not read",
 	  V4(OPTS(O_MSS(1460), O_NOP, O_NOP, O_TS, O_EOL, O_WS(7))),
 	  { .len = L4 + 36, .mss = 1460, .tsbits = 0x0f, .ts = true } },
@@ -501,6 +525,14 @@ static const struct row rows[] = {
 	  V6(LINUX6), { W_FULL(L6, 1440) } },
 	{ "IPv6 SYN without TS (MSS, NOP, WS, NOP, NOP, SACK_PERM): MSS only",
 	  V6(OPTS(O_MSS(1440), O_NOP, O_WS(7), O_NOP, O_NOP, O_SACK)), { W_MSS(L6, 1440) } },
+	{ "IPv6 Linux SYN without TS (MSS, NOP NOP SACK_PERM, NOP WS): MSS only",
+	  V6(LINUX6_NOTS), { W_MSS(L6, 1440) } },
+	{ "IPv6 Windows SYN with TS, no SACK (MSS, NOP WS 8, NOP NOP TS)",
+	  V6(OPTS(O_MSS(1440), O_NOP, O_WS(8), O_NOP, O_NOP, O_TS)),
+	  { .len = L6 + 40, .mss = 1440, .tsbits = 0x08, .wscale = 7, .ts = true, .ws = true } },
+	{ "IPv6 SYN, 20 bytes, TS off its word: walked",
+	  V6(OPTS(O_MSS(1440), O_NOP, O_SACK, O_TS, O_NOP, O_NOP, O_NOP)),
+	  { .len = L6 + 36, .mss = 1440, .tsbits = 0x1f, .ts = true, .sack = true } },
 	{ "IPv6 SYN with ECE|CWR and TS: ECE in reply, ECN bit",
 	  V6(LINUX6, .tcp_flags = PKT_SYN | PKT_ECE | PKT_CWR),
 	  { W_FULL(L6, 1440), .tsbits = 0x37, .ece = true } },
@@ -511,6 +543,9 @@ static const struct row rows[] = {
 	{ "IPv6 SYN, cookie_mss6=1220 cookie_wscale=0: offered as configured",
 	  V6(LINUX6), { W_FULL(L6, 1220), .wscale = 0 },
 	  { .mss4 = 1300, .mss6 = 1220, .wscale = 0, .wscale_set = true } },
+	{ "802.1Q IPv4 Linux SYN without TS: the tag stays",
+	  V4(LINUX4_NOTS, .vlan_tags = 1),
+	  { W_MSS(L4 + 4, 1460) } },
 	{ "802.1Q IPv4 Linux SYN: the tag stays",
 	  V4(LINUX4, .vlan_tags = 1), { W_FULL(L4 + 4, 1460) } },
 	{ "QinQ 802.1ad+802.1Q IPv4 SYN: both tags stay",
@@ -994,7 +1029,13 @@ static void tcp_csum_fix(const struct pkt_spec *s, __u8 *f, int len)
 	f[tcp_at + 17] = sum;
 }
 
-enum damage { GOOD, BAD_IP, BAD_TCP, BAD_PAYLOAD_END, PARTIAL };
+/*
+ * BAD_IP_TTL, BAD_TCP_END and BAD_SRC change a byte the sums cover but the
+ * checksum field is not: a sum that skips a word (the TTL's, the last
+ * option word, the pseudo-header's source) would miss them.
+ */
+enum damage { GOOD, BAD_IP, BAD_TCP, BAD_PAYLOAD_END, PARTIAL, BAD_IP_TTL, BAD_TCP_END,
+	      BAD_SRC };
 
 /*
  * @s's SYN in cookie mode, its payload (if any) made of non-zero bytes and
@@ -1028,6 +1069,15 @@ static void csum_case(struct ctx *c, struct pkt_spec s, enum damage how, const c
 	case BAD_PAYLOAD_END:
 		in[len - 1] ^= 0x01;
 		break;
+	case BAD_IP_TTL:
+		in[l3 + 8] ^= 0x01;
+		break;
+	case BAD_TCP_END:
+		in[tcp_at + 20 + s.tcp_opt_len - 1] ^= 0x01;
+		break;
+	case BAD_SRC:		/* IPv6: only the TCP sum covers it */
+		in[l3 + 8 + 15] ^= 0x01;
+		break;
 	case PARTIAL: {
 		/* What a local stack sends with CHECKSUM_PARTIAL: the
 		 * pseudo-header's sum, not inverted (__tcp_v4_send_check()). */
@@ -1057,6 +1107,9 @@ static void bad_checksums(struct ctx *c)
 	struct pkt_spec d4 = V4(LINUX4, .sport = 47002, .seq = 1000, .payload_len = 1001);
 	struct pkt_spec d6 = V6(OPTS(O_MSS(1440)), .sport = 47102, .seq = 1000,
 				.payload_len = 101);
+	struct pkt_spec n4 = V4(LINUX4_NOTS, .sport = 47005, .seq = 1000);
+	struct pkt_spec n6 = V6(LINUX6_NOTS, .sport = 47105, .seq = 1000);
+	struct pkt_spec t4 = V4(LINUX4, .sport = 47006, .seq = 1000, .vlan_tags = 1);
 
 	csum_case(c, v4, GOOD, "IPv4 SYN, good checksums: answered");
 	csum_case(c, v4, BAD_IP, "IPv4 SYN, bad IPv4 header checksum: bad_csum");
@@ -1075,6 +1128,27 @@ static void bad_checksums(struct ctx *c)
 	csum_case(c, d6, GOOD, "IPv6 SYN with 101 bytes of data, good checksum: answered");
 	csum_case(c, d6, BAD_PAYLOAD_END, "IPv6 SYN with 101 bytes of data, its last byte "
 		  "changed: bad_csum");
+	/* The layouts read straight from the packet (cookie_fast_in()). */
+	csum_case(c, v4, BAD_IP_TTL, "IPv4 Linux SYN, its TTL changed: bad_csum");
+	csum_case(c, v4, BAD_TCP_END, "IPv4 Linux SYN, its last option byte changed: bad_csum");
+	csum_case(c, v6, BAD_TCP_END, "IPv6 Linux SYN, its last option byte changed: bad_csum");
+	csum_case(c, v6, BAD_SRC, "IPv6 Linux SYN, its source changed: bad_csum");
+	csum_case(c, n4, GOOD, "IPv4 12-byte SYN, good checksums: answered");
+	csum_case(c, n4, BAD_TCP, "IPv4 12-byte SYN, bad TCP checksum: bad_csum");
+	csum_case(c, n4, BAD_TCP_END, "IPv4 12-byte SYN, its last option byte changed: bad_csum");
+	csum_case(c, n4, PARTIAL, "IPv4 12-byte SYN, partial TCP checksum: answered");
+	csum_case(c, n4, BAD_IP, "IPv4 12-byte SYN, bad IPv4 header checksum: bad_csum");
+	csum_case(c, n6, GOOD, "IPv6 12-byte SYN, good checksum: answered");
+	csum_case(c, n6, BAD_TCP_END, "IPv6 12-byte SYN, its last option byte changed: bad_csum");
+	csum_case(c, n6, PARTIAL, "IPv6 12-byte SYN, partial TCP checksum: answered");
+	csum_case(c, t4, GOOD, "802.1Q IPv4 Linux SYN, good checksums: answered");
+	csum_case(c, t4, BAD_TCP_END, "802.1Q IPv4 Linux SYN, its last option byte changed: "
+		  "bad_csum");
+	/* The walk's own sums, past the fast layouts. */
+	csum_case(c, v4o, BAD_IP_TTL, "IPv4 SYN with IPv4 options, its TTL changed: bad_csum");
+	csum_case(c, q6, BAD_TCP_END, "QinQ IPv6 SYN behind hop-by-hop, its last option byte "
+		  "changed: bad_csum");
+	csum_case(c, q6, BAD_SRC, "QinQ IPv6 SYN behind hop-by-hop, its source changed: bad_csum");
 
 	/* Off the cookie path a bad checksum is the stack's to see. */
 	{
@@ -1152,6 +1226,83 @@ static void kernel_cookie(struct ctx *c, int family)
 	counters(c, "the same ACK again: not completed twice",
 		 fam | S(TCP) | S(TCP_ACK) | S(PASS) | S(EXPRESS), NO_REASON);
 	c->skel->bss->sg_kcookie_last_ns = 0;
+}
+
+/*
+ * The MSS index in the cookie.  secure_tcp_syn_cookie() adds the index of
+ * the client's MSS in msstab to the cookie's low 24 bits, the rest being
+ * the same for the same addresses, ports, ISN and minute: so SYNs that
+ * differ only in their MSS get cookies apart by exactly their indexes'
+ * difference, whichever way the program read them (Linux's 20 and 12
+ * bytes straight from the packet, the MSS alone through the walk).  No
+ * MSS option reads as 536 (TCP_MSS_DEFAULT).  A minute turning between
+ * two SYNs changes every cookie, so the set is tried up to three times.
+ */
+static void mss_index(struct ctx *c, int family)
+{
+	/* net/ipv4/syncookies.c: 536 1300 1440 1460; syncookies.c (v6): 1220 1420 1440 8940 */
+	static const int mss4[] = { 536, 1299, 1300, 1439, 1440, 1459, 1460, 9000, -1 };
+	static const int idx4[] = { 0, 0, 1, 1, 2, 2, 3, 3, 0 };
+	static const int mss6[] = { 536, 1220, 1419, 1420, 1440, 8939, 8940, 9000, -1 };
+	static const int idx6[] = { 0, 0, 0, 1, 2, 2, 3, 3, 0 };
+	const int *mss = family == 4 ? mss4 : mss6, *idx = family == 4 ? idx4 : idx6;
+	const char *how[] = { "Linux's 20 bytes", "Linux's 12 bytes", "the MSS alone" };
+	int n = sizeof(mss4) / sizeof(mss4[0]), try, i, k, bad = 0, got = 0;
+	__u32 cookie[sizeof(mss4) / sizeof(mss4[0])][3];
+	char d[160];
+
+	setup(c, ALWAYS);
+	for (try = 0; try < 3; try++) {
+		bad = got = 0;
+		for (i = 0; i < n; i++) {
+			for (k = 0; k < 3; k++) {
+				__u16 m = mss[i] < 0 ? 0 : mss[i];
+				struct pkt_spec s = family == 4 ? (struct pkt_spec)V4() :
+								  (struct pkt_spec)V6();
+				__u8 o20[] = { O_MSS(m), O_SACK, O_TS, O_NOP, O_WS(7) };
+				__u8 o12[] = { O_MSS(m), O_NOP, O_NOP, O_SACK, O_NOP, O_WS(7) };
+				__u8 o4[] = { O_MSS(m) }, in[PKT_MAX_FRAME];
+				static struct out o;
+
+				s.sport = 43000 + family;
+				s.seq = 0x5a5a0000;
+				/* No MSS option: four NOPs in its place, or no option. */
+				if (mss[i] < 0) {
+					memset(o20, O_NOP, 4);
+					memset(o12, O_NOP, 4);
+				}
+				s.tcp_opts = k == 0 ? o20 : k == 1 ? o12 : o4;
+				s.tcp_opt_len = k == 0 ? sizeof(o20) : k == 1 ? sizeof(o12) :
+						mss[i] < 0 ? 0 : sizeof(o4);
+				if (xdp(c, in, build(&s, in), &o) != XDP_TX) {
+					bad++;
+					continue;
+				}
+				cookie[i][k] = rd32(o.data + 14 + (family == 4 ? 20 : 40) + 4);
+				got++;
+			}
+		}
+		if (got < n * 3)
+			break;		/* not a minute's doing */
+		for (i = 0; i < n; i++)
+			for (k = 0; k < 3; k++)
+				bad += ((cookie[i][k] - cookie[0][0]) & 0xffffff) != (__u32)idx[i];
+		if (!bad)
+			break;
+	}
+	for (k = 0; k < 3; k++) {
+		int wrong = 0;
+
+		for (i = 0; i < n && got == n * 3; i++)
+			if (((cookie[i][k] - cookie[0][0]) & 0xffffff) != (__u32)idx[i]) {
+				printf("#   MSS %d read from %s: index %u, want %d\n", mss[i], how[k],
+				       (cookie[i][k] - cookie[0][0]) & 0xffffff, idx[i]);
+				wrong++;
+			}
+		snprintf(d, sizeof(d), "IPv%d, %d MSS values read from %s: the cookie's MSS index "
+			 "is msstab's", family, n, how[k]);
+		ok(c, got == n * 3 && !wrong, "%s", d);
+	}
 }
 
 /* ---- modes and scope ------------------------------------------------------ */
@@ -1582,6 +1733,8 @@ int main(void)
 	stack_cookie(&c);
 	kernel_cookie(&c, 4);
 	kernel_cookie(&c, 6);
+	mss_index(&c, 4);
+	mss_index(&c, 6);
 	modes(&c);
 	bad_checksums(&c);
 	ack_scope(&c);
