@@ -70,15 +70,20 @@ static long walk_half(struct bpf_map *map, struct sg_flow_key *k, struct sg_flow
 	bool expired = false;
 
 	w.half_entries++;
+	/*
+	 * A program may stamp an entry after w.now was read (a SYN-ACK going
+	 * out during the walk): its time is then ahead of w.now, and the
+	 * unsigned difference would call it 584 years old.
+	 */
 	switch (s) {
 	case SG_TCP_SYN_RCVD:
-		expired = w.now - f->synack_ns >= w.half_open_ns;
+		expired = w.now > f->synack_ns && w.now - f->synack_ns >= w.half_open_ns;
 		break;
 	case SG_TCP_SYN_SEEN:
-		expired = w.now - f->syn_ns >= w.half_open_ns;
+		expired = w.now > f->syn_ns && w.now - f->syn_ns >= w.half_open_ns;
 		break;
 	case SG_TCP_SYN_SENT:
-		expired = w.now - f->syn_ns >= w.syn_sent_ns;
+		expired = w.now > f->syn_ns && w.now - f->syn_ns >= w.syn_sent_ns;
 		break;
 	}
 	if (s >= SG_TCP_STATE_MAX)
@@ -110,6 +115,9 @@ static long walk_flows(struct bpf_map *map, struct sg_flow_key *k, struct sg_con
 	__u32 age = (__u32)(w.now >> SG_TICK_SHIFT) - c->last;
 	__u64 since;
 
+	/* Stamped after w.now was read (see walk_half): not old, new. */
+	if ((__s32)age < 0)
+		age = 0;
 	w.flow_entries++;
 	if (s >= SG_TCP_STATE_MAX) {
 		/* Claimed by a remover that has not deleted it (yet). */

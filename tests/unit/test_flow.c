@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/bpf.h>
@@ -1004,6 +1005,61 @@ static long long map_entries(int map_fd)
  * by the reading that found them; sg_flows' from the programs' counts when
  * they add up to the map's own count, else by a walk that re-bases them.
  */
+/* CLOCK_MONOTONIC, what bpf_ktime_get_ns() reads. */
+static __u64 mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * The walk that `stats` runs reads the clock once, then the tables; a
+ * program may stamp an entry in between (a SYN-ACK going out), so an
+ * entry's time may be ahead of the walk's.  Such an entry is new, not
+ * expired: stamped 5 s ahead, the half-open flow and the TIME_WAIT flow
+ * are counted and kept.  (The unsigned difference made them 584 years
+ * old, and the walk deleted real half-open flows during a flood.)
+ */
+static void walk_future(struct ctx *c)
+{
+	struct conn half = V4_CONN(40300), tw = V4_CONN(40301);
+	struct sg_config cfg = { .half_open_s = 63, .time_wait_s = 60 };
+	struct sg_flow_maps m = flow_maps(c->skel);
+	struct sg_flow_key k, next;
+	struct sg_flow f;
+	struct sg_conn cn;
+	struct sg_flow_summary s;
+	__u64 ahead = mono_now() + 5000000000ULL;
+
+	setup(c);
+	IN(c, &half, F_SYN, C_ISN, 0, 0);
+	OUT(c, &half, F_SYNACK, S_ISN, C_ISN + 1, 0);
+	handshake_in(c, &tw);
+	OUT(c, &tw, F_FIN, S_ISN + 1, C_ISN + 1, 0);
+	IN(c, &tw, F_FIN, C_ISN + 1, S_ISN + 2, 0);
+	if (bpf_map_get_next_key(m.half_fd, NULL, &next) ||
+	    bpf_map_lookup_elem(m.half_fd, &next, &f)) {
+		expect(c, "walk, stamped ahead: the half-open entry exists", 0, 1);
+		return;
+	}
+	k = next;
+	f.syn_ns = f.synack_ns = f.last_ns = ahead;
+	bpf_map_update_elem(m.half_fd, &k, &f, BPF_EXIST);
+	if (!bpf_map_get_next_key(m.flows_fd, NULL, &next) &&
+	    !bpf_map_lookup_elem(m.flows_fd, &next, &cn)) {
+		k = next;
+		cn.last = (__u32)(ahead >> SG_TICK_SHIFT);
+		bpf_map_update_elem(m.flows_fd, &k, &cn, BPF_EXIST);
+	}
+	expect(c, "walk, stamped ahead: flows_read", flows_read(&m, &cfg, SG_WALK_FULL, &s), 0);
+	expect(c, "walk, stamped ahead: the half-open flow counted", s.state[SG_TCP_SYN_RCVD], 1);
+	expect(c, "walk, stamped ahead: ...and kept", map_entries(m.half_fd), 1);
+	expect(c, "walk, stamped ahead: the TIME_WAIT flow counted", s.state[SG_TCP_TIME_WAIT], 1);
+	expect(c, "walk, stamped ahead: ...and kept", map_entries(m.flows_fd), 1);
+}
+
 static void gauges(struct ctx *c)
 {
 	struct conn est = V4_CONN(40200), tw = V6_CONN(40201), twr = V4_CONN(40202),
@@ -1454,6 +1510,7 @@ int main(void)
 	port_reuse(&c);
 	pickup(&c);
 	gauges(&c);
+	walk_future(&c);
 	close_orders(&c);
 	tw_reuse(&c);
 	rst_after_fin(&c);
