@@ -328,7 +328,7 @@ lab_capture() {
 }
 
 # hping3 from the attacker, always bounded by count and time.
-lab_hping() { timeout 20 ip netns exec "$NS_A" hping3 -q -i u2000 "$@" >/dev/null 2>&1; }
+lab_hping() { timeout 20 ip netns exec "$NS_A" hping3 -q -n -i u2000 "$@" >/dev/null 2>&1; }
 
 # lab_synflood NS FIRST NSRC PER PPS DST [DPORT]: a many-source SYN flood
 # from namespace NS.  NSRC consecutive IPv4 sources from FIRST each send PER

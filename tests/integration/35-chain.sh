@@ -135,7 +135,7 @@ rm -f "$LAB_TMP/stop"
 toggle &
 TOGGLE=$!
 LAB_PIDS="${LAB_PIDS:-} $TOGGLE"
-SENT=$(timeout 60 ip netns exec "$NS_A" hping3 -2 -p 7 -i u150 -c $FLOW $SRV_IP 2>&1 |
+SENT=$(timeout 60 ip netns exec "$NS_A" hping3 -q -n -2 -p 7 -i u150 -c $FLOW $SRV_IP 2>&1 |
        sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p')
 touch "$LAB_TMP/stop"
 wait $TOGGLE
