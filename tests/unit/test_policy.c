@@ -999,15 +999,15 @@ static void expect_in(struct ctx *c, const char *desc, long long got, long long 
 	       hi);
 }
 
-/* @n SYNs from @n distinct sources of 198.19.0.0/16: how many got XDP_TX. */
-static int distinct_syns(struct ctx *c, int n)
+/* @n SYNs from @n distinct sources of 198.19.0.0/16: how many got @verdict. */
+static int distinct_syns(struct ctx *c, int n, int verdict)
 {
 	char addr[32];
 	int i, tx = 0;
 
 	for (i = 0; i < n; i++) {
 		snprintf(addr, sizeof(addr), "198.19.%d.%d", i / 250, i % 250 + 1);
-		tx += run1(c, &SYN_FROM(addr)) == XDP_TX;
+		tx += run1(c, &SYN_FROM(addr)) == verdict;
 	}
 	return tx;
 }
@@ -1033,7 +1033,7 @@ static void src_sample(struct ctx *c)
 	setup(c, always);
 	c->skel->bss->sg_cookie_last_ns = 0;
 	expect(c, "cookies=always: 1000 SYNs of 1000 new sources all answered",
-	       distinct_syns(c, 1000), 1000);
+	       distinct_syns(c, 1000, XDP_TX), 1000);
 	n = src_entries(c);
 	expect_in(c, "cookies=always: one new source in 16 of 1000 enters sg_src", n, 25, 110);
 
@@ -1048,12 +1048,7 @@ static void src_sample(struct ctx *c)
 
 	setup(c, CFG("src_rate=1", "src_burst=5", "attack_syn_rate=off",
 		     "attack_half_open=off"));
-	for (tx = 0, i = 0; i < 300; i++) {
-		char addr[32];
-
-		snprintf(addr, sizeof(addr), "198.19.%d.%d", i / 250, i % 250 + 1);
-		tx += run1(c, &SYN_FROM(addr)) == XDP_PASS;
-	}
+	tx = distinct_syns(c, 300, XDP_PASS);
 	expect(c, "cookies=attack, no attack: 300 SYNs of new sources passed", tx, 300);
 	expect(c, "cookies=attack, no attack: every one entered sg_src", src_entries(c), 300);
 
@@ -1063,7 +1058,7 @@ static void src_sample(struct ctx *c)
 	attack_set(c, true);
 	c->skel->bss->sg_cookie_last_ns = 0;
 	expect(c, "attack mode, cookies: 1000 SYNs of 1000 new sources all answered",
-	       distinct_syns(c, 1000), 1000);
+	       distinct_syns(c, 1000, XDP_TX), 1000);
 	n = src_entries(c);
 	expect_in(c, "attack mode, cookies: one new source in 16 of 1000 enters sg_src", n, 25, 110);
 	attack_set(c, false);
@@ -1071,12 +1066,7 @@ static void src_sample(struct ctx *c)
 	setup(c, CFG("src_rate=1", "src_burst=5", "attack_syn_rate=1000000",
 		     "unproven_rate=1000000", "unproven_burst=1000000", "cookies=never"));
 	attack_set(c, true);
-	for (tx = 0, i = 0; i < 300; i++) {
-		char addr[32];
-
-		snprintf(addr, sizeof(addr), "198.19.%d.%d", i / 250, i % 250 + 1);
-		tx += run1(c, &SYN_FROM(addr)) == XDP_PASS;
-	}
+	tx = distinct_syns(c, 300, XDP_PASS);
 	expect(c, "attack mode, cookies=never: 300 SYNs of new sources admitted", tx, 300);
 	expect(c, "attack mode, cookies=never: every one entered sg_src", src_entries(c), 300);
 	attack_set(c, false);
