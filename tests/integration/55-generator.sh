@@ -15,6 +15,7 @@ lab_need hping3 tcpdump jq ethtool
 
 FLOOD4=198.19.0.0/20 NSRC4=4096 N4=10000 RATE4=5000
 FLOOD6=2001:2:0:ff::/64 NSRC6=1000 N6=5000 RATE6=5000
+FLOOD6_NETS=2001:2:0:8000::/49
 # Paced low: a test run costs up to tens of ms (sg-flood.c), so --rate
 # sends what is owed in bursts at full speed, and a burst must fit the
 # veth rings (256 frames) and the capture's buffer for the count to be exact.
@@ -122,6 +123,13 @@ else
 	skip "ipv4-2threads" "one CPU"
 fi
 exact ipv6 2001:2:0:ff: $FLOOD6 $NSRC6 $N6 $RATE6 $SRV_IP6 --no-options
+# A prefix shorter than /64 spreads the sources over its /64s (source i in
+# the i-th): a flood from many networks, as per-/64 limits see them.
+exact ipv6-nets 2001:2:0: $FLOOD6_NETS $NSRC6 $N6 $RATE6 $SRV_IP6 --no-options
+expect_eq "ipv6-nets: the $NSRC6 sources in $NSRC6 distinct /64s of $FLOOD6_NETS" \
+	"$(tcpdump -nn -r "$LAB_TMP/ipv6-nets.pcap" 2>/dev/null |
+		awk '$2 == "IP6" { split($3, g, ":"); n[g[1] ":" g[2] ":" g[3] ":" g[4]] = 1 }
+		     END { for (k in n) if (k ~ /^2001:2:0:[89a-f]/) d++; print d + 0 }')" $NSRC6
 
 # --- SIGTERM stops it at once, with its report ------------------------------------
 T0=$(date +%s%N)

@@ -108,7 +108,10 @@ static void usage(FILE *f)
 "  --src-mac MAC       source MAC (default: IFACE's)\n"
 "  --dst ADDR          destination, in 198.18.0.0/15 or 2001:2::/48\n"
 "  --dport P[-Q]       destination port or range (80)\n"
-"  --src PREFIX        sources are drawn from this prefix, inside the ranges above\n"
+"  --src PREFIX        sources are drawn from this prefix, inside the ranges above;\n"
+"                      an IPv6 prefix shorter than /64 spreads them over its /64s\n"
+"                      (source i in the (i mod N)-th, N = 2^(64 - PLEN), at most\n"
+"                      65536): many networks, not one\n"
 "  --sources N         use the first N addresses of the prefix (default: all, at most 2^24)\n"
 "  --random            draw each source at random (default: in turn)\n"
 "  --sport P[-Q]       source port or range (1024-65535, in turn)\n"
@@ -610,6 +613,10 @@ int main(int argc, char **argv)
 	skel->rodata->cfg_tcp_len = 20 + spec.tcp_opt_len;
 	skel->rodata->cfg_src_base = ntohl(*(__u32 *)(src_addr + (src_family == AF_INET ? 0 : 12)));
 	skel->rodata->cfg_src_count = o.sources;
+	if (src_family == AF_INET6 && src_plen < 64) {
+		skel->rodata->cfg_src_w1 = ntohl(*(__u32 *)(src_addr + 4));
+		skel->rodata->cfg_nets = 1U << (64 - src_plen > 16 ? 16 : 64 - src_plen);
+	}
 	skel->rodata->cfg_random = o.random;
 	skel->rodata->cfg_sport_lo = o.sport_lo;
 	skel->rodata->cfg_sport_count = o.sport_count;

@@ -29,6 +29,9 @@ const volatile __u32 cfg_ipv6;		/* 0: IPv4 */
 const volatile __u32 cfg_tcp_len;	/* TCP_MIN_LEN or TCP_OPT_LEN */
 const volatile __u32 cfg_src_base;	/* host order: the IPv4 source, or an IPv6 source's last 32 bits */
 const volatile __u32 cfg_src_count;	/* sources: base .. base + count - 1, >= 1 */
+/* IPv6 prefixes shorter than /64: source i lies in the prefix's (i mod cfg_nets)-th /64. */
+const volatile __u32 cfg_src_w1;	/* the prefix's second 32-bit word, host order */
+const volatile __u32 cfg_nets;	/* /64s to spread the sources over; 0: the prefix's one */
 const volatile __u32 cfg_random;	/* draw the source at random, not in turn */
 const volatile __u32 cfg_sport_lo, cfg_sport_count;	/* >= 1 */
 const volatile __u32 cfg_dport_lo, cfg_dport_count;	/* >= 1 */
@@ -146,6 +149,8 @@ int sg_flood(struct xdp_md *ctx)
 		if ((void *)(th + 1) > data_end)
 			return XDP_ABORTED;
 		ip6->saddr.in6_u.u6_addr32[3] = bpf_htonl(src);
+		if (cfg_nets)
+			ip6->saddr.in6_u.u6_addr32[1] = bpf_htonl(cfg_src_w1 + src % cfg_nets);
 		sum = bpf_csum_diff(NULL, 0, (__be32 *)&ip6->saddr, 32, 0);
 		if (sum < 0)
 			return XDP_ABORTED;
