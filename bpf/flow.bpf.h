@@ -403,6 +403,7 @@ static __always_inline void flow_synack(const struct sg_flow_key *k, int dir,
 	FLOW_ISN(f, dir) = seq;
 	f->resp_nxt = seq + 1;
 	f->synack_ns = now;
+	f->synack_jiffy = (__u32)bpf_jiffies64();
 	f->last_ns = now;
 	f->flags |= FLOW_SYNACKED(dir);
 	stats_inc(SG_FLOW_SYNACK);

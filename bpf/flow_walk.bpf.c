@@ -51,6 +51,9 @@ struct walk {
 	__u64 half_entries, flow_entries, removed;
 	__u64 tw_oldest;		/* of the TIME_WAIT entries left, or 0 */
 	__u64 own_changes;		/* begun in sg_gauge by this walk */
+	__u64 jiffies;			/* jiffies64 with now */
+	__u32 hz, retries;		/* sg_walk's */
+	bool reqsk;			/* SYN_RCVD ages as the kernel's requests do */
 };
 
 static struct walk w;
@@ -77,7 +80,12 @@ static long walk_half(struct bpf_map *map, struct sg_flow_key *k, struct sg_flow
 	 */
 	switch (s) {
 	case SG_TCP_SYN_RCVD:
-		expired = w.now > f->synack_ns && w.now - f->synack_ns >= w.half_open_ns;
+		/* When the kernel drops its request, if we can tell. */
+		if (w.reqsk && f->synack_jiffy)
+			expired = (__s32)((__u32)w.jiffies -
+					  sg_reqsk_expiry(f->synack_jiffy, w.hz, w.retries)) >= 0;
+		else
+			expired = w.now > f->synack_ns && w.now - f->synack_ns >= w.half_open_ns;
 		break;
 	case SG_TCP_SYN_SEEN:
 		expired = w.now > f->syn_ns && w.now - f->syn_ns >= w.half_open_ns;
@@ -185,7 +193,11 @@ int sg_walk(struct sg_walk *ctx)
 	w.half_open_ns = ctx->half_open_ns;
 	w.syn_sent_ns = ctx->syn_sent_ns;
 	w.time_wait_ns = ctx->time_wait_ns;
+	w.hz = ctx->hz;
+	w.retries = ctx->synack_retries;
+	w.reqsk = w.hz && w.retries && w.retries <= SG_REQSK_RETRIES_MAX;
 	w.now = bpf_ktime_get_ns();
+	w.jiffies = bpf_jiffies64();
 	bpf_for_each_map_elem(&sg_half, walk_half, NULL, 0);
 
 	gauge_sum(ncpu);
@@ -237,6 +249,7 @@ int sg_walk(struct sg_walk *ctx)
 	}
 out:
 	ctx->now_ns = w.now;
+	ctx->jiffies = w.jiffies;
 	for (i = 0; i < SG_TCP_STATE_MAX; i++)
 		ctx->state[i] = w.live[i];
 	ctx->half_entries = w.half_entries;

@@ -339,7 +339,12 @@ struct sg_flow {
 	__u64 synack_ns;	/* first SYN-ACK */
 	__u64 last_ns;		/* last state change: expiry runs from here */
 	__u32 isn[2];		/* by direction: SYN and SYN-ACK sequence numbers */
-	__u32 fin_ack[2];	/* by direction: the ack that acknowledges its FIN */
+	/*
+	 * Low 32 bits of jiffies64 at the first SYN-ACK out, 0 if not known:
+	 * the tick the kernel armed its request's timer on (sg_reqsk_expiry).
+	 */
+	__u32 synack_jiffy;
+	__u32 reserved2;
 	__u32 resp_nxt;		/* handshake: the responder's SND.NXT (TFO data) */
 	__u16 syn_len;		/* data on the opener's SYN (TCP Fast Open) */
 	__u8 state;		/* enum sg_tcp_state */
@@ -437,7 +442,53 @@ struct sg_walk {
 	__u64 removed;		/* out: expired entries removed */
 	__u32 ncpu;		/* in: possible CPUs (sg_gauge's slots) */
 	__u32 flags;		/* in and out: SG_WALK_* */
+	/*
+	 * in: the kernel's HZ and tcp_synack_retries, both nonzero when a
+	 * SYN_RCVD entry with a synack_jiffy expires when the kernel drops
+	 * its request (sg_reqsk_expiry), not half_open_ns after its SYN-ACK.
+	 */
+	__u32 hz;
+	__u32 synack_retries;
+	__u64 jiffies;		/* out: jiffies64 the ages ran to */
 };
+
+/*
+ * When Linux drops a request socket that was never answered: the jiffy
+ * (low 32 bits, wrapping) on which reqsk_timer_handler() runs out of
+ * retransmits, for a request whose timer was armed on jiffy @j0.  The
+ * timer fires after 1 s, then after 2, 4, ... s (TCP_TIMEOUT_INIT << n,
+ * at most TCP_RTO_MAX), @retries times retransmitting, the last time
+ * dropping.  Each mod_timer() lands on the timer wheel, which never fires
+ * early: it rounds an expiry up to its level's granularity, 8^level
+ * jiffies, the level chosen by how far ahead it is (kernel/time/timer.c,
+ * calc_wheel_index(): delta below 63 jiffies level 0, 504 level 1, 4032
+ * level 2, ...).  Armed from the handler, the wheel's clock is one ahead
+ * of jiffies, so the delta is the timeout less one.  With HZ 250 and 2
+ * retries that is 7.052 to 7.304 s, not 7 (with 5, 63.6 to 65.7 s, not
+ * 63): a gauge that ages requests by 7 s empties up to 0.3 s before `ss`.
+ */
+#define SG_RTO_MAX_S 120
+#define SG_REQSK_RETRIES_MAX 8
+static inline __u32 sg_wheel_round(__u32 expires, __u32 delta)
+{
+	__u32 shift = delta < 63 ? 0 : delta < 504 ? 3 : delta < 4032 ? 6 :
+		      delta < 32256 ? 9 : delta < 258048 ? 12 : 15;
+
+	return ((expires >> shift) + 1) << shift;
+}
+
+static inline __u32 sg_reqsk_expiry(__u32 j0, __u32 hz, __u32 retries)
+{
+	__u32 e = j0, i, t;
+
+	for (i = 0; i <= retries && i <= SG_REQSK_RETRIES_MAX; i++) {
+		t = hz << i;
+		if (t > SG_RTO_MAX_S * hz)
+			t = SG_RTO_MAX_S * hz;
+		e = sg_wheel_round(e + t, i ? t - 1 : t);
+	}
+	return e;
+}
 
 /*
  * Attack mode: the single entry of sg_attack, written by the program.  The

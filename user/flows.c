@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "common.h"
@@ -72,6 +73,33 @@ struct flow_walk *flows_walker(const struct sg_flow_maps *m)
 }
 
 /*
+ * The kernel's HZ, from the coarse clock's resolution (one tick), or 0.
+ */
+static __u32 kernel_hz(void)
+{
+	struct timespec res;
+
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) || res.tv_sec || !res.tv_nsec)
+		return 0;
+	return (__u32)((NSEC + res.tv_nsec / 2) / res.tv_nsec);
+}
+
+/*
+ * The tcp_synack_retries a half_open_timeout stands for: n when it is
+ * 2^(n+1) - 1 s (the default, read from the sysctl at attach, is), else
+ * 0, and half-open flows age by the timeout alone.
+ */
+__u32 flows_synack_retries(__u32 half_open_s)
+{
+	__u32 n;
+
+	for (n = 1; n <= SG_REQSK_RETRIES_MAX; n++)
+		if (half_open_s == (1U << (n + 1)) - 1)
+			return n;
+	return 0;
+}
+
+/*
  * Runs bpf/flow_walk.bpf.c on the flow tables: it counts their live
  * entries by state in the kernel (sg_flows' from its gauges where they
  * hold) and removes the expired ones.  An attachment has it pinned
@@ -83,7 +111,9 @@ static int walk_flows(const struct sg_flow_maps *m, const struct sg_config *cfg,
 	struct sg_walk w = { .half_open_ns = cfg->half_open_s * NSEC,
 			     .syn_sent_ns = FLOWS_SYN_SENT_S * NSEC,
 			     .time_wait_ns = cfg->time_wait_s * NSEC,
-			     .ncpu = libbpf_num_possible_cpus(), .flags = walk };
+			     .ncpu = libbpf_num_possible_cpus(), .flags = walk,
+			     .hz = kernel_hz(),
+			     .synack_retries = flows_synack_retries(cfg->half_open_s) };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &w, .ctx_size_in = sizeof(w));
 	struct flow_walk *skel = NULL;
 	int err = 0, i, prog = m->walk_fd;
@@ -108,6 +138,7 @@ static int walk_flows(const struct sg_flow_maps *m, const struct sg_config *cfg,
 	out->half_entries = w.half_entries;
 	out->flow_entries = w.flow_entries;
 	out->walk = w.flags;
+	out->jiffies = w.jiffies;
 	return 0;
 }
 

@@ -26,6 +26,7 @@ struct sg_flow_summary {
 	__u64 hist_sum_ns[SG_HIST_MAX];
 	__u32 half_max, flows_max;
 	__u32 walk;		/* SG_WALK_*: how sg_flows was read */
+	__u64 jiffies;		/* jiffies64 the walk aged the entries to */
 };
 
 /* Handshakes neither completed nor in progress: reset, expired, evicted. */
@@ -59,6 +60,8 @@ struct flow_walk *flows_walker(const struct sg_flow_maps *m);
  */
 int flows_read(const struct sg_flow_maps *m, const struct sg_config *cfg, __u32 walk,
 	       struct sg_flow_summary *out);
+/* tcp_synack_retries that @half_open_s stands for (2^(n+1) - 1 s), or 0. */
+__u32 flows_synack_retries(__u32 half_open_s);
 /* Upper bound in microseconds of the bucket holding the @pct percentile. */
 __u64 flows_percentile(const __u64 *hist, double pct);
 /* The gauges (every state with @all, else those with flows), handshakes, latency. */

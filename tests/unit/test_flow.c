@@ -16,6 +16,7 @@
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -24,6 +25,7 @@
 #include "flows.h"
 #include "stats.h"
 #include "synguard.skel.h"
+#include "flow_walk.skel.h"
 
 struct ctx {
 	struct synguard *skel;
@@ -1480,6 +1482,143 @@ out:
 	outer->failed += c.failed;
 }
 
+/*
+ * A request's end, as Linux's timer wheel makes it (sg_reqsk_expiry): by
+ * hand, HZ 250 and 2 retries from jiffy 0, the timer fires at 256 (250
+ * rounded up to level 1's 8), 760 (756 likewise) and drops the request
+ * at 1792 (1760 rounded up to level 2's 64): 7.168 s, not 7.
+ */
+static void reqsk_model(struct ctx *c)
+{
+	expect(c, "reqsk expiry: HZ 250, 2 retries, armed at 0: 1792", sg_reqsk_expiry(0, 250, 2), 1792);
+	expect(c, "reqsk expiry: HZ 1000, 2 retries, armed at 0: 7104", sg_reqsk_expiry(0, 1000, 2), 7104);
+	expect(c, "reqsk expiry: HZ 250, 1 retry, armed at 0: 760", sg_reqsk_expiry(0, 250, 1), 760);
+	expect(c, "reqsk expiry: wraps with jiffies' low 32 bits",
+	       sg_reqsk_expiry(0xFFFFFF00u, 250, 2), (__u32)(0xFFFFFF00u + 1792));
+	expect(c, "synack retries of a 7 s timeout: 2", flows_synack_retries(7), 2);
+	expect(c, "synack retries of a 63 s timeout: 5", flows_synack_retries(63), 5);
+	expect(c, "synack retries of a 3 s timeout: 1", flows_synack_retries(3), 1);
+	expect(c, "synack retries of a 10 s timeout: none (the timeout alone)", flows_synack_retries(10), 0);
+	expect(c, "synack retries of a 1 s timeout: none", flows_synack_retries(1), 0);
+}
+
+/* CLOCK_MONOTONIC_COARSE's resolution is a tick: HZ. */
+static __u32 test_hz(void)
+{
+	struct timespec r;
+
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &r) || r.tv_sec || !r.tv_nsec)
+		return 0;
+	return (__u32)((1000000000L + r.tv_nsec / 2) / r.tv_nsec);
+}
+
+/* Sets the half-open entry of @k: its SYN-ACK @age_ns ago, on jiffy @j0. */
+static int half_stamp(struct ctx *c, const struct conn *k, __u64 age_ns, __u32 j0)
+{
+	struct sg_flow_maps m = flow_maps(c->skel);
+	struct sg_flow_key key;
+	struct sg_flow f;
+
+	flow_key(k, &key);
+	if (bpf_map_lookup_elem(m.half_fd, &key, &f))
+		return -1;
+	f.syn_ns = f.synack_ns = f.last_ns = mono_now() - age_ns;
+	f.synack_jiffy = j0;
+	return bpf_map_update_elem(m.half_fd, &key, &f, BPF_EXIST);
+}
+
+/*
+ * With a timeout of 2^(n+1) - 1 s (tcp_synack_retries n) a walk ages a
+ * half-open flow as the kernel ages its request: gone on the jiffy the
+ * kernel's timer drops it, not 7 s after the SYN-ACK.  An entry 7.0x s
+ * old that the kernel still holds is kept; one the model says is gone
+ * goes even if its SYN-ACK is a second old; an entry without a jiffy, or
+ * a timeout of no such form, ages by the clock.
+ */
+static void walk_reqsk(struct ctx *c)
+{
+	struct conn held = V4_CONN(40400), gone = V4_CONN(40401), nojiffy = V4_CONN(40402),
+		    young = V4_CONN(40403);
+	struct sg_config cfg = { .half_open_s = 7, .time_wait_s = 60 };
+	struct sg_flow_maps m = flow_maps(c->skel);
+	struct sg_flow_summary s;
+	__u32 hz = test_hz(), j = 0, d, jheld = 0, jgone = 0;
+	__u64 tick, dheld = 0;
+	struct flow_walk *walker;
+	int i;
+	char rcvd[64];
+
+	if (!hz) {
+		expect(c, "walk, reqsk: HZ from CLOCK_MONOTONIC_COARSE", 0, 1);
+		return;
+	}
+	tick = 1000000000ULL / hz;
+	snprintf(rcvd, sizeof(rcvd), "half:%s", state_names[SG_TCP_SYN_RCVD]);
+	setup(c);
+	/* Loaded once, as an attachment pins it: a load takes up to 200 ms. */
+	walker = flows_walker(&m);
+	if (!walker) {
+		expect(c, "walk, reqsk: flows_walker", 0, 1);
+		return;
+	}
+	m.walk_fd = bpf_program__fd(walker->progs.sg_walk);
+	IN(c, &held, F_SYN, C_ISN, 0, 0);
+	OUT(c, &held, F_SYNACK, S_ISN, C_ISN + 1, 0);
+	IN(c, &gone, F_SYN, C_ISN, 0, 0);
+	OUT(c, &gone, F_SYNACK, S_ISN, C_ISN + 1, 0);
+	IN(c, &nojiffy, F_SYN, C_ISN, 0, 0);
+	OUT(c, &nojiffy, F_SYNACK, S_ISN, C_ISN + 1, 0);
+	IN(c, &young, F_SYN, C_ISN, 0, 0);
+	OUT(c, &young, F_SYNACK, S_ISN, C_ISN + 1, 0);
+	expect(c, "walk, reqsk: flows_read", flows_read(&m, &cfg, 0, &s), 0);
+	expect(c, "walk, reqsk: four half-open flows", s.state[SG_TCP_SYN_RCVD], 4);
+	expect(c, "walk, reqsk: the walk read jiffies", !!s.jiffies, 1);
+	/*
+	 * Armed at least 7 s ago, the kernel dropping it 120 ms on or later:
+	 * whether such a jiffy exists depends on where now falls between the
+	 * wheel's 64-tick marks, so wait for a now where it does.
+	 */
+	for (i = 0; i < 100 && !jheld; i++) {
+		if (i) {
+			usleep(4000);
+			flows_read(&m, &cfg, 0, &s);
+		}
+		j = (__u32)s.jiffies;
+		for (d = 7 * hz; d <= 8 * hz && !jheld; d++)
+			if ((__s32)(sg_reqsk_expiry(j - d, hz, 2) - j) >= (__s32)(hz * 3 / 25))
+				jheld = j - d, dheld = d;
+	}
+	/* Dropped by the kernel at least 5 ticks ago. */
+	for (d = 7 * hz; d < 9 * hz && !jgone; d++)
+		if ((__s32)(sg_reqsk_expiry(j - d, hz, 2) - j) <= -5)
+			jgone = j - d;
+	if (!jheld || !jgone) {
+		expect(c, "walk, reqsk: jiffies to test with", 0, 1);
+		flow_walk__destroy(walker);
+		return;
+	}
+	half_stamp(c, &held, dheld * tick, jheld);
+	half_stamp(c, &gone, 1000000000ULL, jgone);
+	half_stamp(c, &nojiffy, 7100000000ULL, 0);
+	half_stamp(c, &young, 6000000000ULL, 0);
+	expect(c, "walk, reqsk: flows_read", flows_read(&m, &cfg, 0, &s), 0);
+	expect(c, "walk, reqsk: 7.0x s old, the kernel's timer not yet run out: counted",
+	       s.state[SG_TCP_SYN_RCVD], 2);
+	expect_in(c, "walk, reqsk: ...kept", &held, true, rcvd);
+	expect_in(c, "walk, reqsk: its SYN-ACK 1 s old but the kernel's timer run out: gone",
+		  &gone, true, "none");
+	expect_in(c, "walk, reqsk: no jiffy, 7.1 s old: gone by the clock", &nojiffy, true, "none");
+	expect_in(c, "walk, reqsk: no jiffy, 6 s old: kept", &young, true, rcvd);
+
+	/* A timeout of no tcp_synack_retries' form: by the clock alone. */
+	cfg.half_open_s = 10;
+	half_stamp(c, &held, 1000000000ULL, jgone);
+	expect(c, "walk, reqsk, 10 s timeout: flows_read", flows_read(&m, &cfg, 0, &s), 0);
+	expect_in(c, "walk, reqsk, 10 s timeout: a 1 s old SYN-ACK is kept, whatever its jiffy",
+		  &held, true, rcvd);
+	flow_walk__destroy(walker);
+}
+
 int main(void)
 {
 	struct conn v4 = V4_CONN(40000), v6 = V6_CONN(40001);
@@ -1511,6 +1650,8 @@ int main(void)
 	pickup(&c);
 	gauges(&c);
 	walk_future(&c);
+	reqsk_model(&c);
+	walk_reqsk(&c);
 	close_orders(&c);
 	tw_reuse(&c);
 	rst_after_fin(&c);
