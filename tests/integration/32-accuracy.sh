@@ -8,10 +8,10 @@
 # the kernel's TcpExtSyncookiesSent); real clients that get in through a
 # cookie are completed handshakes (next to TcpPassiveOpens).
 #
-# A spoofed flood from a lab /16 (IPv4) and a lab /64 (IPv6) reaches the
+# A spoofed flood from a lab /16 (IPv4) and a lab /49 (IPv6) reaches the
 # server; its SYN-ACKs are routed to the attacker's address, whose kernel
 # drops them (not its address, no forwarding): no RST closes a request.
-# Three runs of 6 s, sampled all along: tcp_syncookies=2 (every SYN-ACK a
+# Three runs of 10 s, sampled all along: tcp_syncookies=2 (every SYN-ACK a
 # cookie: half_open stays at the real count, 0), then tcp_syncookies=1
 # over IPv4 and over IPv6 (the queue fills, then cookies).  TIME_WAIT too:
 # nginx closes first each client's connection ("Connection: close"), and
@@ -27,7 +27,7 @@ done
 [ -x "$SG_FLOOD" ] || { echo "1..0 # SKIP $SG_FLOOD not built (make all)"; exit 0; }
 
 FLOOD4=198.19.0.0/16		# spoofed sources, routed back to the attacker
-FLOOD6=2001:2:0:ff::/64
+FLOOD6=2001:2:0:8000::/49	# spread over 32,768 /64s (src_rate keys IPv6 by /64)
 RATE=20000			# flood SYNs a second: the queue fills in well under 1 s
 # lab_nginx's default.  A queue of 4,096 retransmits 4,096 SYN-ACKs in one
 # timer tick (at 1 s and 3 s); the bridge's input backlog (netdev_max_backlog,
@@ -38,20 +38,33 @@ CLIENTS=40			# real connections during each flood, 10 a second
 
 stats() { sg stats $SRV_IF --json; }
 ss_count() { ip netns exec "$NS_S" ss -Htan state "$1" | wc -l; }
-# ss_counts: "SYN-RECV TIME-WAIT", both from one dump (two states: ss
-# prints the state column).
-ss_counts() {
-	ip netns exec "$NS_S" ss -Htan state syn-recv state time-wait |
-		awk '$1 == "SYN-RECV" { h++ } $1 == "TIME-WAIT" { t++ } END { print h + 0, t + 0 }'
+# ss_dump FILE: the SYN-RECV and TIME-WAIT sockets, one "STATE LOCAL
+# PEER" line each, from one dump (two states: ss prints the state column).
+ss_dump() {
+	ip netns exec "$NS_S" ss -Htan state syn-recv state time-wait | awk '{ print $1, $4, $5 }' >"$1"
+}
+# ss_bounds BEFORE AFTER: "LO_H HI_H LO_TW HI_TW", what the kernel held
+# at any moment between two dumps, by state.  A socket in both dumps was
+# there all along (a 4-tuple does not come back within milliseconds), and
+# none came and went between them (a request lives seconds, TIME_WAIT a
+# minute): at least the sockets common to both, at most those in either.
+# Not the smaller and larger count: when the kernel drops the flood's
+# requests, its queue refills within milliseconds, and two dumps of 512
+# can hold different sockets with a moment of far fewer in between.
+ss_bounds() {
+	awk 'FNR == NR { seen[$0] = 1; n[$1]++; next }
+	     { m[$1]++; if ($0 in seen) c[$1]++ }
+	     END { h = "SYN-RECV"; t = "TIME-WAIT"
+		   print c[h] + 0, n[h] + m[h] - c[h], c[t] + 0, n[t] + m[t] - c[t] }' "$1" "$2"
 }
 # A counter of the kernel's, absolute: kstat TcpExtSyncookiesSent
 kstat() { ip netns exec "$NS_S" nstat -asz "$1" | awk -v k="$1" '$1 == k {print $2}'; }
 
-# near GOT A B: GOT within max(2, 2%) of [A, B], what ss counted just before
-# and just after the `stats` that read GOT (a storm adds hundreds of
-# TIME_WAIT sockets a second).
+# near GOT LO HI [PCT]: GOT within max(2, PCT% (2)) of [LO, HI], what ss
+# held between its dumps just before and just after the `stats` that read
+# GOT (ss_bounds).
 near() {
-	local lo=$(( $2 < $3 ? $2 : $3 )) hi=$(( $2 > $3 ? $2 : $3 )) tol
+	local lo=$2 hi=$3 tol
 	tol=$(( hi * ${4:-2} / 100 ))
 	[ $tol -lt 2 ] && tol=2
 	[ "$1" -ge $((lo - tol)) ] && [ "$1" -le $((hi + tol)) ]
@@ -62,7 +75,7 @@ near() {
 # at most, while it runs.  Sets the globals the checks read.
 run() {
 	local name=$1 dst=$2 src=$3 url=$4 secs=$5 i t0 fpid cpid wpid s ts left
-	local ss_h ss_h2 sg_h ss_tw ss_tw2 sg_tw sg_ck c0
+	local ss_h ss_h2 sg_h ss_tw ss_tw2 sg_tw sg_ck c0 b a
 	local k0 p0 k1 p1 S0 S1
 	S0=$(stats) k0=$(kstat TcpExtSyncookiesSent) p0=$(kstat TcpPassiveOpens)
 	c0=$(jq -r .counters.synack_cookie <<<"$S0")
@@ -82,23 +95,23 @@ run() {
 		wpid=$!
 		LAB_PIDS="$LAB_PIDS $wpid"
 	fi
-	BAD_HO=0 BAD_TW=0 FAR_HO=0 SAMPLES=0 MAX_HO=0 MAX_SS=0
+	BAD_HO=0 BAD_TW=0 SAMPLES=0 MAX_HO=0 MAX_SS=0
 	diag "$name: t   ss syn-recv  half_open  ss time-wait  time_wait  cookies sent (kernel)  synack_cookie" \
-		"(ss: before-after the stats)"
+		"(ss: at least-at most, between dumps before and after the stats)"
 	t0=$SECONDS
 	while kill -0 $fpid 2>/dev/null && [ $((SECONDS - t0)) -lt $((secs + 10)) ]; do
 		# Few commands a sample: on a loaded machine each costs.
-		ts=${EPOCHREALTIME/./}
-		read -r ss_h ss_tw < <(ss_counts)
+		ts=${EPOCHREALTIME/./} b=$LAB_TMP/ss.before a=$LAB_TMP/ss.after
+		ss_dump "$b"
 		s=$(stats)
-		read -r ss_h2 ss_tw2 < <(ss_counts)
+		ss_dump "$a"
+		read -r ss_h ss_h2 ss_tw ss_tw2 < <(ss_bounds "$b" "$a")
 		read -r sg_h sg_tw sg_ck < <(jq -r '"\(.flows.half_open) \(.flows.time_wait) \(.counters.synack_cookie)"' <<<"$s")
 		diag "$(printf '%s: %2d %12s %10s %13s %10s %23s %14s' "$name" $((SECONDS - t0)) \
 			"$ss_h-$ss_h2" "$sg_h" "$ss_tw-$ss_tw2" "$sg_tw" "$(( $(kstat TcpExtSyncookiesSent) - k0 ))" \
 			"$((sg_ck - c0))")"
 		SAMPLES=$((SAMPLES + 1))
 		near "$sg_h" "$ss_h" "$ss_h2" || BAD_HO=$((BAD_HO + 1))
-		near "$sg_h" "$ss_h" "$ss_h2" 10 || FAR_HO=$((FAR_HO + 1))
 		near "$sg_tw" "$ss_tw" "$ss_tw2" || BAD_TW=$((BAD_TW + 1))
 		[ "$sg_h" -gt "$MAX_HO" ] && MAX_HO=$sg_h
 		[ "$ss_h" -gt "$MAX_SS" ] && MAX_SS=$ss_h
@@ -128,15 +141,12 @@ run() {
 # checks NAME: what every run must show.
 checks() {
 	# Counting the kernel's cookies as half-open flows put half_open at
-	# the table's size (about 65,000 against 512): 10% catches that.  The
-	# issue's 2% for half_open is met on a quiet machine and missed under
-	# load, where the kernel drops requests it never answers: a known gap.
-	# time_wait was 5% low when FINs crossed (flow.bpf.h, the closer).
-	check "$1: half_open within 10% of ss syn-recv at every sample ($FAR_HO of $SAMPLES off)" \
-		test "$SAMPLES" -ge 3 -a "$FAR_HO" = 0
-	known "$1: half_open within 2% (or 2) of ss syn-recv at every sample ($BAD_HO of $SAMPLES off)" \
-		"the kernel drops requests under load without a packet" \
-		test "$SAMPLES" -ge 3 -a "$BAD_HO" = 0
+	# the table's size (about 65,000 against 512).  Aging a request by
+	# 7 s emptied half_open up to 0.3 s before the kernel's timer wheel
+	# dropped the queue's requests (sg_reqsk_expiry).  time_wait was 5%
+	# low when FINs crossed (flow.bpf.h, the closer).
+	check "$1: half_open within 2% (or 2) of ss syn-recv at every sample ($BAD_HO of $SAMPLES off)" \
+		test "$SAMPLES" -ge 5 -a "$BAD_HO" = 0
 	check "$1: time_wait within 2% (or 2) of ss time-wait at every sample ($BAD_TW of $SAMPLES off)" \
 		test "$SAMPLES" -ge 3 -a "$BAD_TW" = 0
 	# That the run is what it is about; how many depends on the machine.
@@ -192,18 +202,18 @@ ip -n "$NS_S" -6 route add $FLOOD6 via $ATT_IP6 dev $SRV_IF
 check "attach srv0, cookies=never attack_syn_rate=off attack_half_open=off" attach
 
 # --- tcp_syncookies=2: every SYN-ACK a cookie, the kernel holds nothing ---------
-STORM=1 run always4 $SRV_IP $FLOOD4 "http://$SRV_IP/" 6
+STORM=1 run always4 $SRV_IP $FLOOD4 "http://$SRV_IP/" 10
 checks "tcp_syncookies=2, IPv4"
 check "tcp_syncookies=2: half_open stayed at the real count (max $MAX_HO)" test "$MAX_HO" -le 2
 
 # --- tcp_syncookies=1: the queue fills with requests, then cookies -------------
 ip netns exec "$NS_S" sysctl -qw net.ipv4.tcp_syncookies=1
-STORM=1 run full4 $SRV_IP $FLOOD4 "http://$SRV_IP/" 6
+STORM=1 run full4 $SRV_IP $FLOOD4 "http://$SRV_IP/" 10
 checks "tcp_syncookies=1, IPv4"
 check "tcp_syncookies=1, IPv4: the queue was full (ss syn-recv max $MAX_SS >= $BACKLOG)" \
 	test "$MAX_SS" -ge $BACKLOG
 check "IPv4's requests gone, from ss and from half_open" drained
-run full6 $SRV_IP6 $FLOOD6 "http://[$SRV_IP6]/" 6
+run full6 $SRV_IP6 $FLOOD6 "http://[$SRV_IP6]/" 10
 checks "tcp_syncookies=1, IPv6"
 check "tcp_syncookies=1, IPv6: the queue was full (ss syn-recv max $MAX_SS >= $BACKLOG)" \
 	test "$MAX_SS" -ge $BACKLOG
