@@ -596,6 +596,8 @@ int main(int argc, char **argv)
 		.sport = o.sport_lo, .dport = o.dport_lo, .tcp_flags = o.flags,
 		.tcp_opts = o.no_options ? NULL : linux_syn_opts,
 		.tcp_opt_len = o.no_options ? 0 : sizeof(linux_syn_opts),
+		/* Linux's TCP sets DF (path MTU discovery); XDP synproxies drop what lacks it. */
+		.frag_off = PKT_IP_DF,
 	};
 	memcpy(spec.smac, o.smac, 6);
 	memcpy(spec.dmac, o.dmac, 6);
