@@ -42,6 +42,8 @@ expect_eq "refuses a flood without --duration (exit 2)" \
 	"$(out $T/e5 "$SG_FLOOD" --dev lo --dst-mac 02:00:00:00:00:01 --count 1 --dst 198.18.0.1 --src 198.19.0.0/16)" 2
 expect_eq "refuses a flood without --count (exit 2)" \
 	"$(out $T/e6 "$SG_FLOOD" --dev lo --dst-mac 02:00:00:00:00:01 --duration 1 --dst 198.18.0.1 --src 198.19.0.0/16)" 2
+expect_eq "refuses --smooth without --rate (exit 2)" \
+	"$(out $T/e8 "$SG_FLOOD" $ARGS --dst 198.18.0.1 --src 198.19.0.0/16 --smooth)" 2
 expect_eq "refuses a device in the initial network namespace (exit 2)" \
 	"$(out $T/e7 "$SG_FLOOD" $ARGS --dst 198.18.0.1 --src 198.19.0.0/16)" 2
 check "...and says why" grep -Eq "initial network namespace|initial one" $T/e7
@@ -123,6 +125,10 @@ else
 	skip "ipv4-2threads" "one CPU"
 fi
 exact ipv6 2001:2:0:ff: $FLOOD6 $NSRC6 $N6 $RATE6 $SRV_IP6 --no-options
+# --smooth: paced frame by frame in the program; as exact, and on time.
+exact ipv4-smooth 198.19. $FLOOD4 $NSRC4 5000 5000 $SRV_IP --smooth
+check "ipv4-smooth: 5000 SYNs at 5000/s took 0.9 to 1.5 s ($(jq -r .seconds "$LAB_TMP/ipv4-smooth.json") s)" \
+	jq -e '.seconds >= 0.9 and .seconds <= 1.5' "$LAB_TMP/ipv4-smooth.json"
 # A prefix shorter than /64 spreads the sources over its /64s (source i in
 # the i-th): a flood from many networks, as per-/64 limits see them.
 exact ipv6-nets 2001:2:0: $FLOOD6_NETS $NSRC6 $N6 $RATE6 $SRV_IP6 --no-options

@@ -53,12 +53,16 @@ struct flood_state {		/* sg_flood.bpf.c's per-CPU value */
 	__u64 next;
 	__u64 stride;
 	__u64 sent;
+	__u64 gap_ns, next_ns, quota, end_ns;	/* --smooth */
 };
+
+/* --smooth: runs a test run makes; most return at once (~40 ms in all). */
+#define SMOOTH_REPEAT (1U << 20)
 
 struct opts {
 	const char *dev, *dst, *src;
 	__u8 smac[6], dmac[6];
-	bool have_smac, have_dmac, json, random, no_options, options_set, verbose;
+	bool have_smac, have_dmac, json, random, no_options, options_set, verbose, smooth;
 	unsigned long long count;
 	double duration, rate;
 	unsigned int threads;
@@ -72,7 +76,8 @@ static unsigned long long claimed;	/* frames handed to threads (atomics) */
 
 struct worker {
 	pthread_t tid;
-	int prog_fd, ifindex, cpu, err;
+	int prog_fd, map_fd, ifindex, cpu, ncpu, err;
+	unsigned long long quota;	/* --smooth: this thread's share of --count */
 	const struct opts *o;
 	const __u8 *frame;
 	unsigned int frame_len;
@@ -118,6 +123,9 @@ static void usage(FILE *f)
 "  --count N           stop after N frames (required, >= 1)\n"
 "  --duration SEC      stop after SEC seconds (required, > 0)\n"
 "  --rate PPS          frames per second in all, paced by batches (0: full rate)\n"
+"  --smooth            with --rate: pace each frame in the program, no batches\n"
+"                      (each sending CPU spins): a steady stream, and few test\n"
+"                      runs a second, whose teardowns every CPU feels\n"
 "  --threads N         sending threads, each pinned to its own CPU (1)\n"
 "  --flags LIST        TCP flags: syn, synack, ack, rst, rstack, fin, finack,\n"
 "                      or a comma list of syn,ack,fin,rst,psh,urg (syn)\n"
@@ -357,12 +365,62 @@ static unsigned long long claim(unsigned long long want, unsigned long long coun
 	return got + want > count ? count - got : want;
 }
 
+/* --smooth: frames this worker's CPU has sent, or -1. */
+static long long cpu_sent(const struct worker *w)
+{
+	struct flood_state *st = calloc(w->ncpu, sizeof(*st));
+	long long sent = -1;
+
+	if (st && !bpf_map_lookup_elem(w->map_fd, &(__u32){ 0 }, st))
+		sent = st[w->cpu].sent;
+	free(st);
+	return sent;
+}
+
+/*
+ * --smooth: the program paces itself (a frame every gap_ns on this CPU,
+ * the rest of the runs XDP_DROP), so each call can be long: about 25 a
+ * second whatever the rate, each ending within ~40 ms, when the thread
+ * checks its quota, the clock and the signals.
+ */
+static void *worker_smooth(struct worker *w, const struct xdp_md *ctx)
+{
+	struct timespec now;
+	long long sent;
+
+	while (!stop) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (ts_after(&now, &w->end))
+			break;
+		LIBBPF_OPTS(bpf_test_run_opts, topts,
+			.data_in = w->frame,
+			.data_size_in = w->frame_len,
+			.ctx_in = ctx,
+			.ctx_size_in = sizeof(*ctx),
+			.repeat = SMOOTH_REPEAT,
+			.flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+			.batch_size = BATCH_SIZE);
+		if (bpf_prog_test_run_opts(w->prog_fd, &topts)) {
+			if (errno != EINTR)
+				w->err = -errno;
+			stop = 1;
+			break;
+		}
+		sent = cpu_sent(w);
+		if (sent < 0 || (unsigned long long)sent >= w->quota)
+			break;
+	}
+	return NULL;
+}
+
 /*
  * Each BPF_PROG_TEST_RUN call with live frames sets up and tears down a
  * page_pool, and the teardown waits for an RCU grace period: a call costs
  * up to tens of ms before its first frame.  So --rate cannot be paced by
  * small calls; each call sends the frames owed since the start (at least a
- * millisecond's worth), back to back, and the average holds.
+ * millisecond's worth), back to back, and the average holds.  A thousand
+ * calls a second are felt on every CPU (the grace periods): --smooth
+ * paces in the program instead.
  */
 static void *worker_run(void *arg)
 {
@@ -381,6 +439,8 @@ static void *worker_run(void *arg)
 		w->err = -EINVAL;
 		return NULL;
 	}
+	if (o->smooth)
+		return worker_smooth(w, &ctx);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (!stop) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -436,6 +496,7 @@ static const struct option long_opts[] = {
 	{ "count", required_argument, NULL, 'c' },
 	{ "duration", required_argument, NULL, 't' },
 	{ "rate", required_argument, NULL, 'r' },
+	{ "smooth", no_argument, NULL, 'Z' },
 	{ "threads", required_argument, NULL, 'T' },
 	{ "flags", required_argument, NULL, 'f' },
 	{ "options", no_argument, NULL, 'o' },
@@ -520,6 +581,9 @@ int main(int argc, char **argv)
 			if (parse_double(optarg, 0, 1e9, &o.rate))
 				return fail(EXIT_USAGE, "bad --rate '%s' (0: full rate)", optarg);
 			break;
+		case 'Z':
+			o.smooth = true;
+			break;
 		case 'T':
 			if (parse_ull(optarg, 1, MAX_THREADS, &v))
 				return fail(EXIT_USAGE, "bad --threads '%s' (1-%d)", optarg, MAX_THREADS);
@@ -545,6 +609,8 @@ int main(int argc, char **argv)
 		return fail(EXIT_USAGE, "--count and --duration are both required: every flood is bounded");
 	if (!o.options_set)
 		o.no_options = !(o.flags & PKT_SYN);
+	if (o.smooth && !(o.rate > 0))
+		return fail(EXIT_USAGE, "--smooth paces --rate: give a rate");
 
 	/* Addresses: the lab's ranges only, before touching anything. */
 	if (parse_prefix(o.dst, &dst_family, dst_addr, &dst_plen) ||
@@ -647,9 +713,19 @@ int main(int argc, char **argv)
 	}
 	for (c = 0; c < ncpu; c++)
 		state[c].stride = o.threads;
-	for (i = 0; i < o.threads; i++)
-		if (cpus[i] < ncpu)
-			state[cpus[i]].next = i;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < o.threads; i++) {
+		if (cpus[i] >= ncpu)
+			continue;
+		state[cpus[i]].next = i;
+		if (o.smooth) {
+			/* bpf_ktime_get_ns() is CLOCK_MONOTONIC. */
+			state[cpus[i]].gap_ns = (__u64)(1e9 * o.threads / o.rate) ?: 1;
+			state[cpus[i]].next_ns = (__u64)t0.tv_sec * 1000000000ULL + t0.tv_nsec;
+			state[cpus[i]].end_ns = state[cpus[i]].next_ns + (__u64)(o.duration * 1e9);
+			state[cpus[i]].quota = o.count / o.threads + (i < o.count % o.threads);
+		}
+	}
 	if (bpf_map__update_elem(skel->maps.flood_state, &(__u32){ 0 }, sizeof(__u32), state,
 				 ncpu * sizeof(*state), BPF_ANY)) {
 		fail(EXIT_FAIL, "cannot set the per-CPU state: %s", strerror(errno));
@@ -660,10 +736,11 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < o.threads; i++) {
 		workers[i] = (struct worker){
 			.prog_fd = bpf_program__fd(skel->progs.sg_flood), .ifindex = ifindex,
+			.map_fd = bpf_map__fd(skel->maps.flood_state), .ncpu = ncpu,
+			.quota = o.count / o.threads + (i < o.count % o.threads),
 			.cpu = cpus[i], .o = &o, .frame = frame, .frame_len = frame_len, .end = t0,
 		};
 		ts_add(&workers[i].end, o.duration);

@@ -50,6 +50,15 @@ struct flood_state {
 	__u64 next;
 	__u64 stride;
 	__u64 sent;
+	/*
+	 * --smooth: this CPU sends a frame every gap_ns (bpf_ktime_get_ns),
+	 * at most quota of them and none from end_ns on; every other run
+	 * returns XDP_DROP at once.  0: every run sends.
+	 */
+	__u64 gap_ns;
+	__u64 next_ns;
+	__u64 quota;
+	__u64 end_ns;
 };
 
 struct {
@@ -115,6 +124,16 @@ int sg_flood(struct xdp_md *ctx)
 	st = bpf_map_lookup_elem(&flood_state, &key);
 	if (!st)
 		return XDP_ABORTED;
+	if (st->gap_ns) {
+		__u64 now = bpf_ktime_get_ns();
+
+		if (now < st->next_ns || now >= st->end_ns || st->sent >= st->quota)
+			return XDP_DROP;
+		/* Late by more than a few frames: no burst to catch up. */
+		if (now - st->next_ns > 4 * st->gap_ns)
+			st->next_ns = now;
+		st->next_ns += st->gap_ns;
+	}
 	/*
 	 * Start from the template every time: a frame's page comes back to
 	 * our pool from wherever it went, and a receiver that answered it in
