@@ -52,36 +52,74 @@ teardown_synguard() { sg detach $SRV_IF >/dev/null; }
 setup_synguard_cookies() { sg attach $SRV_IF --cookies always >/dev/null; }
 teardown_synguard_cookies() { sg detach $SRV_IF >/dev/null; }
 
-# fetch FILE: FETCHES fetches back to back; prints "ok seconds".
+# Two hosts on one machine: the server (its receive, nginx, the client's
+# curl) on SRV_CPU; the attacker and the network (sg-flood, the switch's
+# ports) on NET_CPU.  A veth receives in the sender's context, so without
+# this the server's softirq ran on the generator's CPU and throttled it:
+# a costly defence made a smaller flood (the kernel alone "survived" full
+# rate: sg-flood sent 562k pps against it, 4.6M into the switch alone).
+# srv0 and sws receive in NAPI threads (GRO on, threaded), pinned.
+SRV_CPU=${SRV_CPU:-1} NET_CPU=${NET_CPU:-0}
+[ "$(nproc)" -ge 2 ] || SRV_CPU=0 NET_CPU=0
+# The switch is hardware: sws's NAPI thread is SCHED_FIFO, so it drains
+# the server's answers at once even with sg-flood spinning on its CPU
+# (else its ring overflowed and a client's SYN-ACK was lost now and then:
+# a 1 s retransmit, half the fetch rate).  srv0's stays SCHED_OTHER, as
+# threaded NAPI runs on a server (SCHED_FIFO woke it for every frame of
+# a paced flood: 50,000 context switches a second at 50k pps).
+pin_napi() {	# pin_napi DEV CPU [fifo]: DEV's NAPI threads onto CPU
+	local p
+	for p in $(pgrep "^napi/$1-"); do
+		taskset -cp "$2" "$p" >/dev/null
+		[ -z "${3:-}" ] || chrt -f -p 50 "$p"
+	done
+}
+pin_hosts() {
+	pin_napi $SRV_IF $SRV_CPU
+	pin_napi sws $NET_CPU fifo
+}
+threaded() {	# threaded NS DEV: DEV receives in NAPI threads
+	ip netns exec "$1" ethtool -K "$2" gro on >/dev/null 2>&1
+	ip netns exec "$1" sh -c "echo 1 > /sys/class/net/$2/threaded"
+}
+# Without XDP a veth takes a frame into NAPI only when GRO could use it,
+# which for a sender with TSO (sws) is never (veth_skb_is_eligible_for_gro):
+# the kernel-alone rows received on the sender's CPU.  sws without TSO
+# sends srv0 everything through its NAPI thread, XDP or not.
+ip_tso_off() { ip netns exec "$1" ethtool -K "$2" tso off >/dev/null 2>&1; }
+
+# fetch FILE: FETCHES fetches back to back; prints "ok seconds slow",
+# slow: connects over 0.5 s (a SYN or SYN-ACK lost: the 1 s retransmit).
 fetch() {
 	local t0 t1 ok
 	t0=$(date +%s.%N)
-	timeout -k 2 $((FETCHES * 3 / 10 + 30)) ip netns exec "$NS_C" curl -s -H 'Connection: close' \
-		--max-time 3 -o /dev/null -w '%{http_code}\n' "http://$SRV_IP/?n=[1-$FETCHES]" >"$1" 2>/dev/null
+	timeout -k 2 $((FETCHES * 3 / 10 + 30)) ip netns exec "$NS_C" taskset -c $SRV_CPU \
+		curl -s -H 'Connection: close' \
+		--max-time 3 -o /dev/null -w '%{http_code} %{time_connect} %{time_total}\n' "http://$SRV_IP/?n=[1-$FETCHES]" >"$1" 2>/dev/null
 	t1=$(date +%s.%N)
-	ok=$(grep -c '^200$' "$1")
-	echo "$ok $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
+	ok=$(grep -c '^200 ' "$1")
+	echo "$ok $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') $(awk '$2 > 0.5 { n++ } END { print n + 0 }' "$1")"
 }
 
-# step ROW RATE: one flood step; prints "ok secs sent_pps"
+# step RATE: one flood step; prints "ok secs slow sent_pps"
 step() {
 	local rate=$1 fpid ok secs sent
 	# lab_flood's own command, not the function: a background subshell
 	# ignores SIGINT, and the flood must stop when the fetches do.
 	# timeout passes the TERM on to sg-flood, which stops and reports.
-	timeout -s INT -k 5 $((STEP_MAX + 10)) ip netns exec "$NS_A" "$SG_FLOOD" --dev att0 \
+	timeout -s INT -k 5 $((STEP_MAX + 10)) ip netns exec "$NS_A" taskset -c $NET_CPU "$SG_FLOOD" --dev att0 \
 		--dst-mac "$FLOOD_MAC" --dst $SRV_IP --src $FLOOD \
 		--count $(( (rate ? rate : 5000000) * STEP_MAX )) --duration $STEP_MAX \
-		--dport 80 --threads $THREADS --rate "$rate" --json >"$LAB_TMP/flood.json" 2>&1 &
+		--dport 80 --threads $THREADS --rate "$rate" $([ "$rate" != 0 ] && echo --smooth) --json >"$LAB_TMP/flood.json" 2>&1 &
 	fpid=$!
 	LAB_PIDS="${LAB_PIDS:-} $fpid"
 	sleep 2
-	read -r ok secs < <(fetch "$LAB_TMP/fetch.txt")
+	read -r ok secs slow < <(fetch "$LAB_TMP/fetch.txt")
 	kill -TERM "$fpid" 2>/dev/null
 	wait "$fpid"
 	LAB_PIDS=${LAB_PIDS/ $fpid/}
 	sent=$(jq -r '.pps | floor' "$LAB_TMP/flood.json" 2>/dev/null)
-	echo "$ok $secs ${sent:--}"
+	echo "$ok $secs $slow ${sent:--}"
 }
 
 lab_up || { echo "bench_capacity: cannot build the lab" >&2; exit 1; }
@@ -91,44 +129,56 @@ FLOOD_MAC=$SRV_MAC
 # need an XDP program on the switch ports to arrive.
 lab_xdp_pass "$NS_W" swa && lab_xdp_pass "$NS_W" sws || { echo "bench_capacity: no XDP on the switch" >&2; exit 1; }
 lab_nginx || { echo "bench_capacity: nginx does not start" >&2; exit 1; }
+for p in $(cat "$LAB_TMP/nginx.pid") $(pgrep -P "$(cat "$LAB_TMP/nginx.pid")"); do
+	taskset -cp $SRV_CPU "$p" >/dev/null
+done
+threaded "$NS_S" $SRV_IF && threaded "$NS_W" sws && ip_tso_off "$NS_W" sws && pin_hosts ||
+	{ echo "bench_capacity: no NAPI threads on $SRV_IF and sws" >&2; exit 1; }
 ip -n "$NS_S" neigh replace $ATT_IP lladdr "$ATT_MAC" dev $SRV_IF nud permanent
 ip -n "$NS_S" route replace $FLOOD via $ATT_IP dev $SRV_IF
 ip -n "$NS_A" neigh replace $SRV_IP lladdr "$SRV_MAC" dev att0 nud permanent
 lab_xdp "$NS_A" att0 drop || { echo "bench_capacity: no XDP_DROP on att0" >&2; exit 1; }
 
 ip netns exec "$NS_C" curl -s -o /dev/null "http://$SRV_IP/?n=[1-$WARM]"
-read -r base_ok base_secs < <(fetch "$LAB_TMP/base.txt")
+read -r base_ok base_secs _ < <(fetch "$LAB_TMP/base.txt")
 base_rate=$(awk -v n="$base_ok" -v s="$base_secs" 'BEGIN { printf "%.0f", n / s }')
 
+# What a cell adds: slow connects, if any, and what sg-flood sent.
+cell_tail() {
+	[ "$slow" != 0 ] && printf ', %s slow' "$slow"
+	[ "$sent" != - ] && printf ', sent %sk' "$(( ${sent%.*} / 1000 ))"
+}
 rname() { [ "$1" = 0 ] && echo full || echo "$(( $1 / 1000 ))k"; }
 declare -A CAP	# the flood sent at the last step survived, 0: none
 echo "## Part 7: flood capacity (bench_capacity.sh)"
 echo
-echo "The lab of tests/lib.sh, nginx on the server.  sg-flood --threads $THREADS --rate R (R stepped $(for r in $RATES; do printf '%s ' "$(rname $r)"; done| sed 's/ $//'); full: as fast as it goes) SYNs to port 80 from the 65536 sources of $FLOOD, their answers discarded by att0's XDP_DROP; during each step the client (proven by $WARM connections before) fetches the page $FETCHES times back to back.  A step fails when success < 99.9% or the fetch rate < 50% of no-flood (measured before each row, in the table; $base_rate fetches/s at the start).  A cell: 200s/fetches, fetches per second; bold: failed.  Capacity: the highest rate before the first failed step (\"sent\": sg-flood's own rate in that step)."
+echo "The lab of tests/lib.sh, nginx on the server; the server (srv0's receive in a NAPI thread, nginx, the client's curl) on CPU $SRV_CPU, the attacker and the switch (sg-flood, sws's NAPI thread) on CPU $NET_CPU.  sg-flood --threads $THREADS --rate R (R stepped $(for r in $RATES; do printf '%s ' "$(rname $r)"; done| sed 's/ $//'); full: as fast as it goes) SYNs to port 80 from the 65536 sources of $FLOOD, their answers discarded by att0's XDP_DROP; during each step the client (proven by $WARM connections before) fetches the page $FETCHES times back to back (--smooth: each frame paced by the program, no bursts).  A step fails when success < 99.9% or the fetch rate < 50% of no-flood (measured before each row, in the table; $base_rate fetches/s at the start).  A cell: 200s/fetches, fetches per second, connects over 0.5 s (a lost SYN or SYN-ACK), what sg-flood sent; bold: failed.  Capacity: the highest rate before the first failed step (\"sent\": sg-flood's own rate in that step)."
 echo
 echo "| defence | no flood | $(for r in $RATES; do printf '%s | ' "$(rname $r)"; done)capacity |"
 echo "|---|---|$(for r in $RATES; do printf -- '---|'; done)---|"
 for row in $ROWS; do
 	# The no-flood rate again, just before: on a shared machine it drifts.
-	read -r base_ok base_secs < <(fetch "$LAB_TMP/base.txt")
+	read -r base_ok base_secs _ < <(fetch "$LAB_TMP/base.txt")
 	base_rate=$(awk -v n="$base_ok" -v s="$base_secs" 'BEGIN { printf "%.0f", n / s }')
 	"setup_$row" || { echo "bench_capacity: setup of $row failed" >&2; exit 1; }
+	pin_hosts	# attaching XDP makes new NAPI threads
 	ip netns exec "$NS_C" curl -s -o /dev/null "http://$SRV_IP/?n=[1-$WARM]"
 	line="| ${TITLE[$row]} | $base_rate/s |" cap="below $(rname ${RATES%% *})" failed= CAP[$row]=0
 	for r in $RATES; do
-		read -r ok secs sent < <(step "$r")
+		read -r ok secs slow sent < <(step "$r")
 		rate=$(awk -v n="$ok" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
 		if awk -v ok="$ok" -v n="$FETCHES" -v r="$rate" -v b="$base_rate" \
 			'BEGIN { exit !(ok >= 0.999 * n && r >= 0.5 * b) }'; then
 			[ -n "$failed" ] || cap="$(rname $r) (sent $(awk -v x="$sent" 'BEGIN { printf "%\047.0f", x }') pps)"
 			[ -n "$failed" ] || CAP[$row]=$sent
-			line="$line $ok/$FETCHES, $rate/s |"
+			line="$line $ok/$FETCHES, $rate/s$(cell_tail) |"
 		else
-			line="$line **$ok/$FETCHES, $rate/s** |"
+			line="$line **$ok/$FETCHES, $rate/s**$(cell_tail) |"
 			failed=1
 		fi
 	done
 	"teardown_$row"
+	pin_hosts
 	echo "$line $cap |"
 done
 echo
