@@ -235,9 +235,9 @@ demo: deps all ## install deps, build, and show synguard in a netns lab
 	$(Q)tests/demo.sh
 
 # The kernel's own XDP synproxy, the cookie table's peer: the selftest's
-# xdp_synproxy_kern.c and xdp_synproxy.c from Debian's linux-source-6.1,
-# installed, extracted and built into $(OUT)/synproxy by the script at
-# bench time, never committed.
+# xdp_synproxy_kern.c and xdp_synproxy.c from Debian's linux-source-6.12
+# and -6.1, installed, extracted and built into $(OUT)/synproxy by the
+# script at bench time, never committed.
 synproxy: all ## fetch and build the kernel selftest's XDP synproxy into build/synproxy (root: apt-get)
 	$(Q)OUT=$(OUT) CLANG=$(CLANG) tests/bench/synproxy_build.sh
 
