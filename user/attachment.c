@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "attachment.h"
+#include "common.h"
 #include "chain.h"
 #include "cookie.h"
 #include "netns.h"
@@ -46,7 +47,8 @@ int detach_target(const struct sg_target *t)
 
 /*
  * attach builds an attachment in a staging directory beside its own,
- * IFACE:new (no interface name has a ':', no bpffs name a '.'), and
+ * IFACE:new (no interface name has a ':'; a '.' is written "::", since
+ * no bpffs name has one: pin_name()), and
  * publishes it with one rename(): a directory named IFACE is always whole,
  * and a killed attach leaves IFACE:new, which `status` shows as
  * `incomplete` and the next attach or prune removes.  Every command that
@@ -67,7 +69,7 @@ const char *attachment_state(const char *dir, const char *netns,
 	char path[PATH_MAX + 32];
 	__u64 named;
 
-	if (strchr(strrchr(dir, '/') ?: dir, ':')) {
+	if (pin_suffix(strrchr(dir, '/') ?: dir)) {
 		memset(p, 0, sizeof(*p));
 		pin_meta(dir, &p->meta);
 		return "incomplete";

@@ -83,6 +83,55 @@ bool valid_ifname(const char *s)
 	return true;
 }
 
+int pin_name(char *out, size_t len, const char *name)
+{
+	size_t n = 0;
+
+	for (; *name; name++) {
+		if (n + (*name == '.' ? 2 : 1) >= len)
+			return -ENAMETOOLONG;
+		if (*name == '.') {
+			out[n++] = ':';
+			out[n++] = ':';
+		} else {
+			out[n++] = *name;
+		}
+	}
+	if (!len)
+		return -ENAMETOOLONG;
+	out[n] = '\0';
+	return 0;
+}
+
+void pin_name_decode(char *out, size_t len, const char *enc)
+{
+	size_t n = 0;
+
+	if (!len)
+		return;
+	for (; *enc && n + 1 < len; enc++) {
+		if (enc[0] == ':' && enc[1] == ':') {
+			out[n++] = '.';
+			enc++;
+		} else {
+			out[n++] = *enc;
+		}
+	}
+	out[n] = '\0';
+}
+
+const char *pin_suffix(const char *enc)
+{
+	for (; *enc; enc++) {
+		if (enc[0] != ':')
+			continue;
+		if (enc[1] != ':')
+			return enc;
+		enc++;
+	}
+	return NULL;
+}
+
 int require_root(void)
 {
 	if (geteuid() == 0)

@@ -26,6 +26,18 @@ int parse_u64(const char *s, __u64 min, __u64 max, __u64 *out);
 int parse_seconds(const char *s, double min, double max, double *out);
 /* Interface names the kernel accepts: 1..15 chars, no '/', ':' or spaces. */
 bool valid_ifname(const char *s);
+/*
+ * bpffs refuses a '.' in a name ("reserved for future use"), and eth0.100
+ * is a VLAN's usual name.  A pin directory's name is an interface's or a
+ * netns's with each '.' written "::" (no interface name has a ':');
+ * a single ':' starts the suffix of a staging or journal directory
+ * (IFACE:new, IFACE:up).  0, or -ENAMETOOLONG.
+ */
+int pin_name(char *out, size_t len, const char *name);
+/* The name a pin directory's name stands for ("::" read as '.'). */
+void pin_name_decode(char *out, size_t len, const char *enc);
+/* Where a pin directory name's suffix starts (its single ':'), or NULL. */
+const char *pin_suffix(const char *enc);
 
 /* Fails with EXIT_PERM and a message unless running as root. */
 int require_root(void);

@@ -38,7 +38,7 @@ int pin_meta(const char *dir, struct sg_meta *m)
 
 int target_resolve(const char *ifname, bool mount, struct sg_target *t)
 {
-	char base[PATH_MAX];
+	char base[PATH_MAX], enc_if[2 * IFNAMSIZ], enc_ns[2 * NAME_MAX + 2];
 	int err;
 
 	memset(t, 0, sizeof(*t));
@@ -61,11 +61,17 @@ int target_resolve(const char *ifname, bool mount, struct sg_target *t)
 			strerror(-err));
 		return EXIT_FAIL;
 	}
+	/* bpffs names have no '.': pin_name() writes each as "::". */
+	if (pin_name(enc_if, sizeof(enc_if), ifname) ||
+	    pin_name(enc_ns, sizeof(enc_ns), t->netns)) {
+		err_msg("interface or netns name too long: '%s'", ifname);
+		return EXIT_USAGE;
+	}
 	if (t->netns[0])
 		snprintf(t->dir, sizeof(t->dir), "%s/synguard/netns/%s/%s", base,
-			 t->netns, ifname);
+			 enc_ns, enc_if);
 	else
-		snprintf(t->dir, sizeof(t->dir), "%s/synguard/%s", base, ifname);
+		snprintf(t->dir, sizeof(t->dir), "%s/synguard/%s", base, enc_if);
 	return EXIT_OK;
 }
 
@@ -164,13 +170,15 @@ static int walk_dir(const char *dir, const char *netns,
 		return errno == ENOENT ? 0 : -errno;
 	for (i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
+		char ifname[NAME_MAX + 1];
 
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
 		if (!err && name[0] != '.' && ents[i]->d_type == DT_DIR) {
+			pin_name_decode(ifname, sizeof(ifname), name);
 			if (!netns && !strcmp(name, "netns"))
 				;	/* walked below */
 			else
-				err = fn(path, netns ? netns : "", name, arg);
+				err = fn(path, netns ? netns : "", ifname, arg);
 		}
 		free(ents[i]);
 	}
@@ -194,9 +202,12 @@ int pin_walk(int (*fn)(const char *dir, const char *netns, const char *ifname,
 	for (i = 0; i < n; i++) {
 		char sub[PATH_MAX + 600];
 
+		char ns[NAME_MAX + 1];
+
 		snprintf(sub, sizeof(sub), "%s/%s", path, ents[i]->d_name);
+		pin_name_decode(ns, sizeof(ns), ents[i]->d_name);
 		if (!err && ents[i]->d_name[0] != '.')
-			err = walk_dir(sub, ents[i]->d_name, fn, arg);
+			err = walk_dir(sub, ns, fn, arg);
 		free(ents[i]);
 	}
 	free(ents);

@@ -26,8 +26,10 @@ NS_R=$(lab_ns r)	# part 2's, deleted and made again
 down() {
 	local rc=$?
 	"$SYNGUARD" --netns "$NS_R" detach q0 >/dev/null 2>&1
+	"$SYNGUARD" --netns "$NS_R.d" detach d.0 >/dev/null 2>&1
 	ip netns del "$NS_R" 2>/dev/null
-	rm -rf "/sys/fs/bpf/synguard/netns/$NS_R"
+	ip netns del "$NS_R.d" 2>/dev/null
+	rm -rf "/sys/fs/bpf/synguard/netns/$NS_R" "/sys/fs/bpf/synguard/netns/$NS_R::d"
 	(exit $rc)
 	lab_down
 }
@@ -44,8 +46,8 @@ fetch() {
 
 # ==============================================================================
 # 1. Odd interface names.  Linux allows any character in a name but '/', ':'
-#    and white space ('%' only as a template, and bpffs refuses a pin
-#    directory with a '.'); nft's quoted strings cannot hold '"', and '#',
+#    and white space ('%' only as a template; bpffs refuses a pin
+#    directory with a '.', written "::"); nft's quoted strings cannot hold '"', and '#',
 #    ';', '{', '}' end a token or a statement.  "1" is lo's index: a rule
 #    that said `iif 1` would match lo.
 # ==============================================================================
@@ -78,6 +80,34 @@ for name in 'v"#' 'v;x' 'v{x}' "v'x" 'v\x' 'v$x' '1' \
 		ip netns exec "$NS_S" nft list ruleset | head -20 | sed 's/^/#   /'
 	fi
 done
+# A '.': a VLAN's usual name (eth0.100).  bpffs refuses a '.' in a pin's
+# name: the directory is "srv0::100" (pin_name()), everything else says
+# srv0.100; a netns with a '.' likewise.
+NS_D="$NS_R.d"
+if rename_srv "$SRV_IF.100"; then
+	check "'$IF': attach" sg attach "$IF" --mode generic
+	expect_eq "'$IF': status lists it, active" \
+		"$(sg status --json | jq -r --arg i "$IF" '.attachments[] | select(.interface == $i) | .state')" active
+	check "'$IF': its pins are under $SRV_IF::100" test -d "/sys/fs/bpf/synguard/netns/$NS_S/$SRV_IF::100"
+	expect_eq "'$IF': stats" "$(stats "$IF" | jq -r .interface)" "$IF"
+	check "'$IF': detach" sg detach "$IF"
+	check "'$IF': its pins are gone" test ! -e "/sys/fs/bpf/synguard/netns/$NS_S/$SRV_IF::100"
+else
+	not_ok "rename the server's veth to '$SRV_IF.100'"
+fi
+if ip netns add "$NS_D" && ip -n "$NS_D" link add d.0 type veth peer name d.1 &&
+	ip -n "$NS_D" link set d.0 up && ip -n "$NS_D" link set d.1 up; then
+	check "netns '$NS_D', interface d.0: attach" "$SYNGUARD" -n "$NS_D" attach d.0 --mode generic
+	expect_eq "netns '$NS_D': status lists d.0 there, active" \
+		"$("$SYNGUARD" status --json | jq -r --arg ns "$NS_D" \
+			'.attachments[] | select(.netns == $ns) | "\(.interface) \(.state)"')" "d.0 active"
+	check "netns '$NS_D': detach d.0, its pins gone" \
+		sh -c '"$1" -n "$2" detach d.0 && test ! -e "/sys/fs/bpf/synguard/netns/$3"' _ \
+		"$SYNGUARD" "$NS_D" "${NS_D//./::}"
+else
+	not_ok "netns '$NS_D' with a veth pair d.0 -- d.1"
+fi
+ip netns del "$NS_D" 2>/dev/null
 rename_srv $SRV_IF || not_ok "the server's veth back to $SRV_IF"
 fi
 
