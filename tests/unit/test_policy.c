@@ -22,6 +22,7 @@
 #include "testlib.h"
 #include "testpolicy.h"
 #include "policy.h"
+#include "common.h"
 #include "stats.h"
 #include "detect.h"
 #include "synguard.skel.h"
@@ -1953,6 +1954,38 @@ static void events_attack(struct ctx *c)
 	expect(c, "attack events: off: no more", l.n, 0);
 }
 
+/*
+ * Pin directory names (pin_name(), user/common.c): bpffs refuses a '.',
+ * so each is written "::"; a single ':' starts IFACE:new or IFACE:up.
+ */
+static void pin_names(struct ctx *c)
+{
+	char buf[64], small[8];
+
+	expect(c, "pin name: eth0.100 is written eth0::100",
+	       !pin_name(buf, sizeof(buf), "eth0.100") && !strcmp(buf, "eth0::100"), 1);
+	expect(c, "pin name: a name without a dot is itself",
+	       !pin_name(buf, sizeof(buf), "srv0") && !strcmp(buf, "srv0"), 1);
+	expect(c, "pin name: ..x is ::::x",
+	       !pin_name(buf, sizeof(buf), "..x") && !strcmp(buf, "::::x"), 1);
+	expect(c, "pin name: too long for the buffer, refused",
+	       pin_name(small, sizeof(small), "a.b.c.d"), -ENAMETOOLONG);
+	expect(c, "pin name: fits exactly", !pin_name(small, sizeof(small), "ab.cd") &&
+	       !strcmp(small, "ab::cd"), 1);
+	pin_name_decode(buf, sizeof(buf), "eth0::100");
+	expect(c, "pin name decoded: eth0::100 is eth0.100", !strcmp(buf, "eth0.100"), 1);
+	pin_name_decode(buf, sizeof(buf), "eth0::100:new");
+	expect(c, "pin name decoded: eth0::100:new keeps its suffix", !strcmp(buf, "eth0.100:new"), 1);
+	pin_name_decode(small, sizeof(small), "abcdefghij::k");
+	expect(c, "pin name decoded: truncated to the buffer", strlen(small), sizeof(small) - 1);
+	expect(c, "pin suffix: none in eth0::100", pin_suffix("eth0::100") == NULL, 1);
+	expect(c, "pin suffix: :new in eth0::100:new",
+	       pin_suffix("eth0::100:new") && !strcmp(pin_suffix("eth0::100:new"), ":new"), 1);
+	expect(c, "pin suffix: :up in srv0:up",
+	       pin_suffix("srv0:up") && !strcmp(pin_suffix("srv0:up"), ":up"), 1);
+	expect(c, "pin suffix: none in ::::x", pin_suffix("::::x") == NULL, 1);
+}
+
 int main(void)
 {
 	struct ctx c = {};
@@ -1961,6 +1994,7 @@ int main(void)
 	c.skel = synguard__open_and_load();
 	if (!c.skel)
 		return tap_load_failed();
+	pin_names(&c);
 	policy_keys_text(&c);
 	policy_changes(&c);
 	per_source_bucket(&c);
