@@ -87,6 +87,12 @@ int pin_name(char *out, size_t len, const char *name)
 {
 	size_t n = 0;
 
+	/*
+	 * A netns name may hold a ':'; next to a '.' or another ':' it would
+	 * read back as something else ("x::y" as "x.y"): refused.
+	 */
+	if (strstr(name, "::") || strstr(name, ":.") || strstr(name, ".:"))
+		return -EINVAL;
 	for (; *name; name++) {
 		if (n + (*name == '.' ? 2 : 1) >= len)
 			return -ENAMETOOLONG;

@@ -31,7 +31,8 @@ bool valid_ifname(const char *s);
  * is a VLAN's usual name.  A pin directory's name is an interface's or a
  * netns's with each '.' written "::" (no interface name has a ':');
  * a single ':' starts the suffix of a staging or journal directory
- * (IFACE:new, IFACE:up).  0, or -ENAMETOOLONG.
+ * (IFACE:new, IFACE:up).  0, -ENAMETOOLONG, or -EINVAL for a name (a
+ * netns's) with "::", ":." or ".:", which would not read back as itself.
  */
 int pin_name(char *out, size_t len, const char *name);
 /* The name a pin directory's name stands for ("::" read as '.'). */

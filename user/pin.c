@@ -62,9 +62,13 @@ int target_resolve(const char *ifname, bool mount, struct sg_target *t)
 		return EXIT_FAIL;
 	}
 	/* bpffs names have no '.': pin_name() writes each as "::". */
-	if (pin_name(enc_if, sizeof(enc_if), ifname) ||
-	    pin_name(enc_ns, sizeof(enc_ns), t->netns)) {
-		err_msg("interface or netns name too long: '%s'", ifname);
+	if (pin_name(enc_if, sizeof(enc_if), ifname)) {
+		err_msg("invalid interface name '%s'", ifname);
+		return EXIT_USAGE;
+	}
+	if (pin_name(enc_ns, sizeof(enc_ns), t->netns)) {
+		err_msg("network namespace '%s': a name with \"::\", \":.\" or \".:\" "
+			"cannot be pinned (bpffs has no '.' in names)", t->netns);
 		return EXIT_USAGE;
 	}
 	if (t->netns[0])

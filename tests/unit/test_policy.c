@@ -1984,6 +1984,13 @@ static void pin_names(struct ctx *c)
 	expect(c, "pin suffix: :up in srv0:up",
 	       pin_suffix("srv0:up") && !strcmp(pin_suffix("srv0:up"), ":up"), 1);
 	expect(c, "pin suffix: none in ::::x", pin_suffix("::::x") == NULL, 1);
+	/* A netns name may hold ':': never one that would read back wrong. */
+	expect(c, "pin name: ns:1 is itself",
+	       !pin_name(buf, sizeof(buf), "ns:1") && !strcmp(buf, "ns:1"), 1);
+	expect(c, "pin name: x::y refused (it would read back as x.y)",
+	       pin_name(buf, sizeof(buf), "x::y"), -EINVAL);
+	expect(c, "pin name: x:.y refused", pin_name(buf, sizeof(buf), "x:.y"), -EINVAL);
+	expect(c, "pin name: x.:y refused", pin_name(buf, sizeof(buf), "x.:y"), -EINVAL);
 }
 
 int main(void)
